@@ -1,0 +1,106 @@
+import { extname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { loadConfig } from '../config/load.js';
+import { defaultConfig } from '../config/defaults.js';
+import type { Config } from '../config/schema.js';
+import { createLogger } from '../log.js';
+import { PlateEngine } from '../inference/engine.js';
+import { decodeImageFile } from '../inference/image.js';
+import { CameraSource } from '../capture/index.js';
+import type { Frame } from '../capture/frame.js';
+import { CameraPipeline } from '../pipeline/camera-pipeline.js';
+import { observationsToPlates, toReadLinePlate } from './read-output.js';
+import { createProgress } from './progress.js';
+
+const VIDEO_EXTENSIONS = new Set(['.mp4', '.mkv', '.mov', '.avi', '.webm', '.ts', '.m4v', '.h264', '.h265', '.mjpeg']);
+
+export interface ReadFilesOptions {
+  config?: string;
+  fps: number;
+}
+
+/**
+ * `alpr-edge read`: models load once for all files; each file that fails is reported and skipped.
+ * Returns the exit code: 0 when at least one file could be read, 1 when none could.
+ */
+export async function readFiles(files: string[], opts: ReadFilesOptions): Promise<number> {
+  const config: Config = opts.config ? loadConfig(opts.config) : defaultConfig();
+  const logger = createLogger(process.env['ALPR_EDGE_LOG_LEVEL'] ?? 'warn');
+  const engine = await PlateEngine.load({
+    manifestPath: config.models.manifest,
+    detector: config.models.detector,
+    reader: config.models.reader,
+    intraOpThreads: config.models.intraOpThreads,
+    detectorMaxSide: config.models.detectorMaxSide,
+    detectionThreshold: config.thresholds.detection,
+    readConfidence: config.thresholds.readConfidence,
+  });
+  const progress = createProgress(files.length, 'read');
+  let readable = 0;
+  try {
+    for (const file of files) {
+      try {
+        if (VIDEO_EXTENSIONS.has(extname(file).toLowerCase())) await readVideo(file, engine, config, opts.fps, logger);
+        else {
+          const img = await decodeImageFile(file);
+          const { plates } = await engine.readImage(img);
+          process.stdout.write(JSON.stringify({ file, plates: observationsToPlates(plates) }) + '\n');
+        }
+        readable++;
+      } catch (err) {
+        const message = (err as Error).message;
+        process.stderr.write(`read: ${message}\n`);
+        process.stdout.write(JSON.stringify({ file, plates: [], error: message }) + '\n');
+      }
+      progress.tick();
+    }
+  } finally {
+    progress.stop();
+    await engine.close();
+  }
+  return readable > 0 ? 0 : 1;
+}
+
+/** Every frame (up to `fps` per second of video) is analysed; one output line per vehicle pass. */
+async function readVideo(file: string, engine: PlateEngine, config: Config, fps: number, logger: ReturnType<typeof createLogger>): Promise<void> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new Error(`${file}: no such file`);
+  const source = new CameraSource({ id: 'file', uri: `file://${path}`, fpsCap: fps, loop: false, realtime: false, dropOldFrames: false, logger: logger.child({ component: 'capture' }) });
+  let firstPtsMs: number | undefined;
+  const pipeline = new CameraPipeline(
+    engine,
+    { deviceId: config.deviceId, cameraId: 'file', location: config.location, tracker: config.thresholds, logger: logger.child({ component: 'pipeline' }) },
+    (f: Frame) => f.ptsMs ?? f.capturedAtMs,
+  );
+  const emit = (reads: Awaited<ReturnType<CameraPipeline['analyse']>>) => {
+    for (const r of reads) {
+      process.stdout.write(JSON.stringify({ file, time: Number(((Date.parse(r.firstSeenAt) - (firstPtsMs ?? 0)) / 1000).toFixed(2)), plates: [toReadLinePlate({ text: r.plate, confidence: r.confidence, state: r.state, box: r.box, candidates: r.candidates })] }) + '\n');
+    }
+  };
+  await new Promise<void>((resolveDone, reject) => {
+    let chain = Promise.resolve();
+    let frames = 0;
+    source.on('frame', (frame: Frame) => {
+      frames++;
+      chain = chain.then(async () => {
+        firstPtsMs ??= frame.capturedAtMs - (frame.ptsMs ?? 0);
+        emit(await pipeline.analyse(frame));
+      });
+    });
+    source.on('status', (s: { state: string; reason?: string }) => {
+      if (s.state === 'reconnecting' || s.state === 'offline') {
+        void source.stop();
+        reject(new Error(`${file}: cannot decode video (${s.reason ?? s.state})`));
+      }
+    });
+    source.on('end', () => {
+      chain.then(async () => {
+        emit(await pipeline.flush());
+        await source.stop();
+        if (frames === 0) reject(new Error(`${file}: no frames decoded`));
+        else resolveDone();
+      }, reject);
+    });
+    source.start();
+  });
+}

@@ -1,0 +1,32 @@
+import closeWithGrace from 'close-with-grace';
+import { loadConfig } from '../config/load.js';
+import { createLogger } from '../log.js';
+import { Daemon } from '../daemon.js';
+import type { Read } from '../pipeline/read.js';
+
+export interface RunOptions {
+  config: string;
+  printReads?: boolean;
+}
+
+/** A read as one line for people watching the demo or a technician's terminal (no images). */
+export function formatReadLine(read: Read): string {
+  const { plateJpeg, overviewJpeg, ...rest } = read;
+  return JSON.stringify({ ...rest, plateJpegBytes: plateJpeg.length, overviewJpegBytes: overviewJpeg.length });
+}
+
+export async function runDaemon(opts: RunOptions): Promise<void> {
+  const config = loadConfig(opts.config);
+  const logger = createLogger(config.log.level);
+  const daemon = new Daemon(config, logger, {
+    onRead: opts.printReads ? (read) => process.stdout.write(formatReadLine(read) + '\n') : undefined,
+  });
+  // Signals are wired before start so a SIGTERM during model loading still stops cleanly.
+  closeWithGrace({ delay: 4500 }, async ({ signal, err }) => {
+    if (err) logger.fatal({ component: 'daemon', err }, 'unexpected error; stopping');
+    else logger.info({ component: 'daemon', signal }, 'stopping');
+    await daemon.stop();
+  });
+  await daemon.start();
+  logger.info({ component: 'daemon', deviceId: config.deviceId, cameras: config.cameras.length, http: daemon.httpAddress }, 'running');
+}

@@ -1,0 +1,193 @@
+import type { Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/schema.js';
+import { CameraSource } from './capture/index.js';
+import type { Frame } from './capture/frame.js';
+import { PlateEngine } from './inference/engine.js';
+import { CameraPipeline } from './pipeline/camera-pipeline.js';
+import type { Read, ReadSink } from './pipeline/read.js';
+import { buildHttpApp } from './http/app.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
+import { assessHealth, type HealthReport } from './http/health.js';
+
+export const VERSION = '0.1.0';
+
+interface CameraRuntime {
+  id: string;
+  source: CameraSource;
+  pipeline: CameraPipeline;
+  busy: boolean;
+  busyDrops: number;
+  synced: { framesIn: number; framesDropped: number; decodeErrors: number; reconnects: number };
+}
+
+export interface DaemonOptions {
+  /** Consumers of reads, in order: store, hot-list matcher, MQTT (their issues plug in here). */
+  sinks?: ReadSink[];
+  /** Lets the embedding process watch reads (the demo prints them). */
+  onRead?: (read: Read) => void;
+}
+
+/**
+ * Wires capture → inference → pipeline → sinks for every configured camera, plus the local HTTP
+ * server. Start order: models (a bad model fails before any camera opens), HTTP, cameras. Stop order
+ * is the reverse, and every step is bounded so SIGTERM ends the process within 5 s.
+ */
+export class Daemon {
+  readonly metrics: Metrics;
+  private engine: PlateEngine | undefined;
+  private http: FastifyInstance | undefined;
+  private cameras: CameraRuntime[] = [];
+  private readonly startedAtMs = Date.now();
+  private stopping = false;
+
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+    private readonly opts: DaemonOptions = {},
+  ) {
+    this.metrics = createMetrics();
+  }
+
+  get httpAddress(): string | undefined {
+    const addr = this.http?.server.address();
+    return addr && typeof addr === 'object' ? `http://${addr.address}:${addr.port}` : undefined;
+  }
+
+  get httpApp(): FastifyInstance | undefined {
+    return this.http;
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    this.engine = await PlateEngine.load({
+      manifestPath: c.models.manifest,
+      detector: c.models.detector,
+      reader: c.models.reader,
+      intraOpThreads: c.models.intraOpThreads,
+      detectorMaxSide: c.models.detectorMaxSide,
+      detectionThreshold: c.thresholds.detection,
+      readConfidence: c.thresholds.readConfidence,
+      logger: this.logger.child({ component: 'inference' }),
+    });
+    this.http = buildHttpApp({ logger: this.logger, metrics: this.metrics, health: () => this.health(), beforeScrape: () => this.syncCaptureCounters() });
+    await this.http.listen({ host: c.http.host, port: c.http.port });
+    this.logger.info({ component: 'http', address: this.httpAddress }, 'http server listening');
+    for (const cam of c.cameras) this.cameras.push(this.startCamera(cam, this.engine));
+  }
+
+  private startCamera(cam: Config['cameras'][number], engine: PlateEngine): CameraRuntime {
+    const log = this.logger.child({ component: 'camera', camera: cam.id });
+    const source = new CameraSource({
+      id: cam.id,
+      uri: cam.uri,
+      fpsCap: cam.fpsCap,
+      width: cam.width,
+      height: cam.height,
+      roi: cam.roi,
+      loop: cam.loop,
+      realtime: cam.realtime,
+      dropOldFrames: true,
+      stallTimeoutMs: cam.stallTimeoutMs,
+      logger: log,
+    });
+    const pipeline = new CameraPipeline(engine, {
+      deviceId: this.config.deviceId,
+      cameraId: cam.id,
+      location: this.config.location,
+      tracker: this.config.thresholds,
+      logger: this.logger.child({ component: 'pipeline', camera: cam.id }),
+      onFrameAnalysed: (t) => {
+        this.metrics.framesAnalysed.inc({ camera: cam.id });
+        this.metrics.stageSeconds.observe({ camera: cam.id, stage: 'detect' }, t.detectMs / 1000);
+        this.metrics.stageSeconds.observe({ camera: cam.id, stage: 'read' }, t.readMs / 1000);
+      },
+    });
+    const rt: CameraRuntime = { id: cam.id, source, pipeline, busy: false, busyDrops: 0, synced: { framesIn: 0, framesDropped: 0, decodeErrors: 0, reconnects: 0 } };
+    source.on('frame', (frame: Frame) => this.onFrame(rt, frame));
+    source.on('status', (s: { state: string; reason?: string }) => {
+      this.metrics.cameraOnline.set({ camera: cam.id }, s.state === 'online' ? 1 : 0);
+      log.info({ state: s.state, reason: s.reason }, 'camera state');
+    });
+    source.on('end', () => void this.flushCamera(rt));
+    source.start();
+    return rt;
+  }
+
+  /** Leaky by design: while a frame is being analysed, newer frames are dropped, never queued. */
+  private onFrame(rt: CameraRuntime, frame: Frame): void {
+    if (this.stopping) return;
+    if (rt.busy) {
+      rt.busyDrops++;
+      this.metrics.framesDropped.inc({ camera: rt.id });
+      return;
+    }
+    rt.busy = true;
+    rt.pipeline
+      .analyse(frame)
+      .then((reads) => this.deliver(rt, reads))
+      .catch((err: unknown) => this.logger.error({ component: 'pipeline', camera: rt.id, err }, 'frame analysis failed; frame skipped'))
+      .finally(() => {
+        rt.busy = false;
+      });
+  }
+
+  private async flushCamera(rt: CameraRuntime): Promise<void> {
+    await this.deliver(rt, await rt.pipeline.flush());
+  }
+
+  private async deliver(rt: CameraRuntime, reads: Read[]): Promise<void> {
+    for (const read of reads) {
+      this.metrics.reads.inc({ camera: rt.id });
+      this.opts.onRead?.(read);
+      for (const sink of this.opts.sinks ?? []) {
+        try {
+          await sink.accept(read);
+        } catch (err) {
+          // A failing consumer must not stop the others or the camera loop; the sink owns retries.
+          this.metrics.sinkErrors.inc({ sink: sink.name });
+          this.logger.error({ component: 'pipeline', sink: sink.name, readId: read.id, err }, 'read sink failed');
+        }
+      }
+    }
+  }
+
+  private syncCaptureCounters(): void {
+    for (const rt of this.cameras) {
+      const s = rt.source.status();
+      const labels = { camera: rt.id };
+      this.metrics.framesIn.inc(labels, s.framesIn - rt.synced.framesIn);
+      this.metrics.framesDropped.inc(labels, s.framesDropped - rt.synced.framesDropped);
+      this.metrics.decodeErrors.inc(labels, s.decodeErrors - rt.synced.decodeErrors);
+      this.metrics.reconnects.inc(labels, s.reconnects - rt.synced.reconnects);
+      rt.synced = { framesIn: s.framesIn, framesDropped: s.framesDropped, decodeErrors: s.decodeErrors, reconnects: s.reconnects };
+      const counters = rt.pipeline.counters;
+      const discarded = this.metrics.passesDiscarded;
+      discarded.reset();
+      discarded.inc(labels, counters.passesDiscarded);
+    }
+  }
+
+  health(nowMs = Date.now()): HealthReport {
+    const stallMs = Math.max(...this.config.cameras.map((c) => c.stallTimeoutMs));
+    return assessHealth(
+      this.cameras.map((rt) => ({ status: rt.source.status(), lastAnalysedAtMs: rt.pipeline.lastAnalysedAtMs, framesAnalysed: rt.pipeline.framesAnalysed })),
+      nowMs,
+      stallMs,
+      this.startedAtMs,
+      VERSION,
+      { version: this.engine?.modelVersion ?? 'not loaded', interim: this.engine?.interim ?? false },
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await Promise.allSettled(this.cameras.map((rt) => rt.source.stop()));
+    // Passes still in view are emitted rather than lost.
+    await Promise.allSettled(this.cameras.map((rt) => this.flushCamera(rt)));
+    await this.http?.close();
+    await this.engine?.close();
+    this.logger.info({ component: 'daemon' }, 'stopped');
+  }
+}

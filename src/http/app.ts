@@ -1,0 +1,31 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Metrics } from './metrics.js';
+import type { HealthReport } from './health.js';
+
+export interface HttpAppOptions {
+  logger: Logger;
+  metrics: Metrics;
+  health: () => HealthReport;
+  /** Pulls counters owned elsewhere (capture) into the registry just before a scrape. */
+  beforeScrape?: () => void;
+}
+
+/** The local HTTP server as a Fastify instance that tests drive with inject(). */
+export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
+  const app = Fastify({ loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true });
+
+  app.get('/healthz', async (_req, reply) => {
+    const report = opts.health();
+    // Only a progressing daemon is healthy; a supervisor restarts on 503 (starting is a grace period).
+    return reply.code(report.status === 'stalled' ? 503 : 200).send(report);
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    opts.beforeScrape?.();
+    reply.header('content-type', opts.metrics.registry.contentType);
+    return opts.metrics.registry.metrics();
+  });
+
+  return app;
+}

@@ -1,0 +1,180 @@
+import { dirname, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { clampBox, cropRgb, padBox, type Box, type RgbImage } from './image.js';
+import type { DetectedBox, PlateDetector } from './detector.js';
+import type { PlateReader, PlateTextResult, TextCandidate } from './reader.js';
+import { resolveModel, ModelError, type ResolvedModel } from './manifest.js';
+import { createSession } from './session.js';
+import { PpOcrDetector } from './ppocr-detector.js';
+import { PpOcrReader } from './ppocr-reader.js';
+import { isPlausiblePlate, normalisePlateText, stateFromBanner } from './plate-text.js';
+
+/** One plate seen in one picture. */
+export interface PlateObservation {
+  /** Whole-plate box in pixels of the picture. */
+  box: Box;
+  text: string;
+  confidence: number;
+  charConfidences: number[];
+  candidates: TextCandidate[];
+  state?: string;
+  stateConfidence?: number;
+  detectorScore: number;
+}
+
+export interface StageTimings {
+  detectMs: number;
+  readMs: number;
+}
+
+export interface EngineOptions {
+  manifestPath: string;
+  detector: string;
+  reader: string;
+  intraOpThreads: number;
+  detectorMaxSide: number;
+  detectionThreshold: number;
+  readConfidence: number;
+  logger?: Logger;
+}
+
+/** Detector + reader behind one call: picture in, plates out. The seam the model issues swap networks behind. */
+export class PlateEngine {
+  private constructor(
+    readonly detector: PlateDetector,
+    readonly reader: PlateReader,
+    private readonly opts: EngineOptions,
+    readonly modelVersion: string,
+    readonly interim: boolean,
+  ) {}
+
+  static async load(opts: EngineOptions): Promise<PlateEngine> {
+    const det = resolveModel(opts.manifestPath, opts.detector);
+    const rec = resolveModel(opts.manifestPath, opts.reader);
+    const detector = await createDetector(det, opts);
+    const reader = await createReader(rec, opts);
+    const engine = new PlateEngine(detector, reader, opts, `${det.entry.name}@${det.entry.version}+${rec.entry.name}@${rec.entry.version}`, Boolean(det.entry.interim || rec.entry.interim));
+    await engine.warmUp();
+    opts.logger?.info({ detector: det.entry.name, reader: rec.entry.name, interim: engine.interim }, 'models loaded and warmed up');
+    return engine;
+  }
+
+  /** The first run allocates and plans; doing it at start keeps the first real frame on time. */
+  async warmUp(): Promise<void> {
+    const img: RgbImage = { width: 320, height: 192, data: Buffer.alloc(320 * 192 * 3, 128) };
+    await this.detector.detect(img);
+    await this.reader.read([{ width: 96, height: 32, data: Buffer.alloc(96 * 32 * 3, 128) }]);
+  }
+
+  async readImage(img: RgbImage): Promise<{ plates: PlateObservation[]; timings: StageTimings }> {
+    const t0 = performance.now();
+    const boxes = (await this.detector.detect(img)).filter((b) => b.score >= this.opts.detectionThreshold);
+    const t1 = performance.now();
+    const crops: RgbImage[] = [];
+    const kept: DetectedBox[] = [];
+    for (const b of boxes) {
+      const padY = this.detector.findsTextLines ? b.box[3] * 0.08 : b.box[3] * 0.05;
+      const box = clampBox(padBox(b.box, b.box[2] * 0.02, padY), img.width, img.height);
+      if (!box) continue;
+      kept.push({ box, score: b.score });
+      crops.push(cropRgb(img, box));
+    }
+    const texts = await this.reader.read(crops);
+    const t2 = performance.now();
+    const plates = this.detector.findsTextLines ? platesFromTextLines(kept, texts, img, this.opts.readConfidence) : platesFromPlateBoxes(kept, texts, this.opts.readConfidence);
+    plates.sort((a, b) => b.confidence - a.confidence);
+    return { plates, timings: { detectMs: t1 - t0, readMs: t2 - t1 } };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.detector.close(), this.reader.close()]);
+  }
+}
+
+async function createDetector(model: ResolvedModel, opts: EngineOptions): Promise<PlateDetector> {
+  const session = await createSession(model.bytes, { intraOpThreads: opts.intraOpThreads });
+  switch (model.entry.architecture) {
+    case 'ppocr-db':
+      return new PpOcrDetector(session, model.entry.name, model.entry.version, opts.detectorMaxSide);
+    default:
+      throw new ModelError(`model "${model.entry.name}": unknown detector architecture "${model.entry.architecture}"`, model.entry.name);
+  }
+}
+
+async function createReader(model: ResolvedModel, opts: EngineOptions): Promise<PlateReader> {
+  const session = await createSession(model.bytes, { intraOpThreads: opts.intraOpThreads });
+  switch (model.entry.architecture) {
+    case 'ppocr-crnn': {
+      const dict = model.entry['dictionary'];
+      if (typeof dict !== 'string') throw new ModelError(`model "${model.entry.name}": manifest entry lacks "dictionary"`, model.entry.name);
+      return new PpOcrReader(session, model.entry.name, model.entry.version, resolve(dirname(model.path), dict));
+    }
+    default:
+      throw new ModelError(`model "${model.entry.name}": unknown reader architecture "${model.entry.architecture}"`, model.entry.name);
+  }
+}
+
+function plausibleCandidates(r: PlateTextResult): TextCandidate[] {
+  const seen = new Set<string>();
+  const out: TextCandidate[] = [];
+  for (const c of r.candidates) {
+    const t = normalisePlateText(c.text);
+    if (!isPlausiblePlate(t) || seen.has(t)) continue;
+    seen.add(t);
+    out.push({ text: t, confidence: c.confidence });
+  }
+  return out;
+}
+
+function platesFromPlateBoxes(boxes: DetectedBox[], texts: PlateTextResult[], minConfidence: number): PlateObservation[] {
+  const plates: PlateObservation[] = [];
+  boxes.forEach((b, i) => {
+    const r = texts[i]!;
+    const text = normalisePlateText(r.text);
+    if (!isPlausiblePlate(text) || r.confidence < minConfidence) return;
+    plates.push({ box: b.box, text, confidence: r.confidence, charConfidences: r.charConfidences, candidates: plausibleCandidates(r), state: r.state, stateConfidence: r.stateConfidence, detectorScore: b.score });
+  });
+  return plates;
+}
+
+/**
+ * The interim detector finds text lines. Lines that read as plate numbers become plates; lines
+ * that read as a state name (the banner) lend their state to the plate line right above or below
+ * them. The whole-plate box is estimated from the text line (US plates are 2:1; the unclipped text line spans ~90 % of the width).
+ */
+function platesFromTextLines(boxes: DetectedBox[], texts: PlateTextResult[], img: RgbImage, minConfidence: number): PlateObservation[] {
+  const banners: { box: Box; state: string; confidence: number }[] = [];
+  const lines: { box: Box; r: PlateTextResult; score: number }[] = [];
+  boxes.forEach((b, i) => {
+    const r = texts[i]!;
+    const text = normalisePlateText(r.text);
+    if (isPlausiblePlate(text) && r.confidence >= minConfidence) lines.push({ box: b.box, r, score: b.score });
+    else {
+      const s = stateFromBanner(r.text);
+      if (s && r.confidence >= 0.5) banners.push({ box: b.box, state: s.state, confidence: s.confidence * r.confidence });
+    }
+  });
+  return lines.map(({ box, r, score }) => {
+    const [x, y, w, h] = box;
+    const cx = x + w / 2;
+    const cy = y + h / 2;
+    const banner = banners.find((bn) => {
+      const bcx = bn.box[0] + bn.box[2] / 2;
+      const bcy = bn.box[1] + bn.box[3] / 2;
+      return Math.abs(bcx - cx) < w * 0.6 && Math.abs(bcy - cy) < h * 2.2 && bn.box[3] < h * 1.2;
+    });
+    const pw = w * 1.1;
+    const ph = Math.max(h * 1.7, pw / 2.1);
+    const plateBox = clampBox([cx - pw / 2, cy - ph / 2, pw, ph], img.width, img.height) ?? box;
+    return {
+      box: plateBox,
+      text: normalisePlateText(r.text),
+      confidence: r.confidence,
+      charConfidences: r.charConfidences,
+      candidates: plausibleCandidates(r),
+      state: banner?.state,
+      stateConfidence: banner?.confidence,
+      detectorScore: score,
+    };
+  });
+}

@@ -1,0 +1,71 @@
+import sharp from 'sharp';
+
+/** Packed RGB24 picture: the unit every inference stage works on. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Buffer;
+}
+
+export type Box = [x: number, y: number, w: number, h: number];
+
+/** Clamps a box to the picture and rounds it to whole pixels; null if nothing is left. */
+export function clampBox(box: Box, width: number, height: number): Box | null {
+  const x0 = Math.max(0, Math.floor(box[0]));
+  const y0 = Math.max(0, Math.floor(box[1]));
+  const x1 = Math.min(width, Math.ceil(box[0] + box[2]));
+  const y1 = Math.min(height, Math.ceil(box[1] + box[3]));
+  if (x1 - x0 < 2 || y1 - y0 < 2) return null;
+  return [x0, y0, x1 - x0, y1 - y0];
+}
+
+export function padBox(box: Box, padX: number, padY: number): Box {
+  return [box[0] - padX, box[1] - padY, box[2] + 2 * padX, box[3] + 2 * padY];
+}
+
+/** Copies a rectangle out of the picture (no resampling). */
+export function cropRgb(img: RgbImage, box: Box): RgbImage {
+  const [x, y, w, h] = box;
+  const out = Buffer.allocUnsafe(w * h * 3);
+  const stride = img.width * 3;
+  for (let row = 0; row < h; row++) {
+    const src = (y + row) * stride + x * 3;
+    img.data.copy(out, row * w * 3, src, src + w * 3);
+  }
+  return { width: w, height: h, data: out };
+}
+
+export async function resizeRgb(img: RgbImage, width: number, height: number): Promise<RgbImage> {
+  if (img.width === width && img.height === height) return img;
+  const data = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer();
+  return { width, height, data };
+}
+
+export async function encodeJpeg(img: RgbImage, quality = 85): Promise<Buffer> {
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).jpeg({ quality, mozjpeg: false }).toBuffer();
+}
+
+/** The reason an image file could not be decoded, for a clear per-file error. */
+export class ImageDecodeError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`${file}: cannot decode image (${reason})`);
+    this.name = 'ImageDecodeError';
+  }
+}
+
+/** Decodes JPEG/PNG/WebP/etc. to RGB, applying EXIF orientation so boxes match what people see. */
+export async function decodeImageFile(file: string): Promise<RgbImage> {
+  try {
+    const { data, info } = await sharp(file, { failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels`);
+    return { width: info.width, height: info.height, data };
+  } catch (err) {
+    throw new ImageDecodeError(file, (err as Error).message.split('\n')[0] ?? 'unknown error');
+  }
+}

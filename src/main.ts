@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { ConfigError, EX_CONFIG, loadConfig } from './config/load.js';
+import { ModelError } from './inference/manifest.js';
+import { VERSION } from './daemon.js';
+
+const program = new Command();
+program.name('alpr-edge').description('Licence-plate reader for fixed pole-mounted cameras').version(VERSION);
+
+program
+  .command('run')
+  .description('run the daemon: capture, read plates, serve health and metrics')
+  .option('-c, --config <file>', 'configuration file', '/etc/alpr-edge/config.json')
+  .option('--print-reads', 'print each read as a JSON line on stdout (demo, field checks)', false)
+  .action(async (o: { config: string; printReads: boolean }) => {
+    const { runDaemon } = await import('./cli/run.js');
+    await runDaemon({ config: o.config, printReads: o.printReads });
+  });
+
+program
+  .command('read')
+  .description('read plates in image or video files; one JSON line per image (or per read, for videos)')
+  .argument('<files...>', 'images (jpg, png, ...) or videos (mp4, mkv, ...)')
+  .option('-c, --config <file>', 'take models and thresholds from this configuration file')
+  .addOption(new Option('--fps <n>', 'video files: frames per second analysed').default(15).argParser(Number))
+  .action(async (files: string[], o: { config?: string; fps: number }) => {
+    const { readFiles } = await import('./cli/read.js');
+    process.exitCode = await readFiles(files, o);
+  });
+
+const config = program.command('config').description('configuration tools');
+config
+  .command('check')
+  .description('validate a configuration file; exit 78 naming the first bad field')
+  .argument('<file>')
+  .action((file: string) => {
+    loadConfig(file);
+    process.stdout.write(`${file}: valid\n`);
+  });
+config
+  .command('docs')
+  .description('print docs/configuration.md, generated from the schema')
+  .action(async () => {
+    const { renderConfigDocs } = await import('./config/docs.js');
+    process.stdout.write(renderConfigDocs());
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof ModelError) {
+    process.stderr.write(`alpr-edge: ${err.message}\n`);
+    process.exit(EX_CONFIG);
+  }
+  process.stderr.write(`alpr-edge: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

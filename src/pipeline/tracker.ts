@@ -1,0 +1,185 @@
+import type { Box } from '../inference/image.js';
+import type { PlateObservation } from '../inference/engine.js';
+import { editDistance } from '../inference/plate-text.js';
+import { voteOnTexts, type VoteResult } from './vote.js';
+
+export interface TrackerOptions {
+  minFrames: number;
+  minAgreement: number;
+  trackTimeoutMs: number;
+  maxCandidates: number;
+  /** The same text from the same camera within this time is the same pass (a car stopped at a light). */
+  repeatSuppressMs: number;
+}
+
+/** A plate's observation together with what it was seen in: the caller's frame (kept only for the best). */
+export interface TrackedObservation<F> {
+  obs: PlateObservation;
+  atMs: number;
+  frame: F;
+}
+
+export interface FinishedPass<F> {
+  vote: VoteResult;
+  best: TrackedObservation<F>;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  frames: number;
+}
+
+interface Track<F> {
+  id: number;
+  votes: { candidates: PlateObservation['candidates']; state?: string; stateConfidence?: number }[];
+  lastBox: Box;
+  velocity: [number, number];
+  lastSeenMs: number;
+  firstSeenMs: number;
+  best: TrackedObservation<F>;
+  topText: string;
+}
+
+export interface TrackerCounters {
+  passesEmitted: number;
+  passesDiscarded: number;
+  repeatsSuppressed: number;
+}
+
+/**
+ * Groups one camera's plate observations over consecutive frames into vehicle passes: by box
+ * overlap (after moving the last box by its velocity) and text similarity, so one pass gives one
+ * read. Pure logic on timestamps; holds at most one frame per live track (the best one).
+ */
+export class PlateTracker<F> {
+  private tracks: Track<F>[] = [];
+  private nextId = 1;
+  private recent = new Map<string, number>();
+  readonly counters: TrackerCounters = { passesEmitted: 0, passesDiscarded: 0, repeatsSuppressed: 0 };
+
+  constructor(private readonly opts: TrackerOptions) {}
+
+  get activeTracks(): number {
+    return this.tracks.length;
+  }
+
+  /** Adds one frame's plates; returns the passes that ended before this frame. */
+  update(atMs: number, plates: PlateObservation[], frame: F): FinishedPass<F>[] {
+    const finished = this.expire(atMs);
+    const unmatched = new Set(this.tracks);
+    const byConfidence = [...plates].sort((a, b) => b.confidence - a.confidence);
+    for (const obs of byConfidence) {
+      let bestTrack: Track<F> | undefined;
+      let bestScore = 0;
+      for (const t of unmatched) {
+        const s = this.matchScore(t, obs, atMs);
+        if (s > bestScore) {
+          bestScore = s;
+          bestTrack = t;
+        }
+      }
+      if (bestTrack) {
+        unmatched.delete(bestTrack);
+        this.extend(bestTrack, obs, atMs, frame);
+      } else {
+        this.tracks.push(this.start(obs, atMs, frame));
+      }
+    }
+    return finished;
+  }
+
+  /** Ends every track (end of a file, shutdown). */
+  flush(): FinishedPass<F>[] {
+    return this.expire(Number.POSITIVE_INFINITY);
+  }
+
+  private start(obs: PlateObservation, atMs: number, frame: F): Track<F> {
+    return {
+      id: this.nextId++,
+      votes: [{ candidates: obs.candidates.length ? obs.candidates : [{ text: obs.text, confidence: obs.confidence }], state: obs.state, stateConfidence: obs.stateConfidence }],
+      lastBox: obs.box,
+      velocity: [0, 0],
+      lastSeenMs: atMs,
+      firstSeenMs: atMs,
+      best: { obs, atMs, frame },
+      topText: obs.text,
+    };
+  }
+
+  private extend(t: Track<F>, obs: PlateObservation, atMs: number, frame: F): void {
+    const dt = Math.max(1, atMs - t.lastSeenMs);
+    const [cx0, cy0] = centre(t.lastBox);
+    const [cx1, cy1] = centre(obs.box);
+    // Smoothed so one jittery box doesn't throw the prediction off.
+    t.velocity = [0.5 * t.velocity[0] + 0.5 * ((cx1 - cx0) / dt), 0.5 * t.velocity[1] + 0.5 * ((cy1 - cy0) / dt)];
+    t.lastBox = obs.box;
+    t.lastSeenMs = atMs;
+    t.topText = obs.text;
+    t.votes.push({ candidates: obs.candidates.length ? obs.candidates : [{ text: obs.text, confidence: obs.confidence }], state: obs.state, stateConfidence: obs.stateConfidence });
+    if (evidenceScore(obs) > evidenceScore(t.best.obs)) t.best = { obs, atMs, frame };
+  }
+
+  private matchScore(t: Track<F>, obs: PlateObservation, atMs: number): number {
+    const dt = atMs - t.lastSeenMs;
+    const predicted: Box = [t.lastBox[0] + t.velocity[0] * dt, t.lastBox[1] + t.velocity[1] * dt, t.lastBox[2], t.lastBox[3]];
+    const overlap = Math.max(iou(predicted, obs.box), iou(t.lastBox, obs.box));
+    const [px, py] = centre(predicted);
+    const [ox, oy] = centre(obs.box);
+    const size = Math.max(t.lastBox[2], obs.box[2]);
+    const near = Math.hypot(px - ox, py - oy) < 1.5 * size;
+    const similarity = textSimilarity(t.topText, obs.text);
+    if (overlap >= 0.3) return 1 + overlap + similarity;
+    if ((overlap > 0.02 || near) && similarity >= 0.5) return overlap + similarity;
+    return 0;
+  }
+
+  private expire(nowMs: number): FinishedPass<F>[] {
+    const done: FinishedPass<F>[] = [];
+    this.tracks = this.tracks.filter((t) => {
+      if (nowMs - t.lastSeenMs < this.opts.trackTimeoutMs) return true;
+      const pass = this.finish(t);
+      if (pass) done.push(pass);
+      return false;
+    });
+    for (const [text, at] of this.recent) if (nowMs !== Number.POSITIVE_INFINITY && nowMs - at > this.opts.repeatSuppressMs) this.recent.delete(text);
+    return done;
+  }
+
+  private finish(t: Track<F>): FinishedPass<F> | undefined {
+    const vote = voteOnTexts(t.votes, this.opts.maxCandidates);
+    if (!vote || t.votes.length < this.opts.minFrames || vote.agreement < this.opts.minAgreement) {
+      this.counters.passesDiscarded++;
+      return undefined;
+    }
+    const last = this.recent.get(vote.text);
+    this.recent.set(vote.text, t.lastSeenMs);
+    if (last !== undefined && t.firstSeenMs - last < this.opts.repeatSuppressMs) {
+      this.counters.repeatsSuppressed++;
+      return undefined;
+    }
+    this.counters.passesEmitted++;
+    return { vote, best: t.best, firstSeenMs: t.firstSeenMs, lastSeenMs: t.lastSeenMs, frames: t.votes.length };
+  }
+}
+
+function evidenceScore(o: PlateObservation): number {
+  // A sharp read of a larger plate is better evidence for an officer to verify (P13).
+  return o.confidence * Math.sqrt(o.box[2]);
+}
+
+function centre(b: Box): [number, number] {
+  return [b[0] + b[2] / 2, b[1] + b[3] / 2];
+}
+
+export function iou(a: Box, b: Box): number {
+  const x0 = Math.max(a[0], b[0]);
+  const y0 = Math.max(a[1], b[1]);
+  const x1 = Math.min(a[0] + a[2], b[0] + b[2]);
+  const y1 = Math.min(a[1] + a[3], b[1] + b[3]);
+  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+  const union = a[2] * a[3] + b[2] * b[3] - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+export function textSimilarity(a: string, b: string): number {
+  const n = Math.max(a.length, b.length);
+  return n === 0 ? 1 : 1 - editDistance(a, b) / n;
+}
