@@ -16,8 +16,6 @@ interface CameraRuntime {
   id: string;
   source: CameraSource;
   pipeline: CameraPipeline;
-  busy: boolean;
-  busyDrops: number;
   synced: { framesIn: number; framesDropped: number; decodeErrors: number; reconnects: number };
 }
 
@@ -77,7 +75,7 @@ export class Daemon {
   }
 
   private startCamera(cam: Config['cameras'][number], engine: PlateEngine): CameraRuntime {
-    const log = this.logger.child({ component: 'camera', camera: cam.id });
+    const log = this.logger.child({ component: 'daemon', camera: cam.id });
     const source = new CameraSource({
       id: cam.id,
       uri: cam.uri,
@@ -89,7 +87,7 @@ export class Daemon {
       realtime: cam.realtime,
       dropOldFrames: true,
       stallTimeoutMs: cam.stallTimeoutMs,
-      logger: log,
+      logger: this.logger,
     });
     const pipeline = new CameraPipeline(engine, {
       deviceId: this.config.deviceId,
@@ -103,33 +101,31 @@ export class Daemon {
         this.metrics.stageSeconds.observe({ camera: cam.id, stage: 'read' }, t.readMs / 1000);
       },
     });
-    const rt: CameraRuntime = { id: cam.id, source, pipeline, busy: false, busyDrops: 0, synced: { framesIn: 0, framesDropped: 0, decodeErrors: 0, reconnects: 0 } };
-    source.on('frame', (frame: Frame) => this.onFrame(rt, frame));
+    const rt: CameraRuntime = { id: cam.id, source, pipeline, synced: { framesIn: 0, framesDropped: 0, decodeErrors: 0, reconnects: 0 } };
+    const frames = source.frames();
     source.on('status', (s: { state: string; reason?: string }) => {
       this.metrics.cameraOnline.set({ camera: cam.id }, s.state === 'online' ? 1 : 0);
       log.info({ state: s.state, reason: s.reason }, 'camera state');
     });
     source.on('end', () => void this.flushCamera(rt));
     source.start();
+    void this.analyseFrames(rt, frames);
     return rt;
   }
 
-  /** Leaky by design: while a frame is being analysed, newer frames are dropped, never queued. */
-  private onFrame(rt: CameraRuntime, frame: Frame): void {
-    if (this.stopping) return;
-    if (rt.busy) {
-      rt.busyDrops++;
-      this.metrics.framesDropped.inc({ camera: rt.id });
-      return;
+  /**
+   * Leaky by design: the source's latest-frame mailbox hands over only the newest frame once the
+   * previous one is analysed; frames in between are dropped and counted, never queued.
+   */
+  private async analyseFrames(rt: CameraRuntime, frames: AsyncIterableIterator<Frame>): Promise<void> {
+    for await (const frame of frames) {
+      if (this.stopping) break;
+      try {
+        await this.deliver(rt, await rt.pipeline.analyse(frame));
+      } catch (err) {
+        this.logger.error({ component: 'pipeline', camera: rt.id, err }, 'frame analysis failed; frame skipped');
+      }
     }
-    rt.busy = true;
-    rt.pipeline
-      .analyse(frame)
-      .then((reads) => this.deliver(rt, reads))
-      .catch((err: unknown) => this.logger.error({ component: 'pipeline', camera: rt.id, err }, 'frame analysis failed; frame skipped'))
-      .finally(() => {
-        rt.busy = false;
-      });
   }
 
   private async flushCamera(rt: CameraRuntime): Promise<void> {

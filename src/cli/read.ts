@@ -65,42 +65,49 @@ export async function readFiles(files: string[], opts: ReadFilesOptions): Promis
 async function readVideo(file: string, engine: PlateEngine, config: Config, fps: number, logger: ReturnType<typeof createLogger>): Promise<void> {
   const path = resolve(file);
   if (!existsSync(path)) throw new Error(`${file}: no such file`);
-  const source = new CameraSource({ id: 'file', uri: `file://${path}`, fpsCap: fps, loop: false, realtime: false, dropOldFrames: false, logger: logger.child({ component: 'capture' }) });
-  let firstPtsMs: number | undefined;
+  let failure: string | undefined;
+  let frames = 0;
+  // Video time from the frame count: the capture caps files at `fps` frames per video second.
+  const videoMs = (f: Frame) => (f.seq * 1000) / fps;
   const pipeline = new CameraPipeline(
     engine,
     { deviceId: config.deviceId, cameraId: 'file', location: config.location, tracker: config.thresholds, logger: logger.child({ component: 'pipeline' }) },
-    (f: Frame) => f.ptsMs ?? f.capturedAtMs,
+    videoMs,
   );
   const emit = (reads: Awaited<ReturnType<CameraPipeline['analyse']>>) => {
     for (const r of reads) {
-      process.stdout.write(JSON.stringify({ file, time: Number(((Date.parse(r.firstSeenAt) - (firstPtsMs ?? 0)) / 1000).toFixed(2)), plates: [toReadLinePlate({ text: r.plate, confidence: r.confidence, state: r.state, box: r.box, candidates: r.candidates })] }) + '\n');
+      const firstSeenMs = pipeline.passTimes.get(r)?.firstSeenMs ?? 0;
+      process.stdout.write(JSON.stringify({ file, time: Number((firstSeenMs / 1000).toFixed(2)), plates: [toReadLinePlate({ text: r.plate, confidence: r.confidence, state: r.state, box: r.box, candidates: r.candidates })] }) + '\n');
     }
   };
-  await new Promise<void>((resolveDone, reject) => {
-    let chain = Promise.resolve();
-    let frames = 0;
-    source.on('frame', (frame: Frame) => {
+  const source = new CameraSource({
+    id: 'file',
+    uri: `file://${path}`,
+    fpsCap: fps,
+    loop: false,
+    realtime: false,
+    dropOldFrames: false,
+    stallTimeoutMs: 30_000,
+    logger,
+    // Backpressure: the next frame is decoded only when this one is analysed, so none is skipped.
+    consumer: async (frame) => {
       frames++;
-      chain = chain.then(async () => {
-        firstPtsMs ??= frame.capturedAtMs - (frame.ptsMs ?? 0);
-        emit(await pipeline.analyse(frame));
-      });
-    });
-    source.on('status', (s: { state: string; reason?: string }) => {
+      emit(await pipeline.analyse(frame));
+    },
+  });
+  await new Promise<void>((resolveDone) => {
+    source.on('status', (s) => {
       if (s.state === 'reconnecting' || s.state === 'offline') {
-        void source.stop();
-        reject(new Error(`${file}: cannot decode video (${s.reason ?? s.state})`));
+        failure = s.reason ?? s.state;
+        void source.stop().then(() => resolveDone());
       }
     });
-    source.on('end', () => {
-      chain.then(async () => {
-        emit(await pipeline.flush());
-        await source.stop();
-        if (frames === 0) reject(new Error(`${file}: no frames decoded`));
-        else resolveDone();
-      }, reject);
-    });
+    source.on('end', () => resolveDone());
     source.start();
   });
+  await source.stop();
+  if (failure !== undefined && frames === 0) throw new Error(`${file}: cannot decode video (${failure})`);
+  if (frames === 0) throw new Error(`${file}: no frames decoded`);
+  emit(await pipeline.flush());
+  if (failure !== undefined) process.stderr.write(`read: ${file}: video ended early after ${frames} frames (${failure})\n`);
 }

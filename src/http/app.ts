@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
 import type { HealthReport } from './health.js';
@@ -13,7 +13,11 @@ export interface HttpAppOptions {
 
 /** The local HTTP server as a Fastify instance that tests drive with inject(). */
 export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // Health probes every few seconds would drown the journal; access to reads is logged by the
+    // access log (issue 7), not by request logging.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
 
   app.get('/healthz', async (_req, reply) => {
     const report = opts.health();

@@ -29,6 +29,8 @@ export class CameraPipeline {
   private readonly tracker: PlateTracker<Frame>;
   lastAnalysedAtMs: number | undefined;
   framesAnalysed = 0;
+  /** Pass start and end on this pipeline's clock (video time for files), for tools that report it. */
+  readonly passTimes = new WeakMap<Read, { firstSeenMs: number; lastSeenMs: number }>();
 
   constructor(
     private readonly engine: PlateEngine,
@@ -91,6 +93,7 @@ export class CameraPipeline {
       location: this.opts.location,
       modelVersion: this.engine.modelVersion,
     };
+    this.passTimes.set(read, { firstSeenMs: p.firstSeenMs, lastSeenMs: p.lastSeenMs });
     this.opts.logger.info({ readId: read.id, camera: read.cameraId, frames: read.frames, confidence: read.confidence, state: read.state }, 'read');
     this.opts.logger.debug({ readId: read.id, plate: read.plate, candidates: read.candidates }, 'read text');
     return read;

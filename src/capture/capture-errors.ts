@@ -1,0 +1,22 @@
+/** A camera is configured in a way capture cannot honour; the message says what to change. */
+export class CaptureConfigError extends Error {
+  override readonly name = 'CaptureConfigError';
+  constructor(
+    readonly cameraId: string | undefined,
+    message: string,
+  ) {
+    super(cameraId === undefined ? message : `camera ${cameraId}: ${message}`);
+  }
+}
+
+/** The GStreamer binding could not be loaded, so no camera can run on this machine. */
+export class GstreamerUnavailableError extends Error {
+  override readonly name = 'GstreamerUnavailableError';
+  constructor(cause: unknown) {
+    super(
+      'gstreamer-superficial failed to load: install GStreamer 1.x with libgstreamer1.0-dev and ' +
+        'libgstreamer-plugins-base1.0-dev, then run `npm rebuild gstreamer-superficial`',
+      { cause },
+    );
+  }
+}

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PlateEngine } from '../../src/inference/engine.js';
+import { defaultManifestPath, ModelError, readManifest, resolveModel } from '../../src/inference/manifest.js';
+import { defaultConfig } from '../../src/config/defaults.js';
+import { renderPlateScene } from '../support/plates-svg.js';
+
+const config = defaultConfig();
+const engineOptions = {
+  manifestPath: defaultManifestPath(),
+  detector: config.models.detector,
+  reader: config.models.reader,
+  intraOpThreads: 1,
+  detectorMaxSide: config.models.detectorMaxSide,
+  detectionThreshold: config.thresholds.detection,
+  readConfidence: config.thresholds.readConfidence,
+};
+
+describe('inference on the shipped models (real onnxruntime sessions)', () => {
+  let engine: PlateEngine;
+  beforeAll(async () => {
+    engine = await PlateEngine.load(engineOptions);
+  });
+  afterAll(async () => engine.close());
+
+  it('reads synthetic plates with their state and a box around each plate', async () => {
+    const img = await renderPlateScene([
+      { text: '8XKD415', banner: 'California', x: 120, y: 380, width: 260 },
+      { text: '5RTW220', banner: 'New York', x: 820, y: 300, width: 220 },
+    ]);
+    const { plates, timings } = await engine.readImage(img);
+    const byText = new Map(plates.map((p) => [p.text, p]));
+    expect([...byText.keys()].sort()).toEqual(['5RTW220', '8XKD415']);
+    expect(byText.get('8XKD415')!.state).toBe('CA');
+    expect(byText.get('5RTW220')!.state).toBe('NY');
+    const box = byText.get('8XKD415')!.box;
+    // The box must overlap the drawn plate (x 120..380, y 380..510) substantially.
+    expect(box[0]).toBeGreaterThan(60);
+    expect(box[0] + box[2]).toBeLessThan(440);
+    expect(box[1]).toBeGreaterThan(340);
+    expect(byText.get('8XKD415')!.confidence).toBeGreaterThan(0.7);
+    expect(byText.get('8XKD415')!.candidates[0]!.text).toBe('8XKD415');
+    expect(timings.detectMs).toBeGreaterThan(0);
+  });
+
+  it('finds no plate on an empty road and ignores non-plate text', async () => {
+    const img = await renderPlateScene([{ text: 'SLOW', banner: 'Texas', x: 400, y: 300, width: 300 }]);
+    const { plates } = await engine.readImage(img);
+    expect(plates).toEqual([]);
+  });
+
+  it('survives a frame of unexpected, tiny size', async () => {
+    const { plates } = await engine.readImage({ width: 17, height: 9, data: Buffer.alloc(17 * 9 * 3, 200) });
+    expect(plates).toEqual([]);
+  });
+});
+
+describe('model manifest checks', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'manifest-'));
+  const manifest = readManifest(defaultManifestPath());
+
+  it('lists the interim models with matching checksums', () => {
+    for (const m of manifest.models) expect(() => resolveModel(defaultManifestPath(), m.name)).not.toThrow();
+    expect(manifest.models.every((m) => m.interim === true)).toBe(true);
+  });
+
+  it('refuses a model whose bytes do not match the manifest', () => {
+    const entry = manifest.models.find((m) => m.name === config.models.reader)!;
+    const fake = join(dir, 'reader.onnx');
+    writeFileSync(fake, Buffer.from('not the model'));
+    const path = join(dir, 'models', 'manifest.json');
+    const m = { models: [{ ...entry, file: fake }] };
+    const mdir = join(dir, 'models');
+    mkdirSync(mdir, { recursive: true });
+    writeFileSync(path, JSON.stringify(m));
+    expect(() => resolveModel(path, entry.name)).toThrow(ModelError);
+    expect(() => resolveModel(path, entry.name)).toThrow(/sha256/);
+  });
+
+  it('names a missing model file and an unknown model name', () => {
+    const entry = manifest.models[0]!;
+    const path = join(dir, 'missing.json');
+    writeFileSync(path, JSON.stringify({ models: [{ ...entry, file: join(dir, 'nope.onnx') }] }));
+    expect(() => resolveModel(path, entry.name)).toThrow(/cannot read .*nope.onnx \(ENOENT\)/);
+    expect(() => resolveModel(path, 'no-such-model')).toThrow(/not in/);
+  });
+
+  it('refuses a corrupt model file that has the right name but is truncated', async () => {
+    const entry = manifest.models.find((m) => m.name === config.models.detector)!;
+    const truncated = join(dir, 'det.onnx');
+    copyFileSync(resolveModel(defaultManifestPath(), entry.name).path, truncated);
+    writeFileSync(truncated, readFileSync(truncated).subarray(0, 1000));
+    const path = join(dir, 'trunc.json');
+    writeFileSync(path, JSON.stringify({ models: [{ ...entry, file: truncated }] }));
+    await expect(PlateEngine.load({ ...engineOptions, manifestPath: path })).rejects.toThrow(ModelError);
+  });
+});
