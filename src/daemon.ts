@@ -58,7 +58,10 @@ export class Daemon {
 
   async start(): Promise<void> {
     const c = this.config;
-    this.engine = await PlateEngine.load({
+    // Sources validate their URI and geometry on construction: a bad camera config fails before
+    // models load or a port opens (exit 78).
+    const sources = c.cameras.map((cam) => this.createSource(cam));
+    const engine = await PlateEngine.load({
       manifestPath: c.models.manifest,
       detector: c.models.detector,
       reader: c.models.reader,
@@ -68,15 +71,15 @@ export class Daemon {
       readConfidence: c.thresholds.readConfidence,
       logger: this.logger.child({ component: 'inference' }),
     });
+    this.engine = engine;
     this.http = buildHttpApp({ logger: this.logger, metrics: this.metrics, health: () => this.health(), beforeScrape: () => this.syncCaptureCounters() });
     await this.http.listen({ host: c.http.host, port: c.http.port });
     this.logger.info({ component: 'http', address: this.httpAddress }, 'http server listening');
-    for (const cam of c.cameras) this.cameras.push(this.startCamera(cam, this.engine));
+    c.cameras.forEach((cam, i) => this.cameras.push(this.startCamera(cam, sources[i]!, engine)));
   }
 
-  private startCamera(cam: Config['cameras'][number], engine: PlateEngine): CameraRuntime {
-    const log = this.logger.child({ component: 'daemon', camera: cam.id });
-    const source = new CameraSource({
+  private createSource(cam: Config['cameras'][number]): CameraSource {
+    return new CameraSource({
       id: cam.id,
       uri: cam.uri,
       fpsCap: cam.fpsCap,
@@ -89,6 +92,10 @@ export class Daemon {
       stallTimeoutMs: cam.stallTimeoutMs,
       logger: this.logger,
     });
+  }
+
+  private startCamera(cam: Config['cameras'][number], source: CameraSource, engine: PlateEngine): CameraRuntime {
+    const log = this.logger.child({ component: 'daemon', camera: cam.id });
     const pipeline = new CameraPipeline(engine, {
       deviceId: this.config.deviceId,
       cameraId: cam.id,

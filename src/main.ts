@@ -3,6 +3,7 @@ import './threadpool-size.js';
 import { Command, Option } from 'commander';
 import { ConfigError, EX_CONFIG, loadConfig } from './config/load.js';
 import { ModelError } from './inference/manifest.js';
+import { CaptureConfigError } from './capture/capture-errors.js';
 import { VERSION } from './daemon.js';
 
 const program = new Command();
@@ -47,7 +48,7 @@ config
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof ModelError) {
+  if (err instanceof ConfigError || err instanceof ModelError || err instanceof CaptureConfigError) {
     process.stderr.write(`alpr-edge: ${err.message}\n`);
     process.exit(EX_CONFIG);
   }

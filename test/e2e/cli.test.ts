@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// The CLI as a user runs it: the compiled entry point (scripts/setup builds it) in a child process.
+const MAIN = 'dist/src/main.js';
+const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+
+function cli(args: string[]) {
+  return spawnSync('node', [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+}
+
+function writeConfig(name: string, config: unknown): string {
+  const p = join(dir, name);
+  writeFileSync(p, JSON.stringify(config));
+  return p;
+}
+
+const base = {
+  deviceId: 'cli-pole',
+  location: { latitude: 1, longitude: 2, headingDeg: 3 },
+  cameras: [{ id: 'c1', uri: 'test://?width=320&height=240&fps=5' }],
+  http: { port: 0 },
+  log: { level: 'info' },
+};
+
+describe('alpr-edge CLI', () => {
+  it('exits 78 naming the field when the config is invalid', () => {
+    const p = writeConfig('bad.json', { ...base, location: { latitude: 91, longitude: 2, headingDeg: 3 } });
+    const r = cli(['run', '--config', p]);
+    expect(r.status).toBe(78);
+    expect(r.stderr).toContain('location.latitude must be <= 90');
+    expect(cli(['config', 'check', p]).status).toBe(78);
+  });
+
+  it('exits 78 when the config file is missing', () => {
+    const r = cli(['run', '--config', join(dir, 'nope.json')]);
+    expect(r.status).toBe(78);
+    expect(r.stderr).toContain('cannot read config file (ENOENT)');
+  });
+
+  it('exits 78 naming the model when a model does not match its checksum', () => {
+    const manifest = JSON.parse(readFileSync('models/manifest.json', 'utf8'));
+    manifest.models[0].sha256 = '0'.repeat(64);
+    manifest.models = manifest.models.map((m: { file: string }) => ({ ...m, file: join(process.cwd(), m.file) }));
+    const mp = join(dir, 'manifest.json');
+    writeFileSync(mp, JSON.stringify(manifest));
+    const r = cli(['run', '--config', writeConfig('badmodel.json', { ...base, models: { manifest: mp } })]);
+    expect(r.status).toBe(78);
+    expect(r.stderr).toMatch(/model "ppocr-v4-det": .* has sha256 .* manifest expects 000000000000/);
+  });
+
+  it('runs the daemon, serves health, and stops cleanly within 5 s of SIGTERM', async () => {
+    const p = writeConfig('good.json', base);
+    const child = spawn('node', [MAIN, 'run', '--config', p], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const address = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`daemon did not start: ${stderr}`)), 60_000);
+      const poll = setInterval(() => {
+        const m = /"address":"(http:\/\/[^"]+)"/.exec(stderr);
+        if (m && stderr.includes('"msg":"running"')) {
+          clearInterval(poll);
+          clearTimeout(t);
+          resolve(m[1]!);
+        }
+      }, 100);
+    });
+    let health: { status: string } | undefined;
+    for (let i = 0; i < 40 && health?.status !== 'ok'; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      health = (await (await fetch(`${address}/healthz`)).json()) as { status: string };
+    }
+    expect(health?.status).toBe('ok');
+    const stoppedAt = Date.now();
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+    expect(code).toBe(0);
+    expect(stderr).toContain('"msg":"stopped"');
+  }, 90_000);
+
+  it('reads images: one JSON line per file in the stable shape, bad files reported and skipped', () => {
+    const r = cli(['read', 'test/fixtures/scenes/two-cars.jpg', 'test/fixtures/bad/truncated.jpg', 'test/fixtures/scenes/empty-road.jpg']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.file)).toEqual(['test/fixtures/scenes/two-cars.jpg', 'test/fixtures/bad/truncated.jpg', 'test/fixtures/scenes/empty-road.jpg']);
+    const truth = readFileSync('test/fixtures/scenes/labels.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const twoCars = truth.find((t) => t.image === 'two-cars.jpg');
+    expect(lines[0].plates.map((p: { text: string }) => p.text).sort()).toEqual(twoCars.plates.map((p: { text: string }) => p.text).sort());
+    const plate = lines[0].plates[0];
+    expect(Object.keys(plate)).toEqual(['text', 'confidence', 'state', 'box', 'candidates']);
+    expect(plate.box).toHaveLength(4);
+    expect(plate.confidence).toBeGreaterThanOrEqual(lines[0].plates[1].confidence);
+    expect(lines[1].plates).toEqual([]);
+    expect(lines[1].error).toMatch(/cannot decode image/);
+    expect(lines[2].plates).toEqual([]);
+  });
+
+  it('exits non-zero only when no file could be read', () => {
+    const r = cli(['read', 'test/fixtures/bad/empty.jpg', 'test/fixtures/bad/not-an-image.png']);
+    expect(r.status).toBe(1);
+    expect(r.stdout.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('reads a video file: one line per vehicle pass', () => {
+    const truth = JSON.parse(readFileSync('test/fixtures/demo/clip.json', 'utf8'));
+    const r = cli(['read', '--fps', '5', 'test/fixtures/demo/clip.mp4']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.plates[0].text).sort()).toEqual(truth.passes.map((p: { text: string }) => p.text).sort());
+    expect(lines.every((l) => typeof l.time === 'number')).toBe(true);
+  }, 120_000);
+});
+
+describe('alpr-edge CLI camera configuration', () => {
+  it('exits 78 naming the camera when its URI cannot work, before loading models', () => {
+    const p = writeConfig('baduri.json', { ...base, cameras: [{ id: 'c9', uri: 'rtsp://127.0.0.1/stream?transport=carrier-pigeon' }] });
+    const r = cli(['run', '--config', p]);
+    expect(r.status).toBe(78);
+    expect(r.stderr).toContain('camera c9');
+    expect(r.stderr).toContain('transport=carrier-pigeon');
+    expect(r.stderr).not.toContain('models loaded');
+  });
+});
