@@ -1,5 +1,3 @@
-#!/usr/bin/env node
-import './threadpool-size.js';
 import { Command, Option } from 'commander';
 import { ConfigError, EX_CONFIG, loadConfig } from './config/load.js';
 import { ModelError } from './inference/manifest.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // The CLI as a user runs it: the compiled entry point (scripts/setup builds it) in a child process.
-const MAIN = 'dist/src/main.js';
+const MAIN = 'dist/src/bin.cjs';
 const dir = mkdtempSync(join(tmpdir(), 'cli-'));
 
 function cli(args: string[]) {
