@@ -90,6 +90,7 @@ export class Daemon {
       realtime: cam.realtime,
       dropOldFrames: true,
       stallTimeoutMs: cam.stallTimeoutMs,
+      reconnect: { initialDelayMs: 500, maxDelayMs: cam.reconnectMaxDelayMs, jitter: 0.2 },
       logger: this.logger,
     });
   }

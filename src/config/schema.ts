@@ -28,6 +28,12 @@ const Camera = Type.Object(
     loop: Type.Boolean({ default: false, description: 'File sources: start again at the end (demo).' }),
     realtime: Type.Boolean({ default: true, description: 'File sources: play at the clip frame rate like a live camera.' }),
     stallTimeoutMs: Type.Integer({ minimum: 500, default: 5000, description: 'No frame for this long: the camera is reconnected.' }),
+    reconnectMaxDelayMs: Type.Integer({
+      minimum: 500,
+      maximum: 300000,
+      default: 4000,
+      description: 'Longest wait between reconnect attempts (exponential backoff from 500 ms, ±20 % jitter). Short, so a camera is back within seconds of returning; a refused connection costs no pipeline.',
+    }),
   },
   { additionalProperties: false },
 );
