@@ -9,6 +9,7 @@ import type { Read, ReadSink } from './pipeline/read.js';
 import { buildHttpApp } from './http/app.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { assessHealth, type HealthReport } from './http/health.js';
+import type { DaemonExtension } from './extension.js';
 
 export const VERSION = '0.1.0';
 
@@ -20,7 +21,9 @@ interface CameraRuntime {
 }
 
 export interface DaemonOptions {
-  /** Consumers of reads, in order: store, hot-list matcher, MQTT (their issues plug in here). */
+  /** Features in data-flow order (store → hot list → MQTT); their sinks get reads in that order. */
+  extensions?: DaemonExtension[];
+  /** Extra consumers of reads after the extensions' own. */
   sinks?: ReadSink[];
   /** Lets the embedding process watch reads (the demo prints them). */
   onRead?: (read: Read) => void;
@@ -36,6 +39,8 @@ export class Daemon {
   private engine: PlateEngine | undefined;
   private http: FastifyInstance | undefined;
   private cameras: CameraRuntime[] = [];
+  private sinks: ReadSink[] = [];
+  private started: DaemonExtension[] = [];
   private readonly startedAtMs = Date.now();
   private stopping = false;
 
@@ -73,6 +78,12 @@ export class Daemon {
     });
     this.engine = engine;
     this.http = buildHttpApp({ logger: this.logger, metrics: this.metrics, health: () => this.health(), beforeScrape: () => this.syncCaptureCounters() });
+    for (const ext of this.opts.extensions ?? []) {
+      const sink = await ext.start({ config: c, logger: this.logger.child({ component: ext.name }), metrics: this.metrics, http: this.http });
+      this.started.push(ext);
+      if (sink) this.sinks.push(sink);
+    }
+    this.sinks.push(...(this.opts.sinks ?? []));
     await this.http.listen({ host: c.http.host, port: c.http.port });
     this.logger.info({ component: 'http', address: this.httpAddress }, 'http server listening');
     c.cameras.forEach((cam, i) => this.cameras.push(this.startCamera(cam, sources[i]!, engine)));
@@ -144,7 +155,7 @@ export class Daemon {
     for (const read of reads) {
       this.metrics.reads.inc({ camera: rt.id });
       this.opts.onRead?.(read);
-      for (const sink of this.opts.sinks ?? []) {
+      for (const sink of this.sinks) {
         try {
           await sink.accept(read);
         } catch (err) {
@@ -181,6 +192,7 @@ export class Daemon {
       this.startedAtMs,
       VERSION,
       { version: this.engine?.modelVersion ?? 'not loaded', interim: this.engine?.interim ?? false },
+      Object.fromEntries(this.started.filter((e) => e.health).map((e) => [e.name, e.health!()])),
     );
   }
 
@@ -191,6 +203,9 @@ export class Daemon {
     // Passes still in view are emitted rather than lost.
     await Promise.allSettled(this.cameras.map((rt) => this.flushCamera(rt)));
     await this.http?.close();
+    for (const ext of [...this.started].reverse()) {
+      await ext.stop().catch((err: unknown) => this.logger.error({ component: 'daemon', extension: ext.name, err }, 'extension stop failed'));
+    }
     await this.engine?.close();
     this.logger.info({ component: 'daemon' }, 'stopped');
   }

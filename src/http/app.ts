@@ -22,7 +22,7 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
   app.get('/healthz', async (_req, reply) => {
     const report = opts.health();
     // Only a progressing daemon is healthy; a supervisor restarts on 503 (starting is a grace period).
-    return reply.code(report.status === 'stalled' ? 503 : 200).send(report);
+    return reply.code(report.status === 'stalled' || report.status === 'failed' ? 503 : 200).send(report);
   });
 
   app.get('/metrics', async (_req, reply) => {

@@ -1,4 +1,5 @@
 import type { CameraStatus } from '../capture/frame.js';
+import type { ComponentHealth } from '../extension.js';
 
 export interface CameraHealth {
   id: string;
@@ -16,11 +17,14 @@ export interface CameraHealth {
 }
 
 export interface HealthReport {
-  status: 'ok' | 'starting' | 'stalled';
+  /** ok/degraded answer 200; starting answers 200 during the start-up grace; stalled and failed 503. */
+  status: 'ok' | 'degraded' | 'starting' | 'stalled' | 'failed';
   uptimeS: number;
   version: string;
   models: { version: string; interim: boolean };
   cameras: CameraHealth[];
+  /** Store, hot lists, MQTT, ...: each extension's own health. */
+  components: Record<string, ComponentHealth>;
 }
 
 export interface CameraProgress {
@@ -34,7 +38,15 @@ export interface CameraProgress {
  * inference keeps up with them, not merely because the process is up. Counts only: no plate,
  * image or location ever appears here (P1).
  */
-export function assessHealth(cams: CameraProgress[], nowMs: number, stallMs: number, startedAtMs: number, version: string, models: HealthReport['models']): HealthReport {
+export function assessHealth(
+  cams: CameraProgress[],
+  nowMs: number,
+  stallMs: number,
+  startedAtMs: number,
+  version: string,
+  models: HealthReport['models'],
+  components: Record<string, ComponentHealth> = {},
+): HealthReport {
   const cameras = cams.map(({ status, lastAnalysedAtMs, framesAnalysed }): CameraHealth => {
     const lastFrameAgeMs = status.lastFrameAtMs === undefined ? null : nowMs - status.lastFrameAtMs;
     const lastInferenceAgeMs = lastAnalysedAtMs === undefined ? null : nowMs - lastAnalysedAtMs;
@@ -56,6 +68,10 @@ export function assessHealth(cams: CameraProgress[], nowMs: number, stallMs: num
     };
   });
   const starting = cameras.some((c) => c.lastInferenceAgeMs === null && c.state !== 'ended') && nowMs - startedAtMs < stallMs * 3;
-  const status = cameras.every((c) => c.healthy) ? 'ok' : starting ? 'starting' : 'stalled';
-  return { status, uptimeS: Math.round((nowMs - startedAtMs) / 1000), version, models, cameras };
+  const parts = Object.values(components);
+  const camerasOk = cameras.every((c) => c.healthy);
+  let status: HealthReport['status'] = camerasOk ? 'ok' : starting ? 'starting' : 'stalled';
+  if (parts.some((p) => p.status === 'failed')) status = 'failed';
+  else if (status === 'ok' && parts.some((p) => p.status === 'degraded')) status = 'degraded';
+  return { status, uptimeS: Math.round((nowMs - startedAtMs) / 1000), version, models, cameras, components };
 }

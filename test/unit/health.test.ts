@@ -30,3 +30,13 @@ describe('progress-based health', () => {
     expect(JSON.stringify(r)).not.toMatch(/plate|jpeg|latitude/i);
   });
 });
+
+describe('component health', () => {
+  const cam = [{ status: status({}), lastAnalysedAtMs: now - 100, framesAnalysed: 5 }];
+  it('is degraded (still 200) when a component needs attention', () => {
+    expect(assessHealth(cam, now, 5000, now - 60_000, '0', models, { hotlist: { status: 'degraded', staleLists: 1 } }).status).toBe('degraded');
+  });
+  it('fails when a component has failed', () => {
+    expect(assessHealth(cam, now, 5000, now - 60_000, '0', models, { store: { status: 'failed' } }).status).toBe('failed');
+  });
+});

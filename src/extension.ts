@@ -1,0 +1,33 @@
+import type { Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/schema.js';
+import type { Metrics } from './http/metrics.js';
+import type { ReadSink } from './pipeline/read.js';
+
+/** What the daemon hands each extension at start. */
+export interface DaemonContext {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  /** Not yet listening: register routes and plugins here. */
+  http: FastifyInstance;
+}
+
+/** A component's own view of its health, merged into /healthz (counts and ages only, P1). */
+export interface ComponentHealth {
+  /** degraded: working but needs attention (stale hot list, disk nearly full); failed: not working. */
+  status: 'ok' | 'degraded' | 'failed';
+  [detail: string]: unknown;
+}
+
+/**
+ * A feature plugged into the daemon (Zigbee2MQTT style): the store, the hot-list matcher, MQTT, GPIO.
+ * Extensions start in the order given, after the models and before the cameras, and stop in reverse
+ * order after the cameras; each gets reads through the sink it returns, in the same order.
+ */
+export interface DaemonExtension {
+  readonly name: string;
+  start(ctx: DaemonContext): Promise<ReadSink | undefined>;
+  stop(): Promise<void>;
+  health?(): ComponentHealth;
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { checkTargets, formatTable, parseOptions, precisionPairs, summarise, variantFor } from '../../scripts/bench.js';
+import type { ModelEntry } from '../../src/inference/manifest.js';
+
+const entry = (name: string, kind: string, architecture: string, precision?: 'fp32' | 'int8'): ModelEntry => ({
+  name,
+  kind,
+  architecture,
+  file: `${name}.onnx`,
+  sha256: '0',
+  version: '1',
+  ...(precision === undefined ? {} : { precision }),
+});
+const configured = { detector: 'det-fp32', reader: 'rec-fp32' };
+
+describe('bench: INT8/FP32 pairing from the manifest', () => {
+  it('finds no pair when only FP32 models ship (the interim state)', () => {
+    const manifest = { models: [entry('det-fp32', 'detector', 'ppocr-db', 'fp32'), entry('rec-fp32', 'reader', 'ppocr-crnn', 'fp32')] };
+    expect(precisionPairs(manifest, configured)).toEqual([]);
+  });
+
+  it('pairs by kind and architecture, treating a missing precision as FP32', () => {
+    const manifest = { models: [entry('det-fp32', 'detector', 'ppocr-db'), entry('rec-fp32', 'reader', 'crnn', 'fp32'), entry('rec-int8', 'reader', 'crnn', 'int8')] };
+    const pairs = precisionPairs(manifest, configured);
+    expect(pairs).toEqual([{ kind: 'reader', fp32: 'rec-fp32', int8: 'rec-int8' }]);
+    // The unpaired detector stays the configured one in both variants.
+    expect(variantFor(pairs, configured, 'int8')).toEqual({ detector: 'det-fp32', reader: 'rec-int8' });
+    expect(variantFor(pairs, configured, 'fp32')).toEqual(configured);
+  });
+
+  it("prefers the configured model's architecture when a kind has several pairs", () => {
+    const manifest = {
+      models: [entry('other-fp32', 'detector', 'yolo', 'fp32'), entry('other-int8', 'detector', 'yolo', 'int8'), entry('det-fp32', 'detector', 'ppocr-db', 'fp32'), entry('det-int8', 'detector', 'ppocr-db', 'int8')],
+    };
+    expect(precisionPairs(manifest, configured)).toEqual([{ kind: 'detector', fp32: 'det-fp32', int8: 'det-int8' }]);
+  });
+});
+
+describe('bench: figures and verdicts', () => {
+  it('summarises with a nearest-rank p95', () => {
+    const s = summarise(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(s).toEqual({ mean: 50.5, p95: 95, n: 100 });
+    expect(summarise([])).toEqual({ mean: 0, p95: 0, n: 0 });
+  });
+
+  const stat = (mean: number) => ({ mean, p95: mean, n: 10 });
+  const run = (threads: number) => ({
+    options: { frames: 90, intraOpThreads: threads, detectorMaxSide: 960 },
+    peakRssMb: 200,
+    precision: { measured: false as const, reason: 'only FP32 interim models shipped' },
+    endToEnd: {
+      frames: 90, fps: 30, msPerFrame: 33, detectMs: stat(40), readMsPerFrame: stat(3), readMsPerCrop: { ...stat(1.5), crops: 20 }, analyseMs: stat(45),
+      cpuPctOneCore: 150, cpuPctAllCores: 75, rssMb: { mean: 180, max: 190 }, reads: { count: 1, plates: ['ABC123'] },
+    },
+  });
+
+  it('marks each target met or not, and n/a where it cannot apply', () => {
+    const byName = Object.fromEntries(checkTargets(run(1)).map((t) => [t.name, t.met]));
+    expect(byName).toEqual({
+      'end to end, every 1080p30 frame': true,
+      'peak RSS': true,
+      'detector per 1080p frame, one core': false,
+      'reader per plate': true,
+      'INT8 speed-up over FP32': null,
+    });
+    // The detector target is for one core; a multi-threaded figure is reported, not judged.
+    expect(checkTargets(run(2)).find((t) => t.name === 'detector per 1080p frame, one core')?.met).toBeNull();
+  });
+
+  it('aligns the table columns', () => {
+    const lines = formatTable([['a', 'one', '>= 1', 'met'], ['longer measure', '2']]).split('\n');
+    expect(lines[0]!.indexOf('ours')).toBe(lines[2]!.indexOf('one'));
+    expect(lines[3]!.indexOf('2')).toBe(lines[2]!.indexOf('one'));
+  });
+
+  it('takes the documented options and refuses nonsense', () => {
+    expect(parseOptions([])).toEqual({ frames: 90, threads: 1, maxSide: undefined, json: 'bench-results/bench.json' });
+    expect(parseOptions(['--frames', '30', '--threads', '2', '--max-side', '640', '--json', 'x.json'])).toEqual({ frames: 30, threads: 2, maxSide: 640, json: 'x.json' });
+    expect(() => parseOptions(['--frames', '0'])).toThrow(/--frames/);
+  });
+});
