@@ -1,0 +1,135 @@
+// `npm run eval -- PATH [--mode crops|scenes] [--models fp32|int8] [--split val|train|all]`
+// Scores the `read` path on a labelled set: detection recall, top-1/top-N exact plates, character
+// and state accuracy, confusion pairs, speed. Prints a table, writes JSON. Never prints plate text
+// (the shared sets are photographs of real vehicles).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { defaultConfig } from '../src/config/defaults.js';
+import { PlateEngine } from '../src/inference/engine.js';
+import { readManifest } from '../src/inference/manifest.js';
+import { clampBox, cropRgb, decodeImageFile, padBox, type RgbImage } from '../src/inference/image.js';
+import { loadLabelledSet, type LabelledImage } from '../src/eval/labelled-set.js';
+import { countFalsePlates, scorePlate, summarise, type PlateOutcome, type PredictedPlate, type SetSummary } from '../src/eval/metrics.js';
+import { createProgress } from '../src/cli/progress.js';
+
+/** OpenALPR's published end-to-end top-1 on its own benchmark sets, for the table. */
+const OPENALPR_TOP1: Record<string, number> = { us: 0.51, eu: 0.72, br: 0.42 };
+
+interface EvalOptions {
+  mode?: 'crops' | 'scenes';
+  models: 'fp32' | 'int8';
+  split: 'val' | 'train' | 'all';
+  json?: string;
+  limit?: number;
+  threads: number;
+}
+
+function pickModels(precision: 'fp32' | 'int8'): { detector: string; reader: string } {
+  const config = defaultConfig();
+  const manifest = readManifest(config.models.manifest);
+  const find = (kind: string, fallback: string) => manifest.models.find((m) => m.kind === kind && (m.precision ?? 'fp32') === precision && !m.interim)?.name ?? (precision === 'fp32' ? fallback : undefined);
+  const detector = find('detector', config.models.detector);
+  const reader = find('reader', config.models.reader);
+  if (!detector || !reader) throw new Error(`no ${precision} ${!detector ? 'detector' : 'reader'} in models/manifest.json (only the interim FP32 models ship so far)`);
+  return { detector, reader };
+}
+
+async function predict(engine: PlateEngine, img: RgbImage): Promise<PredictedPlate[]> {
+  const { plates } = await engine.readImage(img);
+  return plates.map((p) => ({ text: p.text, state: p.state ?? null, box: p.box, candidates: p.candidates }));
+}
+
+async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'crops' | 'scenes'): Promise<SetSummary> {
+  const outcomes: PlateOutcome[] = [];
+  let falsePlates = 0;
+  let totalMs = 0;
+  let decoded = 0;
+  const progress = createProgress(images.length, `eval ${mode}`);
+  for (const item of images) {
+    progress.tick();
+    let img: RgbImage;
+    try {
+      img = await decodeImageFile(item.path);
+    } catch {
+      continue; // counted below: images that could not be decoded do not score
+    }
+    decoded++;
+    const started = performance.now();
+    if (mode === 'scenes' || item.kind === 'crop') {
+      const predicted = await predict(engine, img);
+      for (const truth of item.plates) outcomes.push(scorePlate(item.kind === 'crop' ? { ...truth, box: undefined } : truth, predicted));
+      if (item.kind === 'scene') falsePlates += countFalsePlates(item.plates.flatMap((p) => (p.box ? [p.box] : [])), predicted);
+    } else {
+      // Crops mode on a scene: the reader sees the labelled plate region only (10 % margin).
+      for (const truth of item.plates) {
+        const box = truth.box && clampBox(padBox(truth.box, truth.box[2] * 0.1, truth.box[3] * 0.1), img.width, img.height);
+        if (!box) continue;
+        outcomes.push(scorePlate({ ...truth, box: undefined }, await predict(engine, cropRgb(img, box))));
+      }
+    }
+    totalMs += performance.now() - started;
+  }
+  progress.stop();
+  return summarise(outcomes, decoded, falsePlates, totalMs);
+}
+
+const pct = (v: number | null) => (v === null ? '   n/a' : `${(v * 100).toFixed(1).padStart(5)}%`);
+
+function printTable(name: string, mode: string, models: string, s: SetSummary): void {
+  const ref = Object.entries(OPENALPR_TOP1).find(([k]) => name.includes(k))?.[1];
+  const rows: [string, string][] = [
+    ['images / plates', `${s.images} / ${s.plates}`],
+    ['detection recall IoU≥0.3 / ≥0.5', `${pct(s.detectionRecall03)} / ${pct(s.detectionRecall05)}`],
+    ['top-1 exact', `${pct(s.top1)}${ref !== undefined ? `   (OpenALPR, full set: ${pct(ref)})` : ''}`],
+    ['top-N exact (any candidate)', pct(s.topN)],
+    ['character accuracy', pct(s.charAccuracy)],
+    ['state coverage / accuracy (US)', `${pct(s.stateCoverage)} / ${pct(s.stateAccuracy)}`],
+    ['false plates per image', s.falsePlatesPerImage.toFixed(3)],
+    ['ms per image', s.msPerImage.toFixed(1)],
+    ['top confusions (truth>read)', s.confusions.map((c) => `${c.truth}>${c.read}×${c.count}`).join(' ') || '-'],
+  ];
+  process.stdout.write(`\n${name} — mode ${mode}, models ${models}\n`);
+  for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(34)} ${v}\n`);
+}
+
+const program = new Command()
+  .name('eval')
+  .argument('<paths...>', 'labelled set folders (labels.jsonl, or NAME.jpg + NAME.txt)')
+  .addOption(new Option('--mode <mode>', 'crops: reader on the labelled plate; scenes: the whole read path').choices(['crops', 'scenes']))
+  .addOption(new Option('--models <precision>', 'model precision').choices(['fp32', 'int8']).default('fp32'))
+  .addOption(new Option('--split <split>', 'which fixed split to score').choices(['val', 'train', 'all']).default('val'))
+  .option('--json <file>', 'write results here (default bench-results/eval-SET-MODE-MODELS.json)')
+  .addOption(new Option('--limit <n>', 'score at most n images').argParser(Number))
+  .addOption(new Option('--threads <n>', 'onnxruntime threads').default(1).argParser(Number))
+  .action(async (paths: string[], opts: EvalOptions) => {
+    const config = defaultConfig();
+    const { detector, reader } = pickModels(opts.models);
+    const engine = await PlateEngine.load({
+      manifestPath: config.models.manifest,
+      detector,
+      reader,
+      intraOpThreads: opts.threads,
+      detectorMaxSide: config.models.detectorMaxSide,
+      detectionThreshold: config.thresholds.detection,
+      readConfidence: config.thresholds.readConfidence,
+    });
+    for (const path of paths) {
+      const name = basename(resolve(path));
+      const all = loadLabelledSet(path).filter((i) => opts.split === 'all' || i.split === opts.split);
+      const images = opts.limit ? all.slice(0, opts.limit) : all;
+      const mode = opts.mode ?? (images.every((i) => i.kind === 'crop') ? 'crops' : 'scenes');
+      const summary = await evaluate(images, engine, mode);
+      printTable(name, mode, `${detector}+${reader}`, summary);
+      const out = opts.json ?? `bench-results/eval-${name}-${mode}-${opts.models}.json`;
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, JSON.stringify({ set: name, split: opts.split, mode, models: { detector, reader, precision: opts.models }, date: new Date().toISOString(), summary }, null, 2));
+      process.stdout.write(`  → ${out}\n`);
+    }
+    await engine.close();
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`eval: ${(err as Error).message}\n`);
+  process.exit(1);
+});

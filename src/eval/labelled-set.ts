@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Box } from '../inference/image.js';
+
+/** One labelled plate: text (when known), region (`us-ca`, `eu`, ...) and box (scenes only). */
+export interface LabelledPlate {
+  text?: string;
+  region?: string;
+  box?: Box;
+}
+
+export interface LabelledImage {
+  path: string;
+  kind: 'scene' | 'crop';
+  split: 'train' | 'val';
+  plates: LabelledPlate[];
+}
+
+/**
+ * The fixed validation split, the same rule as scripts/train/reader_data.py: the source's own split
+ * where it has one (test/val/valid → val), else 1 file name in 10 by sha1. Never random per run.
+ */
+export function splitOf(split: string | undefined, imageName: string): 'train' | 'val' {
+  if (split === undefined) return BigInt('0x' + createHash('sha1').update(imageName, 'utf8').digest('hex')) % 10n === 0n ? 'val' : 'train';
+  return ['test', 'val', 'valid'].includes(split) ? 'val' : 'train';
+}
+
+/** Reads a shared-datasets folder (labels.jsonl) or an openalpr-benchmarks folder (NAME.jpg + NAME.txt). */
+export function loadLabelledSet(dir: string): LabelledImage[] {
+  const manifest = join(dir, 'labels.jsonl');
+  if (existsSync(manifest)) {
+    return readFileSync(manifest, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((line, i) => {
+        let raw: { image: string; kind?: string; split?: string; plates?: LabelledPlate[] };
+        try {
+          raw = JSON.parse(line);
+        } catch {
+          throw new Error(`${manifest}:${i + 1}: not valid JSON`);
+        }
+        return {
+          path: join(dir, raw.image),
+          kind: raw.kind === 'crop' ? 'crop' : 'scene',
+          split: splitOf(raw.split, basename(raw.image)),
+          plates: (raw.plates ?? []).map((p) => ({ text: p.text, region: p.region, box: p.box })),
+        };
+      });
+  }
+  // openalpr-benchmarks end-to-end layout: one "file x y w h PLATE" line per image.
+  const images: LabelledImage[] = [];
+  for (const f of readdirSync(dir).sort()) {
+    if (!f.endsWith('.txt')) continue;
+    const fields = readFileSync(join(dir, f), 'utf8').trim().split(/\s+/);
+    if (fields.length < 6) continue;
+    const [file, x, y, w, h, text] = fields as [string, string, string, string, string, string];
+    images.push({ path: join(dir, file), kind: 'scene', split: splitOf(undefined, file), plates: [{ text: text.toUpperCase(), box: [Number(x), Number(y), Number(w), Number(h)] }] });
+  }
+  if (!images.length) throw new Error(`${dir}: neither labels.jsonl nor NAME.txt label files found`);
+  return images;
+}
