@@ -69,7 +69,8 @@ export class CameraPipeline {
     const frame = p.best.frame;
     const img: RgbImage = { width: frame.width, height: frame.height, data: frame.rgb };
     const box = p.best.obs.box;
-    const cropBox = clampBox(padBox(box, box[2] * 0.15, box[3] * 0.25), img.width, img.height) ?? [0, 0, img.width, img.height];
+    // Generous margins: the officer verifying the plate needs the state banner and frame too (P13).
+    const cropBox = clampBox(padBox(box, box[2] * 0.2, box[3] * 0.8), img.width, img.height) ?? [0, 0, img.width, img.height];
     const [plateJpeg, overviewJpeg] = await Promise.all([encodeJpeg(cropRgb(img, cropBox), 92), encodeJpeg(img, 80)]);
     // Pass times follow the frames' wall clock, also when a file is analysed faster than real time.
     const offset = frame.capturedAtMs - this.clock(frame);
