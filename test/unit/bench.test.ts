@@ -28,6 +28,12 @@ describe('bench: INT8/FP32 pairing from the manifest', () => {
     expect(variantFor(pairs, configured, 'fp32')).toEqual(configured);
   });
 
+  it('counts the exporter\'s int8-qdq as INT8', () => {
+    const qdq = { ...entry('rec-int8', 'reader', 'crnn'), precision: 'int8-qdq' } as unknown as ModelEntry;
+    const manifest = { models: [entry('rec-fp32', 'reader', 'crnn', 'fp32'), qdq] };
+    expect(precisionPairs(manifest, configured)).toEqual([{ kind: 'reader', fp32: 'rec-fp32', int8: 'rec-int8' }]);
+  });
+
   it("prefers the configured model's architecture when a kind has several pairs", () => {
     const manifest = {
       models: [entry('other-fp32', 'detector', 'yolo', 'fp32'), entry('other-int8', 'detector', 'yolo', 'int8'), entry('det-fp32', 'detector', 'ppocr-db', 'fp32'), entry('det-int8', 'detector', 'ppocr-db', 'int8')],
@@ -74,8 +80,8 @@ describe('bench: figures and verdicts', () => {
   });
 
   it('takes the documented options and refuses nonsense', () => {
-    expect(parseOptions([])).toEqual({ frames: 90, threads: 1, maxSide: undefined, json: 'bench-results/bench.json' });
-    expect(parseOptions(['--frames', '30', '--threads', '2', '--max-side', '640', '--json', 'x.json'])).toEqual({ frames: 30, threads: 2, maxSide: 640, json: 'x.json' });
+    expect(parseOptions([])).toEqual({ frames: 90, threads: 1, maxSide: undefined, manifest: undefined, json: 'bench-results/bench.json' });
+    expect(parseOptions(['--frames', '30', '--threads', '2', '--max-side', '640', '--json', 'x.json'])).toEqual({ frames: 30, threads: 2, maxSide: 640, manifest: undefined, json: 'x.json' });
     expect(() => parseOptions(['--frames', '0'])).toThrow(/--frames/);
   });
 });
