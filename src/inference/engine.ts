@@ -7,6 +7,7 @@ import { resolveModel, ModelError, type ResolvedModel } from './manifest.js';
 import { createSession } from './session.js';
 import { PpOcrDetector } from './ppocr-detector.js';
 import { PpOcrReader } from './ppocr-reader.js';
+import { CtcPlateReader } from './ctc-plate-reader.js';
 import { isPlausiblePlate, normalisePlateText, stateFromBanner } from './plate-text.js';
 
 /** One plate seen in one picture. */
@@ -108,6 +109,16 @@ async function createReader(model: ResolvedModel, opts: EngineOptions): Promise<
       const dict = model.entry['dictionary'];
       if (typeof dict !== 'string') throw new ModelError(`model "${model.entry.name}": manifest entry lacks "dictionary"`, model.entry.name);
       return new PpOcrReader(session, model.entry.name, model.entry.version, resolve(dirname(model.path), dict));
+    }
+    case 'alpr-edge-ctc-convnet+state-head': {
+      const e = model.entry;
+      const shape = e.inputShape ?? [];
+      const charset = e['charset'];
+      const states = e['states'];
+      if (typeof charset !== 'string' || !Array.isArray(states) || typeof shape[2] !== 'number' || typeof shape[3] !== 'number') {
+        throw new ModelError(`model "${e.name}": manifest entry needs charset, states and a numeric inputShape [1, 3, H, W]`, e.name);
+      }
+      return new CtcPlateReader(session, e.name, e.version, { inputHeight: shape[2], inputWidth: shape[3], charset, states: states as string[] });
     }
     default:
       throw new ModelError(`model "${model.entry.name}": unknown reader architecture "${model.entry.architecture}"`, model.entry.name);

@@ -13,7 +13,8 @@ export interface ModelEntry {
   kind: 'detector' | 'reader' | string;
   architecture: string;
   version: string;
-  precision?: 'fp32' | 'int8';
+  /** fp32, or int8-qdq (QuantizeLinear/DequantizeLinear pairs onnxruntime fuses into integer kernels). */
+  precision?: 'fp32' | 'int8' | 'int8-qdq' | string;
   interim?: boolean;
   inputShape?: (number | string)[];
   [extra: string]: unknown;

@@ -1,0 +1,89 @@
+import type { InferenceSession } from 'onnxruntime-node';
+import { ort } from './session.js';
+import { resizeRgb, type RgbImage } from './image.js';
+import { decodeBeam, decodeBestPath } from './ctc.js';
+import type { PlateReader, PlateTextResult } from './reader.js';
+
+/** What the manifest says about our reader (written by scripts/export/export_reader.py). */
+export interface CtcReaderSpec {
+  inputWidth: number;
+  inputHeight: number;
+  /** CTC class k > 0 is charset[k - 1]; class 0 is blank. */
+  charset: string;
+  /** State classes in output order; the last one is `unknown` (non-US or unsure). */
+  states: string[];
+}
+
+/**
+ * Our own plate reader: a conv-only CTC recogniser with a US-state head, FP32 or INT8 (QDQ). The
+ * crop is stretched to the input size (the network was trained on stretched plate boxes).
+ */
+export class CtcPlateReader implements PlateReader {
+  constructor(
+    private readonly session: InferenceSession,
+    readonly name: string,
+    readonly version: string,
+    private readonly spec: CtcReaderSpec,
+    /** P13: a state is given only when the head is at least this sure; no state beats a wrong one. */
+    private readonly minStateConfidence = 0.85,
+    private readonly beamWidth = 10,
+  ) {}
+
+  async read(crops: RgbImage[]): Promise<PlateTextResult[]> {
+    if (!crops.length) return [];
+    const { inputWidth: w, inputHeight: h } = this.spec;
+    const plane = w * h;
+    const input = new Float32Array(crops.length * 3 * plane);
+    for (let i = 0; i < crops.length; i++) {
+      const img = await resizeRgb(crops[i]!, w, h);
+      const base = i * 3 * plane;
+      for (let p = 0; p < plane; p++) {
+        input[base + p] = img.data[p * 3]! / 127.5 - 1;
+        input[base + plane + p] = img.data[p * 3 + 1]! / 127.5 - 1;
+        input[base + 2 * plane + p] = img.data[p * 3 + 2]! / 127.5 - 1;
+      }
+    }
+    const out = await this.session.run({ [this.session.inputNames[0]!]: new ort.Tensor('float32', input, [crops.length, 3, h, w]) });
+    const logits = out['logits']!;
+    const [batch, steps, classes] = logits.dims as [number, number, number];
+    const logProbs = logits.data as Float32Array;
+    const stateLogits = out['state_logits']?.data as Float32Array | undefined;
+    const nStates = this.spec.states.length;
+    const results: PlateTextResult[] = [];
+    for (let b = 0; b < batch; b++) {
+      const probs = new Float32Array(steps * classes);
+      for (let i = 0; i < probs.length; i++) probs[i] = Math.exp(logProbs[b * steps * classes + i]!);
+      const best = decodeBestPath(probs, steps, classes, this.spec.charset);
+      const beams = decodeBeam(probs, steps, classes, this.spec.charset, this.beamWidth, 10);
+      const top = beams[0];
+      const text = top?.text ?? best.text;
+      const confidence = top && top.text === best.text ? Math.min(best.confidence, top.confidence) : (top?.confidence ?? 0) * best.confidence;
+      const result: PlateTextResult = { text, confidence, charConfidences: text === best.text ? best.charConfidences : [], candidates: beams };
+      if (stateLogits) {
+        const state = this.stateOf(stateLogits.subarray(b * nStates, (b + 1) * nStates));
+        if (state) Object.assign(result, state);
+      }
+      results.push(result);
+    }
+    return results;
+  }
+
+  private stateOf(logits: Float32Array): { state: string; stateConfidence: number } | undefined {
+    let max = -Infinity;
+    for (const v of logits) max = Math.max(max, v);
+    let sum = 0;
+    let best = 0;
+    for (let i = 0; i < logits.length; i++) {
+      sum += Math.exp(logits[i]! - max);
+      if (logits[i]! > logits[best]!) best = i;
+    }
+    const p = 1 / sum; // exp(max - max) / sum
+    const state = this.spec.states[best]!;
+    if (state === 'unknown' || best === this.spec.states.length - 1 || p < this.minStateConfidence) return undefined;
+    return { state, stateConfidence: p };
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
