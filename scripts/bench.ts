@@ -614,6 +614,8 @@ function modelPrecision(manifest: ModelManifest, models: ModelChoice): string {
 }
 
 async function main(): Promise<void> {
+  // `npm run bench -- store`: the ring-store benchmark (30-day volume, purge, lookups).
+  if (process.argv[2] === 'store') return (await import('./bench-store.js')).main();
   const opts = parseOptions(process.argv.slice(2));
   const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
   const root = installDir();

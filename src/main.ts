@@ -3,6 +3,9 @@ import { ConfigError, EX_CONFIG, loadConfig } from './config/load.js';
 import { ModelError } from './inference/manifest.js';
 import { CaptureConfigError } from './capture/capture-errors.js';
 import { VERSION } from './daemon.js';
+import { registerHotlistCommands } from './cli/hotlist-commands.js';
+import { registerMqttCommands } from './cli/mqtt-commands.js';
+import { registerStoreCommands } from './cli/store-commands.js';
 
 const program = new Command();
 program.name('alpr-edge').description('Licence-plate reader for fixed pole-mounted cameras').version(VERSION);
@@ -12,9 +15,10 @@ program
   .description('run the daemon: capture, read plates, serve health and metrics')
   .option('-c, --config <file>', 'configuration file', '/etc/alpr-edge/config.json')
   .option('--print-reads', 'print each read as a JSON line on stdout (demo, field checks)', false)
-  .action(async (o: { config: string; printReads: boolean }) => {
+  .option('--print-hits', 'demo: print each hot-list hit the embedded broker carries as a line on stdout', false)
+  .action(async (o: { config: string; printReads: boolean; printHits: boolean }) => {
     const { runDaemon } = await import('./cli/run.js');
-    await runDaemon({ config: o.config, printReads: o.printReads });
+    await runDaemon({ config: o.config, printReads: o.printReads, printHits: o.printHits });
   });
 
 program
@@ -44,6 +48,10 @@ config
     const { renderConfigDocs } = await import('./config/docs.js');
     process.stdout.write(renderConfigDocs());
   });
+
+registerHotlistCommands(program);
+registerMqttCommands(program);
+registerStoreCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof ModelError || err instanceof CaptureConfigError) {

@@ -1,12 +1,16 @@
 import closeWithGrace from 'close-with-grace';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
-import { Daemon } from '../daemon.js';
+import { Daemon, VERSION } from '../daemon.js';
+import { hitExtensions } from '../mqtt/extension.js';
+import { StoreExtension } from '../store/store-extension.js';
 import type { Read } from '../pipeline/read.js';
 
 export interface RunOptions {
   config: string;
   printReads?: boolean;
+  /** Demo: print hits as the embedded broker carries them. */
+  printHits?: boolean;
 }
 
 /** A read as one line for people watching the demo or a technician's terminal (no images). */
@@ -18,7 +22,11 @@ export function formatReadLine(read: Read): string {
 export async function runDaemon(opts: RunOptions): Promise<void> {
   const config = loadConfig(opts.config);
   const logger = createLogger(config.log.level);
+  const store = new StoreExtension();
   const daemon = new Daemon(config, logger, {
+    // Data-flow order: store → hot list → MQTT (the hot list emits hits that MQTT publishes).
+    // P5: reads the central side acknowledged go to the store's forward-then-purge (if enabled).
+    extensions: [store, ...hitExtensions({ version: VERSION, printHits: opts.printHits, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)) })],
     onRead: opts.printReads ? (read) => process.stdout.write(formatReadLine(read) + '\n') : undefined,
   });
   // Signals are wired before start so a SIGTERM during model loading still stops cleanly.

@@ -90,6 +90,98 @@ const Log = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const Store = Type.Object(
+  {
+    path: Type.String({ default: '', description: 'LMDB directory of the read store and access log (empty: `<stateDir>/store`).' }),
+    retentionDays: Type.Number({ minimum: 0.001, maximum: 3650, default: 30, description: 'P3: reads older than this are never returned and are purged (reads under an evidence hold are kept).' }),
+    purgeIntervalS: Type.Integer({ minimum: 1, maximum: 86400, default: 60, description: 'How often the retention and disk-budget purge runs (also once at start).' }),
+    purgeBatchSize: Type.Integer({ minimum: 10, maximum: 100000, default: 500, description: 'Reads deleted per write transaction, so a purge never stalls the pipeline.' }),
+    maxBytes: Type.Integer({ minimum: 1048576, default: 34359738368, description: 'Disk budget of the store (30 days at 20k reads/day with ~30 KB of images is about 20 GB); above it the oldest reads not under hold are purged early and health turns degraded.' }),
+    minFreeBytes: Type.Integer({ minimum: 0, default: 536870912, description: 'Free space to leave on the file system; below it the oldest reads not under hold are purged.' }),
+    mapSizeBytes: Type.Integer({ minimum: 1048576, default: 34359738368, description: 'Initial LMDB map (virtual address space, not disk); grown automatically when full.' }),
+    queueMax: Type.Integer({ minimum: 1, maximum: 100000, default: 1000, description: 'Reads waiting to be written; beyond it the oldest waiting read is dropped and counted (the camera loop never waits on the disk).' }),
+    forwardThenPurge: Type.Boolean({ default: false, description: 'P5: delete a read locally once the central side has acknowledged it (reads under hold are kept).' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Access = Type.Object(
+  {
+    tokenTtlS: Type.Integer({ minimum: 60, maximum: 86400, default: 900, description: 'Lifetime of an API token after login.' }),
+    maxFailedLogins: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Failed logins in a row that lock an account.' }),
+    lockoutMinutes: Type.Integer({ minimum: 1, maximum: 10080, default: 15, description: 'How long a locked account stays locked.' }),
+    loginRateLimitPerMinute: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Login attempts per client address per minute.' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Sharing = Type.Object(
+  {
+    inStateOnly: Type.Boolean({ default: true, description: 'P14: refuse sharing requests from agencies outside `homeState`.' }),
+    homeState: Type.String({ pattern: '^[A-Z]{2}$', default: 'CA', description: 'State of this department (two-letter code).' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const PublisherKey = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Key id named in the signed list header.' }),
+    file: Type.String({ minLength: 1, description: 'Ed25519 public key (PEM); relative paths resolve against the install directory.' }),
+  },
+  { additionalProperties: false },
+);
+
+const HotLists = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true, description: 'Match reads against hot lists (P10–P12).' }),
+    publisherKeys: Type.Array(PublisherKey, { default: [], maxItems: 16, description: 'P10: keys whose signatures a list must carry; unsigned or otherwise signed lists are refused.' }),
+    maxAgeHours: Type.Number({ minimum: 1, maximum: 8760, default: 24, description: 'P10: a list issued longer ago than this is stale: health turns degraded and a `hotlist-stale` event is published.' }),
+    maxListBytes: Type.Integer({ minimum: 1024, maximum: 1073741824, default: 268435456, description: 'Largest signed list accepted, compressed or not (a bigger one is refused, the old list stays).' }),
+    administrators: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { default: [], description: 'P11: members with the administrator role who may approve local entries (until the access module supplies users).' }),
+    localEntryMaxDays: Type.Integer({ minimum: 1, maximum: 365, default: 30, description: 'Local entries expire at most this many days after entry.' }),
+    checkIntervalS: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'How often lists are checked for staleness and for versions installed by `alpr-edge hotlist import`.' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const MqttTls = Type.Object(
+  {
+    caFile: Type.String({ default: '', description: 'P16: CA certificate (PEM) the broker must chain to; only this CA is trusted (pinning).' }),
+    certFile: Type.String({ default: '', description: 'P16: this device\'s client certificate (PEM).' }),
+    keyFile: Type.String({ default: '', description: 'Private key of the client certificate (PEM).' }),
+    serverName: Type.String({ default: '', description: 'Name the broker certificate must carry (default: the URL host).' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Mqtt = Type.Object(
+  {
+    url: Type.String({ default: '', pattern: '^(|mqtts://.+|mqtt://.+)$', description: 'Central broker, e.g. mqtts://broker.example:8883. Empty: no broker (the embedded one when `embeddedBroker.enabled`).' }),
+    allowPlainText: Type.Boolean({ default: false, description: 'P16: permit an mqtt:// (unencrypted) URL. Only for loopback demos and tests.' }),
+    protocolVersion: Type.Union([Type.Literal(5), Type.Literal(4)], { default: 5, description: 'MQTT 5 (correlation data, response topics, user properties) or 3.1.1.' }),
+    clientId: Type.String({ default: '', maxLength: 128, description: 'MQTT client id (default: `alpr-edge-<deviceId>`).' }),
+    username: Type.String({ default: '', description: 'Optional username (in addition to the client certificate).' }),
+    passwordFile: Type.String({ default: '', description: 'File holding the password for `username`.' }),
+    tls: MqttTls,
+    publishReads: Type.Boolean({ default: true, description: 'Publish read metadata (no images) on `reads` for the central store.' }),
+    keepaliveS: Type.Integer({ minimum: 5, maximum: 3600, default: 30, description: 'MQTT keepalive.' }),
+    reconnectMaxDelayMs: Type.Integer({ minimum: 100, maximum: 600000, default: 30000, description: 'Longest wait between reconnects (exponential backoff from 500 ms, ±20 % jitter).' }),
+    outboxMaxMessages: Type.Integer({ minimum: 10, maximum: 10000000, default: 200000, description: 'Messages the durable outbox holds; when full, reads are dropped oldest-first, then events; hits last.' }),
+    outboxMaxBytes: Type.Integer({ minimum: 65536, default: 1073741824, description: 'Bytes the durable outbox holds (same drop order).' }),
+    inflight: Type.Integer({ minimum: 1, maximum: 1000, default: 32, description: 'QoS 1 messages sent before their acknowledgement arrives.' }),
+    maxCommandBytes: Type.Integer({ minimum: 1024, maximum: 268435456, default: 8388608, description: 'Largest command payload (one hot-list chunk) accepted.' }),
+    embeddedBroker: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false, description: 'Demo: with no `url`, run an MQTT broker inside the daemon and publish to it.' }),
+        host: Type.String({ default: '127.0.0.1', description: 'Bind address of the embedded broker.' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883, description: '0 picks a free port.' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     deviceId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Identity of this device, in every read and MQTT topic.' }),
@@ -100,6 +192,11 @@ export const ConfigSchema = Type.Object(
     http: Http,
     log: Log,
     stateDir: Type.String({ default: '/var/lib/alpr-edge', description: 'Where the device keeps its state (store, keys).' }),
+    store: Store,
+    access: Access,
+    sharing: Sharing,
+    hotlists: HotLists,
+    mqtt: Mqtt,
   },
   { additionalProperties: false },
 );
@@ -107,3 +204,8 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type CameraConfig = Static<typeof Camera>;
 export type LocationConfig = Static<typeof Location>;
+export type StoreConfig = Static<typeof Store>;
+export type AccessConfig = Static<typeof Access>;
+export type SharingConfig = Static<typeof Sharing>;
+export type HotListsConfig = Static<typeof HotLists>;
+export type MqttConfig = Static<typeof Mqtt>;

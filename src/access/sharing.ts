@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import type { SharingConfig } from '../config/schema.js';
+import type { StateDatabase } from '../store/database.js';
+import { appendAccessLogInTxn } from './access-log.js';
+
+/** P14: a request from another agency, kept on file whether approved or refused. */
+export interface ShareRequest {
+  id: string;
+  agency: string;
+  agencyState: string;
+  requester: string;
+  purpose: string;
+  requestedBy: string;
+  createdAt: string;
+  status: 'pending' | 'approved' | 'refused';
+  refusal?: string;
+  approvedBy?: string;
+  approvedAt?: string;
+}
+
+export class ShareError extends Error {
+  constructor(message: string, readonly field: string) {
+    super(message);
+    this.name = 'ShareError';
+  }
+}
+
+// California Values Act (Gov. Code §7284.6): no ALPR data for immigration enforcement. Matched on
+// the stated purpose; a refusal is logged so an auditor sees every attempt.
+const IMMIGRATION = /immigra|deport|removal proceeding|\bICE\b|\bERO\b|\bHSI\b|\bCBP\b|border patrol|customs and border|undocumented|illegal alien|\b8 ?U\.?S\.?C/i;
+
+/** Why a request must be refused under P14, or undefined when it may go to an administrator. */
+export function refusalFor(req: Pick<ShareRequest, 'agencyState' | 'purpose' | 'agency'>, config: SharingConfig): string | undefined {
+  if (IMMIGRATION.test(req.purpose) || IMMIGRATION.test(req.agency)) return 'immigration enforcement is not a permitted purpose (California Values Act)';
+  if (config.inStateOnly && req.agencyState.toUpperCase() !== config.homeState) return `agency state ${req.agencyState} is outside ${config.homeState} (sharing.inStateOnly)`;
+  return undefined;
+}
+
+export class SharingRegistry {
+  constructor(
+    private readonly db: StateDatabase,
+    private readonly config: SharingConfig,
+  ) {}
+
+  get(id: string): ShareRequest | undefined {
+    return this.db.shares.get(id) as ShareRequest | undefined;
+  }
+
+  list(): ShareRequest[] {
+    return [...this.db.shares.getRange()].map((e) => e.value as ShareRequest);
+  }
+
+  /** Records a request; refused ones are stored and logged too (status `refused`, with the reason). */
+  request(input: { agency: string; agencyState: string; requester: string; purpose: string }, by: string, nowMs = Date.now()): ShareRequest {
+    for (const f of ['agency', 'agencyState', 'requester', 'purpose'] as const) {
+      if (typeof input[f] !== 'string' || !input[f].trim()) throw new ShareError(`a sharing request needs ${f} (P14)`, f);
+    }
+    if (!/^[A-Za-z]{2}$/.test(input.agencyState)) throw new ShareError('agencyState must be a two-letter state code', 'agencyState');
+    const refusal = refusalFor(input, this.config);
+    const req: ShareRequest = {
+      id: `SR-${new Date(nowMs).toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`,
+      ...input,
+      agencyState: input.agencyState.toUpperCase(),
+      requestedBy: by,
+      createdAt: new Date(nowMs).toISOString(),
+      status: refusal ? 'refused' : 'pending',
+      ...(refusal ? { refusal } : {}),
+    };
+    this.db.root.transactionSync(() => {
+      this.db.shares.put(req.id, req);
+      appendAccessLogInTxn(this.db, { user: by, action: refusal ? 'share.refuse' : 'share.request', parameters: { id: req.id, agency: req.agency, agencyState: req.agencyState, requester: req.requester, purpose: req.purpose, ...(refusal ? { refusal } : {}) }, result: refusal ? 'refused' : 'ok' });
+    });
+    return req;
+  }
+
+  /** An administrator approves a pending request; only then can an export be tied to it. */
+  approve(id: string, approver: { username: string; role: string }, nowMs = Date.now()): ShareRequest {
+    if (approver.role !== 'administrator') throw new ShareError('only an administrator can approve a sharing request (P14)', 'approver');
+    return this.db.root.transactionSync(() => {
+      const req = this.get(id);
+      if (!req) throw new ShareError(`no sharing request ${id}`, 'id');
+      if (req.status !== 'pending') throw new ShareError(`sharing request ${id} is ${req.status}, not pending`, 'id');
+      const approved: ShareRequest = { ...req, status: 'approved', approvedBy: approver.username, approvedAt: new Date(nowMs).toISOString() };
+      this.db.shares.put(id, approved);
+      appendAccessLogInTxn(this.db, { user: approver.username, action: 'share.approve', parameters: { id, agency: req.agency }, result: 'ok' });
+      return approved;
+    });
+  }
+}

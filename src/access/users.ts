@@ -1,0 +1,156 @@
+import { Algorithm, hash, verify } from '@node-rs/argon2';
+import type { AccessConfig } from '../config/schema.js';
+import type { StateDatabase } from '../store/database.js';
+import { appendAccessLogInTxn } from './access-log.js';
+
+export const ROLES = ['technician', 'investigator', 'administrator'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** P6: one credential per person; P8: a role and a training date gate access to reads. */
+export interface User {
+  username: string;
+  role: Role;
+  /** YYYY-MM-DD; after this day the user may not see reads until training is renewed (P8). */
+  trainingValidUntil: string;
+  passwordHash: string;
+  disabled: boolean;
+  failedLogins: number;
+  lockedUntilMs?: number;
+  createdAt: string;
+  createdBy: string;
+}
+
+export type PublicUser = Omit<User, 'passwordHash'>;
+
+export class UserError extends Error {
+  constructor(message: string, readonly field: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+const USERNAME = /^[a-z][a-z0-9._-]{1,31}$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+export const MIN_PASSWORD_LENGTH = 12;
+
+// OWASP's Argon2id baseline (19 MiB, 2 passes): memory-hard (P6) yet ~0.1 s on a quad-core ARM board.
+const ARGON2 = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(password, ARGON2);
+}
+
+function checkPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH) throw new UserError(`password must have at least ${MIN_PASSWORD_LENGTH} characters`, 'password');
+}
+
+function publicUser(u: User): PublicUser {
+  const { passwordHash: _hash, ...rest } = u;
+  return rest;
+}
+
+/** P8: may this user see reads now? Investigators and administrators with current training only. */
+export function maySeeReads(user: Pick<User, 'role' | 'trainingValidUntil' | 'disabled'>, nowMs = Date.now()): boolean {
+  if (user.disabled || user.role === 'technician') return false;
+  return new Date(nowMs).toISOString().slice(0, 10) <= user.trainingValidUntil;
+}
+
+export type LoginResult = { ok: true; user: PublicUser } | { ok: false; why: 'unknown-user' | 'bad-password' | 'disabled' | 'locked' };
+
+/** Users live in the state database next to the access log, so each change and its entry commit together. */
+export class UserDirectory {
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(
+    private readonly db: StateDatabase,
+    private readonly config: AccessConfig,
+  ) {}
+
+  get(username: string): User | undefined {
+    return this.db.users.get(username) as User | undefined;
+  }
+
+  /** The hot-list module's approver lookup (P11): enabled users by name, with their role. */
+  async findUser(name: string): Promise<{ name: string; role: Role } | undefined> {
+    const u = this.get(name);
+    return u && !u.disabled ? { name: u.username, role: u.role } : undefined;
+  }
+
+  list(): PublicUser[] {
+    return [...this.db.users.getRange()].map((e) => publicUser(e.value as User));
+  }
+
+  hasAdministrator(): boolean {
+    return this.list().some((u) => u.role === 'administrator' && !u.disabled);
+  }
+
+  async add(input: { username: string; role: Role; trainingValidUntil: string; password: string }, by: string): Promise<PublicUser> {
+    if (!USERNAME.test(input.username)) throw new UserError(`username "${input.username}" must match ${USERNAME.source}`, 'username');
+    if (!ROLES.includes(input.role)) throw new UserError(`role must be one of ${ROLES.join(', ')}`, 'role');
+    if (!DATE.test(input.trainingValidUntil) || Number.isNaN(Date.parse(input.trainingValidUntil))) throw new UserError('training-valid-until must be a date YYYY-MM-DD', 'trainingValidUntil');
+    checkPassword(input.password);
+    const passwordHash = await hashPassword(input.password);
+    const user: User = { username: input.username, role: input.role, trainingValidUntil: input.trainingValidUntil, passwordHash, disabled: false, failedLogins: 0, createdAt: new Date().toISOString(), createdBy: by };
+    this.db.root.transactionSync(() => {
+      // P6: no shared accounts, and no silent replacement of someone's credential.
+      if (this.db.users.get(user.username)) throw new UserError(`user "${user.username}" already exists`, 'username');
+      this.db.users.put(user.username, user);
+      appendAccessLogInTxn(this.db, { user: by, action: 'user.add', parameters: { username: user.username, role: user.role, trainingValidUntil: user.trainingValidUntil }, result: 'ok' });
+    });
+    return publicUser(user);
+  }
+
+  disable(username: string, by: string): void {
+    this.db.root.transactionSync(() => {
+      const u = this.get(username);
+      if (!u) throw new UserError(`no user "${username}"`, 'username');
+      this.db.users.put(username, { ...u, disabled: true });
+      appendAccessLogInTxn(this.db, { user: by, action: 'user.disable', parameters: { username }, result: 'ok' });
+    });
+  }
+
+  async setPassword(username: string, password: string, by: string): Promise<void> {
+    checkPassword(password);
+    const passwordHash = await hashPassword(password);
+    this.db.root.transactionSync(() => {
+      const u = this.get(username);
+      if (!u) throw new UserError(`no user "${username}"`, 'username');
+      this.db.users.put(username, { ...u, passwordHash, failedLogins: 0, lockedUntilMs: undefined });
+      appendAccessLogInTxn(this.db, { user: by, action: 'user.passwd', parameters: { username }, result: 'ok' });
+    });
+  }
+
+  /**
+   * Checks a login and logs it (ok or failed, P6). Every path runs exactly one Argon2id verification,
+   * so an unknown user, a wrong password, a disabled and a locked account take the same time and
+   * the caller answers them with the same 401.
+   */
+  async login(username: string, password: string, source: string, nowMs = Date.now()): Promise<LoginResult> {
+    const user = typeof username === 'string' ? this.get(username) : undefined;
+    this.dummyHash ??= hashPassword('not-a-password-of-anyone');
+    const passwordOk = await verify(user?.passwordHash ?? (await this.dummyHash), password).catch(() => false);
+    let result: LoginResult;
+    if (!user) result = { ok: false, why: 'unknown-user' };
+    else if (user.disabled) result = { ok: false, why: 'disabled' };
+    else if (user.lockedUntilMs !== undefined && user.lockedUntilMs > nowMs) result = { ok: false, why: 'locked' };
+    else if (!passwordOk) result = { ok: false, why: 'bad-password' };
+    else result = { ok: true, user: publicUser(user) };
+    this.db.root.transactionSync(() => {
+      const current = user ? this.get(user.username) : undefined;
+      if (current && result.ok) {
+        this.db.users.put(current.username, { ...current, failedLogins: 0, lockedUntilMs: undefined });
+      } else if (current && (result as { why: string }).why === 'bad-password') {
+        const failedLogins = current.failedLogins + 1;
+        const lock = failedLogins >= this.config.maxFailedLogins ? { lockedUntilMs: nowMs + this.config.lockoutMinutes * 60_000 } : {};
+        this.db.users.put(current.username, { ...current, failedLogins, ...lock });
+      }
+      appendAccessLogInTxn(this.db, {
+        user: String(username).slice(0, 64),
+        action: 'login',
+        parameters: { source, ...(result.ok ? {} : { why: result.why }) },
+        result: result.ok ? 'ok' : 'failed',
+      });
+    });
+    return result;
+  }
+}

@@ -1,0 +1,143 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { parseHotListCsv, parseNcicExtract, HotListFormatError } from '../hotlist/format.js';
+import { generatePublisherKeys, HotListRejectedError, signHotList } from '../hotlist/signed-list.js';
+import { HotListRepository } from '../hotlist/repository.js';
+import { loadPublisherKeys } from '../hotlist/extension.js';
+import { ConfigUserDirectory, JsonLinesChangeLog, LocalEntryError, LocalEntryStore, validateLocalEntry } from '../hotlist/local-entries.js';
+import { summarise } from '../hotlist/list.js';
+
+/** Exit code for refused input data (sysexits EX_DATAERR); bad config stays 78. */
+export const EX_DATAERR = 65;
+
+function refuse(err: unknown): void {
+  if (err instanceof HotListFormatError || err instanceof HotListRejectedError || err instanceof LocalEntryError) {
+    process.stderr.write(`alpr-edge: ${err.message}\n`);
+    process.exitCode = EX_DATAERR;
+    return;
+  }
+  throw err;
+}
+
+function changeLog(stateDir: string): JsonLinesChangeLog {
+  return new JsonLinesChangeLog(join(stateDir, 'hotlists', 'changes.log'));
+}
+
+/** Technician / publisher: hot-list commands (docs/hotlists.md). The daemon picks changes up within hotlists.checkIntervalS. */
+export function registerHotlistCommands(program: Command): void {
+  const hl = program.command('hotlist').description('hot lists: sign (publisher), import, local entries, status');
+
+  hl.command('keygen')
+    .description('publisher: make an Ed25519 key pair for signing lists')
+    .requiredOption('--private <file>', 'private key (PEM, keep it on the publishing host)')
+    .requiredOption('--public <file>', 'public key (PEM, goes into hotlists.publisherKeys on devices)')
+    .action((o: { private: string; public: string }) => {
+      const k = generatePublisherKeys();
+      writeFileSync(o.private, k.privateKeyPem, { mode: 0o600 });
+      writeFileSync(o.public, k.publicKeyPem);
+      process.stdout.write(`wrote ${o.private} and ${o.public}\n`);
+    });
+
+  hl.command('sign')
+    .description('publisher: turn a CSV list or an NCIC/CA DOJ pipe extract into a signed, versioned list file')
+    .argument('<input>', 'list file')
+    .option('--format <csv|ncic>', 'input format', 'csv')
+    .requiredOption('--name <name>', 'list name (a newer version of the same name replaces the old)')
+    .requiredOption('--source <source>', 'who publishes it, e.g. "CA DOJ SVS"')
+    .option('--issued-at <iso>', 'issue time (default: now)')
+    .option('--list-version <n>', 'version, strictly increasing per name (default: issue time in seconds)')
+    .requiredOption('--key <file>', 'publisher private key (PEM)')
+    .requiredOption('--key-id <id>', 'key id devices know the public key by')
+    .requiredOption('-o, --out <file>', 'signed list file to write')
+    .action((input: string, o: { format: string; name: string; source: string; issuedAt?: string; listVersion?: string; key: string; keyId: string; out: string }) => {
+      try {
+        const text = readFileSync(input, 'utf8');
+        if (o.format !== 'csv' && o.format !== 'ncic') throw new HotListFormatError(`--format must be csv or ncic, not ${o.format}`, 0, 'format');
+        const entries = o.format === 'csv' ? parseHotListCsv(text) : parseNcicExtract(text);
+        const issuedAt = o.issuedAt ? new Date(o.issuedAt).toISOString() : new Date().toISOString();
+        const version = o.listVersion ? Number(o.listVersion) : Math.floor(Date.parse(issuedAt) / 1000);
+        if (!Number.isInteger(version) || version < 1) throw new HotListFormatError('--list-version must be a positive integer', 0, 'version');
+        const bytes = signHotList({ name: o.name, source: o.source, version, issuedAt, entries }, readFileSync(o.key, 'utf8'), o.keyId);
+        writeFileSync(o.out, bytes);
+        process.stdout.write(`signed ${o.name} v${version}: ${entries.length} entries, ${bytes.length} bytes → ${o.out}\n`);
+      } catch (err) {
+        refuse(err);
+      }
+    });
+
+  hl.command('import')
+    .description('install a signed list file (over SSH); refused unless signed by a configured key and newer than the installed version')
+    .argument('<file>', 'signed list file')
+    .option('-c, --config <file>', 'configuration file', '/etc/alpr-edge/config.json')
+    .option('--actor <name>', 'who is importing (access log)', process.env['SUDO_USER'] ?? process.env['USER'] ?? 'unknown')
+    .action((file: string, o: { config: string; actor: string }) => {
+      const config = loadConfig(o.config);
+      const repo = new HotListRepository(config.stateDir, loadPublisherKeys(config.hotlists), config.hotlists.maxListBytes);
+      const log = changeLog(config.stateDir);
+      try {
+        const list = repo.install(readFileSync(file));
+        log.append({ at: new Date().toISOString(), action: 'list-installed', actor: o.actor, list: list.name, version: list.version, detail: { source: list.source, entries: list.entries.length, signedBy: list.signedBy, via: 'cli' } });
+        process.stdout.write(`installed ${list.name} v${list.version} (${list.entries.length} entries, signed by ${list.signedBy})\n`);
+      } catch (err) {
+        if (err instanceof HotListRejectedError) log.append({ at: new Date().toISOString(), action: 'list-refused', actor: o.actor, list: '(unknown)', detail: { reason: err.reason, via: 'cli' } });
+        refuse(err);
+      }
+    });
+
+  hl.command('add')
+    .description('add a local entry (P11: member, case number, synopsis and an administrator approver are required)')
+    .option('-c, --config <file>', 'configuration file', '/etc/alpr-edge/config.json')
+    .option('--plate <plate>', 'plate; ? stands for one unknown character, * for any run (partial, P12)')
+    .option('--state <st>', 'two-letter state (omit when unknown)')
+    .option('--type <type>', 'SVS, SLR, SFR, BOLO or CUSTOM', 'BOLO')
+    .option('--entered-by <name>', 'member entering the entry')
+    .option('--case <number>', 'case or incident number')
+    .option('--synopsis <text>', 'short synopsis')
+    .option('--approver <name>', 'administrator approving the entry')
+    .option('--expires <date>', 'expiry (default and maximum: hotlists.localEntryMaxDays from now)')
+    .option('--vehicle <text>', 'vehicle description')
+    .option('--fuzzy', 'also match reads one character off', false)
+    .action(async (o: { config: string; plate?: string; state?: string; type: string; enteredBy?: string; case?: string; synopsis?: string; approver?: string; expires?: string; vehicle?: string; fuzzy: boolean }) => {
+      const config = loadConfig(o.config);
+      try {
+        const entry = await validateLocalEntry(
+          { plate: o.plate, state: o.state ?? null, type: o.type, enteredBy: o.enteredBy, caseNumber: o.case, synopsis: o.synopsis, approvedBy: o.approver, expiresAt: o.expires, fuzzy: o.fuzzy, vehicle: o.vehicle },
+          new ConfigUserDirectory(config.hotlists.administrators),
+          config.hotlists.localEntryMaxDays,
+        );
+        const list = new LocalEntryStore(config.stateDir).add(entry);
+        changeLog(config.stateDir).append({ at: new Date().toISOString(), action: 'local-added', actor: entry.local!.enteredBy, list: 'local', version: list.version, detail: { plate: entry.plate, state: entry.state, type: entry.type, caseNumber: entry.local!.caseNumber, approvedBy: entry.local!.approvedBy, partial: entry.partial, expiresAt: entry.expiresAt } });
+        process.stdout.write(`added local entry${entry.partial ? ' (partial)' : ''}, expires ${entry.expiresAt}\n`);
+      } catch (err) {
+        refuse(err);
+      }
+    });
+
+  hl.command('remove')
+    .description('remove local entries for a plate')
+    .option('-c, --config <file>', 'configuration file', '/etc/alpr-edge/config.json')
+    .requiredOption('--plate <plate>', 'plate as entered')
+    .option('--case <number>', 'only the entry with this case number')
+    .requiredOption('--actor <name>', 'who removes it (access log)')
+    .action((o: { config: string; plate: string; case?: string; actor: string }) => {
+      const config = loadConfig(o.config);
+      const store = new LocalEntryStore(config.stateDir);
+      const removed = store.remove(o.plate, o.case);
+      changeLog(config.stateDir).append({ at: new Date().toISOString(), action: 'local-removed', actor: o.actor, list: 'local', version: store.load().version, detail: { plate: o.plate, caseNumber: o.case ?? null, removed } });
+      process.stdout.write(`removed ${removed} local entr${removed === 1 ? 'y' : 'ies'}\n`);
+    });
+
+  hl.command('status')
+    .description('installed lists with versions, ages and entry counts (no plates)')
+    .option('-c, --config <file>', 'configuration file', '/etc/alpr-edge/config.json')
+    .action((o: { config: string }) => {
+      const config = loadConfig(o.config);
+      const repo = new HotListRepository(config.stateDir, loadPublisherKeys(config.hotlists), config.hotlists.maxListBytes);
+      const { lists, errors } = repo.loadAll();
+      const local = new LocalEntryStore(config.stateDir).load();
+      const rows = [...lists.map((l) => summarise(l, config.hotlists.maxAgeHours)), { ...summarise(local, config.hotlists.maxAgeHours), stale: false }];
+      process.stdout.write(JSON.stringify({ lists: rows, unreadable: errors.map((e) => ({ file: e.file, error: e.error.message })) }, null, 2) + '\n');
+    });
+}

@@ -1,0 +1,290 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Option, type Command } from 'commander';
+import type { Config } from '../config/schema.js';
+
+// Shell commands for the store and access control: users, holds, exports, audits, sharing, keys.
+// Each opens the same LMDB environment as the daemon (LMDB allows both at once) and records what it
+// does in the access log. Commands acting for a person take `--as NAME` and read that person's
+// password from stdin (first line), so the log names a person, not the shell account (P6).
+
+const CONFIG_OPTION = ['-c, --config <file>', 'configuration file', '/etc/alpr-edge/config.json'] as const;
+
+/** Errors a person fixes (bad name, wrong role, unapproved request): message and exit 1, no stack. */
+class CommandError extends Error {}
+
+async function context(configFile: string) {
+  const { loadConfig } = await import('../config/load.js');
+  const { openStateDatabaseFor, storePath } = await import('../store/database.js');
+  const { DeviceKeys } = await import('../store/device-keys.js');
+  const { ReadStore } = await import('../store/read-store.js');
+  const { UserDirectory } = await import('../access/users.js');
+  const { SharingRegistry } = await import('../access/sharing.js');
+  const { createLogger } = await import('../log.js');
+  const config: Config = loadConfig(configFile);
+  const logger = createLogger(config.log.level).child({ component: 'store' });
+  const db = openStateDatabaseFor(config);
+  const keys = DeviceKeys.open(join(config.stateDir, 'keys'));
+  const store = new ReadStore(db, keys, config.store, logger, storePath(config));
+  return { config, db, keys, store, users: new UserDirectory(db, config.access), sharing: new SharingRegistry(db, config.sharing) };
+}
+
+type Ctx = Awaited<ReturnType<typeof context>>;
+
+let stdinLines: string[] | undefined;
+
+/** Passwords: piped on stdin one per line, or typed at a terminal without echo. */
+async function readSecret(prompt: string): Promise<string> {
+  if (!process.stdin.isTTY) {
+    if (!stdinLines) {
+      let text = '';
+      for await (const chunk of process.stdin) text += String(chunk);
+      stdinLines = text.split(/\r?\n/);
+    }
+    return stdinLines.shift() ?? '';
+  }
+  process.stderr.write(prompt);
+  process.stdin.setRawMode(true);
+  process.stdin.resume();
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const onData = (buf: Buffer) => {
+      for (const c of buf.toString('utf8')) {
+        if (c === '\r' || c === '\n') {
+          process.stdin.off('data', onData);
+          process.stdin.setRawMode(false);
+          process.stdin.pause();
+          process.stderr.write('\n');
+          return resolve(value);
+        }
+        if (c === '\u0003') return reject(new CommandError('cancelled'));
+        if (c === '\u007f') value = value.slice(0, -1);
+        else value += c;
+      }
+    };
+    process.stdin.on('data', onData);
+  });
+}
+
+function shellUser(): string {
+  return `cli:${userInfo().username}`;
+}
+
+/** Logs a person in for a shell action (their password from stdin) and checks their role. */
+async function actAs(ctx: Ctx, username: string | undefined, roles: string[], what: string): Promise<{ username: string; role: string }> {
+  if (!username) throw new CommandError(`${what} needs --as <username> (one of roles: ${roles.join(', ')})`);
+  const password = await readSecret(`password for ${username}: `);
+  const r = await ctx.users.login(username, password, 'cli');
+  if (!r.ok) throw new CommandError('invalid username or password');
+  if (!roles.includes(r.user.role)) throw new CommandError(`${what} needs role ${roles.join(' or ')}; ${username} is ${r.user.role}`);
+  const { maySeeReads } = await import('../access/users.js');
+  if (roles.every((x) => x !== 'technician') && !maySeeReads(r.user)) throw new CommandError(`${username}'s training expired on ${r.user.trainingValidUntil} (P8)`);
+  return { username: r.user.username, role: r.user.role };
+}
+
+function run<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      const code = await fn(...args);
+      if (typeof code === 'number') process.exitCode = code;
+    } catch (err) {
+      const e = err as Error & { field?: string };
+      // Typed errors of the store and access modules carry the field to fix.
+      if (err instanceof CommandError || (e.field !== undefined && /Error$/.test(e.name) && e.name !== 'ConfigError')) {
+        process.stderr.write(`alpr-edge: ${e.message}${e.field ? ` (${e.field})` : ''}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      throw err;
+    }
+  };
+}
+
+function print(value: unknown): void {
+  process.stdout.write(typeof value === 'string' ? value + '\n' : JSON.stringify(value, null, 2) + '\n');
+}
+
+export function registerStoreCommands(program: Command): void {
+  const user = program.command('user').description('user accounts for the query API (P6, P8)');
+  user
+    .command('add')
+    .description('add a user; the new password is read from stdin (after the --as password)')
+    .argument('<username>')
+    .addOption(new Option('--role <role>', 'technician, investigator or administrator').choices(['technician', 'investigator', 'administrator']).makeOptionMandatory())
+    .requiredOption('--training-until <date>', 'training valid until YYYY-MM-DD (P8)')
+    .option('--as <admin>', 'administrator making the change (not needed for the first administrator)')
+    .option(...CONFIG_OPTION)
+    .action(run(async (username: string, o: { role: 'technician' | 'investigator' | 'administrator'; trainingUntil: string; as?: string; config: string }) => {
+      const ctx = await context(o.config);
+      // Bootstrap: the first administrator is added from the device shell; after that, by an administrator.
+      const by = ctx.users.hasAdministrator() ? (await actAs(ctx, o.as, ['administrator'], 'adding a user')).username : shellUser();
+      if (!ctx.users.hasAdministrator() && o.role !== 'administrator') throw new CommandError('the first user must be an administrator');
+      const password = await readSecret(`new password for ${username}: `);
+      print(await ctx.users.add({ username, role: o.role, trainingValidUntil: o.trainingUntil, password }, by));
+    }));
+  user
+    .command('list')
+    .description('list users (no password hashes)')
+    .option(...CONFIG_OPTION)
+    .action(run(async (o: { config: string }) => print((await context(o.config)).users.list())));
+  user
+    .command('disable')
+    .description('disable a user at once (tokens stop working on their next request)')
+    .argument('<username>')
+    .requiredOption('--as <admin>', 'administrator making the change')
+    .option(...CONFIG_OPTION)
+    .action(run(async (username: string, o: { as: string; config: string }) => {
+      const ctx = await context(o.config);
+      const by = await actAs(ctx, o.as, ['administrator'], 'disabling a user');
+      ctx.users.disable(username, by.username);
+      print(`${username}: disabled`);
+    }));
+  user
+    .command('passwd')
+    .description('set a password: the --as password first, then the new one, on stdin (a user may change their own)')
+    .argument('<username>')
+    .requiredOption('--as <name>', 'the user themself or an administrator')
+    .option(...CONFIG_OPTION)
+    .action(run(async (username: string, o: { as: string; config: string }) => {
+      const ctx = await context(o.config);
+      const by = await actAs(ctx, o.as, ['technician', 'investigator', 'administrator'], 'changing a password');
+      if (by.username !== username && by.role !== 'administrator') throw new CommandError('only an administrator can set another user\'s password');
+      await ctx.users.setPassword(username, await readSecret(`new password for ${username}: `), by.username);
+      print(`${username}: password changed`);
+    }));
+
+  program
+    .command('holds')
+    .description('list evidence holds (P4)')
+    .option(...CONFIG_OPTION)
+    .action(run(async (o: { config: string }) => {
+      const { listHolds } = await import('../store/evidence-holds.js');
+      print(listHolds((await context(o.config)).store));
+    }));
+
+  program
+    .command('export')
+    .description('write the reads of an evidence hold to a signed bundle (P4); tie it to an approved sharing request with --share (P14)')
+    .requiredOption('--hold <name>', 'evidence hold')
+    .requiredOption('--out <dir>', 'new or empty directory (portable media)')
+    .requiredOption('--as <user>', 'investigator or administrator making the export')
+    .option('--share <id>', 'approved sharing request this export answers')
+    .option(...CONFIG_OPTION)
+    .action(run(async (o: { hold: string; out: string; as: string; share?: string; config: string }) => {
+      const ctx = await context(o.config);
+      const by = await actAs(ctx, o.as, ['investigator', 'administrator'], 'an export');
+      const share = o.share ? ctx.sharing.get(o.share) : undefined;
+      if (o.share && !share) throw new CommandError(`no sharing request ${o.share}`);
+      const { exportHold } = await import('../store/export-bundle.js');
+      const { manifest, manifestSha256 } = exportHold(ctx.store, { hold: o.hold, outDir: o.out, by: by.username, deviceId: ctx.config.deviceId, share });
+      print({ out: o.out, files: Object.keys(manifest.files).length, manifestSha256, publicKeyFingerprint: manifest.publicKeyFingerprint });
+    }));
+
+  program
+    .command('verify-export')
+    .description('check an export bundle offline: signature, every file hash, nothing added or removed; exit 1 if not intact')
+    .argument('<dir>')
+    .option('--fingerprint <sha256>', 'expected device key fingerprint (from `alpr-edge key show`)')
+    .action(run(async (dir: string, o: { fingerprint?: string }) => {
+      const { verifyExport } = await import('../store/export-bundle.js');
+      const r = verifyExport(dir, o.fingerprint);
+      print(r);
+      return r.ok ? 0 : 1;
+    }));
+
+  const audit = program.command('audit').description('access-log audits (P6, P9)');
+  audit
+    .command('verify')
+    .description('verify the access log hash chain; exit 1 naming the first bad entry')
+    .option(...CONFIG_OPTION)
+    .action(run(async (o: { config: string }) => {
+      const { verifyAccessLog } = await import('../access/access-log.js');
+      const r = verifyAccessLog((await context(o.config)).db);
+      print(r);
+      return r.ok ? 0 : 1;
+    }));
+  audit
+    .command('sample')
+    .description('draw a reproducible random sample of inquiries from a period, with the chain proof, signed by the device key (P9)')
+    .requiredOption('--from <date>', 'start of the period (ISO date or time)')
+    .requiredOption('--to <date>', 'end of the period, exclusive')
+    .addOption(new Option('--n <count>', 'inquiries to draw').default(10).argParser(Number))
+    .requiredOption('--seed <seed>', 'any text; the same seed draws the same sample')
+    .option('--out <file>', 'write the sample here instead of stdout')
+    .requiredOption('--as <admin>', 'administrator running the audit')
+    .option(...CONFIG_OPTION)
+    .action(run(async (o: { from: string; to: string; n: number; seed: string; out?: string; as: string; config: string }) => {
+      const ctx = await context(o.config);
+      const by = await actAs(ctx, o.as, ['administrator'], 'an audit');
+      const from = new Date(o.from);
+      const to = new Date(o.to);
+      if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new CommandError('--from and --to must be ISO dates');
+      if (!Number.isInteger(o.n) || o.n < 1) throw new CommandError('--n must be a positive integer');
+      const { sampleInquiries, appendAccessLog } = await import('../access/access-log.js');
+      const sample = sampleInquiries(ctx.db, { from, to, n: o.n, seed: o.seed });
+      const body = JSON.stringify({ ...sample, deviceId: ctx.config.deviceId, drawnBy: by.username, publicKeyPem: ctx.keys.signingPublicKeyPem }, null, 2) + '\n';
+      const signature = ctx.keys.signDetached(Buffer.from(body)).toString('base64');
+      await appendAccessLog(ctx.db, { user: by.username, action: 'audit.sample', parameters: { from: sample.from, to: sample.to, n: o.n, seed: o.seed, drawn: sample.entries.length }, result: 'ok' });
+      if (o.out) {
+        mkdirSync(dirname(o.out), { recursive: true });
+        writeFileSync(o.out, body);
+        writeFileSync(`${o.out}.sig`, signature + '\n');
+        print({ out: o.out, drawn: sample.entries.length, population: sample.population, chainOk: sample.chain.ok });
+      } else print(body.trimEnd());
+      return sample.chain.ok ? 0 : 1;
+    }));
+
+  const share = program.command('share').description('sharing requests from other agencies (P14)');
+  share
+    .command('request')
+    .description('record a request; immigration-enforcement purposes and (by default) out-of-state agencies are refused and logged')
+    .requiredOption('--agency <name>')
+    .requiredOption('--agency-state <code>', 'two-letter state of the agency')
+    .requiredOption('--requester <name>', 'person asking, at that agency')
+    .requiredOption('--purpose <text>')
+    .option('--as <user>', 'member recording the request (default: the shell user)')
+    .option(...CONFIG_OPTION)
+    .action(run(async (o: { agency: string; agencyState: string; requester: string; purpose: string; as?: string; config: string }) => {
+      const ctx = await context(o.config);
+      const by = o.as ? (await actAs(ctx, o.as, ['investigator', 'administrator'], 'a sharing request')).username : shellUser();
+      const r = ctx.sharing.request({ agency: o.agency, agencyState: o.agencyState, requester: o.requester, purpose: o.purpose }, by);
+      print(r);
+      return r.status === 'refused' ? 1 : 0;
+    }));
+  share
+    .command('list')
+    .option(...CONFIG_OPTION)
+    .action(run(async (o: { config: string }) => print((await context(o.config)).sharing.list())));
+  share
+    .command('approve')
+    .argument('<id>')
+    .requiredOption('--as <admin>', 'administrator approving')
+    .option(...CONFIG_OPTION)
+    .action(run(async (id: string, o: { as: string; config: string }) => {
+      const ctx = await context(o.config);
+      print(ctx.sharing.approve(id, await actAs(ctx, o.as, ['administrator'], 'approving a sharing request')));
+    }));
+
+  const key = program.command('key').description('device keys (P16)');
+  key
+    .command('show')
+    .description('current data key id and the export-signing key fingerprint')
+    .option(...CONFIG_OPTION)
+    .action(run(async (o: { config: string }) => {
+      const ctx = await context(o.config);
+      const { keyFingerprint } = await import('../store/export-bundle.js');
+      print({ currentKeyId: ctx.keys.currentKeyId, keyIds: ctx.keys.keyIds, signingKeyFingerprint: keyFingerprint(ctx.keys.signingPublicKeyPem) });
+    }));
+  key
+    .command('rotate')
+    .description('seal new reads with a fresh data key (old keys stay until their reads are purged); restart the daemon afterwards')
+    .option(...CONFIG_OPTION)
+    .action(run(async (o: { config: string }) => {
+      const ctx = await context(o.config);
+      const id = ctx.keys.rotate();
+      const { appendAccessLog } = await import('../access/access-log.js');
+      await appendAccessLog(ctx.db, { user: shellUser(), action: 'key.rotate', parameters: { keyId: id }, result: 'ok' });
+      print({ currentKeyId: id });
+    }));
+}

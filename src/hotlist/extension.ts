@@ -1,0 +1,191 @@
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { DaemonContext, DaemonExtension, ComponentHealth } from '../extension.js';
+import type { HotListsConfig } from '../config/schema.js';
+import { resolveInstallPath } from '../config/load.js';
+import type { Read, ReadSink } from '../pipeline/read.js';
+import { summarise, type HotList, type HotListSummary } from './list.js';
+import { HotListMatcher } from './matcher.js';
+import { HotListRepository } from './repository.js';
+import { HotListRejectedError, loadPublicKey } from './signed-list.js';
+import { JsonLinesChangeLog, LocalEntryStore, type HotListChange, type HotListChangeLog } from './local-entries.js';
+import type { DeviceEvent, Hit } from './hit.js';
+
+export function loadPublisherKeys(cfg: HotListsConfig): Map<string, KeyObject> {
+  const keys = new Map<string, KeyObject>();
+  for (const k of cfg.publisherKeys) {
+    const path = isAbsolute(k.file) ? k.file : resolveInstallPath(k.file);
+    keys.set(k.id, loadPublicKey(readFileSync(path, 'utf8'), k.id));
+  }
+  return keys;
+}
+
+export interface HotListEvents {
+  hit: [Hit];
+  event: [DeviceEvent];
+  audit: [HotListChange];
+  'lists-changed': [HotListSummary[]];
+}
+
+export interface HotListExtensionOptions {
+  changeLog?: HotListChangeLog;
+}
+
+/**
+ * Hot lists as a daemon extension: loads the signed lists and local entries at start, matches each
+ * read, emits hits, and watches list age (P10). MQTT (next in the data flow) listens to its events.
+ */
+export class HotListExtension extends EventEmitter<HotListEvents> implements DaemonExtension, ReadSink {
+  readonly name = 'hotlist';
+  private cfg!: HotListsConfig;
+  private logger!: Logger;
+  private repo!: HotListRepository;
+  private local!: LocalEntryStore;
+  private changeLog!: HotListChangeLog;
+  private lists: HotList[] = [];
+  private localList: HotList | undefined;
+  private matcher = new HotListMatcher([]);
+  private timer: NodeJS.Timeout | undefined;
+  private seen = '';
+  private staleNames = new Set<string>();
+  private hitsTotal = 0;
+  private unavailable: string | undefined;
+
+  constructor(private readonly opts: HotListExtensionOptions = {}) {
+    super();
+  }
+
+  async start(ctx: DaemonContext): Promise<ReadSink | undefined> {
+    this.cfg = ctx.config.hotlists;
+    this.logger = ctx.logger;
+    if (!this.cfg.enabled) return undefined;
+    const keys = loadPublisherKeys(this.cfg);
+    try {
+      this.repo = new HotListRepository(ctx.config.stateDir, keys, this.cfg.maxListBytes);
+      this.local = new LocalEntryStore(ctx.config.stateDir);
+    } catch (err) {
+      // The cameras and the store keep running without hot lists; health says why (degraded).
+      this.unavailable = `cannot use ${ctx.config.stateDir}/hotlists: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+      this.logger.error({ err: (err as Error).message }, 'hot lists unavailable');
+      return undefined;
+    }
+    this.changeLog = this.opts.changeLog ?? new JsonLinesChangeLog(join(this.repo.dir, 'changes.log'));
+    this.reload();
+    this.timer = setInterval(() => this.tick(), this.cfg.checkIntervalS * 1000);
+    this.timer.unref();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Lists and their ages, for health and the MQTT `state` topic (no plates, P1). */
+  summaries(nowMs = Date.now()): HotListSummary[] {
+    if (!this.cfg) return [];
+    const out = this.lists.map((l) => summarise(l, this.cfg.maxAgeHours, nowMs));
+    if (this.localList && this.localList.entries.length > 0) out.push({ ...summarise(this.localList, this.cfg.maxAgeHours, nowMs), stale: false });
+    return out;
+  }
+
+  health(): ComponentHealth {
+    if (!this.cfg?.enabled) return { status: 'ok', enabled: false };
+    if (this.unavailable) return { status: 'degraded', reason: this.unavailable };
+    const lists = this.summaries();
+    const stale = lists.filter((l) => l.stale).map((l) => l.name);
+    const signed = lists.filter((l) => l.name !== 'local').length;
+    // P10: a device without a current list cannot do its job: degraded, visible in /healthz.
+    const status = stale.length > 0 || signed === 0 ? 'degraded' : 'ok';
+    return { status, lists: lists.map(({ name, version, entries, ageHours, stale: s }) => ({ name, version, entries, ageHours, stale: s })), stale, hits: this.hitsTotal, ...(signed === 0 ? { reason: 'no signed hot list loaded' } : {}) };
+  }
+
+  async accept(read: Read): Promise<void> {
+    const now = Date.now();
+    for (const m of this.matcher.match(read, now)) {
+      const hit: Hit = {
+        id: `${read.id}:${m.list.name}:${m.entryIndex}`,
+        read,
+        list: summarise(m.list, this.cfg.maxAgeHours, now),
+        entry: m.entry,
+        kind: m.kind,
+        matchedText: m.matchedText,
+        requiresVerification: true,
+        matchedAt: new Date(now).toISOString(),
+      };
+      this.hitsTotal++;
+      // P16: the plate only at debug level.
+      this.logger.info({ readId: read.id, list: m.list.name, listVersion: m.list.version, type: m.entry.type, kind: m.kind }, 'hot-list hit');
+      this.logger.debug({ readId: read.id, plate: read.plate, entryPlate: m.entry.plate }, 'hot-list hit plate');
+      this.emit('hit', hit);
+    }
+  }
+
+  /** Installs a signed list from MQTT or a file; refused lists never replace the current one. */
+  installSigned(bytes: Buffer, actor: string): HotListSummary {
+    if (!this.repo) throw new HotListRejectedError('unavailable', this.unavailable ?? 'hot lists are not running');
+    try {
+      const list = this.repo.install(bytes);
+      this.record({ at: new Date().toISOString(), action: 'list-installed', actor, list: list.name, version: list.version, detail: { source: list.source, entries: list.entries.length, signedBy: list.signedBy } });
+      this.emitEvent('hotlist-installed', 'info', { list: list.name, version: list.version, entries: list.entries.length });
+      this.reload();
+      return summarise(list, this.cfg.maxAgeHours);
+    } catch (err) {
+      const reason = err instanceof HotListRejectedError ? err.reason : 'malformed';
+      this.record({ at: new Date().toISOString(), action: 'list-refused', actor, list: '(unknown)', detail: { reason, message: (err as Error).message } });
+      this.logger.warn({ reason, err: (err as Error).message, actor }, 'hot list refused; current lists kept');
+      this.emitEvent('hotlist-refused', 'warning', { reason, message: (err as Error).message });
+      throw err;
+    }
+  }
+
+  private record(change: HotListChange): void {
+    try {
+      this.changeLog.append(change);
+    } catch (err) {
+      this.logger.error({ err }, 'hot-list change log append failed');
+    }
+    this.emit('audit', change);
+  }
+
+  private emitEvent(type: DeviceEvent['type'], severity: DeviceEvent['severity'], detail: Record<string, unknown>): void {
+    this.emit('event', { type, severity, at: new Date().toISOString(), detail });
+  }
+
+  /** Loads lists from disk (start, and when another process installed a version). */
+  private reload(): void {
+    const { lists, errors } = this.repo.loadAll();
+    for (const e of errors) this.logger.error({ file: e.file, err: e.error.message }, 'stored hot list does not verify; not loaded');
+    this.lists = lists;
+    this.localList = this.local.load();
+    this.matcher = new HotListMatcher([...lists, this.localList]);
+    this.seen = this.repo.fingerprint() + '|' + this.local.fingerprint();
+    this.logger.info({ lists: lists.map((l) => ({ name: l.name, version: l.version, entries: l.entries.length })), localEntries: this.localList.entries.length }, 'hot lists loaded');
+    this.emit('lists-changed', this.summaries());
+    this.checkStale();
+  }
+
+  private tick(): void {
+    try {
+      if (this.repo.fingerprint() + '|' + this.local.fingerprint() !== this.seen) this.reload();
+      else this.checkStale();
+    } catch (err) {
+      this.logger.error({ err }, 'hot-list check failed');
+    }
+  }
+
+  /** P10: stale raises an alarm once per transition, and clears it when a fresh version arrives. */
+  private checkStale(): void {
+    for (const s of this.summaries()) {
+      if (s.stale && !this.staleNames.has(s.name)) {
+        this.staleNames.add(s.name);
+        this.logger.warn({ list: s.name, version: s.version, ageHours: s.ageHours, maxAgeHours: this.cfg.maxAgeHours }, 'hot list is stale');
+        this.emitEvent('hotlist-stale', 'critical', { list: s.name, version: s.version, ageHours: s.ageHours, maxAgeHours: this.cfg.maxAgeHours });
+      } else if (!s.stale && this.staleNames.delete(s.name)) {
+        this.emitEvent('hotlist-fresh', 'info', { list: s.name, version: s.version, ageHours: s.ageHours });
+      }
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import { existsSync, mkdirSync, readFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isPartialPlate, LIST_TYPES, type HotList, type HotListEntry, type ListType } from './list.js';
+import { normalisePlate, parseListDate } from './format.js';
+import { writeFileAtomic } from './repository.js';
+
+export type Role = 'technician' | 'investigator' | 'administrator';
+
+/** Who may approve local entries. The access module implements this; config-backed until then. */
+export interface UserDirectory {
+  findUser(name: string): Promise<{ name: string; role: Role } | undefined>;
+}
+
+/** Members named in `hotlists.administrators` are administrators; anyone else is unknown. */
+export class ConfigUserDirectory implements UserDirectory {
+  constructor(private readonly administrators: readonly string[]) {}
+  async findUser(name: string): Promise<{ name: string; role: Role } | undefined> {
+    return this.administrators.includes(name) ? { name, role: 'administrator' } : undefined;
+  }
+}
+
+/** A local entry refused; `field` names what to fix (P11). */
+export class LocalEntryError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`local hot-list entry refused: ${field} ${message}`);
+    this.name = 'LocalEntryError';
+  }
+}
+
+/** One change to hot lists, for the access log (issue 8: every change goes to the access log). */
+export interface HotListChange {
+  at: string;
+  action: 'list-installed' | 'list-refused' | 'local-added' | 'local-removed';
+  actor: string;
+  list: string;
+  version?: number;
+  detail: Record<string, unknown>;
+}
+
+/** Where hot-list changes are recorded; the access module's hash-chained log implements it later. */
+export interface HotListChangeLog {
+  append(change: HotListChange): void;
+}
+
+/** Interim change log: JSON lines under the state directory (0600). */
+export class JsonLinesChangeLog implements HotListChangeLog {
+  constructor(private readonly file: string) {}
+  append(change: HotListChange): void {
+    appendFileSync(this.file, JSON.stringify(change) + '\n', { mode: 0o600 });
+  }
+}
+
+export interface LocalEntryInput {
+  plate?: string;
+  state?: string | null;
+  type?: string;
+  reason?: string;
+  enteredBy?: string;
+  caseNumber?: string;
+  synopsis?: string;
+  approvedBy?: string;
+  expiresAt?: string;
+  fuzzy?: boolean;
+  vehicle?: string;
+}
+
+/**
+ * Checks a local entry against P11 (member, case number, synopsis, administrator approval) and P12
+ * (partial plates allowed, marked partial), and that it expires within `maxDays`.
+ */
+export async function validateLocalEntry(input: LocalEntryInput, users: UserDirectory, maxDays: number, nowMs = Date.now()): Promise<HotListEntry> {
+  const required = ['plate', 'enteredBy', 'caseNumber', 'synopsis', 'approvedBy'] as const;
+  for (const f of required) if (!input[f] || !String(input[f]).trim()) throw new LocalEntryError(f, 'is required (P11)');
+  const plate = normalisePlate(input.plate!);
+  if (!/^[A-Z0-9?*]{1,10}$/.test(plate) || /^[?*]+$/.test(plate)) throw new LocalEntryError('plate', 'must be 1–10 of A–Z, 0–9, ? (one character) and * (any run), with at least one known character');
+  const state = input.state ? input.state.trim().toUpperCase() : null;
+  if (state !== null && !/^[A-Z]{2}$/.test(state)) throw new LocalEntryError('state', 'must be a two-letter state code');
+  const type = (input.type ?? 'BOLO').toUpperCase();
+  if (!(LIST_TYPES as readonly string[]).includes(type)) throw new LocalEntryError('type', `must be one of ${LIST_TYPES.join(', ')}`);
+  const synopsis = input.synopsis!.trim();
+  if (synopsis.length > 500) throw new LocalEntryError('synopsis', 'must be at most 500 characters');
+  const approver = await users.findUser(input.approvedBy!.trim());
+  if (!approver) throw new LocalEntryError('approvedBy', `"${input.approvedBy}" is not a known member`);
+  // P11: only an administrator approves local entries.
+  if (approver.role !== 'administrator') throw new LocalEntryError('approvedBy', `"${approver.name}" has role ${approver.role}; an administrator must approve`);
+  const latest = nowMs + maxDays * 86_400_000;
+  let expiresAt = new Date(latest).toISOString();
+  if (input.expiresAt) {
+    try {
+      expiresAt = parseListDate(input.expiresAt, 0, 'expiresAt');
+    } catch {
+      throw new LocalEntryError('expiresAt', 'must be a date (YYYY-MM-DD or ISO 8601)');
+    }
+    if (Date.parse(expiresAt) <= nowMs) throw new LocalEntryError('expiresAt', 'is in the past');
+    if (Date.parse(expiresAt) > latest) throw new LocalEntryError('expiresAt', `is more than ${maxDays} days ahead (hotlists.localEntryMaxDays)`);
+  }
+  const entry: HotListEntry = {
+    plate,
+    state,
+    type: type as ListType,
+    reason: synopsis,
+    recordNumber: input.caseNumber!.trim().slice(0, 64),
+    enteredAt: new Date(nowMs).toISOString(),
+    expiresAt,
+    partial: isPartialPlate(plate),
+    fuzzy: input.fuzzy ?? false,
+    local: { enteredBy: input.enteredBy!.trim(), caseNumber: input.caseNumber!.trim(), synopsis, approvedBy: approver.name },
+  };
+  if (input.vehicle) entry.vehicle = input.vehicle.slice(0, 200);
+  return entry;
+}
+
+/** The device's own list of local entries (`<stateDir>/hotlists/local.json`), replaced atomically. */
+export class LocalEntryStore {
+  private readonly file: string;
+
+  constructor(stateDir: string) {
+    const dir = join(stateDir, 'hotlists');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.file = join(dir, 'local.json');
+  }
+
+  load(): HotList {
+    if (!existsSync(this.file)) return { name: 'local', source: 'local entries', version: 0, issuedAt: new Date(0).toISOString(), entries: [], signedBy: 'local' };
+    return JSON.parse(readFileSync(this.file, 'utf8')) as HotList;
+  }
+
+  add(entry: HotListEntry, nowMs = Date.now()): HotList {
+    const list = this.load();
+    const next: HotList = { ...list, version: list.version + 1, issuedAt: new Date(nowMs).toISOString(), entries: [...list.entries, entry] };
+    writeFileAtomic(this.file, JSON.stringify(next));
+    return next;
+  }
+
+  /** Removes entries for a plate (and case number, when given); returns how many went. */
+  remove(plate: string, caseNumber: string | undefined, nowMs = Date.now()): number {
+    const list = this.load();
+    const p = normalisePlate(plate);
+    const keep = list.entries.filter((e) => !(e.plate === p && (caseNumber === undefined || e.recordNumber === caseNumber)));
+    const removed = list.entries.length - keep.length;
+    if (removed > 0) writeFileAtomic(this.file, JSON.stringify({ ...list, version: list.version + 1, issuedAt: new Date(nowMs).toISOString(), entries: keep }));
+    return removed;
+  }
+
+  fingerprint(): string {
+    return existsSync(this.file) ? String(this.load().version) : '0';
+  }
+}

@@ -1,0 +1,194 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import { Type } from '@sinclair/typebox';
+import swagger from '@fastify/swagger';
+import type { AccessConfig } from '../../config/schema.js';
+import { appendAccessLog, type AccessAction } from '../../access/access-log.js';
+import { SharingRegistry, ShareError } from '../../access/sharing.js';
+import { TokenIssuer } from '../../access/tokens.js';
+import { maySeeReads, type PublicUser, type UserDirectory } from '../../access/users.js';
+import { createHold, HoldError, listHolds, getHold, releaseHold } from '../../store/evidence-holds.js';
+import type { ReadStore, ReadView } from '../../store/read-store.js';
+import {
+  ErrorBody, HoldBody, HoldNameParams, HoldOut, ImageParams, InquiryQuery, LoginBody, LoginReply, ReadIdParams, ReadOut,
+  ReleaseQuery, SearchQuery, SearchReply, ShareBody, ShareIdParams, ShareOut, StoreStatusReply,
+} from './schemas.js';
+
+export interface QueryApiOptions {
+  store: ReadStore;
+  users: UserDirectory;
+  sharing: SharingRegistry;
+  access: AccessConfig;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiUser?: PublicUser;
+  }
+}
+
+const PREFIX = '/api/v1';
+const UNAUTHORIZED = { error: 'authentication required: log in at POST /api/v1/login and send Authorization: Bearer <token>' };
+
+/**
+ * The query API (P1, P6–P8, P14) as a Fastify plugin under /api/v1. Every route but login needs a
+ * bearer token; routes that return reads need an investigator or administrator with current
+ * training and a `reason`; every inquiry, allowed or denied, is in the access log before the answer
+ * leaves. No unauthenticated route returns a plate, image or location (P1).
+ */
+export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Promise<void> {
+  const { store, users, sharing } = opts;
+  const tokens = new TokenIssuer(opts.access.tokenTtlS);
+  const log = (user: string, action: AccessAction, parameters: Record<string, unknown>, result: 'ok' | 'denied' | 'failed' | 'refused') =>
+    appendAccessLog(store.db, { user, action, parameters, result });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'alpr-edge query API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(rateLimit, { global: false });
+  app.addSchema(ErrorBody);
+
+  // A failed schema check names the field (400); it is logged like any refused inquiry (P7).
+  app.setErrorHandler(async (err: Error & { validation?: unknown; statusCode?: number; validationContext?: string }, req, reply) => {
+    if (err.validation) {
+      const field = /(?:must have required property '([^']+)')|^(?:querystring|body|params)\/(\w+)/.exec(err.message);
+      const name = field?.[1] ?? field?.[2];
+      if (req.apiUser) await log(req.apiUser.username, 'api.denied', { route: req.routeOptions.url, problem: err.message }, 'denied');
+      return reply.code(400).send({ error: err.message, ...(name ? { field: name } : {}) });
+    }
+    if (err instanceof HoldError || err instanceof ShareError) return reply.code(422).send({ error: err.message, field: err.field });
+    if (err.statusCode === 429) return reply.code(429).send({ error: err.message });
+    req.log.error({ err, route: req.routeOptions.url }, 'query API error');
+    return reply.code(500).send({ error: 'internal error; see the device log' });
+  });
+
+  // Authentication runs before validation, so nothing about a route's data leaks to strangers (P1).
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.routeOptions.url === `${PREFIX}/login`) return;
+    const header = req.headers.authorization;
+    const claims = header?.startsWith('Bearer ') ? tokens.verify(header.slice(7)) : undefined;
+    const user = claims ? users.get(claims.sub) : undefined;
+    if (!claims || !user || user.disabled) return reply.code(401).send(UNAUTHORIZED);
+    const { passwordHash: _h, ...pub } = user;
+    req.apiUser = pub;
+  });
+
+  /** P8: only trained investigators and administrators see reads; a refusal is logged. */
+  const requireReadAccess = async (req: FastifyRequest, reply: FastifyReply): Promise<PublicUser | undefined> => {
+    const user = req.apiUser!;
+    if (maySeeReads(user)) return user;
+    const why = user.role === 'technician' ? 'technicians never see reads (P8)' : 'training has expired (P8)';
+    await log(user.username, 'api.denied', { route: req.routeOptions.url, why }, 'denied');
+    await reply.code(403).send({ error: `forbidden: ${why}` });
+    return undefined;
+  };
+
+  const view = (r: ReadView) => ({ ...r, images: { plate: `${PREFIX}/reads/${r.id}/images/plate`, overview: `${PREFIX}/reads/${r.id}/images/overview` } });
+
+  app.post<{ Body: typeof LoginBody.static }>(`${PREFIX}/login`, {
+    schema: { summary: 'Exchange a password for a short-lived token', security: [], body: LoginBody, response: { 200: LoginReply, 401: ErrorBody } },
+    config: { rateLimit: { max: opts.access.loginRateLimitPerMinute, timeWindow: 60_000 } },
+  }, async (req, reply) => {
+    const result = await users.login(req.body.username, req.body.password, req.ip);
+    // P6: unknown user, wrong password, disabled or locked: one answer, so none can be told apart.
+    if (!result.ok) return reply.code(401).send({ error: 'invalid username or password' });
+    const t = tokens.issue(result.user.username, result.user.role);
+    return { ...t, role: result.user.role };
+  });
+
+  app.get<{ Querystring: SearchQuery }>(`${PREFIX}/reads`, {
+    schema: { summary: 'Search reads (P7: reason required)', querystring: SearchQuery, response: { 200: SearchReply, 400: ErrorBody, 403: ErrorBody } },
+  }, async (req, reply) => {
+    const user = await requireReadAccess(req, reply);
+    if (!user) return reply;
+    const q = req.query;
+    const page = store.search({ plate: q.plate, match: q.match, cameraId: q.camera, fromMs: q.from ? Date.parse(q.from) : undefined, toMs: q.to ? Date.parse(q.to) : undefined, limit: q.limit, cursor: q.cursor });
+    // The entry commits before the answer leaves: no read is seen without a record of who saw it (P6).
+    await log(user.username, 'search', { reason: q.reason, caseNumber: q.caseNumber, plate: q.plate, match: q.match, camera: q.camera, from: q.from, to: q.to, cursor: q.cursor, results: page.reads.length }, 'ok');
+    return { reads: page.reads.map(view), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}), skippedCorrupt: page.skippedCorrupt };
+  });
+
+  app.get<{ Params: typeof ReadIdParams.static; Querystring: InquiryQuery }>(`${PREFIX}/reads/:id`, {
+    schema: { summary: 'One read (P7: reason required)', params: ReadIdParams, querystring: InquiryQuery, response: { 200: ReadOut, 404: ErrorBody } },
+  }, async (req, reply) => {
+    const user = await requireReadAccess(req, reply);
+    if (!user) return reply;
+    const read = store.get(req.params.id);
+    await log(user.username, 'read.view', { reason: req.query.reason, caseNumber: req.query.caseNumber, readId: req.params.id }, read ? 'ok' : 'failed');
+    if (!read) return reply.code(404).send({ error: 'no such read (or past retention, P3)' });
+    return view(read);
+  });
+
+  app.get<{ Params: typeof ImageParams.static; Querystring: InquiryQuery }>(`${PREFIX}/reads/:id/images/:kind`, {
+    schema: { summary: 'A read\'s plate crop or overview JPEG (P7: reason required)', params: ImageParams, querystring: InquiryQuery, response: { 404: ErrorBody } },
+  }, async (req, reply) => {
+    const user = await requireReadAccess(req, reply);
+    if (!user) return reply;
+    const jpeg = store.image(req.params.id, req.params.kind);
+    await log(user.username, 'image.view', { reason: req.query.reason, caseNumber: req.query.caseNumber, readId: req.params.id, kind: req.params.kind }, jpeg ? 'ok' : 'failed');
+    if (!jpeg) return reply.code(404).send({ error: 'no such image (or past retention, P3)' });
+    return reply.type('image/jpeg').header('cache-control', 'no-store').send(jpeg);
+  });
+
+  app.post<{ Body: HoldBody }>(`${PREFIX}/holds`, {
+    schema: { summary: 'Place an evidence hold (P4)', body: HoldBody, response: { 201: HoldOut, 422: ErrorBody } },
+  }, async (req, reply) => {
+    const user = await requireReadAccess(req, reply);
+    if (!user) return reply;
+    const hold = createHold(store, req.body, user.username);
+    return reply.code(201).send(hold);
+  });
+
+  app.get(`${PREFIX}/holds`, { schema: { summary: 'List evidence holds', response: { 200: Type.Array(HoldOut) } } }, async (req, reply) => {
+    const user = await requireReadAccess(req, reply);
+    if (!user) return reply;
+    return listHolds(store);
+  });
+
+  app.delete<{ Params: typeof HoldNameParams.static; Querystring: typeof ReleaseQuery.static }>(`${PREFIX}/holds/:name`, {
+    schema: { summary: 'Release an evidence hold (its creator or an administrator)', params: HoldNameParams, querystring: ReleaseQuery, response: { 200: HoldOut, 403: ErrorBody, 422: ErrorBody } },
+  }, async (req, reply) => {
+    const user = await requireReadAccess(req, reply);
+    if (!user) return reply;
+    const hold = getHold(store, req.params.name);
+    if (hold && user.role !== 'administrator' && hold.createdBy !== user.username) {
+      await log(user.username, 'api.denied', { route: req.routeOptions.url, hold: hold.name, why: 'not the creator or an administrator' }, 'denied');
+      return reply.code(403).send({ error: 'forbidden: only the hold\'s creator or an administrator may release it' });
+    }
+    return releaseHold(store, req.params.name, user.username, req.query.reason);
+  });
+
+  app.post<{ Body: ShareBody }>(`${PREFIX}/shares`, {
+    schema: { summary: 'Record a sharing request from another agency (P14)', body: ShareBody, response: { 201: ShareOut, 422: ShareOut } },
+  }, async (req, reply) => {
+    const user = await requireReadAccess(req, reply);
+    if (!user) return reply;
+    const r = sharing.request(req.body, user.username);
+    // P14: refused requests are kept on file and logged, and answered 422 with the reason.
+    return reply.code(r.status === 'refused' ? 422 : 201).send(r);
+  });
+
+  app.post<{ Params: typeof ShareIdParams.static }>(`${PREFIX}/shares/:id/approve`, {
+    schema: { summary: 'Approve a pending sharing request (administrator)', params: ShareIdParams, response: { 200: ShareOut, 403: ErrorBody, 422: ErrorBody } },
+  }, async (req, reply) => {
+    const user = req.apiUser!;
+    if (user.role !== 'administrator' || !maySeeReads(user)) {
+      await log(user.username, 'api.denied', { route: req.routeOptions.url, id: req.params.id, why: 'approver is not an administrator' }, 'denied');
+      return reply.code(403).send({ error: 'forbidden: only an administrator can approve sharing requests (P14)' });
+    }
+    return sharing.approve(req.params.id, user);
+  });
+
+  app.get(`${PREFIX}/store/status`, {
+    schema: { summary: 'Store counts for technicians (no plates, images or locations)', response: { 200: StoreStatusReply } },
+  }, async () => {
+    const u = store.usage();
+    return { reads: u.reads, usedBytes: u.usedBytes, holds: listHolds(store).filter((h) => !h.releasedAt).length, corruptSkipped: store.corruptSkipped };
+  });
+
+  app.get(`${PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
+}

@@ -1,0 +1,105 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+// TypeBox schemas of the query API: Fastify validates with them, handlers take their types from
+// them, and @fastify/swagger builds the OpenAPI document from them (one source, fastify/demo style).
+
+export const ErrorBody = Type.Object({ error: Type.String(), field: Type.Optional(Type.String()) }, { $id: 'ErrorBody' });
+
+export const LoginBody = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
+export const LoginReply = Type.Object({ token: Type.String(), expiresAt: Type.String({ format: 'date-time' }), role: Type.String() });
+
+/** P7: every inquiry carries a reason; the case number is recorded when given. */
+const Inquiry = {
+  reason: Type.String({ minLength: 3, maxLength: 500, description: 'Why this inquiry is made (P7); stored in the access log.' }),
+  caseNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Case or incident number (P7).' })),
+};
+
+export const SearchQuery = Type.Object(
+  {
+    ...Inquiry,
+    plate: Type.Optional(Type.String({ minLength: 1, maxLength: 16, pattern: '^[A-Za-z0-9 .*?_-]+$', description: 'Plate; with match=partial, * is any run and ? or _ one character.' })),
+    match: Type.Optional(Type.Union([Type.Literal('exact'), Type.Literal('lookalike'), Type.Literal('partial')], { default: 'exact' })),
+    camera: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    cursor: Type.Optional(Type.String({ pattern: '^[0-9A-HJKMNP-TV-Z]{26}$', description: 'nextCursor of the previous page.' })),
+  },
+  { additionalProperties: false },
+);
+export type SearchQuery = Static<typeof SearchQuery>;
+
+export const InquiryQuery = Type.Object(Inquiry, { additionalProperties: false });
+export type InquiryQuery = Static<typeof InquiryQuery>;
+
+export const ReadIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9A-HJKMNP-TV-Z]{26}$' }) });
+export const ImageParams = Type.Object({ id: Type.String({ pattern: '^[0-9A-HJKMNP-TV-Z]{26}$' }), kind: Type.Union([Type.Literal('plate'), Type.Literal('overview')]) });
+
+const Candidate = Type.Object({ text: Type.String(), confidence: Type.Number() });
+export const ReadOut = Type.Object({
+  id: Type.String(),
+  deviceId: Type.String(),
+  cameraId: Type.String(),
+  plate: Type.String(),
+  state: Type.Union([Type.String(), Type.Null()]),
+  stateConfidence: Type.Union([Type.Number(), Type.Null()]),
+  confidence: Type.Number(),
+  agreement: Type.Number(),
+  candidates: Type.Array(Candidate),
+  capturedAt: Type.String(),
+  firstSeenAt: Type.String(),
+  lastSeenAt: Type.String(),
+  frames: Type.Integer(),
+  box: Type.Array(Type.Number(), { minItems: 4, maxItems: 4, description: 'Plate box in the overview image: x, y, width, height (pixels).' }),
+  location: Type.Object({ latitude: Type.Number(), longitude: Type.Number(), headingDeg: Type.Number(), description: Type.String() }),
+  modelVersion: Type.String(),
+  images: Type.Object({ plate: Type.String(), overview: Type.String() }),
+});
+export const SearchReply = Type.Object({ reads: Type.Array(ReadOut), nextCursor: Type.Optional(Type.String()), skippedCorrupt: Type.Integer() });
+
+export const HoldBody = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+    caseNumber: Type.String({ minLength: 1, maxLength: 64 }),
+    reason: Type.String({ minLength: 3, maxLength: 500 }),
+    readIds: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9A-HJKMNP-TV-Z]{26}$' }), { minItems: 1, maxItems: 10000 })),
+    query: Type.Optional(Type.Object({
+      plate: Type.Optional(Type.String({ minLength: 1, maxLength: 16 })),
+      match: Type.Optional(Type.Union([Type.Literal('exact'), Type.Literal('lookalike'), Type.Literal('partial')])),
+      cameraId: Type.Optional(Type.String()),
+      from: Type.Optional(Type.String({ format: 'date-time' })),
+      to: Type.Optional(Type.String({ format: 'date-time' })),
+    }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+export type HoldBody = Static<typeof HoldBody>;
+export const HoldOut = Type.Object({
+  name: Type.String(), caseNumber: Type.String(), reason: Type.String(), createdBy: Type.String(), createdAt: Type.String(),
+  readCount: Type.Integer(), releasedAt: Type.Optional(Type.String()), releasedBy: Type.Optional(Type.String()),
+  query: Type.Optional(Type.Object({}, { additionalProperties: true })),
+});
+export const HoldNameParams = Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }) });
+export const ReleaseQuery = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false });
+
+export const ShareBody = Type.Object(
+  {
+    agency: Type.String({ minLength: 2, maxLength: 200 }),
+    agencyState: Type.String({ pattern: '^[A-Za-z]{2}$' }),
+    requester: Type.String({ minLength: 2, maxLength: 200 }),
+    purpose: Type.String({ minLength: 3, maxLength: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export type ShareBody = Static<typeof ShareBody>;
+export const ShareOut = Type.Object({
+  id: Type.String(), agency: Type.String(), agencyState: Type.String(), requester: Type.String(), purpose: Type.String(),
+  requestedBy: Type.String(), createdAt: Type.String(), status: Type.String(), refusal: Type.Optional(Type.String()),
+  approvedBy: Type.Optional(Type.String()), approvedAt: Type.Optional(Type.String()),
+});
+export const ShareIdParams = Type.Object({ id: Type.String({ pattern: '^SR-[0-9-]+-[0-9a-f]+$' }) });
+
+export const StoreStatusReply = Type.Object({ reads: Type.Integer(), usedBytes: Type.Number(), holds: Type.Integer(), corruptSkipped: Type.Integer() });

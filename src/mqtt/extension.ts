@@ -1,0 +1,328 @@
+import { join } from 'node:path';
+import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { Counter, Gauge } from 'prom-client';
+import type { ComponentHealth, DaemonContext, DaemonExtension } from '../extension.js';
+import type { MqttConfig } from '../config/schema.js';
+import { ConfigError } from '../config/load.js';
+import type { Read, ReadSink } from '../pipeline/read.js';
+import { newReadId } from '../pipeline/read-id.js';
+import { HotListExtension } from '../hotlist/extension.js';
+import type { DeviceEvent, Hit } from '../hotlist/hit.js';
+import type { HotListChange } from '../hotlist/local-entries.js';
+import { Outbox, type OutboxKind } from './outbox.js';
+import { deviceTopics, type DeviceTopics } from './topics.js';
+import { connectOptions, isLoopbackHost, reconnectDelayMs } from './connection.js';
+import { EmbeddedBroker } from './embedded-broker.js';
+import { auditPayload, eventPayload, hitPayload, readPayload, statePayload, type HitPayload, type StatePayload } from './messages.js';
+import { CommandHandler } from './commands.js';
+
+export interface MqttExtensionOptions {
+  /** Source of hits, events and audit entries, and target of hot-list updates. */
+  hotlist?: HotListExtension;
+  /** Daemon version for the `state` topic. */
+  version?: string;
+  /** Demo: called with every hit the embedded broker carries (to print it). */
+  onBrokerHit?: (hit: HitPayload) => void;
+  /** P5: the central side acknowledged these reads (feeds the store's forward-then-purge). */
+  onReadsAcknowledged?: (readIds: string[]) => void;
+}
+
+/**
+ * Publishes hits, reads, events and audit entries to the central broker through a durable outbox
+ * (QoS 1, in order, survives link loss and restarts), keeps a retained `state` with a last will, and
+ * answers commands on `cmd/#` (docs/mqtt-api.md).
+ */
+export class MqttExtension implements DaemonExtension, ReadSink {
+  readonly name = 'mqtt';
+  private cfg!: MqttConfig;
+  private logger!: Logger;
+  private deviceId = '';
+  private cameraIds: string[] = [];
+  private topics!: DeviceTopics;
+  private outbox: Outbox | undefined;
+  private broker: EmbeddedBroker | undefined;
+  private url = '';
+  private clientOpts!: IClientOptions;
+  private client: MqttClient | undefined;
+  private connected = false;
+  private gen = 0;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private disconnectedSinceMs = Date.now();
+  private cursor = 0;
+  private readonly inflight = new Set<number>();
+  private pumping = false;
+  private stopping = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  private commands!: CommandHandler;
+  private detach: (() => void)[] = [];
+  private m!: { published: Counter; dropped: Counter; connectedGauge: Gauge; outboxMessages: Gauge; reconnects: Counter; commands: Counter };
+
+  constructor(private readonly opts: MqttExtensionOptions = {}) {}
+
+  async start(ctx: DaemonContext): Promise<ReadSink | undefined> {
+    this.cfg = { ...ctx.config.mqtt };
+    this.logger = ctx.logger;
+    this.deviceId = ctx.config.deviceId;
+    this.cameraIds = ctx.config.cameras.map((c) => c.id);
+    this.url = this.cfg.url;
+    if (!this.url && this.cfg.embeddedBroker.enabled) {
+      const eb = this.cfg.embeddedBroker;
+      // P14/P16: the embedded broker is a loopback demo aid, never a way to serve data off the device.
+      if (!isLoopbackHost(eb.host)) throw new ConfigError(`mqtt.embeddedBroker.host ${eb.host} is not a loopback address (the embedded broker is for demos on this machine only)`, 'mqtt.embeddedBroker.host', '(config)');
+      this.broker = await EmbeddedBroker.start(eb.host, eb.port);
+      this.url = this.broker.url;
+      this.cfg.protocolVersion = 4; // aedes speaks MQTT 3.1.1
+      this.cfg.allowPlainText = true;
+      ctx.logger.info({ url: this.url }, 'embedded MQTT broker listening (demo)');
+      if (this.opts.onBrokerHit) this.broker.subscribe('alpr/v1/+/hits', (_t, p) => this.opts.onBrokerHit!(JSON.parse(p.toString('utf8')) as HitPayload));
+    }
+    if (!this.url) return undefined;
+    this.topics = deviceTopics(this.deviceId);
+    this.clientOpts = connectOptions(this.cfg, this.url, this.deviceId, { topic: this.topics.state, payload: JSON.stringify(this.offlineState('connection lost')) });
+    this.registerMetrics(ctx);
+    this.outbox = new Outbox(join(ctx.config.stateDir, 'mqtt-outbox'), { maxMessages: this.cfg.outboxMaxMessages, maxBytes: this.cfg.outboxMaxBytes });
+    this.m.outboxMessages.set(this.outbox.size);
+    if (this.outbox.size > 0) ctx.logger.info({ messages: this.outbox.size }, 'outbox holds messages from before the restart; sending them first');
+    this.commands = new CommandHandler({
+      deviceId: this.deviceId,
+      topics: this.topics,
+      maxCommandBytes: this.cfg.maxCommandBytes,
+      hotlist: this.opts.hotlist,
+      logger: this.logger,
+      publishState: () => this.publishState(),
+      onReadsAcknowledged: this.opts.onReadsAcknowledged,
+      respond: (topic, payload, correlationData) => this.publishDirect(topic, payload, false, correlationData),
+    });
+    const h = this.opts.hotlist;
+    if (h) {
+      const onHit = (hit: Hit) => this.enqueue('hit', this.topics.hits, (id) => hitPayload(hit, id));
+      const onEvent = (ev: DeviceEvent) => this.enqueue('event', this.topics.events, (id) => eventPayload(this.deviceId, ev, id));
+      const onAudit = (c: HotListChange) => this.enqueue('audit', this.topics.audit, (id) => auditPayload(this.deviceId, c, id));
+      const onLists = () => this.publishState();
+      h.on('hit', onHit);
+      h.on('event', onEvent);
+      h.on('audit', onAudit);
+      h.on('lists-changed', onLists);
+      this.detach.push(() => h.off('hit', onHit), () => h.off('event', onEvent), () => h.off('audit', onAudit), () => h.off('lists-changed', onLists));
+    }
+    this.connect();
+    return this;
+  }
+
+  async accept(read: Read): Promise<void> {
+    if (this.cfg.publishReads) await this.enqueue('read', this.topics.reads, (id) => readPayload(read, id));
+  }
+
+  /** Serialised so messages keep the order they were produced in, even while the outbox makes room. */
+  private enqueue(kind: OutboxKind, topic: string, build: (messageId: string) => object): Promise<unknown> {
+    const messageId = newReadId();
+    const payload = Buffer.from(JSON.stringify(build(messageId)));
+    this.chain = this.chain
+      .then(async () => {
+        const outbox = this.outbox;
+        if (!outbox) return;
+        const { dropped } = await outbox.enqueue(kind, topic, messageId, payload);
+        for (const d of dropped) this.m.dropped.inc({ kind: d });
+        if (dropped.length > 0) this.logger.warn({ dropped, outbox: outbox.size }, 'outbox full; oldest messages dropped');
+        this.m.outboxMessages.set(outbox.size);
+        this.pump();
+      })
+      .catch((err: unknown) => this.logger.error({ err, kind }, 'outbox write failed'));
+    return this.chain;
+  }
+
+  private connect(): void {
+    const gen = ++this.gen;
+    const client = mqtt.connect(this.url, this.clientOpts);
+    this.client = client;
+    client.on('connect', () => {
+      if (gen !== this.gen) return;
+      this.connected = true;
+      this.m.connectedGauge.set(1);
+      this.logger.info({ url: this.url, attempts: this.attempt, outbox: this.outbox?.size ?? 0 }, 'connected to MQTT broker');
+      this.attempt = 0;
+      this.cursor = 0;
+      this.inflight.clear();
+      client.subscribe(this.topics.commands, { qos: 1 }, (err) => {
+        if (err) this.logger.error({ err: err.message }, 'cannot subscribe to commands');
+      });
+      this.publishState();
+      this.pump();
+    });
+    client.on('message', (topic, payload, packet) => {
+      if (gen !== this.gen) return;
+      this.m.commands.inc();
+      this.commands.handle(topic, payload, packet.properties);
+    });
+    client.on('error', (err) => {
+      if (gen !== this.gen) return;
+      // Logged once per outage; the close that follows schedules the retry.
+      if (this.attempt === 0) this.logger.warn({ url: this.url, err: err.message }, 'MQTT connection failed; retrying with backoff');
+    });
+    client.on('close', () => {
+      if (gen === this.gen) this.onDisconnected();
+    });
+  }
+
+  private onDisconnected(): void {
+    if (this.connected) {
+      this.disconnectedSinceMs = Date.now();
+      this.logger.warn({ url: this.url, outbox: this.outbox?.size ?? 0 }, 'MQTT connection lost; messages stay in the outbox');
+    }
+    this.connected = false;
+    this.m.connectedGauge.set(0);
+    this.gen++;
+    this.inflight.clear();
+    const old = this.client;
+    this.client = undefined;
+    old?.removeAllListeners('close');
+    old?.on('error', () => {});
+    old?.end(true);
+    if (this.stopping) return;
+    const delay = reconnectDelayMs(this.attempt++, this.cfg.reconnectMaxDelayMs);
+    this.m.reconnects.inc();
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /**
+   * Sends outbox messages in sequence order, up to `inflight` unacknowledged at a time. A message
+   * leaves the outbox only on its PUBACK; after a reconnect sending starts again from the oldest
+   * unacknowledged one, so the broker sees every message at least once and in order (the central
+   * side drops repeats by messageId).
+   */
+  private pump(): void {
+    const client = this.client;
+    const outbox = this.outbox;
+    if (!client || !outbox || !this.connected || this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.inflight.size < this.cfg.inflight) {
+        const batch = outbox.peek(this.cursor, this.cfg.inflight - this.inflight.size);
+        if (batch.length === 0) break;
+        for (const msg of batch) {
+          this.cursor = msg.seq + 1;
+          this.inflight.add(msg.seq);
+          const gen = this.gen;
+          const options: IClientPublishOptions = { qos: 1 };
+          if (this.cfg.protocolVersion === 5) options.properties = { contentType: 'application/json', userProperties: { messageId: msg.messageId, kind: msg.kind } };
+          client.publish(msg.topic, msg.payload, options, (err) => {
+            if (gen !== this.gen || err) return; // the connection went; the reconnect resends it
+            this.inflight.delete(msg.seq);
+            this.m.published.inc({ kind: msg.kind });
+            void outbox
+              .ack(msg.seq)
+              .then(() => {
+                this.m.outboxMessages.set(outbox.size);
+                this.pump();
+              })
+              .catch((e: unknown) => this.logger.error({ err: e }, 'outbox ack failed'));
+          });
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private publishDirect(topic: string, payload: object, retain: boolean, correlationData?: Buffer): void {
+    if (!this.client || !this.connected) return;
+    const options: IClientPublishOptions = { qos: 1, retain };
+    if (this.cfg.protocolVersion === 5) {
+      options.properties = { contentType: 'application/json' };
+      if (correlationData) options.properties.correlationData = correlationData;
+    }
+    this.client.publish(topic, JSON.stringify(payload), options, (err) => {
+      if (err) this.logger.debug({ topic, err: err.message }, 'direct publish not acknowledged');
+    });
+  }
+
+  /** Retained; hot-list versions and ages (P10) so central sees a stale list without asking. */
+  publishState(): void {
+    if (!this.topics) return;
+    this.publishDirect(this.topics.state, statePayload(this.deviceId, this.opts.version ?? 'unknown', this.cameraIds, this.opts.hotlist?.summaries() ?? []), true);
+  }
+
+  private offlineState(reason: string): StatePayload {
+    return { schema: 'alpr-edge/state/1', deviceId: this.deviceId, status: 'offline', reason };
+  }
+
+  health(): ComponentHealth {
+    if (!this.url) return { status: 'ok', enabled: false };
+    const outbox = this.outbox;
+    const dropped = outbox ? Object.values(outbox.dropped).reduce((a, b) => a + b, 0) : 0;
+    return {
+      status: this.connected ? 'ok' : 'degraded',
+      connected: this.connected,
+      disconnectedForS: this.connected ? 0 : Math.round((Date.now() - this.disconnectedSinceMs) / 1000),
+      outboxMessages: outbox?.size ?? 0,
+      outboxHits: outbox?.countOf('hit') ?? 0,
+      droppedMessages: dropped,
+    };
+  }
+
+  /** Waits until the outbox is empty (tests, graceful drains); false on timeout. */
+  async drained(timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      await this.chain;
+      if ((this.outbox?.size ?? 0) === 0) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const d of this.detach) d();
+    clearTimeout(this.reconnectTimer);
+    this.commands?.stop();
+    await this.chain;
+    const client = this.client;
+    if (client && this.connected) {
+      // A clean stop says so (the last will only fires on a lost connection).
+      await Promise.race([
+        client.publishAsync(this.topics.state, JSON.stringify(this.offlineState('stopped')), { qos: 1, retain: true }).catch(() => undefined),
+        new Promise((r) => setTimeout(r, 1000)),
+      ]);
+    }
+    this.gen++;
+    this.connected = false;
+    if (client) await Promise.race([client.endAsync(false).catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]).then(() => client.end(true));
+    this.client = undefined;
+    await this.outbox?.close();
+    this.outbox = undefined;
+    await this.broker?.close();
+  }
+
+  private registerMetrics(ctx: DaemonContext): void {
+    const registers = [ctx.metrics.registry];
+    this.m = {
+      published: new Counter({ name: 'alpr_edge_mqtt_published_total', help: 'Messages acknowledged by the broker', labelNames: ['kind'], registers }),
+      dropped: new Counter({ name: 'alpr_edge_mqtt_outbox_dropped_total', help: 'Messages dropped because the outbox was full (reads first)', labelNames: ['kind'], registers }),
+      connectedGauge: new Gauge({ name: 'alpr_edge_mqtt_connected', help: '1 while connected to the broker', registers }),
+      outboxMessages: new Gauge({ name: 'alpr_edge_mqtt_outbox_messages', help: 'Messages waiting in the durable outbox', registers }),
+      reconnects: new Counter({ name: 'alpr_edge_mqtt_reconnects_total', help: 'Reconnect attempts', registers }),
+      commands: new Counter({ name: 'alpr_edge_mqtt_commands_total', help: 'Command messages received', registers }),
+    };
+  }
+}
+
+/** A hit as one line for people watching the demo (no images, no base64). */
+export function formatHitLine(hit: HitPayload): string {
+  const { images, ...rest } = hit;
+  return `HIT ${JSON.stringify({ ...rest, images: { plateJpegBase64Chars: images.plateJpeg.length, overviewJpegBase64Chars: images.overviewJpeg.length } })}`;
+}
+
+/** The hot-list matcher and MQTT, wired to each other, in data-flow order (after the store). */
+export function hitExtensions(opts: { version: string; printHits?: boolean; onReadsAcknowledged?: (readIds: string[]) => void }): [HotListExtension, MqttExtension] {
+  const hotlist = new HotListExtension();
+  const mqttExt = new MqttExtension({
+    hotlist,
+    version: opts.version,
+    onBrokerHit: opts.printHits ? (hit) => process.stdout.write(formatHitLine(hit) + '\n') : undefined,
+    onReadsAcknowledged: opts.onReadsAcknowledged,
+  });
+  return [hotlist, mqttExt];
+}

@@ -1,0 +1,135 @@
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { mkdirSync } from 'node:fs';
+
+export type OutboxKind = 'hit' | 'read' | 'event' | 'audit';
+
+export interface OutboxMessage {
+  seq: number;
+  kind: OutboxKind;
+  topic: string;
+  messageId: string;
+  payload: Buffer;
+}
+
+interface IndexRecord {
+  kind: OutboxKind;
+  bytes: number;
+}
+
+export interface OutboxLimits {
+  maxMessages: number;
+  maxBytes: number;
+}
+
+/**
+ * When full, what goes first: read metadata (the central store can live without some), then
+ * events, then audit entries; hits only when nothing else is left (issue 8: hits never before reads).
+ */
+const DROP_ORDER: OutboxKind[] = ['read', 'event', 'audit', 'hit'];
+
+/**
+ * The durable MQTT outbox: every message is written to LMDB before it is sent and removed only
+ * when the broker acknowledged it (QoS 1), so link loss and restarts lose nothing; delivery is in
+ * sequence order. Keys are increasing integers; a small index db (kind, size) lets the bound be
+ * enforced without reading payloads.
+ */
+export class Outbox {
+  private readonly root: RootDatabase;
+  private readonly messages: Database<{ kind: OutboxKind; topic: string; messageId: string; payload: Buffer }, number>;
+  private readonly index: Database<IndexRecord, number>;
+  private readonly byKind: Record<OutboxKind, number[]> = { hit: [], read: [], event: [], audit: [] };
+  /** In-memory mirror of the index db, so removal bookkeeping is synchronous and idempotent. */
+  private readonly meta = new Map<number, IndexRecord>();
+  private nextSeq = 1;
+  private totalBytes = 0;
+  private count = 0;
+  readonly dropped: Record<OutboxKind, number> = { hit: 0, read: 0, event: 0, audit: 0 };
+
+  constructor(
+    path: string,
+    private readonly limits: OutboxLimits,
+  ) {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    this.root = open({ path, compression: false });
+    this.messages = this.root.openDB({ name: 'messages', keyEncoding: 'uint32' });
+    this.index = this.root.openDB({ name: 'index', keyEncoding: 'uint32' });
+    for (const { key, value } of this.index.getRange()) {
+      this.byKind[value.kind].push(key);
+      this.meta.set(key, value);
+      this.totalBytes += value.bytes;
+      this.count++;
+      this.nextSeq = Math.max(this.nextSeq, key + 1);
+    }
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  countOf(kind: OutboxKind): number {
+    return this.byKind[kind].length;
+  }
+
+  /** Persists a message (after making room per DROP_ORDER); resolves once it is on disk. */
+  async enqueue(kind: OutboxKind, topic: string, messageId: string, payload: Buffer): Promise<{ seq: number; dropped: OutboxKind[] }> {
+    const dropped: OutboxKind[] = [];
+    while (this.count > 0 && (this.count + 1 > this.limits.maxMessages || this.totalBytes + payload.length > this.limits.maxBytes)) {
+      const victim = DROP_ORDER.find((k) => this.byKind[k].length > 0)!;
+      // Never drop a hit to make room for a read: a read that does not fit is itself dropped.
+      if (DROP_ORDER.indexOf(victim) > DROP_ORDER.indexOf(kind)) {
+        this.dropped[kind]++;
+        return { seq: 0, dropped: [kind] };
+      }
+      const seq = this.byKind[victim][0]!;
+      await this.remove(seq);
+      this.dropped[victim]++;
+      dropped.push(victim);
+    }
+    const seq = this.nextSeq++;
+    this.byKind[kind].push(seq);
+    this.meta.set(seq, { kind, bytes: payload.length });
+    this.totalBytes += payload.length;
+    this.count++;
+    await this.root.transaction(() => {
+      void this.messages.put(seq, { kind, topic, messageId, payload });
+      void this.index.put(seq, { kind, bytes: payload.length });
+    });
+    return { seq, dropped };
+  }
+
+  /** Up to `limit` messages with seq ≥ `fromSeq`, oldest first. */
+  peek(fromSeq: number, limit: number): OutboxMessage[] {
+    const out: OutboxMessage[] = [];
+    for (const { key, value } of this.messages.getRange({ start: fromSeq, limit })) out.push({ seq: key, ...value, payload: Buffer.from(value.payload) });
+    return out;
+  }
+
+  /** The broker acknowledged it: gone for good. */
+  async ack(seq: number): Promise<void> {
+    await this.remove(seq);
+  }
+
+  private async remove(seq: number): Promise<void> {
+    const rec = this.meta.get(seq);
+    if (!rec) return;
+    this.meta.delete(seq);
+    const list = this.byKind[rec.kind];
+    // Acks and drops almost always hit the oldest message of a kind.
+    const i = list[0] === seq ? 0 : list.indexOf(seq);
+    if (i >= 0) list.splice(i, 1);
+    this.totalBytes -= rec.bytes;
+    this.count--;
+    await this.root.transaction(() => {
+      void this.messages.remove(seq);
+      void this.index.remove(seq);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.root.close();
+  }
+}

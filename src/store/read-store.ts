@@ -1,0 +1,543 @@
+import { statfsSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { StoreConfig } from '../config/schema.js';
+import type { TextCandidate } from '../inference/reader.js';
+import type { Box } from '../inference/image.js';
+import type { LocationConfig } from '../config/schema.js';
+import { normalisePlateText } from '../inference/plate-text.js';
+import type { Read } from '../pipeline/read.js';
+import { appendAccessLogInTxn } from '../access/access-log.js';
+import type { StateDatabase } from './database.js';
+import { SealError, type DeviceKeys } from './device-keys.js';
+import { isWildcardPattern, lookAlikeKey, wildcardMatcher } from './plate-match.js';
+
+export type ImageKind = 'plate' | 'overview';
+export type PlateMatch = 'exact' | 'lookalike' | 'partial';
+
+/** The part of a read sealed with the device key (P16): what identifies a vehicle and where it was. */
+interface SealedPart {
+  plate: string;
+  state: string | null;
+  stateConfidence: number | null;
+  candidates: TextCandidate[];
+  location: LocationConfig;
+}
+
+/** A read as it lies in LMDB: times, camera and scores in the clear (to index and purge), the rest sealed. */
+export interface StoredRead {
+  v: 1;
+  /** Data key the sealed part and images were sealed with (keys rotate; old ones stay to read). */
+  kid: string;
+  deviceId: string;
+  cameraId: string;
+  capturedAtMs: number;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  confidence: number;
+  agreement: number;
+  frames: number;
+  box: Box;
+  modelVersion: string;
+  imageBytes: Record<ImageKind, number>;
+  /** Keyed tags of the plate (exact and look-alike) so its index entries can be removed unsealed. */
+  tags: { plate: string; lookAlike: string };
+  sealed: Buffer;
+}
+
+/** A read as the query API and exports hand it out (images fetched separately). */
+export interface ReadView extends SealedPart {
+  id: string;
+  deviceId: string;
+  cameraId: string;
+  capturedAt: string;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  confidence: number;
+  agreement: number;
+  frames: number;
+  box: Box;
+  modelVersion: string;
+  imageBytes: Record<ImageKind, number>;
+}
+
+export interface ReadQuery {
+  plate?: string;
+  match?: PlateMatch;
+  cameraId?: string;
+  fromMs?: number;
+  toMs?: number;
+  limit: number;
+  /** Id of the last read of the previous page (results are newest first). */
+  cursor?: string;
+}
+
+export interface ReadPage {
+  reads: ReadView[];
+  nextCursor?: string;
+  /** Records that failed to decode or authenticate; skipped and counted, never fatal. */
+  skippedCorrupt: number;
+}
+
+export interface PurgeResult {
+  reason: 'retention' | 'disk-budget' | 'forwarded';
+  purged: number;
+  keptHeld: number;
+  oldestRemainingAt: string | null;
+}
+
+export interface StoreUsage {
+  reads: number;
+  usedBytes: number;
+  mapSizeBytes: number;
+  fsFreeBytes: number;
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const DAY_MS = 86_400_000;
+
+/** The 10-character time part of a ULID: read ids compare like their capture times. */
+export function ulidTimePrefix(ms: number): string {
+  let out = '';
+  let t = Math.max(0, Math.floor(ms));
+  for (let i = 0; i < 10; i++) {
+    out = CROCKFORD[t % 32] + out;
+    t = Math.floor(t / 32);
+  }
+  return out;
+}
+
+export function ulidTimeMs(id: string): number {
+  let t = 0;
+  for (const c of id.slice(0, 10)) t = t * 32 + CROCKFORD.indexOf(c);
+  return t;
+}
+
+function isStorageFull(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return /MDB_MAP_FULL|ENOSPC|No space left|MAP_FULL/i.test(`${String(e?.code)} ${String(e?.message)}`);
+}
+
+/**
+ * The ring store (LMDB): reads keyed by ULID, plate indexes as keyed tags, images in their own
+ * sub-database, everything identifying sealed with AES-256-GCM. Retention (P3) is enforced twice:
+ * reads past their age are filtered from every answer, and purged in small batches.
+ */
+export class ReadStore {
+  /** Records that failed to decode since start (corrupt or sealed with a lost key). */
+  corruptSkipped = 0;
+  private readonly retentionMs: number;
+
+  constructor(
+    readonly db: StateDatabase,
+    readonly keys: DeviceKeys,
+    private readonly config: StoreConfig,
+    private readonly logger: Logger,
+    private readonly path: string,
+  ) {
+    this.retentionMs = config.retentionDays * DAY_MS;
+  }
+
+  /** Oldest capture time that may still be returned (P3). */
+  retentionCutoffMs(nowMs = Date.now()): number {
+    return nowMs - this.retentionMs;
+  }
+
+  private toStored(read: Read): { stored: StoredRead; images: Record<ImageKind, Buffer> } {
+    const kid = this.keys.currentKeyId;
+    const plate = normalisePlateText(read.plate);
+    const part: SealedPart = { plate, state: read.state, stateConfidence: read.stateConfidence, candidates: read.candidates, location: read.location };
+    const stored: StoredRead = {
+      v: 1,
+      kid,
+      deviceId: read.deviceId,
+      cameraId: read.cameraId,
+      capturedAtMs: Date.parse(read.capturedAt),
+      firstSeenAt: read.firstSeenAt,
+      lastSeenAt: read.lastSeenAt,
+      confidence: read.confidence,
+      agreement: read.agreement,
+      frames: read.frames,
+      box: read.box,
+      modelVersion: read.modelVersion,
+      imageBytes: { plate: read.plateJpeg.length, overview: read.overviewJpeg.length },
+      tags: { plate: this.keys.indexTag(kid, plate), lookAlike: this.keys.indexTag(kid, 'la:' + lookAlikeKey(plate)) },
+      sealed: this.keys.seal(Buffer.from(JSON.stringify(part)), `read:${read.id}`, kid),
+    };
+    return {
+      stored,
+      images: {
+        plate: this.keys.seal(read.plateJpeg, `image:${read.id}:plate`, kid),
+        overview: this.keys.seal(read.overviewJpeg, `image:${read.id}:overview`, kid),
+      },
+    };
+  }
+
+  /**
+   * Images are stored in chunks that each fill one LMDB page at most. A 30 KB value would need 8
+   * contiguous pages, and after months of purges the free list has few such runs, so LMDB would
+   * append to the file instead of reusing space (bench, 30 KB images: whole images grew the file
+   * 19 % in 30 simulated days past the window; page-sized chunks: +1 MB in 27 days).
+   * Single pages are always reusable, so the file stops growing once the retention window is full.
+   */
+  private get chunkBytes(): number {
+    this.pageChunkBytes ??= (this.db.root.getStats() as { pageSize: number }).pageSize - 64;
+    return this.pageChunkBytes;
+  }
+  private pageChunkBytes: number | undefined;
+
+  private putImageInTxn(id: string, kind: ImageKind, sealed: Buffer): void {
+    const size = this.chunkBytes;
+    for (let i = 0, off = 0; off < sealed.length; i++, off += size) this.db.images.put([id, kind, i], sealed.subarray(off, off + size));
+  }
+
+  private imageChunks(id: string, kind: ImageKind): Buffer | undefined {
+    const parts = [...this.db.images.getRange({ start: [id, kind, 0], end: [id, kind, Number.MAX_SAFE_INTEGER] })].map((e) => e.value);
+    return parts.length ? Buffer.concat(parts) : undefined;
+  }
+
+  private writeBatch(prepared: Array<{ id: string; stored: StoredRead; images: Record<ImageKind, Buffer> }>): Promise<unknown> {
+    const { db } = this;
+    // One asynchronous LMDB batch = one transaction: a read and its indexes and images commit together.
+    return db.root.batch(() => {
+      for (const { id, stored, images } of prepared) {
+        db.reads.put(id, stored);
+        this.putImageInTxn(id, 'plate', images.plate);
+        this.putImageInTxn(id, 'overview', images.overview);
+        db.byPlate.put([stored.kid, stored.tags.plate, id], 1);
+        db.byLookAlike.put([stored.kid, stored.tags.lookAlike, id], 1);
+        db.byCamera.put([stored.cameraId, id], 1);
+      }
+    });
+  }
+
+  /**
+   * Stores reads in one transaction; resolves once committed (that is the acknowledgement). A full
+   * map or disk makes room by purging the oldest reads not under hold, then retries once.
+   */
+  async putMany(reads: Read[]): Promise<void> {
+    if (reads.length === 0) return;
+    const prepared = reads.map((r) => ({ id: r.id, ...this.toStored(r) }));
+    try {
+      await this.writeBatch(prepared);
+    } catch (err) {
+      if (!isStorageFull(err)) throw err;
+      this.logger.warn({ err: (err as Error).message }, 'store full; purging the oldest reads not under hold, then retrying');
+      const r = this.purgeOldest(Math.max(this.config.purgeBatchSize, reads.length * 2));
+      this.logger.warn({ reason: 'disk-budget', ...r, oldestRemainingAt: this.oldestRemainingAt() }, 'purge to make room');
+      await this.writeBatch(prepared);
+    }
+  }
+
+  put(read: Read): Promise<void> {
+    return this.putMany([read]);
+  }
+
+  private decode(id: string, value: unknown): ReadView | undefined {
+    try {
+      const s = value as StoredRead;
+      if (!s || s.v !== 1 || !s.sealed) throw new SealError('record has an unknown shape', String((s as { kid?: unknown })?.kid));
+      const part = JSON.parse(this.keys.open(s.sealed, `read:${id}`, s.kid).toString('utf8')) as SealedPart;
+      return {
+        id,
+        deviceId: s.deviceId,
+        cameraId: s.cameraId,
+        capturedAt: new Date(s.capturedAtMs).toISOString(),
+        firstSeenAt: s.firstSeenAt,
+        lastSeenAt: s.lastSeenAt,
+        confidence: s.confidence,
+        agreement: s.agreement,
+        frames: s.frames,
+        box: s.box,
+        modelVersion: s.modelVersion,
+        imageBytes: s.imageBytes,
+        ...part,
+      };
+    } catch (err) {
+      // A corrupt record is skipped and counted; it never takes the daemon or a search down.
+      this.corruptSkipped++;
+      this.logger.warn({ readId: id, err: (err as Error).message }, 'corrupt read record skipped');
+      return undefined;
+    }
+  }
+
+  private visible(value: unknown, nowMs: number): boolean {
+    const s = value as StoredRead | undefined;
+    // P3: a read past its age is never returned, even before the purge has removed it.
+    return !!s && typeof s.capturedAtMs === 'number' && s.capturedAtMs >= this.retentionCutoffMs(nowMs);
+  }
+
+  get(id: string, nowMs = Date.now()): ReadView | undefined {
+    const value = this.db.reads.get(id);
+    if (!this.visible(value, nowMs)) return undefined;
+    return this.decode(id, value);
+  }
+
+  /** Held reads regardless of age: only for evidence exports of that hold (P4). */
+  getForExport(id: string): ReadView | undefined {
+    const value = this.db.reads.get(id);
+    return value === undefined ? undefined : this.decode(id, value);
+  }
+
+  image(id: string, kind: ImageKind, nowMs = Date.now(), opts: { ignoreRetention?: boolean } = {}): Buffer | undefined {
+    const value = this.db.reads.get(id) as StoredRead | undefined;
+    if (!value || (!opts.ignoreRetention && !this.visible(value, nowMs))) return undefined;
+    const blob = this.imageChunks(id, kind);
+    if (!blob) return undefined;
+    try {
+      return this.keys.open(blob, `image:${id}:${kind}`, value.kid);
+    } catch (err) {
+      this.corruptSkipped++;
+      this.logger.warn({ readId: id, kind, err: (err as Error).message }, 'corrupt image skipped');
+      return undefined;
+    }
+  }
+
+  /** Candidate ids from a plate index, newest first; one lookup per data key (keys rotate). */
+  private idsByTag(index: 'byPlate' | 'byLookAlike', term: string): string[] {
+    const ids: string[] = [];
+    for (const kid of this.keys.keyIds) {
+      const tag = this.keys.indexTag(kid, term);
+      for (const key of this.db[index].getKeys({ start: [kid, tag, ''], end: [kid, tag, '\uffff'] })) ids.push((key as [string, string, string])[2]);
+    }
+    return ids.sort().reverse();
+  }
+
+  /** Searches reads newest first: by plate (exact, look-alike, or partial with * ? _), camera and time. */
+  search(q: ReadQuery, nowMs = Date.now()): ReadPage {
+    const fromMs = Math.max(q.fromMs ?? 0, this.retentionCutoffMs(nowMs));
+    const toMs = q.toMs ?? nowMs + DAY_MS;
+    const plate = q.plate === undefined ? undefined : q.match === 'partial' ? q.plate : normalisePlateText(q.plate);
+    const match: PlateMatch = q.match ?? (plate !== undefined && isWildcardPattern(plate) ? 'partial' : 'exact');
+    const out: ReadView[] = [];
+    const before = this.corruptSkipped;
+    const accept = (id: string, value: unknown, check?: (v: ReadView) => boolean): boolean => {
+      const s = value as StoredRead | undefined;
+      if (!this.visible(s, nowMs) || s!.capturedAtMs < fromMs || s!.capturedAtMs > toMs) return false;
+      if (q.cameraId !== undefined && s!.cameraId !== q.cameraId) return false;
+      const view = this.decode(id, s);
+      if (!view || (check && !check(view))) return false;
+      out.push(view);
+      return true;
+    };
+    let nextCursor: string | undefined;
+    if (plate !== undefined && match !== 'partial') {
+      const ids = match === 'exact' ? this.idsByTag('byPlate', plate) : this.idsByTag('byLookAlike', 'la:' + lookAlikeKey(plate));
+      const want = match === 'exact' ? (v: ReadView) => v.plate === plate : (v: ReadView) => lookAlikeKey(v.plate) === lookAlikeKey(plate);
+      for (const id of ids) {
+        if (q.cursor !== undefined && id >= q.cursor) continue;
+        if (out.length === q.limit) {
+          nextCursor = out[out.length - 1]!.id;
+          break;
+        }
+        accept(id, this.db.reads.get(id), want);
+      }
+    } else {
+      // Time-ordered scan (ULID keys), newest first, bounded by the time range; partial plates are
+      // matched after unsealing, so they cost one decryption per read in the range.
+      const matcher = plate !== undefined ? wildcardMatcher(plate) : undefined;
+      const upper = q.cursor ?? ulidTimePrefix(toMs + 1);
+      const lower = ulidTimePrefix(fromMs);
+      const check = matcher ? (v: ReadView) => matcher(v.plate) : undefined;
+      const rows = q.cameraId !== undefined
+        ? this.db.byCamera.getKeys({ start: [q.cameraId, upper], end: [q.cameraId, lower], reverse: true, exclusiveStart: q.cursor !== undefined }).map((k) => (k as [string, string])[1])
+        : this.db.reads.getKeys({ start: upper, end: lower, reverse: true, exclusiveStart: q.cursor !== undefined }).map((k) => k as string);
+      for (const id of rows) {
+        if (out.length === q.limit) {
+          nextCursor = out[out.length - 1]!.id;
+          break;
+        }
+        accept(id, this.db.reads.get(id), check);
+      }
+    }
+    return { reads: out, ...(nextCursor ? { nextCursor } : {}), skippedCorrupt: this.corruptSkipped - before };
+  }
+
+  isHeld(id: string): boolean {
+    for (const _ of this.db.heldReads.getKeys({ start: [id, ''], end: [id, '\uffff'], limit: 1 })) return true;
+    return false;
+  }
+
+  /** Removes one read with its images and index entries; call inside a write transaction. */
+  private deleteInTxn(id: string, s: StoredRead | undefined): void {
+    const { db } = this;
+    db.reads.remove(id);
+    // The chunk count follows from the stored size (sealing adds 28 bytes), so no range scan per read;
+    // a record too damaged to say falls back to scanning its image keys.
+    const sizes = s?.imageBytes;
+    if (sizes && typeof sizes.plate === 'number' && typeof sizes.overview === 'number') {
+      for (const kind of ['plate', 'overview'] as const) {
+        const chunks = Math.ceil((sizes[kind] + 28) / this.chunkBytes);
+        for (let i = 0; i < chunks; i++) db.images.remove([id, kind, i]);
+      }
+    } else {
+      for (const key of db.images.getKeys({ start: [id, ''], end: [id, '\uffff'] })) db.images.remove(key as [string, string, number]);
+    }
+    if (s?.tags && s.kid) {
+      db.byPlate.remove([s.kid, s.tags.plate, id]);
+      db.byLookAlike.remove([s.kid, s.tags.lookAlike, id]);
+    }
+    if (s?.cameraId) db.byCamera.remove([s.cameraId, id]);
+  }
+
+  /**
+   * Deletes up to `batchSize` reads older than `beforeMs` (all reads for the disk budget), oldest
+   * first, skipping held ones (P4), in one synchronous transaction together with its access-log
+   * entry. Returns how many were deleted and kept.
+   */
+  private purgeBatch(reason: PurgeResult['reason'], beforeMs: number, batchSize: number, startAfter?: string): { purged: number; keptHeld: number; lastScanned?: string; exhausted: boolean } {
+    const end = reason === 'retention' ? ulidTimePrefix(beforeMs) : undefined;
+    let purged = 0;
+    let keptHeld = 0;
+    let lastScanned: string | undefined;
+    let scanned = 0;
+    this.db.root.transactionSync(() => {
+      // Read inside the deleting transaction, so a hold created a moment ago is honoured (P4); one
+      // scan of the (small) held set per batch instead of a lookup per read.
+      const held = new Set<string>();
+      for (const key of this.db.heldReads.getKeys()) held.add((key as [string, string])[0]);
+      for (const { key, value } of this.db.reads.getRange({ ...(startAfter ? { start: startAfter, exclusiveStart: true } : {}), ...(end ? { end } : {}) })) {
+        if (scanned >= batchSize) break;
+        scanned++;
+        const id = key as string;
+        lastScanned = id;
+        const s = value as StoredRead | undefined;
+        if (reason === 'retention' && s && typeof s.capturedAtMs === 'number' && s.capturedAtMs >= beforeMs) continue;
+        if (held.has(id)) {
+          keptHeld++;
+          continue;
+        }
+        this.deleteInTxn(id, s);
+        purged++;
+      }
+      if (purged > 0) appendAccessLogInTxn(this.db, { user: 'system', action: 'purge', parameters: { reason, purged, keptHeld }, result: 'ok' });
+    });
+    return { purged, keptHeld, lastScanned, exhausted: scanned < batchSize };
+  }
+
+  private oldestRemainingAt(): string | null {
+    for (const { value } of this.db.reads.getRange({ limit: 1 })) {
+      const s = value as StoredRead;
+      return typeof s?.capturedAtMs === 'number' ? new Date(s.capturedAtMs).toISOString() : null;
+    }
+    return null;
+  }
+
+  /**
+   * P3: purges every read past its age in batches, yielding to the event loop between batches so
+   * the camera pipeline keeps running. Logged once with counts and the oldest remaining time.
+   */
+  async purgeExpired(nowMs = Date.now()): Promise<PurgeResult> {
+    const cutoff = this.retentionCutoffMs(nowMs);
+    let purged = 0;
+    let keptHeld = 0;
+    let startAfter: string | undefined;
+    for (;;) {
+      const r = this.purgeBatch('retention', cutoff, this.config.purgeBatchSize, startAfter);
+      purged += r.purged;
+      keptHeld += r.keptHeld;
+      startAfter = r.lastScanned;
+      if (r.exhausted) break;
+      await new Promise((res) => setImmediate(res));
+    }
+    const result: PurgeResult = { reason: 'retention', purged, keptHeld, oldestRemainingAt: this.oldestRemainingAt() };
+    if (purged > 0 || keptHeld > 0) this.logger.info(result, 'retention purge');
+    return result;
+  }
+
+  /** Deletes up to `count` of the oldest reads not under hold (disk budget, full map). */
+  private purgeOldest(count: number): { purged: number; keptHeld: number } {
+    let purged = 0;
+    let keptHeld = 0;
+    let startAfter: string | undefined;
+    while (purged < count) {
+      const r = this.purgeBatch('disk-budget', Infinity, Math.min(this.config.purgeBatchSize, count - purged), startAfter);
+      purged += r.purged;
+      keptHeld += r.keptHeld;
+      startAfter = r.lastScanned;
+      if (r.exhausted) break;
+    }
+    return { purged, keptHeld };
+  }
+
+  usage(): StoreUsage {
+    const stats = this.db.root.getStats() as { pageSize: number; mapSize: number };
+    let pages = 0;
+    for (const d of [this.db.reads, this.db.images, this.db.byPlate, this.db.byLookAlike, this.db.byCamera, this.db.accessLog, this.db.heldReads, this.db.holdReads]) {
+      const s = d.getStats() as { treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number };
+      pages += s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages;
+    }
+    let fsFreeBytes = Number.POSITIVE_INFINITY;
+    try {
+      const fs = statfsSync(this.path);
+      fsFreeBytes = fs.bavail * fs.bsize;
+    } catch {
+      // No statfs (unusual file systems): the byte budget alone applies.
+    }
+    return { reads: this.db.reads.getCount(), usedBytes: pages * stats.pageSize, mapSizeBytes: stats.mapSize, fsFreeBytes };
+  }
+
+  /** True while the store is over its byte budget or the file system under its free-space floor. */
+  budgetShort(u = this.usage()): boolean {
+    return u.usedBytes > this.config.maxBytes || u.fsFreeBytes < this.config.minFreeBytes;
+  }
+
+  /**
+   * Purges the oldest reads not under hold until the store is 5 % under budget again, in batches
+   * with yields. Free space on the file system only returns once LMDB reuses freed pages, so a low
+   * floor is answered by making room inside the file rather than growing it.
+   */
+  async enforceBudget(): Promise<PurgeResult | undefined> {
+    const start = this.usage();
+    if (!this.budgetShort(start)) return undefined;
+    const target = Math.min(this.config.maxBytes, start.usedBytes) * 0.95;
+    let purged = 0;
+    let keptHeld = 0;
+    while (this.usage().usedBytes > target) {
+      const r = this.purgeOldest(this.config.purgeBatchSize);
+      purged += r.purged;
+      keptHeld = r.keptHeld;
+      if (r.purged === 0) break;
+      await new Promise((res) => setImmediate(res));
+    }
+    const result: PurgeResult = { reason: 'disk-budget', purged, keptHeld, oldestRemainingAt: this.oldestRemainingAt() };
+    this.logger.warn({ ...result, usedBytes: this.usage().usedBytes, maxBytes: this.config.maxBytes, minFreeBytes: this.config.minFreeBytes }, 'disk-budget purge');
+    return result;
+  }
+
+  private readonly acknowledged = new Set<string>();
+
+  /**
+   * P5 forward-then-purge: the central side has the read, so the local copy goes (unless held).
+   * Acknowledgements are collected and deleted in batches (`flushAcknowledged`, run with the purge
+   * timer or once a batch is full), so the access log gets one purge entry per batch, not per read.
+   */
+  acknowledge(readId: string): void {
+    if (!this.config.forwardThenPurge) return;
+    this.acknowledged.add(readId);
+    if (this.acknowledged.size >= this.config.purgeBatchSize) this.flushAcknowledged();
+  }
+
+  flushAcknowledged(): PurgeResult | undefined {
+    if (this.acknowledged.size === 0) return undefined;
+    const ids = [...this.acknowledged];
+    this.acknowledged.clear();
+    let purged = 0;
+    let keptHeld = 0;
+    this.db.root.transactionSync(() => {
+      for (const id of ids) {
+        const s = this.db.reads.get(id) as StoredRead | undefined;
+        if (!s) continue;
+        if (this.isHeld(id)) {
+          keptHeld++;
+          continue;
+        }
+        this.deleteInTxn(id, s);
+        purged++;
+      }
+      if (purged > 0) appendAccessLogInTxn(this.db, { user: 'system', action: 'purge', parameters: { reason: 'forwarded', purged, keptHeld }, result: 'ok' });
+    });
+    const result: PurgeResult = { reason: 'forwarded', purged, keptHeld, oldestRemainingAt: this.oldestRemainingAt() };
+    this.logger.info(result, 'forward-then-purge');
+    return result;
+  }
+}

@@ -1,0 +1,180 @@
+import { join } from 'node:path';
+import { Counter, Gauge } from 'prom-client';
+import type { Logger } from 'pino';
+import type { ComponentHealth, DaemonContext, DaemonExtension } from '../extension.js';
+import type { Read, ReadSink } from '../pipeline/read.js';
+import { createHash } from 'node:crypto';
+import { appendAccessLogInTxn, canonicalJson } from '../access/access-log.js';
+import { SharingRegistry } from '../access/sharing.js';
+import { UserDirectory } from '../access/users.js';
+import { queryApi } from '../http/api/query-api.js';
+import { openStateDatabase, storePath, type StateDatabase } from './database.js';
+import { DeviceKeys } from './device-keys.js';
+import { ReadStore } from './read-store.js';
+
+/** Reads written per LMDB transaction at most; bigger batches amortise the commit's fsync. */
+const WRITE_BATCH = 200;
+
+/**
+ * The store as a daemon extension: its sink queues each read and returns at once, so the camera
+ * loop never waits on the disk; a writer drains the queue in batches. Retention and disk-budget
+ * purges run at start and on a timer; the query API is registered on the daemon's HTTP server.
+ */
+export class StoreExtension implements DaemonExtension {
+  readonly name = 'store';
+  store: ReadStore | undefined;
+  private db: StateDatabase | undefined;
+  private logger: Logger | undefined;
+  private readonly queue: Read[] = [];
+  private writing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private purging: Promise<void> | undefined;
+  private budgetAlarm: string | undefined;
+  private lastWriteError: string | undefined;
+  private counts = { written: 0, dropped: 0, writeErrors: 0 };
+  private lastDropAtMs = 0;
+  private metrics: { written: Counter; dropped: Counter; purged: Counter<'reason'>; writeErrors: Counter; usedBytes: Gauge; queued: Gauge } | undefined;
+  private queueMax = 1000;
+
+  async start(ctx: DaemonContext): Promise<ReadSink> {
+    const { config } = ctx;
+    this.logger = ctx.logger;
+    this.queueMax = config.store.queueMax;
+    const path = storePath(config);
+    this.db = openStateDatabase(path, config.store.mapSizeBytes);
+    const keys = DeviceKeys.open(join(config.stateDir, 'keys'));
+    const store = new ReadStore(this.db, keys, config.store, ctx.logger, path);
+    this.store = store;
+    const registers = [ctx.metrics.registry];
+    this.metrics = {
+      written: new Counter({ name: 'alpr_edge_store_reads_written_total', help: 'Reads committed to the store', registers }),
+      dropped: new Counter({ name: 'alpr_edge_store_reads_dropped_total', help: 'Reads dropped because the write queue was full or the write failed', registers }),
+      purged: new Counter({ name: 'alpr_edge_store_reads_purged_total', help: 'Reads purged, by reason (retention, disk-budget, forwarded)', labelNames: ['reason'], registers }),
+      writeErrors: new Counter({ name: 'alpr_edge_store_write_errors_total', help: 'Failed store write transactions', registers }),
+      usedBytes: new Gauge({ name: 'alpr_edge_store_used_bytes', help: 'Bytes of LMDB pages in use by the store', registers, collect: () => this.sampleUsage() }),
+      queued: new Gauge({ name: 'alpr_edge_store_queue_reads', help: 'Reads waiting to be written', registers, collect: () => this.metrics?.queued.set(this.queue.length) }),
+    };
+    this.recordConfigChange(config);
+    await ctx.http.register(queryApi, { store, users: new UserDirectory(this.db, config.access), sharing: new SharingRegistry(this.db, config.sharing), access: config.access });
+    // P3: purge at start (in the background: months of backlog must not delay the cameras) and then
+    // on a timer that never keeps the process alive.
+    this.schedulePurge();
+    this.timer = setInterval(() => this.schedulePurge(), config.store.purgeIntervalS * 1000);
+    this.timer.unref();
+    ctx.logger.info({ path, retentionDays: config.store.retentionDays, keyId: keys.currentKeyId, reads: this.db.reads.getCount() }, 'store open');
+    return { name: this.name, accept: async (read) => this.enqueue(read) };
+  }
+
+  /**
+   * P17: configuration is edited by file over SSH, so the daemon logs a change it finds at start
+   * (the config's hash differs from the one last seen), in the access log with both hashes.
+   */
+  private recordConfigChange(config: DaemonContext['config']): void {
+    const db = this.db!;
+    const sha256 = createHash('sha256').update(canonicalJson(config)).digest('hex');
+    db.root.transactionSync(() => {
+      const previous = db.meta.get('config.sha256') as string | undefined;
+      if (previous === sha256) return;
+      db.meta.put('config.sha256', sha256);
+      appendAccessLogInTxn(db, { user: 'system', action: 'config.change', parameters: { sha256, previous: previous ?? null, deviceId: config.deviceId }, result: 'ok' });
+    });
+  }
+
+  private sampleUsage(): void {
+    if (!this.store || !this.metrics) return;
+    this.metrics.usedBytes.set(this.store.usage().usedBytes);
+  }
+
+  /** Never waits on the disk; beyond `queueMax` the oldest waiting read is dropped and counted. */
+  enqueue(read: Read): void {
+    if (this.queue.length >= this.queueMax) {
+      this.queue.shift();
+      this.counts.dropped++;
+      this.lastDropAtMs = Date.now();
+      this.metrics?.dropped.inc();
+      if (this.counts.dropped === 1 || this.counts.dropped % 100 === 0) this.logger?.error({ dropped: this.counts.dropped, queueMax: this.queueMax }, 'store cannot keep up; oldest waiting read dropped');
+    }
+    this.queue.push(read);
+    this.writing ??= this.drain().finally(() => (this.writing = undefined));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && this.store) {
+      const batch = this.queue.splice(0, WRITE_BATCH);
+      try {
+        await this.store.putMany(batch);
+        this.counts.written += batch.length;
+        this.metrics?.written.inc(batch.length);
+        this.lastWriteError = undefined;
+      } catch (err) {
+        // Counted and logged; the daemon keeps reading plates (bad input never crashes it).
+        this.counts.writeErrors++;
+        this.counts.dropped += batch.length;
+        this.lastDropAtMs = Date.now();
+        this.metrics?.writeErrors.inc();
+        this.metrics?.dropped.inc(batch.length);
+        this.lastWriteError = (err as Error).message;
+        this.logger?.error({ err, reads: batch.length }, 'store write failed; reads dropped');
+      }
+    }
+  }
+
+  private schedulePurge(): void {
+    if (this.purging || !this.store) return;
+    this.purging = this.purge().finally(() => (this.purging = undefined));
+  }
+
+  private async purge(): Promise<void> {
+    const store = this.store!;
+    try {
+      const retention = await store.purgeExpired();
+      this.metrics?.purged.inc({ reason: 'retention' }, retention.purged);
+      const forwarded = store.flushAcknowledged();
+      if (forwarded) this.metrics?.purged.inc({ reason: 'forwarded' }, forwarded.purged);
+      const budget = await store.enforceBudget();
+      if (budget) this.metrics?.purged.inc({ reason: 'disk-budget' }, budget.purged);
+      const u = store.usage();
+      this.budgetAlarm = store.budgetShort(u)
+        ? `disk budget still exceeded after purging: ${u.usedBytes} bytes used, ${u.fsFreeBytes} bytes free (store.maxBytes, store.minFreeBytes; held reads are never purged)`
+        : budget && budget.purged > 0 ? `disk budget reached: ${budget.purged} reads purged before their retention age` : undefined;
+    } catch (err) {
+      this.logger?.error({ err }, 'purge failed; retrying at the next interval');
+    }
+  }
+
+  /** For the MQTT extension (P5): the central side has this read. */
+  acknowledge(readId: string): void {
+    this.store?.acknowledge(readId);
+  }
+
+  /** Resolves once everything queued so far is committed (tests, shutdown). */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  health(): ComponentHealth {
+    // Degraded, not failed: a store in trouble must not make the supervisor restart a daemon whose
+    // cameras still read plates (hot lists and MQTT keep working).
+    const recentDrops = Date.now() - this.lastDropAtMs < 10 * 60_000;
+    const status = this.lastWriteError || this.budgetAlarm || recentDrops ? 'degraded' : 'ok';
+    return {
+      status,
+      queued: this.queue.length,
+      written: this.counts.written,
+      dropped: this.counts.dropped,
+      writeErrors: this.counts.writeErrors,
+      corruptSkipped: this.store?.corruptSkipped ?? 0,
+      ...(this.budgetAlarm ? { alarm: this.budgetAlarm } : {}),
+      ...(this.lastWriteError ? { lastWriteError: this.lastWriteError } : {}),
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    // Bounded: shutdown must finish within the daemon's 5 s.
+    await Promise.race([this.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await this.purging?.catch(() => undefined);
+    await this.db?.root.close();
+    this.store = undefined;
+  }
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AccessLogEntry } from '../../src/access/access-log.js';
+import { validateConfig } from '../../src/config/load.js';
+import { createHold } from '../../src/store/evidence-holds.js';
+import { makeRead, openTestStore } from '../support/store-fixtures.js';
+
+// The store and access commands as an administrator runs them over SSH: the compiled CLI in a child
+// process, passwords on stdin, against a real LMDB state directory.
+const MAIN = 'dist/src/bin.cjs';
+const dir = mkdtempSync(join(tmpdir(), 'store-cli-'));
+const raw = { deviceId: 'cli-pole', location: { latitude: 1, longitude: 2, headingDeg: 3 }, cameras: [{ id: 'c1', uri: 'test://' }], stateDir: join(dir, 'state'), log: { level: 'warn' } };
+const configFile = join(dir, 'config.json');
+writeFileSync(configFile, JSON.stringify(raw));
+
+function cli(args: string[], stdin = '') {
+  return spawnSync('node', [MAIN, ...args, '--config', configFile], { encoding: 'utf8', input: stdin, timeout: 60_000 });
+}
+function cliNoConfig(args: string[]) {
+  return spawnSync('node', [MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+}
+
+const ADA = 'ada password 123';
+const IVAN = 'ivan password 123';
+
+describe('alpr-edge store and access commands', () => {
+  it('P6/P8: bootstraps an administrator, who then adds an investigator; others cannot', () => {
+    expect(cli(['user', 'add', 'ada', '--role', 'administrator', '--training-until', '2099-12-31'], `${ADA}\n`).status).toBe(0);
+    const add = cli(['user', 'add', 'ivan', '--role', 'investigator', '--training-until', '2099-12-31', '--as', 'ada'], `${ADA}\n${IVAN}\n`);
+    expect(add.status, add.stderr).toBe(0);
+    const noAdmin = cli(['user', 'add', 'eve', '--role', 'administrator', '--training-until', '2099-12-31'], 'eve password 12\n');
+    expect(noAdmin.status).toBe(1);
+    expect(noAdmin.stderr).toContain('needs --as');
+    const asInvestigator = cli(['user', 'add', 'eve', '--role', 'technician', '--training-until', '2099-12-31', '--as', 'ivan'], `${IVAN}\neve password 12\n`);
+    expect(asInvestigator.status).toBe(1);
+    expect(asInvestigator.stderr).toContain('needs role administrator');
+    const list = cli(['user', 'list']);
+    expect(list.stdout).toContain('"ivan"');
+    expect(list.stdout).not.toContain('argon2');
+  });
+
+  it('P4: exports a hold to a signed bundle that verify-export accepts, and rejects once tampered', async () => {
+    const config = validateConfig(raw);
+    const { store, db } = openTestStore(config);
+    const read = makeRead('6CLI001', Date.now() - 1000);
+    await store.put(read);
+    createHold(store, { name: 'case-9', caseNumber: '24-9', reason: 'evidence', readIds: [read.id] }, 'ivan');
+    await db.root.close();
+    const out = join(dir, 'usb');
+    const exp = cli(['export', '--hold', 'case-9', '--out', out, '--as', 'ivan'], `${IVAN}\n`);
+    expect(exp.status, exp.stderr).toBe(0);
+    const fingerprint = JSON.parse(exp.stdout).publicKeyFingerprint as string;
+    expect(JSON.parse(cli(['key', 'show']).stdout).signingKeyFingerprint).toBe(fingerprint);
+    const ok = cliNoConfig(['verify-export', out, '--fingerprint', fingerprint]);
+    expect(ok.status, ok.stdout).toBe(0);
+    appendFileSync(join(out, `images/${read.id}-plate.jpg`), 'x');
+    const bad = cliNoConfig(['verify-export', out]);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toContain('was changed');
+    const wrongPw = cli(['export', '--hold', 'case-9', '--out', join(dir, 'usb2'), '--as', 'ivan'], 'not it\n');
+    expect(wrongPw.status).toBe(1);
+    expect(wrongPw.stderr).toContain('invalid username or password');
+  });
+
+  it('P14: refuses an immigration-enforcement sharing request and exports only against an approved one', () => {
+    const refused = cli(['share', 'request', '--agency', 'ICE ERO', '--agency-state', 'CA', '--requester', 'X', '--purpose', 'removal']);
+    expect(refused.status).toBe(1);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ status: 'refused' });
+    const pending = JSON.parse(cli(['share', 'request', '--agency', 'Fresno PD', '--agency-state', 'CA', '--requester', 'Det. Q', '--purpose', 'kidnapping 24-3']).stdout);
+    const early = cli(['export', '--hold', 'case-9', '--out', join(dir, 'usb3'), '--as', 'ivan', '--share', pending.id], `${IVAN}\n`);
+    expect(early.status).toBe(1);
+    expect(early.stderr).toContain('not approved');
+    expect(cli(['share', 'approve', pending.id, '--as', 'ada'], `${ADA}\n`).status).toBe(0);
+    const exp = cli(['export', '--hold', 'case-9', '--out', join(dir, 'usb3'), '--as', 'ivan', '--share', pending.id], `${IVAN}\n`);
+    expect(exp.status, exp.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'usb3', 'custody.json'), 'utf8'))[0].shareRequest).toMatchObject({ id: pending.id, agency: 'Fresno PD', approvedBy: 'ada' });
+  });
+
+  it('P9: audit verify passes, audit sample writes a signed sample, and an edited log fails verification', async () => {
+    expect(cli(['audit', 'verify']).status).toBe(0);
+    const out = join(dir, 'audit', 'sample.json');
+    const s = cli(['audit', 'sample', '--from', '2000-01-01', '--to', '2100-01-01', '--n', '2', '--seed', 'q3', '--out', out, '--as', 'ada'], `${ADA}\n`);
+    expect(s.status, s.stderr).toBe(0);
+    expect(existsSync(`${out}.sig`)).toBe(true);
+    const sample = JSON.parse(readFileSync(out, 'utf8'));
+    expect(sample.entries).toHaveLength(2);
+    expect(sample.entries.every((e: AccessLogEntry) => e.action === 'export')).toBe(true);
+    expect(sample.chain.ok).toBe(true);
+    const { db } = openTestStore(validateConfig(raw));
+    const first = db.accessLog.get(1) as AccessLogEntry;
+    await db.accessLog.put(1, { ...first, user: 'someone' });
+    await db.root.close();
+    const v = cli(['audit', 'verify']);
+    expect(v.status).toBe(1);
+    expect(v.stdout).toContain('entry 1 was altered');
+  });
+});

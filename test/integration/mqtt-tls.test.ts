@@ -1,0 +1,53 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { makeCerts, startMosquitto, type RunningMosquitto } from '../support/mosquitto.js';
+import { entry, makePublisher, makeRead, schemaValidators, startHitExtensions, subscribe, tempDir, testConfig, waitFor } from '../support/mqtt-harness.js';
+
+// P16: mqtts with a per-device client certificate and a pinned CA, against a Mosquitto that
+// requires client certificates (certificates made with openssl for this test).
+describe('P16: hits over mqtts with a client certificate and CA pinning (own TLS Mosquitto)', () => {
+  const dir = tempDir('mqtt-tls-');
+  const certs = makeCerts(dir);
+  const rogue = makeCerts(dir, 'rogue-');
+  const pub = makePublisher(dir);
+  let broker: RunningMosquitto;
+  afterAll(async () => broker?.stop());
+
+  it('delivers a schema-valid hit over TLS with the device certificate', async () => {
+    broker = await startMosquitto(dir, { tls: certs });
+    const url = `mqtts://127.0.0.1:${broker.port}`;
+    const deviceId = `tls-${randomUUID().slice(0, 6)}`;
+    const central = await subscribe(url, `alpr/v1/${deviceId}/hits`, { ca: readFileSync(certs.caCert), cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey), rejectUnauthorized: true });
+    const exts = await startHitExtensions(testConfig(deviceId, tempDir('tls-state-'), pub.pubFile, { url, tls: { caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey } }));
+    exts.hotlist.installSigned(pub.sign('ncic', 1, [entry('7TLS777', 'CA')]), 'test');
+    await waitFor(() => exts.mqtt.health()['connected'] === true, 5000, 'TLS connection');
+    await exts.deliver(makeRead('7TLS777', 'CA', deviceId));
+    await waitFor(() => central.messages.length === 1, 5000, 'the hit');
+    schemaValidators().check(central.messages[0]!.topic, central.messages[0]!.payload);
+    expect(central.messages[0]!.payload).toMatchObject({ read: { plate: '7TLS777' }, requiresVerification: true });
+    await exts.stop();
+    await central.client.endAsync();
+  });
+
+  it('does not connect when the broker certificate is not from the pinned CA, and keeps the hit in the outbox', async () => {
+    const url = `mqtts://127.0.0.1:${broker.port}`;
+    const deviceId = `tls-${randomUUID().slice(0, 6)}`;
+    // The device pins the rogue CA: the real broker's certificate must be refused.
+    const exts = await startHitExtensions(testConfig(deviceId, tempDir('tls-state-'), pub.pubFile, { url, tls: { caFile: rogue.caCert, certFile: certs.clientCert, keyFile: certs.clientKey } }));
+    exts.hotlist.installSigned(pub.sign('ncic', 1, [entry('7TLS778', 'CA')]), 'test');
+    await exts.deliver(makeRead('7TLS778', 'CA', deviceId));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(exts.mqtt.health()).toMatchObject({ status: 'degraded', connected: false, outboxHits: 1 });
+    await exts.stop();
+  });
+
+  it('is refused by the broker without a client certificate signed by its CA', async () => {
+    const url = `mqtts://127.0.0.1:${broker.port}`;
+    const deviceId = `tls-${randomUUID().slice(0, 6)}`;
+    const exts = await startHitExtensions(testConfig(deviceId, tempDir('tls-state-'), pub.pubFile, { url, tls: { caFile: certs.caCert, certFile: rogue.clientCert, keyFile: rogue.clientKey } }));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(exts.mqtt.health()).toMatchObject({ connected: false });
+    await exts.stop();
+  });
+});

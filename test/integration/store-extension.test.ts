@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import Fastify from 'fastify';
+import { createMetrics } from '../../src/http/metrics.js';
+import { StoreExtension } from '../../src/store/store-extension.js';
+import { DAY_MS, makeRead, silent, testConfig } from '../support/store-fixtures.js';
+
+async function started(store: Parameters<typeof testConfig>[0] = {}) {
+  const config = testConfig(store);
+  const ext = new StoreExtension();
+  const metrics = createMetrics();
+  const http = Fastify();
+  const sink = await ext.start({ config, logger: silent, metrics, http });
+  return { ext, sink, metrics, http, config };
+}
+
+describe('store extension (the daemon\'s sink)', () => {
+  it('accepts reads without waiting for the disk, then stores them all', async () => {
+    const { ext, sink, metrics, http } = await started();
+    const reads = Array.from({ length: 50 }, (_, i) => makeRead(`5SNK${String(i).padStart(3, '0')}`, Date.now() - i * 1000));
+    for (const r of reads) await sink.accept(r);
+    // accept() resolved for all 50 while the first commit was still in flight: nothing waits on LMDB.
+    expect(ext.health()).toMatchObject({ status: 'ok', queued: 49 });
+    await ext.flush();
+    expect(ext.store!.db.reads.getCount()).toBe(50);
+    expect(ext.health()).toMatchObject({ status: 'ok', written: 50, dropped: 0, queued: 0 });
+    expect(await metrics.registry.getSingleMetricAsString('alpr_edge_store_reads_written_total')).toContain(' 50');
+    await ext.stop();
+    await http.close();
+  });
+
+  it('drops the oldest waiting read when the queue is full, counts it and reports degraded health', async () => {
+    const { ext, sink, http } = await started({ queueMax: 3 });
+    for (let i = 0; i < 12; i++) await sink.accept(makeRead(`5DRP${String(i).padStart(3, '0')}`, Date.now() - i * 1000));
+    await ext.flush();
+    const h = ext.health();
+    expect(h.status).toBe('degraded');
+    expect((h.written as number) + (h.dropped as number)).toBe(12);
+    expect(h.dropped as number).toBeGreaterThan(0);
+    await ext.stop();
+    await http.close();
+  });
+
+  it('P3: purges expired reads at start', async () => {
+    const config = testConfig({ retentionDays: 1 });
+    const first = new StoreExtension();
+    const http1 = Fastify();
+    const sink = await first.start({ config, logger: silent, metrics: createMetrics(), http: http1 });
+    await sink.accept(makeRead('5OLD999', Date.now() - 2 * DAY_MS));
+    await sink.accept(makeRead('5NEW999', Date.now()));
+    await first.stop();
+    await http1.close();
+    const second = new StoreExtension();
+    const http2 = Fastify();
+    await second.start({ config, logger: silent, metrics: createMetrics(), http: http2 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(second.store!.db.reads.getCount()).toBe(1);
+    await second.stop();
+    await http2.close();
+  });
+
+  it('P17: logs a configuration change found at start, once per change', async () => {
+    const config = testConfig();
+    const actions = async (c: typeof config) => {
+      const ext = new StoreExtension();
+      const http = Fastify();
+      await ext.start({ config: c, logger: silent, metrics: createMetrics(), http });
+      const log = [...ext.store!.db.accessLog.getRange()].map((e) => (e.value as { action: string }).action);
+      await ext.stop();
+      await http.close();
+      return log.filter((a) => a === 'config.change').length;
+    };
+    expect(await actions(config)).toBe(1);
+    expect(await actions(config)).toBe(1);
+    expect(await actions({ ...config, store: { ...config.store, retentionDays: 20 } })).toBe(2);
+  });
+
+  it('disk budget: purges the oldest reads early and raises a degraded alarm in health', async () => {
+    const { ext, sink, http } = await started({ maxBytes: 1024 * 1024, purgeIntervalS: 1 });
+    for (let i = 0; i < 80; i++) await sink.accept(makeRead(`5BIG${String(i).padStart(3, '0')}`, Date.now() - (100 - i) * 1000, { imageBytes: 30_000 }));
+    await ext.flush();
+    await new Promise((r) => setTimeout(r, 1500));
+    const h = ext.health();
+    expect(h.status).toBe('degraded');
+    expect(String(h.alarm)).toMatch(/disk budget/);
+    expect(ext.store!.db.reads.getCount()).toBeLessThan(80);
+    expect(ext.store!.usage().usedBytes).toBeLessThanOrEqual(1024 * 1024);
+    await ext.stop();
+    await http.close();
+  });
+});

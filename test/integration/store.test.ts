@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import { appendFileSync, chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { verifyAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
+import { openStateDatabaseFor, storePath } from '../../src/store/database.js';
+import { DeviceKeys } from '../../src/store/device-keys.js';
+import { createHold, releaseHold } from '../../src/store/evidence-holds.js';
+import { exportHold, verifyExport } from '../../src/store/export-bundle.js';
+import { ReadStore } from '../../src/store/read-store.js';
+import { DAY_MS, makeRead, openTestStore, silent, testConfig } from '../support/store-fixtures.js';
+
+const now = Date.now();
+
+function purgeEntries(db: ReturnType<typeof openTestStore>['db']): AccessLogEntry[] {
+  return [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action === 'purge');
+}
+
+describe('ring store on real LMDB', () => {
+  it('stores a read and gives back its fields and both images', async () => {
+    const { store, db } = openTestStore(testConfig());
+    const read = makeRead('7ABC123', now - 60_000);
+    await store.put(read);
+    const got = store.get(read.id)!;
+    expect(got).toMatchObject({ id: read.id, plate: '7ABC123', state: 'CA', cameraId: 'cam1', location: read.location, candidates: read.candidates });
+    expect(store.image(read.id, 'plate')!.equals(read.plateJpeg)).toBe(true);
+    expect(store.image(read.id, 'overview')!.equals(read.overviewJpeg)).toBe(true);
+    await db.root.close();
+  });
+
+  it('P16: keeps no plate text and no image bytes in the clear on disk, and key files are 0600', async () => {
+    const config = testConfig();
+    const { store, db } = openTestStore(config);
+    for (let i = 0; i < 20; i++) await store.put(makeRead(`8QXZ${100 + i}`, now - i * 1000));
+    await db.root.close();
+    const raw = readFileSync(join(storePath(config), 'data.mdb'));
+    expect(raw.length).toBeGreaterThan(0);
+    expect(raw.includes(Buffer.from('8QXZ1'))).toBe(false);
+    expect(raw.includes(Buffer.from('JPEG-plate-'))).toBe(false);
+    expect(raw.includes(Buffer.from('Main St'))).toBe(false);
+    const keyDir = join(config.stateDir, 'keys');
+    for (const f of readdirSync(keyDir)) if (f !== 'current') expect(statSync(join(keyDir, f)).mode & 0o777).toBe(0o600);
+  });
+
+  it('P16: refuses a key file readable by others, naming the file and the fix', () => {
+    const config = testConfig();
+    const keys = DeviceKeys.open(join(config.stateDir, 'keys'));
+    const file = join(keys.dir, `data-${keys.currentKeyId}.key`);
+    chmodSync(file, 0o644);
+    expect(() => DeviceKeys.open(keys.dir)).toThrow(/readable by group or others.*chmod 600/);
+  });
+
+  it('reads sealed before a key rotation stay readable and searchable after it', async () => {
+    const config = testConfig();
+    const first = openTestStore(config);
+    const before = makeRead('5OLD111', now - 5000);
+    await first.store.put(before);
+    const newKid = first.keys.rotate();
+    const after = makeRead('5OLD111', now - 1000);
+    await first.store.put(after);
+    await first.db.root.close();
+    const { store, db, keys } = openTestStore(config);
+    expect(keys.currentKeyId).toBe(newKid);
+    expect(keys.keyIds).toHaveLength(2);
+    expect(store.search({ plate: '5OLD111', limit: 10 }).reads.map((r) => r.id)).toEqual([after.id, before.id]);
+    expect(store.image(before.id, 'plate')!.equals(before.plateJpeg)).toBe(true);
+    await db.root.close();
+  });
+
+  it('searches by exact plate, look-alike, wildcard partial, camera and time, newest first, paginated', async () => {
+    const { store, db } = openTestStore(testConfig());
+    await store.putMany([
+      makeRead('8ABC123', now - 50_000, { cameraId: 'north' }),
+      makeRead('BABC123', now - 40_000, { cameraId: 'south' }),
+      makeRead('8ABC124', now - 30_000, { cameraId: 'north' }),
+      makeRead('9XYZ999', now - 20_000, { cameraId: 'north' }),
+      makeRead('8ABC123', now - 10_000, { cameraId: 'south' }),
+    ]);
+    const plates = (q: Parameters<ReadStore['search']>[0]) => store.search(q).reads.map((r) => `${r.plate}@${r.cameraId}`);
+    expect(plates({ plate: '8abc-123', limit: 10 })).toEqual(['8ABC123@south', '8ABC123@north']);
+    expect(plates({ plate: '8ABC123', match: 'lookalike', limit: 10 })).toEqual(['8ABC123@south', 'BABC123@south', '8ABC123@north']);
+    expect(plates({ plate: '8ABC12?', match: 'partial', limit: 10 })).toEqual(['8ABC123@south', '8ABC124@north', '8ABC123@north']);
+    expect(plates({ plate: '*XYZ*', match: 'partial', limit: 10 })).toEqual(['9XYZ999@north']);
+    expect(plates({ cameraId: 'north', limit: 10 })).toEqual(['9XYZ999@north', '8ABC124@north', '8ABC123@north']);
+    expect(plates({ fromMs: now - 35_000, toMs: now - 15_000, limit: 10 })).toEqual(['9XYZ999@north', '8ABC124@north']);
+    const p1 = store.search({ limit: 2 });
+    const p2 = store.search({ limit: 2, cursor: p1.nextCursor });
+    const p3 = store.search({ limit: 2, cursor: p2.nextCursor });
+    expect([...p1.reads, ...p2.reads, ...p3.reads].map((r) => r.plate)).toEqual(['8ABC123', '9XYZ999', '8ABC124', 'BABC123', '8ABC123']);
+    expect(p3.nextCursor).toBeUndefined();
+    await db.root.close();
+  });
+
+  it('P3: a read past retention is never returned, even before it is purged', async () => {
+    const { store, db } = openTestStore(testConfig({ retentionDays: 30 }));
+    const old = makeRead('1OLD001', now - 31 * DAY_MS);
+    const fresh = makeRead('1OLD001', now - 29 * DAY_MS);
+    await store.putMany([old, fresh]);
+    expect(db.reads.get(old.id)).toBeDefined();
+    expect(store.get(old.id)).toBeUndefined();
+    expect(store.image(old.id, 'plate')).toBeUndefined();
+    expect(store.search({ plate: '1OLD001', limit: 10 }).reads.map((r) => r.id)).toEqual([fresh.id]);
+    expect(store.search({ fromMs: 0, limit: 10 }).reads.map((r) => r.id)).toEqual([fresh.id]);
+    await db.root.close();
+  });
+
+  it('P3: purge deletes expired reads in batches, logs counts and the oldest remaining time, and records it in the access log', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l)) });
+    const config = testConfig({ retentionDays: 30, purgeBatchSize: 10 });
+    const { store, db } = openTestStore(config, logger);
+    const expired = Array.from({ length: 35 }, (_, i) => makeRead(`2EXP${String(i).padStart(3, '0')}`, now - 40 * DAY_MS + i * 1000));
+    const kept = makeRead('2KEEP01', now - DAY_MS);
+    await store.putMany([...expired, kept]);
+    const r = await store.purgeExpired(now);
+    expect(r).toMatchObject({ reason: 'retention', purged: 35, keptHeld: 0, oldestRemainingAt: kept.capturedAt });
+    expect(db.reads.getCount()).toBe(1);
+    expect(db.images.getCount()).toBe(2);
+    expect(db.byPlate.getCount()).toBe(1);
+    expect(db.byCamera.getCount()).toBe(1);
+    const logged = lines.find((l) => l['msg'] === 'retention purge')!;
+    expect(logged).toMatchObject({ purged: 35, oldestRemainingAt: kept.capturedAt });
+    // P16: the purge log line carries counts, never plate text.
+    expect(JSON.stringify(lines)).not.toContain('2EXP');
+    expect(purgeEntries(db).reduce((n, e) => n + (e.parameters['purged'] as number), 0)).toBe(35);
+    expect(purgeEntries(db).length).toBe(4);
+    expect(verifyAccessLog(db).ok).toBe(true);
+    await db.root.close();
+  });
+
+  it('P4: held reads survive purge until the hold is released', async () => {
+    const { store, db } = openTestStore(testConfig({ retentionDays: 30 }));
+    const evidence = makeRead('3EVD001', now - 20 * DAY_MS);
+    const other = makeRead('3OTH001', now - 20 * DAY_MS);
+    await store.putMany([evidence, other]);
+    createHold(store, { name: 'case-42', caseNumber: '24-00042', reason: 'hit and run', readIds: [evidence.id] }, 'ivan', now);
+    const later = now + 15 * DAY_MS;
+    expect(await store.purgeExpired(later)).toMatchObject({ purged: 1, keptHeld: 1 });
+    expect(db.reads.get(evidence.id)).toBeDefined();
+    expect(db.reads.get(other.id)).toBeUndefined();
+    releaseHold(store, 'case-42', 'ivan', 'case closed', later);
+    expect(await store.purgeExpired(later)).toMatchObject({ purged: 1, keptHeld: 0 });
+    expect(db.reads.getCount()).toBe(0);
+    await db.root.close();
+  });
+
+  it('P4: export writes a signed bundle that verifies, and any change to it is detected', async () => {
+    const config = testConfig();
+    const { store, db } = openTestStore(config);
+    const reads = [makeRead('4EXP001', now - 3000), makeRead('4EXP001', now - 2000)];
+    await store.putMany(reads);
+    createHold(store, { name: 'h1', caseNumber: '24-1', reason: 'robbery', query: { plate: '4EXP001' } }, 'ivan', now);
+    const out = join(config.stateDir, 'export');
+    const { manifest } = exportHold(store, { hold: 'h1', outDir: out, by: 'ivan', deviceId: 'pole-test' });
+    expect(Object.keys(manifest.files).sort()).toEqual(['custody.json', `images/${reads[0]!.id}-overview.jpg`, `images/${reads[0]!.id}-plate.jpg`, `images/${reads[1]!.id}-overview.jpg`, `images/${reads[1]!.id}-plate.jpg`, 'reads.json']);
+    expect(readFileSync(join(out, `images/${reads[0]!.id}-plate.jpg`)).equals(reads[0]!.plateJpeg)).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'custody.json'), 'utf8'))[0]).toMatchObject({ action: 'exported', by: 'ivan', hold: { name: 'h1', caseNumber: '24-1' }, readCount: 2 });
+    expect(verifyExport(out)).toMatchObject({ ok: true, problems: [], files: 6 });
+    expect(verifyExport(out, 'f'.repeat(64)).ok).toBe(false);
+    appendFileSync(join(out, 'reads.json'), ' ');
+    expect(verifyExport(out).problems).toEqual(['reads.json was changed (sha256 mismatch)']);
+    writeFileSync(join(out, 'extra.txt'), 'x');
+    expect(verifyExport(out).problems).toContain('extra.txt is not in the manifest');
+    writeFileSync(join(out, 'manifest.json'), readFileSync(join(out, 'manifest.json'), 'utf8').replace('"24-1"', '"24-2"'));
+    expect(verifyExport(out).problems[0]).toMatch(/signature does not verify/);
+    const exportEntry = [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).find((e) => e.action === 'export');
+    expect(exportEntry?.parameters).toMatchObject({ hold: 'h1', caseNumber: '24-1', readCount: 2 });
+    await db.root.close();
+  });
+
+  it('disk budget: over maxBytes, the oldest reads not under hold go first', async () => {
+    const { store, db } = openTestStore(testConfig({ maxBytes: 2 * 1024 * 1024, purgeBatchSize: 20 }));
+    const reads = Array.from({ length: 120 }, (_, i) => makeRead(`6BUD${String(i).padStart(3, '0')}`, now - (200 - i) * 1000, { imageBytes: 30_000 }));
+    await store.putMany(reads);
+    createHold(store, { name: 'keep-oldest', caseNumber: '1', reason: 'evidence', readIds: [reads[0]!.id] }, 'ivan', now);
+    expect(store.budgetShort()).toBe(true);
+    const r = (await store.enforceBudget())!;
+    expect(r.reason).toBe('disk-budget');
+    expect(r.purged).toBeGreaterThan(0);
+    expect(store.budgetShort()).toBe(false);
+    expect(db.reads.get(reads[0]!.id)).toBeDefined();
+    expect(db.reads.get(reads[1]!.id)).toBeUndefined();
+    expect(db.reads.get(reads[119]!.id)).toBeDefined();
+    await db.root.close();
+  });
+
+  it('survives a full LMDB map: a 1 MiB map takes 3 MB of reads by growing', async () => {
+    const { store, db } = openTestStore(testConfig({ mapSizeBytes: 1024 * 1024 }));
+    for (let i = 0; i < 50; i++) await store.put(makeRead(`7MAP${String(i).padStart(3, '0')}`, now - i * 1000, { imageBytes: 30_000 }));
+    expect(db.reads.getCount()).toBe(50);
+    await db.root.close();
+  });
+
+  it('a corrupt record is skipped and counted, never thrown', async () => {
+    const { store, db } = openTestStore(testConfig());
+    const good = makeRead('8COR001', now - 2000);
+    const bad = makeRead('8COR001', now - 1000);
+    await store.putMany([good, bad]);
+    const rec = db.reads.get(bad.id) as { sealed: Buffer };
+    await db.reads.put(bad.id, { ...rec, sealed: Buffer.from('garbage-garbage-garbage-garbage-garbage') });
+    const page = store.search({ plate: '8COR001', limit: 10 });
+    expect(page.reads.map((r) => r.id)).toEqual([good.id]);
+    expect(page.skippedCorrupt).toBe(1);
+    expect(store.get(bad.id)).toBeUndefined();
+    await db.reads.put('0000000000BADBADBADBADBADB', 'not a record');
+    expect(store.search({ limit: 10 }).reads.map((r) => r.id)).toEqual([good.id]);
+    await db.root.close();
+  });
+
+  it('P5: forward-then-purge deletes acknowledged reads only when enabled, and never held ones', async () => {
+    const off = openTestStore(testConfig());
+    const r0 = makeRead('9FWD000', now - 1000);
+    await off.store.put(r0);
+    off.store.acknowledge(r0.id);
+    off.store.flushAcknowledged();
+    expect(off.store.get(r0.id)).toBeDefined();
+    await off.db.root.close();
+
+    const { store, db } = openTestStore(testConfig({ forwardThenPurge: true }));
+    const sent = makeRead('9FWD001', now - 2000);
+    const held = makeRead('9FWD002', now - 1000);
+    await store.putMany([sent, held]);
+    createHold(store, { name: 'h', caseNumber: '1', reason: 'evidence', readIds: [held.id] }, 'ivan', now);
+    store.acknowledge(sent.id);
+    store.acknowledge(held.id);
+    expect(store.flushAcknowledged()).toMatchObject({ reason: 'forwarded', purged: 1, keptHeld: 1 });
+    expect(db.reads.get(sent.id)).toBeUndefined();
+    expect(db.reads.get(held.id)).toBeDefined();
+    await db.root.close();
+  });
+
+  it('reopens an existing store with its reads (restart)', async () => {
+    const config = testConfig();
+    const a = openTestStore(config);
+    const read = makeRead('1REOPEN', now - 1000);
+    await a.store.put(read);
+    await a.db.root.close();
+    const b = openStateDatabaseFor(config);
+    const store = new ReadStore(b, DeviceKeys.open(join(config.stateDir, 'keys')), config.store, silent, storePath(config));
+    expect(store.get(read.id)?.plate).toBe('1REOPEN');
+    expect(existsSync(join(config.stateDir, 'keys', 'signing-ed25519.pem'))).toBe(true);
+    await b.root.close();
+  });
+});

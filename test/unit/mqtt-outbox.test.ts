@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Outbox } from '../../src/mqtt/outbox.js';
+import { MESSAGE_SCHEMAS, renderSchemaFile, type ResponsePayload } from '../../src/mqtt/messages.js';
+import { CommandHandler } from '../../src/mqtt/commands.js';
+import { deviceTopics } from '../../src/mqtt/topics.js';
+import { reconnectDelayMs } from '../../src/mqtt/connection.js';
+import { tempDir } from '../support/mqtt-harness.js';
+
+describe('durable MQTT outbox (LMDB)', () => {
+  it('keeps messages in order across a reopen (restart) until each is acknowledged', async () => {
+    const dir = tempDir('outbox-');
+    const a = new Outbox(dir, { maxMessages: 100, maxBytes: 1 << 20 });
+    for (let i = 0; i < 5; i++) await a.enqueue('hit', 't/hits', `id${i}`, Buffer.from(`hit ${i}`));
+    await a.ack(a.peek(0, 1)[0]!.seq);
+    await a.close();
+    const b = new Outbox(dir, { maxMessages: 100, maxBytes: 1 << 20 });
+    expect(b.peek(0, 10).map((m) => m.payload.toString())).toEqual(['hit 1', 'hit 2', 'hit 3', 'hit 4']);
+    const { seq } = await b.enqueue('read', 't/reads', 'id5', Buffer.from('read 5'));
+    expect(seq).toBeGreaterThan(b.peek(0, 10)[3]!.seq);
+    await b.close();
+  });
+
+  it('when full drops reads oldest-first, never a hit before a read, and a read that does not fit is itself dropped', async () => {
+    const o = new Outbox(tempDir('outbox-'), { maxMessages: 4, maxBytes: 1 << 20 });
+    await o.enqueue('read', 'r', 'r1', Buffer.from('r1'));
+    await o.enqueue('hit', 'h', 'h1', Buffer.from('h1'));
+    await o.enqueue('read', 'r', 'r2', Buffer.from('r2'));
+    await o.enqueue('hit', 'h', 'h2', Buffer.from('h2'));
+    expect((await o.enqueue('hit', 'h', 'h3', Buffer.from('h3'))).dropped).toEqual(['read']);
+    expect((await o.enqueue('hit', 'h', 'h4', Buffer.from('h4'))).dropped).toEqual(['read']);
+    expect((await o.enqueue('read', 'r', 'r3', Buffer.from('r3'))).dropped).toEqual(['read']);
+    expect(o.peek(0, 10).map((m) => m.messageId)).toEqual(['h1', 'h2', 'h3', 'h4']);
+    expect(o.dropped).toMatchObject({ read: 3, hit: 0 });
+    // Only hits left: the oldest hit gives way to a newer hit (bounded disk), counted.
+    await o.enqueue('hit', 'h', 'h5', Buffer.from('h5'));
+    expect(o.peek(0, 10).map((m) => m.messageId)).toEqual(['h2', 'h3', 'h4', 'h5']);
+    expect(o.dropped.hit).toBe(1);
+    await o.close();
+  });
+
+  it('bounds bytes as well as messages', async () => {
+    const o = new Outbox(tempDir('outbox-'), { maxMessages: 1000, maxBytes: 100 });
+    for (let i = 0; i < 5; i++) await o.enqueue('read', 'r', `r${i}`, Buffer.alloc(30));
+    expect(o.bytes).toBeLessThanOrEqual(100);
+    expect(o.size).toBe(3);
+    await o.close();
+  });
+});
+
+describe('MQTT API contract', () => {
+  it('docs/schemas/ is what `alpr-edge mqtt schemas` generates from src/mqtt/messages.ts', () => {
+    expect(readdirSync('docs/schemas').sort()).toEqual(Object.keys(MESSAGE_SCHEMAS).sort());
+    for (const [file, schema] of Object.entries(MESSAGE_SCHEMAS)) expect(readFileSync(join('docs/schemas', file), 'utf8')).toBe(renderSchemaFile(schema));
+  });
+
+  it('topics live under alpr/v1/<deviceId>/ and refuse ids that are not one topic level', () => {
+    expect(deviceTopics('pole-7')).toMatchObject({ state: 'alpr/v1/pole-7/state', hits: 'alpr/v1/pole-7/hits', commands: 'alpr/v1/pole-7/cmd/#' });
+    expect(() => deviceTopics('a/b')).toThrow();
+    expect(() => deviceTopics('#')).toThrow();
+  });
+
+  it('reconnect backoff grows from 500 ms to the cap with ±20 % jitter', () => {
+    expect(reconnectDelayMs(0, 30_000, () => 0.5)).toBe(500);
+    expect(reconnectDelayMs(3, 30_000, () => 0.5)).toBe(4000);
+    expect(reconnectDelayMs(30, 30_000, () => 1)).toBe(36_000);
+    expect(reconnectDelayMs(30, 30_000, () => 0)).toBe(24_000);
+  });
+
+  it('fuzz: 10k random and mutated command payloads on random command topics each get exactly one response, refused with a reason, never a throw', () => {
+    const topics = deviceTopics('fuzz-pole');
+    const responses: ResponsePayload[] = [];
+    const handler = new CommandHandler({
+      deviceId: 'fuzz-pole',
+      topics,
+      maxCommandBytes: 4096,
+      hotlist: undefined,
+      logger: pino({ level: 'silent' }),
+      publishState: () => {},
+      onReadsAcknowledged: () => {},
+      respond: (_t, p) => responses.push(p),
+    });
+    const goodChunk = JSON.stringify({ correlationId: 'c1', transferId: 't1', part: 0, parts: 2, data: 'AAAA' });
+    const goodAck = JSON.stringify({ correlationId: 'c2', readIds: ['01ABC'] });
+    const payload = fc.oneof(
+      fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+      fc.json().map((j) => Buffer.from(j)),
+      fc.tuple(fc.constantFrom(goodChunk, goodAck), fc.nat(80), fc.string({ maxLength: 6 })).map(([g, at, ins]) => Buffer.from(g.slice(0, at) + ins + g.slice(at + 1))),
+      fc.constant(Buffer.alloc(5000, 0x7b)),
+    );
+    const command = fc.oneof(fc.constantFrom('hotlist/update', 'hotlist/chunk', 'hotlist/status', 'reads/ack', 'state/get'), fc.string({ maxLength: 20 }));
+    let n = 0;
+    fc.assert(
+      fc.property(command, payload, (cmd, p) => {
+        handler.handle(topics.commandPrefix + cmd, p, undefined);
+        n++;
+        expect(responses).toHaveLength(n);
+        const r = responses[n - 1]!;
+        if (!r.ok) expect(r.error?.reason).toMatch(/^[a-z-]+$/);
+      }),
+      { numRuns: 10_000 },
+    );
+    // With hot lists disabled no hotlist/* command can succeed, whatever the payload.
+    expect(responses.filter((r) => r.command.startsWith('hotlist/')).every((r) => !r.ok)).toBe(true);
+    expect(responses.some((r) => r.command === 'state/get' && r.ok)).toBe(true);
+  });
+});
