@@ -4,7 +4,7 @@ import type { Config } from './config/schema.js';
 import { CameraSource } from './capture/index.js';
 import type { Frame } from './capture/frame.js';
 import { PlateEngine } from './inference/engine.js';
-import { CameraPipeline } from './pipeline/camera-pipeline.js';
+import { CameraPipeline, wallClock } from './pipeline/camera-pipeline.js';
 import type { Read, ReadSink } from './pipeline/read.js';
 import { buildHttpApp } from './http/app.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -90,6 +90,7 @@ export class Daemon {
   }
 
   private createSource(cam: Config['cameras'][number]): CameraSource {
+    const offline = isOfflineFile(cam);
     return new CameraSource({
       id: cam.id,
       uri: cam.uri,
@@ -99,15 +100,29 @@ export class Daemon {
       roi: cam.roi,
       loop: cam.loop,
       realtime: cam.realtime,
-      dropOldFrames: true,
+      // A file not played in real time has no live edge to keep up with: analyse every frame
+      // (up to fpsCap per second of video) with back-pressure instead of dropping.
+      dropOldFrames: !offline,
+      ...(offline ? { consumer: (frame: Frame) => this.analyseOffline(cam.id, frame) } : {}),
       stallTimeoutMs: cam.stallTimeoutMs,
       reconnect: { initialDelayMs: 500, maxDelayMs: cam.reconnectMaxDelayMs, jitter: 0.2 },
       logger: this.logger,
     });
   }
 
+  private async analyseOffline(cameraId: string, frame: Frame): Promise<void> {
+    const rt = this.cameras.find((c) => c.id === cameraId);
+    if (!rt || this.stopping) return;
+    try {
+      await this.deliver(rt, await rt.pipeline.analyse(frame));
+    } catch (err) {
+      this.logger.error({ component: 'pipeline', camera: rt.id, err }, 'frame analysis failed; frame skipped');
+    }
+  }
+
   private startCamera(cam: Config['cameras'][number], source: CameraSource, engine: PlateEngine): CameraRuntime {
     const log = this.logger.child({ component: 'daemon', camera: cam.id });
+    const offline = isOfflineFile(cam);
     const pipeline = new CameraPipeline(engine, {
       deviceId: this.config.deviceId,
       cameraId: cam.id,
@@ -119,16 +134,16 @@ export class Daemon {
         this.metrics.stageSeconds.observe({ camera: cam.id, stage: 'detect' }, t.detectMs / 1000);
         this.metrics.stageSeconds.observe({ camera: cam.id, stage: 'read' }, t.readMs / 1000);
       },
-    });
+    }, offline ? (f) => (f.seq * 1000) / cam.fpsCap : wallClock);
     const rt: CameraRuntime = { id: cam.id, source, pipeline, synced: { framesIn: 0, framesDropped: 0, decodeErrors: 0, reconnects: 0 } };
-    const frames = source.frames();
+    const frames = offline ? undefined : source.frames();
     source.on('status', (s: { state: string; reason?: string }) => {
       this.metrics.cameraOnline.set({ camera: cam.id }, s.state === 'online' ? 1 : 0);
       log.info({ state: s.state, reason: s.reason }, 'camera state');
     });
     source.on('end', () => void this.flushCamera(rt));
     source.start();
-    void this.analyseFrames(rt, frames);
+    if (frames) void this.analyseFrames(rt, frames);
     return rt;
   }
 
@@ -209,4 +224,9 @@ export class Daemon {
     await this.engine?.close();
     this.logger.info({ component: 'daemon' }, 'stopped');
   }
+}
+
+/** A clip analysed as fast as the machine allows rather than played like a live camera. */
+function isOfflineFile(cam: Config['cameras'][number]): boolean {
+  return !cam.realtime && (cam.uri.startsWith('file://') || (cam.uri.startsWith('/') && !cam.uri.startsWith('/dev/')));
 }

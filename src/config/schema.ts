@@ -26,7 +26,7 @@ const Camera = Type.Object(
     height: Type.Optional(Type.Integer({ minimum: 120, maximum: 2160, description: 'Frame height (default: keeps the aspect ratio).' })),
     roi: Type.Optional(RegionOfInterest),
     loop: Type.Boolean({ default: false, description: 'File sources: start again at the end (demo).' }),
-    realtime: Type.Boolean({ default: true, description: 'File sources: play at the clip frame rate like a live camera.' }),
+    realtime: Type.Boolean({ default: true, description: 'File sources: play at the clip frame rate like a live camera (frames dropped while busy); false analyses every frame, up to fpsCap per second of video, as fast as the machine allows.' }),
     stallTimeoutMs: Type.Integer({ minimum: 500, default: 5000, description: 'No frame for this long: the camera is reconnected.' }),
     reconnectMaxDelayMs: Type.Integer({
       minimum: 500,
