@@ -12,6 +12,7 @@ import { clampBox, cropRgb, decodeImageFile, padBox, type RgbImage } from '../sr
 import { loadLabelledSet, type LabelledImage } from '../src/eval/labelled-set.js';
 import { countFalsePlates, scorePlate, summarise, type PlateOutcome, type PredictedPlate, type SetSummary } from '../src/eval/metrics.js';
 import { createProgress } from '../src/cli/progress.js';
+import { normalisePlateText } from '../src/inference/plate-text.js';
 
 /** OpenALPR's published end-to-end top-1 on its own benchmark sets, for the table. */
 const OPENALPR_TOP1: Record<string, number> = { us: 0.51, eu: 0.72, br: 0.42 };
@@ -23,12 +24,18 @@ interface EvalOptions {
   json?: string;
   limit?: number;
   threads: number;
+  manifest?: string;
+  reader?: string;
 }
 
-function pickModels(precision: 'fp32' | 'int8'): { detector: string; reader: string } {
+function pickModels(precision: 'fp32' | 'int8', manifestPath: string): { detector: string; reader: string } {
   const config = defaultConfig();
-  const manifest = readManifest(config.models.manifest);
-  const find = (kind: string, fallback: string) => manifest.models.find((m) => m.kind === kind && (m.precision ?? 'fp32') === precision && !m.interim)?.name ?? (precision === 'fp32' ? fallback : undefined);
+  const manifest = readManifest(manifestPath);
+  const isPrecision = (p: string | undefined) => (p ?? 'fp32').startsWith(precision);
+  // Our own model of that precision where one ships, else the configured (interim) one for fp32.
+  const find = (kind: string, fallback: string) =>
+    manifest.models.find((m) => m.kind === kind && isPrecision(m.precision) && !m.interim)?.name ??
+    (manifest.models.find((m) => m.name === fallback && isPrecision(m.precision)) ? fallback : undefined);
   const detector = find('detector', config.models.detector);
   const reader = find('reader', config.models.reader);
   if (!detector || !reader) throw new Error(`no ${precision} ${!detector ? 'detector' : 'reader'} in models/manifest.json (only the interim FP32 models ship so far)`);
@@ -38,6 +45,12 @@ function pickModels(precision: 'fp32' | 'int8'): { detector: string; reader: str
 async function predict(engine: PlateEngine, img: RgbImage): Promise<PredictedPlate[]> {
   const { plates } = await engine.readImage(img);
   return plates.map((p) => ({ text: p.text, state: p.state ?? null, box: p.box, candidates: p.candidates }));
+}
+
+async function readCrop(engine: PlateEngine, crop: RgbImage): Promise<PredictedPlate[]> {
+  const [r] = await engine.reader.read([crop]);
+  if (!r || !r.text) return [];
+  return [{ text: normalisePlateText(r.text), state: r.state ?? null, box: [0, 0, crop.width, crop.height], candidates: r.candidates.map((c) => ({ text: normalisePlateText(c.text) })) }];
 }
 
 async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'crops' | 'scenes'): Promise<SetSummary> {
@@ -56,16 +69,16 @@ async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'cro
     }
     decoded++;
     const started = performance.now();
-    if (mode === 'scenes' || item.kind === 'crop') {
+    if (mode === 'scenes') {
       const predicted = await predict(engine, img);
-      for (const truth of item.plates) outcomes.push(scorePlate(item.kind === 'crop' ? { ...truth, box: undefined } : truth, predicted));
-      if (item.kind === 'scene') falsePlates += countFalsePlates(item.plates.flatMap((p) => (p.box ? [p.box] : [])), predicted);
+      for (const truth of item.plates) outcomes.push(scorePlate(truth, predicted));
+      falsePlates += countFalsePlates(item.plates.flatMap((p) => (p.box ? [p.box] : [])), predicted);
     } else {
-      // Crops mode on a scene: the reader sees the labelled plate region only (10 % margin).
+      // Crops mode scores the reader alone on the labelled plate (a crop image is the plate).
       for (const truth of item.plates) {
-        const box = truth.box && clampBox(padBox(truth.box, truth.box[2] * 0.1, truth.box[3] * 0.1), img.width, img.height);
+        const box = truth.box ? clampBox(padBox(truth.box, truth.box[2] * 0.04, truth.box[3] * 0.08), img.width, img.height) : ([0, 0, img.width, img.height] as const);
         if (!box) continue;
-        outcomes.push(scorePlate({ ...truth, box: undefined }, await predict(engine, cropRgb(img, box))));
+        outcomes.push(scorePlate({ ...truth, box: undefined }, await readCrop(engine, cropRgb(img, [...box]))));
       }
     }
     totalMs += performance.now() - started;
@@ -102,11 +115,16 @@ const program = new Command()
   .option('--json <file>', 'write results here (default bench-results/eval-SET-MODE-MODELS.json)')
   .addOption(new Option('--limit <n>', 'score at most n images').argParser(Number))
   .addOption(new Option('--threads <n>', 'onnxruntime threads').default(1).argParser(Number))
+  .option('--manifest <file>', 'model manifest (default models/manifest.json)')
+  .option('--reader <name>', 'reader model name from the manifest (overrides --models for the reader)')
   .action(async (paths: string[], opts: EvalOptions) => {
     const config = defaultConfig();
-    const { detector, reader } = pickModels(opts.models);
+    const manifestPath = opts.manifest ? resolve(opts.manifest) : config.models.manifest;
+    const picked = pickModels(opts.models, manifestPath);
+    const detector = picked.detector;
+    const reader = opts.reader ?? picked.reader;
     const engine = await PlateEngine.load({
-      manifestPath: config.models.manifest,
+      manifestPath,
       detector,
       reader,
       intraOpThreads: opts.threads,

@@ -19,12 +19,19 @@ export interface CtcReaderSpec {
  * crop is stretched to the input size (the network was trained on stretched plate boxes).
  */
 export class CtcPlateReader implements PlateReader {
+  // Training crops were labelled plate boxes with ~4 % x / 8 % y margin (scripts/train); measured on
+  // ucsd-ca val through the interim line detector: 0.02/0.08 → 70 % exact, 0.06/0.45 → 32 %.
+  readonly cropPadding = { x: 0.02, y: 0.08 };
+
   constructor(
     private readonly session: InferenceSession,
     readonly name: string,
     readonly version: string,
     private readonly spec: CtcReaderSpec,
-    /** P13: a state is given only when the head is at least this sure; no state beats a wrong one. */
+    /**
+     * P13: a state is given only when the head is at least this sure; no state beats a wrong one.
+     * Measured on the validation splits: 0.85 → ucsd-ca 100 % right at 74 % coverage, us-crops 96 % at 62 %.
+     */
     private readonly minStateConfidence = 0.85,
     private readonly beamWidth = 10,
   ) {}

@@ -74,11 +74,12 @@ export class PlateEngine {
     const crops: RgbImage[] = [];
     const kept: DetectedBox[] = [];
     for (const b of boxes) {
-      const padY = this.detector.findsTextLines ? b.box[3] * 0.08 : b.box[3] * 0.05;
-      const box = clampBox(padBox(b.box, b.box[2] * 0.02, padY), img.width, img.height);
-      if (!box) continue;
+      const pad = this.reader.cropPadding ?? { x: 0.02, y: this.detector.findsTextLines ? 0.08 : 0.05 };
+      const cropBox = clampBox(padBox(b.box, b.box[2] * pad.x, b.box[3] * pad.y), img.width, img.height);
+      const box = clampBox(b.box, img.width, img.height);
+      if (!cropBox || !box) continue;
       kept.push({ box, score: b.score });
-      crops.push(cropRgb(img, box));
+      crops.push(cropRgb(img, cropBox));
     }
     const texts = await this.reader.read(crops);
     const t2 = performance.now();
@@ -181,8 +182,9 @@ function platesFromTextLines(boxes: DetectedBox[], texts: PlateTextResult[], img
       confidence: r.confidence,
       charConfidences: r.charConfidences,
       candidates: plausibleCandidates(r),
-      state: banner?.state,
-      stateConfidence: banner?.confidence,
+      // The reader's own state head first; else the banner line's state name.
+      state: r.state ?? banner?.state,
+      stateConfidence: r.state ? r.stateConfidence : banner?.confidence,
       detectorScore: score,
     };
   });

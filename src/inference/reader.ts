@@ -21,6 +21,11 @@ export interface PlateTextResult {
 export interface PlateReader {
   readonly name: string;
   readonly version: string;
+  /**
+   * Margin around a detected box, as fractions of its width and height, that this reader wants
+   * in its crop: a text-line reader wants the line, a plate reader the plate with its banner.
+   */
+  readonly cropPadding?: { x: number; y: number };
   read(crops: RgbImage[]): Promise<PlateTextResult[]>;
   close(): Promise<void>;
 }
