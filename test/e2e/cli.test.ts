@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,6 +56,10 @@ describe('alpr-edge CLI', () => {
   it('runs the daemon, serves health, and stops cleanly within 5 s of SIGTERM', async () => {
     const p = writeConfig('good.json', base);
     const child = spawn('node', [MAIN, 'run', '--config', p], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Never leave a daemon behind, whatever the assertions below do.
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const address = await new Promise<string>((resolve, reject) => {
