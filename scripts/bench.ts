@@ -17,7 +17,7 @@ import { createProgress } from '../src/cli/progress.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { installDir, resolveInstallPath } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
-import { PlateEngine, type StageTimings } from '../src/inference/engine.js';
+import { PlateEngine, engineOptions, type StageTimings } from '../src/inference/engine.js';
 import { readManifest, type ModelManifest } from '../src/inference/manifest.js';
 import type { PlateReader } from '../src/inference/reader.js';
 import { createLogger } from '../src/log.js';
@@ -362,16 +362,7 @@ async function measureDecode(clip: string, expected: number, logger: Logger): Pr
 }
 
 function engineLoad(config: Config, models: ModelChoice, logger: Logger): Promise<PlateEngine> {
-  return PlateEngine.load({
-    manifestPath: config.models.manifest,
-    detector: models.detector,
-    reader: models.reader,
-    intraOpThreads: config.models.intraOpThreads,
-    detectorMaxSide: config.models.detectorMaxSide,
-    detectionThreshold: config.thresholds.detection,
-    readConfidence: config.thresholds.readConfidence,
-    logger,
-  });
+  return PlateEngine.load(engineOptions(config, { detector: models.detector, reader: models.reader, logger }));
 }
 
 /**

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { defaultConfig } from '../src/config/defaults.js';
-import { PlateEngine } from '../src/inference/engine.js';
+import { PlateEngine, engineOptions } from '../src/inference/engine.js';
 import { readManifest } from '../src/inference/manifest.js';
 import { clampBox, cropRgb, decodeImageFile, padBox, type RgbImage } from '../src/inference/image.js';
 import { loadLabelledSet, type LabelledImage } from '../src/eval/labelled-set.js';
@@ -123,15 +123,7 @@ const program = new Command()
     const picked = pickModels(opts.models, manifestPath);
     const detector = picked.detector;
     const reader = opts.reader ?? picked.reader;
-    const engine = await PlateEngine.load({
-      manifestPath,
-      detector,
-      reader,
-      intraOpThreads: opts.threads,
-      detectorMaxSide: config.models.detectorMaxSide,
-      detectionThreshold: config.thresholds.detection,
-      readConfidence: config.thresholds.readConfidence,
-    });
+    const engine = await PlateEngine.load(engineOptions(config, { manifestPath, detector, reader, intraOpThreads: opts.threads }));
     for (const path of paths) {
       const name = basename(resolve(path));
       const all = loadLabelledSet(path).filter((i) => opts.split === 'all' || i.split === opts.split);

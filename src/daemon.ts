@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import { CameraSource } from './capture/index.js';
 import type { Frame } from './capture/frame.js';
-import { PlateEngine } from './inference/engine.js';
+import { PlateEngine, engineOptions } from './inference/engine.js';
 import { CameraPipeline, wallClock } from './pipeline/camera-pipeline.js';
 import type { Read, ReadSink } from './pipeline/read.js';
 import { buildHttpApp } from './http/app.js';
@@ -17,7 +17,7 @@ interface CameraRuntime {
   id: string;
   source: CameraSource;
   pipeline: CameraPipeline;
-  synced: { framesIn: number; framesDropped: number; decodeErrors: number; reconnects: number };
+  synced: { framesIn: number; framesDropped: number; decodeErrors: number; reconnects: number; passesDiscarded: number };
 }
 
 export interface DaemonOptions {
@@ -66,16 +66,7 @@ export class Daemon {
     // Sources validate their URI and geometry on construction: a bad camera config fails before
     // models load or a port opens (exit 78).
     const sources = c.cameras.map((cam) => this.createSource(cam));
-    const engine = await PlateEngine.load({
-      manifestPath: c.models.manifest,
-      detector: c.models.detector,
-      reader: c.models.reader,
-      intraOpThreads: c.models.intraOpThreads,
-      detectorMaxSide: c.models.detectorMaxSide,
-      detectionThreshold: c.thresholds.detection,
-      readConfidence: c.thresholds.readConfidence,
-      logger: this.logger.child({ component: 'inference' }),
-    });
+    const engine = await PlateEngine.load(engineOptions(c, { logger: this.logger.child({ component: 'inference' }) }));
     this.engine = engine;
     this.http = buildHttpApp({ logger: this.logger, metrics: this.metrics, health: () => this.health(), beforeScrape: () => this.syncCaptureCounters() });
     for (const ext of this.opts.extensions ?? []) {
@@ -135,7 +126,7 @@ export class Daemon {
         this.metrics.stageSeconds.observe({ camera: cam.id, stage: 'read' }, t.readMs / 1000);
       },
     }, offline ? (f) => (f.seq * 1000) / cam.fpsCap : wallClock);
-    const rt: CameraRuntime = { id: cam.id, source, pipeline, synced: { framesIn: 0, framesDropped: 0, decodeErrors: 0, reconnects: 0 } };
+    const rt: CameraRuntime = { id: cam.id, source, pipeline, synced: { framesIn: 0, framesDropped: 0, decodeErrors: 0, reconnects: 0, passesDiscarded: 0 } };
     const frames = offline ? undefined : source.frames();
     source.on('status', (s: { state: string; reason?: string }) => {
       this.metrics.cameraOnline.set({ camera: cam.id }, s.state === 'online' ? 1 : 0);
@@ -190,11 +181,10 @@ export class Daemon {
       this.metrics.framesDropped.inc(labels, s.framesDropped - rt.synced.framesDropped);
       this.metrics.decodeErrors.inc(labels, s.decodeErrors - rt.synced.decodeErrors);
       this.metrics.reconnects.inc(labels, s.reconnects - rt.synced.reconnects);
-      rt.synced = { framesIn: s.framesIn, framesDropped: s.framesDropped, decodeErrors: s.decodeErrors, reconnects: s.reconnects };
-      const counters = rt.pipeline.counters;
-      const discarded = this.metrics.passesDiscarded;
-      discarded.reset();
-      discarded.inc(labels, counters.passesDiscarded);
+      const discarded = rt.pipeline.counters.passesDiscarded;
+      // Deltas, like the capture counters: a reset() here would zero the other cameras' counts.
+      this.metrics.passesDiscarded.inc(labels, discarded - rt.synced.passesDiscarded);
+      rt.synced = { framesIn: s.framesIn, framesDropped: s.framesDropped, decodeErrors: s.decodeErrors, reconnects: s.reconnects, passesDiscarded: discarded };
     }
   }
 

@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.js';
 import { defaultConfig } from '../config/defaults.js';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../log.js';
-import { PlateEngine } from '../inference/engine.js';
+import { PlateEngine, engineOptions } from '../inference/engine.js';
 import { decodeImageFile } from '../inference/image.js';
 import { CameraSource } from '../capture/index.js';
 import type { Frame } from '../capture/frame.js';
@@ -26,15 +26,7 @@ export interface ReadFilesOptions {
 export async function readFiles(files: string[], opts: ReadFilesOptions): Promise<number> {
   const config: Config = opts.config ? loadConfig(opts.config) : defaultConfig();
   const logger = createLogger(process.env['ALPR_EDGE_LOG_LEVEL'] ?? 'warn');
-  const engine = await PlateEngine.load({
-    manifestPath: config.models.manifest,
-    detector: config.models.detector,
-    reader: config.models.reader,
-    intraOpThreads: config.models.intraOpThreads,
-    detectorMaxSide: config.models.detectorMaxSide,
-    detectionThreshold: config.thresholds.detection,
-    readConfidence: config.thresholds.readConfidence,
-  });
+  const engine = await PlateEngine.load(engineOptions(config));
   const progress = createProgress(files.length, 'read');
   let readable = 0;
   try {

@@ -1,7 +1,7 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import { ort } from './session.js';
 import { resizeRgb, type RgbImage } from './image.js';
-import { decodeBeam, decodeBestPath } from './ctc.js';
+import { decodePlateText } from './ctc.js';
 import type { PlateReader, PlateTextResult } from './reader.js';
 
 /** What the manifest says about our reader (written by scripts/export/export_reader.py). */
@@ -60,12 +60,7 @@ export class CtcPlateReader implements PlateReader {
     for (let b = 0; b < batch; b++) {
       const probs = new Float32Array(steps * classes);
       for (let i = 0; i < probs.length; i++) probs[i] = Math.exp(logProbs[b * steps * classes + i]!);
-      const best = decodeBestPath(probs, steps, classes, this.spec.charset);
-      const beams = decodeBeam(probs, steps, classes, this.spec.charset, this.beamWidth, 10);
-      const top = beams[0];
-      const text = top?.text ?? best.text;
-      const confidence = top && top.text === best.text ? Math.min(best.confidence, top.confidence) : (top?.confidence ?? 0) * best.confidence;
-      const result: PlateTextResult = { text, confidence, charConfidences: text === best.text ? best.charConfidences : [], candidates: beams };
+      const result: PlateTextResult = decodePlateText(probs, steps, classes, this.spec.charset, this.beamWidth);
       if (stateLogits) {
         const state = this.stateOf(stateLogits.subarray(b * nStates, (b + 1) * nStates));
         if (state) Object.assign(result, state);

@@ -46,6 +46,21 @@ export function geometricMean(values: number[]): number {
   return Math.exp(s / values.length);
 }
 
+/**
+ * A reader's text for one crop: the beam's best string (best path and beam can disagree on near
+ * ties; the beam sums over alignments), its confidence, per-character confidences when best path
+ * agrees, and up to `topN` candidates.
+ */
+export function decodePlateText(probs: Float32Array, steps: number, classes: number, alphabet: string, beamWidth = 10, topN = 10) {
+  const best = decodeBestPath(probs, steps, classes, alphabet);
+  const beams = decodeBeam(probs, steps, classes, alphabet, beamWidth, topN);
+  const candidates = beams.length ? beams : best.text ? [{ text: best.text, confidence: best.confidence }] : [];
+  const top = candidates[0];
+  const text = top?.text ?? '';
+  const confidence = top && top.text === best.text ? Math.min(best.confidence, top.confidence) : (top?.confidence ?? 0) * best.confidence;
+  return { text, confidence, charConfidences: text === best.text ? best.charConfidences : [], candidates };
+}
+
 interface Beam {
   pBlank: number;
   pNonBlank: number;

@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
 import type { Logger } from 'pino';
 import { clampBox, cropRgb, padBox, type Box, type RgbImage } from './image.js';
 import type { DetectedBox, PlateDetector } from './detector.js';
@@ -26,6 +27,20 @@ export interface PlateObservation {
 export interface StageTimings {
   detectMs: number;
   readMs: number;
+}
+
+/** The engine options a configuration asks for; callers override only what they vary. */
+export function engineOptions(config: Config, overrides: Partial<EngineOptions> = {}): EngineOptions {
+  return {
+    manifestPath: config.models.manifest,
+    detector: config.models.detector,
+    reader: config.models.reader,
+    intraOpThreads: config.models.intraOpThreads,
+    detectorMaxSide: config.models.detectorMaxSide,
+    detectionThreshold: config.thresholds.detection,
+    readConfidence: config.thresholds.readConfidence,
+    ...overrides,
+  };
 }
 
 export interface EngineOptions {

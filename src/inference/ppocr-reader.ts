@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { InferenceSession } from 'onnxruntime-node';
 import { ort } from './session.js';
 import { resizeRgb, type RgbImage } from './image.js';
-import { decodeBeam, decodeBestPath } from './ctc.js';
+import { decodePlateText } from './ctc.js';
 import { PLATE_ALPHABET } from './plate-text.js';
 import type { PlateReader, PlateTextResult } from './reader.js';
 
@@ -45,14 +45,7 @@ export class PpOcrReader implements PlateReader {
     const results: PlateTextResult[] = [];
     for (let b = 0; b < batch; b++) {
       const folded = foldSteps(probs, b * steps * classes, steps, classes, this.fold);
-      const best = decodeBestPath(folded, steps, PLATE_ALPHABET.length + 1, PLATE_ALPHABET);
-      const beams = decodeBeam(folded, steps, PLATE_ALPHABET.length + 1, PLATE_ALPHABET, this.beamWidth, 10);
-      const candidates = beams.length ? beams : best.text ? [{ text: best.text, confidence: best.confidence }] : [];
-      // Best path and beam can disagree on near-ties; the beam's top string is the better estimate.
-      const top = candidates[0];
-      const text = top?.text ?? '';
-      const confidence = top && top.text === best.text ? Math.min(best.confidence, top.confidence) : (top?.confidence ?? 0) * best.confidence;
-      results.push({ text, confidence, charConfidences: text === best.text ? best.charConfidences : [], candidates });
+      results.push(decodePlateText(folded, steps, PLATE_ALPHABET.length + 1, PLATE_ALPHABET, this.beamWidth));
     }
     return results;
   }

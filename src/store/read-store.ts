@@ -23,14 +23,10 @@ interface SealedPart {
   location: LocationConfig;
 }
 
-/** A read as it lies in LMDB: times, camera and scores in the clear (to index and purge), the rest sealed. */
-export interface StoredRead {
-  v: 1;
-  /** Data key the sealed part and images were sealed with (keys rotate; old ones stay to read). */
-  kid: string;
+/** What a read keeps in the clear, both in LMDB and in the views handed out. */
+interface ReadMetadata {
   deviceId: string;
   cameraId: string;
-  capturedAtMs: number;
   firstSeenAt: string;
   lastSeenAt: string;
   confidence: number;
@@ -39,25 +35,23 @@ export interface StoredRead {
   box: Box;
   modelVersion: string;
   imageBytes: Record<ImageKind, number>;
+}
+
+/** A read as it lies in LMDB: times, camera and scores in the clear (to index and purge), the rest sealed. */
+export interface StoredRead extends ReadMetadata {
+  v: 1;
+  /** Data key the sealed part and images were sealed with (keys rotate; old ones stay to read). */
+  kid: string;
+  capturedAtMs: number;
   /** Keyed tags of the plate (exact and look-alike) so its index entries can be removed unsealed. */
   tags: { plate: string; lookAlike: string };
   sealed: Buffer;
 }
 
 /** A read as the query API and exports hand it out (images fetched separately). */
-export interface ReadView extends SealedPart {
+export interface ReadView extends SealedPart, ReadMetadata {
   id: string;
-  deviceId: string;
-  cameraId: string;
   capturedAt: string;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  confidence: number;
-  agreement: number;
-  frames: number;
-  box: Box;
-  modelVersion: string;
-  imageBytes: Record<ImageKind, number>;
 }
 
 export interface ReadQuery {
