@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Trains the plate detector on real scenes (train splits) with our synthetic plates pasted in.
+
+  nice -n 10 /usr/bin/python3 scripts/train/train_detector.py --steps 4000 --max-minutes 100
+  ... --resume            continue from <out>/last.pt (same flags)
+
+Writes <out>/last.pt (every --ckpt-minutes and on SIGTERM/SIGINT), <out>/best.pt (best validation
+recall minus false positives), <out>/metrics.jsonl (aggregate metrics only).
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import signal
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import detector_data as D  # noqa: E402
+from detector_model import PlateDetector, decode  # noqa: E402
+from reader_model import count_params, load_checkpoint  # noqa: E402
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=os.path.join(D.REPO, "train-runs", "detector"))
+    ap.add_argument("--datasets", default=D.DEFAULT_DATASETS)
+    ap.add_argument("--steps", type=int, default=4000, help="length of the LR schedule / run")
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--size", type=int, default=320, help="training crop side (px)")
+    ap.add_argument("--width", type=float, default=1.0, help="channel width multiplier")
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--weight-decay", type=float, default=5e-5)
+    ap.add_argument("--warmup", type=int, default=150)
+    ap.add_argument("--seed", type=int, default=4321)
+    ap.add_argument("--eval-side", type=int, default=640, help="long side of validation images")
+    ap.add_argument("--max-minutes", type=float, default=0, help="stop (and checkpoint) after this long; 0 = no bound")
+    ap.add_argument("--ckpt-minutes", type=float, default=5.0)
+    ap.add_argument("--eval-every", type=int, default=400)
+    ap.add_argument("--log-every", type=int, default=20)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--resume", action="store_true")
+    return ap.parse_args(argv)
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+class BatchStream(torch.utils.data.IterableDataset):
+    """Whole batches built in a worker beside the training step; seeded from (seed, start step) so
+    a resumed run is reproducible without replaying the batches already seen."""
+
+    def __init__(self, scenes, batch_size, size, seed, start_step):
+        self.scenes, self.bs, self.size, self.seed, self.start_step = scenes, batch_size, size, seed, start_step
+
+    def __iter__(self):
+        import cv2
+        cv2.setNumThreads(1)
+        torch.set_num_threads(1)
+        rng = random.Random((self.seed * 1000003) ^ (self.start_step * 7919))
+        train = [s for s in self.scenes if s["split"] == "train"]
+        by_set = {}
+        for s in train:
+            by_set.setdefault(s["set"], []).append(s)
+        names = [n for n in D.SCENE_SETS if n in by_set]
+        weights = [D.SCENE_SETS[n] for n in names]
+        synth = D.SynthPlates(rng)
+        decoded = {}
+        while True:
+            xs, hs, igs, rs, ms = [], [], [], [], []
+            synth.refresh(2)
+            for _ in range(self.bs):
+                sc = rng.choice(by_set[rng.choices(names, weights)[0]])
+                key = id(sc)
+                if key not in decoded:
+                    if len(decoded) > 400:
+                        decoded.pop(next(iter(decoded)))
+                    decoded[key] = D.decode_scene(sc)
+                img, boxes = D.train_sample(sc, decoded[key], synth, rng, self.size)
+                h, ig, r, m = D.targets(boxes, self.size)
+                xs.append(img)
+                hs.append(h)
+                igs.append(ig)
+                rs.append(r)
+                ms.append(m)
+            x = torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+            yield (x, torch.from_numpy(np.stack(hs))[:, None], torch.from_numpy(np.stack(igs))[:, None],
+                   torch.from_numpy(np.stack(rs)), torch.from_numpy(np.stack(ms))[:, None])
+
+
+def losses(heat_logit, box, heat_t, ignore, reg_t, mask):
+    """CenterNet focal loss on the heat map (ignore cells masked) + L1 on box terms at centres."""
+    p = torch.sigmoid(heat_logit).clamp(1e-4, 1 - 1e-4)
+    pos = (heat_t >= 0.999).float()
+    neg = (1 - pos) * (1 - ignore)
+    pos_l = -torch.log(p) * (1 - p) ** 2 * pos
+    neg_l = -torch.log(1 - p) * p ** 2 * (1 - heat_t) ** 4 * neg
+    n = pos.sum().clamp(min=1)
+    l_heat = (pos_l.sum() + neg_l.sum()) / n
+    l_off = (F.l1_loss(box[:, :2], reg_t[:, :2], reduction="none") * mask).sum() / n
+    l_size = (F.l1_loss(box[:, 2:], reg_t[:, 2:], reduction="none") * mask).sum() / n
+    return l_heat, l_off, l_size
+
+
+def iou(a, b):
+    ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
+    iw = max(0.0, min(ax1, bx1) - max(a[0], b[0]))
+    ih = max(0.0, min(ay1, by1) - max(a[1], b[1]))
+    inter = iw * ih
+    return inter / max(1e-6, a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def nms(dets, thr=0.3):
+    kept = []
+    for d in dets:  # sorted by score already
+        if all(iou(d, k) < thr for k in kept):
+            kept.append(d)
+    return kept
+
+
+def evaluate(model, scenes, device, side, threshold=0.3):
+    """Per set: recall at IoU >= 0.5 and false plates per image, at the working resolution."""
+    model.eval()
+    res = {}
+    with torch.no_grad():
+        for s in scenes:
+            img, boxes = D.eval_image(s, side)
+            x = torch.from_numpy(img).permute(2, 0, 1)[None].float().to(device) / 127.5 - 1.0
+            hl, bx = model(x)
+            dets = nms(decode(hl[0].cpu(), bx[0].cpu(), threshold))
+            r = res.setdefault(s["set"], dict(images=0, plates=0, found=0, false=0))
+            r["images"] += 1
+            r["plates"] += len(boxes)
+            used = set()
+            for b in boxes:
+                best, bi = 0.0, -1
+                for i, d in enumerate(dets):
+                    v = iou(b, d)
+                    if v > best and i not in used:
+                        best, bi = v, i
+                if best >= 0.5:
+                    r["found"] += 1
+                    used.add(bi)
+            r["false"] += len(dets) - len(used)
+    model.train()
+    out = {}
+    for k, r in res.items():
+        out[k] = dict(n=r["plates"], recall=round(r["found"] / max(1, r["plates"]), 4),
+                      fp_per_image=round(r["false"] / max(1, r["images"]), 3))
+    return out
+
+
+def score_of(m):
+    keys = [k for k in ("ucsd-ca", "openalpr-eu", "uc3m-lp") if k in m]
+    return sum(m[k]["recall"] - 0.1 * m[k]["fp_per_image"] for k in keys) / max(1, len(keys))
+
+
+def main():
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    dev = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
+                       ("cpu" if args.device == "auto" else args.device))
+    os.makedirs(args.out, exist_ok=True)
+    t_load = time.time()
+    scenes = D.load_scene_cache(args.datasets, os.path.join(args.out, "cache"))
+    val = [s for s in scenes if s["split"] == "val" and len(s["boxes"])]
+    # uc3m-lp has 395 val scenes; a fixed 120 of them keep each evaluation under a minute.
+    uc3m = [s for s in val if s["set"] == "uc3m-lp"]
+    val = [s for s in val if s["set"] != "uc3m-lp"] + uc3m[::max(1, len(uc3m) // 120)]
+    log("scenes: %d train, %d val (%.1f s)" % (sum(s["split"] == "train" for s in scenes), len(val), time.time() - t_load))
+    model = PlateDetector(args.width).to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    step, best = 0, -1e9
+    last = os.path.join(args.out, "last.pt")
+    if args.resume and os.path.exists(last):
+        ck = load_checkpoint(last)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step, best = ck["step"], ck.get("best", -1e9)
+        log("resumed at step %d (best score %.4f)" % (step, best))
+    log("detector: %d parameters, device %s" % (count_params(model), dev))
+
+    def lr_at(s):
+        if s < args.warmup:
+            return args.lr * (s + 1) / args.warmup
+        return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (s - args.warmup) / max(1, args.steps - args.warmup))))
+
+    def save(path, extra=None):
+        ck = dict(model=model.state_dict(), opt=opt.state_dict(), step=step, best=best, width=args.width,
+                  args=vars(args))
+        ck.update(extra or {})
+        torch.save(ck, path + ".tmp")
+        os.replace(path + ".tmp", path)
+
+    stop = {"now": False}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.update(now=True))
+    loader = torch.utils.data.DataLoader(BatchStream(scenes, args.batch_size, args.size, args.seed, step),
+                                         batch_size=None, num_workers=args.workers, prefetch_factor=4 if args.workers else None)
+    t0 = time.time()
+    t_ck = t0
+    agg = np.zeros(3)
+    n_agg = 0
+    mfile = open(os.path.join(args.out, "metrics.jsonl"), "a")
+    for x, heat_t, ignore, reg_t, mask in loader:
+        if step >= args.steps or stop["now"] or (args.max_minutes and time.time() - t0 > args.max_minutes * 60):
+            break
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step)
+        hl, bx = model(x.to(dev))
+        lh, lo, ls = losses(hl, bx, heat_t.to(dev), ignore.to(dev), reg_t.to(dev), mask.to(dev))
+        loss = lh + lo + ls
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        step += 1
+        agg += [lh.item(), lo.item(), ls.item()]
+        n_agg += 1
+        if step % args.log_every == 0:
+            el = time.time() - t0
+            a = agg / max(1, n_agg)
+            log("step %d/%d  heat %.3f off %.3f size %.3f  lr %.2e  %.1f img/s  %.0f min" % (
+                step, args.steps, a[0], a[1], a[2], lr_at(step), args.log_every * args.batch_size / max(1e-6, el - getattr(main, "_last", 0)), el / 60))
+            main._last = el
+            agg[:] = 0
+            n_agg = 0
+        if time.time() - t_ck > args.ckpt_minutes * 60:
+            save(last)
+            t_ck = time.time()
+        if step % args.eval_every == 0 or step == args.steps:
+            m = evaluate(model, val, dev, args.eval_side)
+            sc = score_of(m)
+            rec = dict(step=step, time=time.time(), val=m, score=round(sc, 4))
+            mfile.write(json.dumps(rec) + "\n")
+            mfile.flush()
+            log("eval step %d: %s  score %.4f" % (step, json.dumps(m), sc))
+            if sc > best:
+                best = sc
+                save(os.path.join(args.out, "best.pt"), dict(val=m))
+                log("new best")
+            save(last)
+    save(last)
+    if not os.path.exists(os.path.join(args.out, "best.pt")) or step == args.steps:
+        m = evaluate(model, val, dev, args.eval_side)
+        sc = score_of(m)
+        log("final eval step %d: %s" % (step, json.dumps(m)))
+        if sc > best or not os.path.exists(os.path.join(args.out, "best.pt")):
+            best = sc
+            save(os.path.join(args.out, "best.pt"), dict(val=m))
+    log("stopped at step %d" % step)
+
+
+if __name__ == "__main__":
+    main()
