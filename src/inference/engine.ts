@@ -9,6 +9,7 @@ import { createSession } from './session.js';
 import { PpOcrDetector } from './ppocr-detector.js';
 import { PpOcrReader } from './ppocr-reader.js';
 import { CtcPlateReader } from './ctc-plate-reader.js';
+import { CenterNetPlateDetector } from './centernet-detector.js';
 import { isPlausiblePlate, normalisePlateText, stateFromBanner } from './plate-text.js';
 
 /** One plate seen in one picture. */
@@ -113,6 +114,15 @@ async function createDetector(model: ResolvedModel, opts: EngineOptions): Promis
   switch (model.entry.architecture) {
     case 'ppocr-db':
       return new PpOcrDetector(session, model.entry.name, model.entry.version, opts.detectorMaxSide);
+    case 'alpr-edge-centernet': {
+      const e = model.entry;
+      const stride = e['stride'];
+      const decode = e['decode'] as { threshold?: unknown; nmsIou?: unknown } | undefined;
+      if (typeof stride !== 'number' || typeof decode?.threshold !== 'number' || typeof decode.nmsIou !== 'number') {
+        throw new ModelError(`model "${e.name}": manifest entry needs stride and decode {threshold, nmsIou}`, e.name);
+      }
+      return new CenterNetPlateDetector(session, e.name, e.version, opts.detectorMaxSide, { stride, threshold: decode.threshold, nmsIou: decode.nmsIou });
+    }
     default:
       throw new ModelError(`model "${model.entry.name}": unknown detector architecture "${model.entry.architecture}"`, model.entry.name);
   }
