@@ -5,6 +5,7 @@ import { clampBox, cropRgb, encodeJpeg, padBox, type RgbImage } from '../inferen
 import type { LocationConfig } from '../config/schema.js';
 import { PlateTracker, type FinishedPass, type TrackerOptions } from './tracker.js';
 import { newReadId } from './read-id.js';
+import { estimateVehicleColour } from '../inference/vehicle-colour.js';
 import type { Read } from './read.js';
 
 export interface CameraPipelineOptions {
@@ -72,6 +73,7 @@ export class CameraPipeline {
     // Generous margins: the officer verifying the plate needs the state banner and frame too (P13).
     const cropBox = clampBox(padBox(box, box[2] * 0.2, box[3] * 0.8), img.width, img.height) ?? [0, 0, img.width, img.height];
     const [plateJpeg, overviewJpeg] = await Promise.all([encodeJpeg(cropRgb(img, cropBox), 92), encodeJpeg(img, 80)]);
+    const colour = estimateVehicleColour(img, box);
     // Pass times follow the frames' wall clock, also when a file is analysed faster than real time.
     const offset = frame.capturedAtMs - this.clock(frame);
     const read: Read = {
@@ -93,6 +95,7 @@ export class CameraPipeline {
       overviewJpeg,
       location: this.opts.location,
       modelVersion: this.engine.modelVersion,
+      vehicle: colour ? { colour: colour.colour, colourConfidence: colour.confidence } : null,
     };
     this.passTimes.set(read, { firstSeenMs: p.firstSeenMs, lastSeenMs: p.lastSeenMs });
     this.opts.logger.info({ readId: read.id, camera: read.cameraId, frames: read.frames, confidence: read.confidence, state: read.state }, 'read');

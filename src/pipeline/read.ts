@@ -1,6 +1,7 @@
 import type { Box } from '../inference/image.js';
 import type { TextCandidate } from '../inference/reader.js';
 import type { LocationConfig } from '../config/schema.js';
+import type { VehicleColourEstimate } from '../inference/vehicle-colour.js';
 
 /**
  * One vehicle pass as the product records it (P2): what was read, how sure, the evidence images,
@@ -32,6 +33,13 @@ export interface Read {
   overviewJpeg: Buffer;
   location: LocationConfig;
   modelVersion: string;
+  /** Descriptors of the vehicle around the plate, as estimates (P13: they help verify a hit, never replace it). */
+  vehicle?: VehicleDescriptors | null;
+}
+
+export interface VehicleDescriptors {
+  colour: VehicleColourEstimate['colour'];
+  colourConfidence: number;
 }
 
 /** Where reads go next. The store, the hot-list matcher and MQTT each implement this. */
