@@ -26,6 +26,8 @@ interface EvalOptions {
   threads: number;
   manifest?: string;
   reader?: string;
+  detector?: string;
+  maxSide?: number;
 }
 
 function pickModels(precision: 'fp32' | 'int8', manifestPath: string): { detector: string; reader: string } {
@@ -117,13 +119,15 @@ const program = new Command()
   .addOption(new Option('--threads <n>', 'onnxruntime threads').default(1).argParser(Number))
   .option('--manifest <file>', 'model manifest (default models/manifest.json)')
   .option('--reader <name>', 'reader model name from the manifest (overrides --models for the reader)')
+  .option('--detector <name>', 'detector model name from the manifest (overrides --models for the detector)')
+  .addOption(new Option('--max-side <px>', 'detector working resolution (long side); default from the config').argParser(Number))
   .action(async (paths: string[], opts: EvalOptions) => {
     const config = defaultConfig();
     const manifestPath = opts.manifest ? resolve(opts.manifest) : config.models.manifest;
     const picked = pickModels(opts.models, manifestPath);
-    const detector = picked.detector;
+    const detector = opts.detector ?? picked.detector;
     const reader = opts.reader ?? picked.reader;
-    const engine = await PlateEngine.load(engineOptions(config, { manifestPath, detector, reader, intraOpThreads: opts.threads }));
+    const engine = await PlateEngine.load(engineOptions(config, { manifestPath, detector, reader, intraOpThreads: opts.threads, ...(opts.maxSide ? { detectorMaxSide: opts.maxSide } : {}) }));
     for (const path of paths) {
       const name = basename(resolve(path));
       const all = loadLabelledSet(path).filter((i) => opts.split === 'all' || i.split === opts.split);

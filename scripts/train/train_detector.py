@@ -40,7 +40,9 @@ def parse_args(argv=None):
     ap.add_argument("--warmup", type=int, default=150)
     ap.add_argument("--seed", type=int, default=4321)
     ap.add_argument("--eval-side", type=int, default=640, help="long side of validation images")
-    ap.add_argument("--max-minutes", type=float, default=0, help="stop (and checkpoint) after this long; 0 = no bound")
+    ap.add_argument("--max-minutes", type=float, default=0,
+                    help="time budget over all resumed parts: the LR schedule follows whichever of steps or time "
+                         "runs out first, so a slow or shared machine still ends annealed; 0 = steps only")
     ap.add_argument("--ckpt-minutes", type=float, default=5.0)
     ap.add_argument("--eval-every", type=int, default=400)
     ap.add_argument("--log-every", type=int, default=20)
@@ -182,24 +184,30 @@ def main():
     log("scenes: %d train, %d val (%.1f s)" % (sum(s["split"] == "train" for s in scenes), len(val), time.time() - t_load))
     model = PlateDetector(args.width).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    step, best = 0, -1e9
+    step, best, spent = 0, -1e9, 0.0
     last = os.path.join(args.out, "last.pt")
     if args.resume and os.path.exists(last):
         ck = load_checkpoint(last)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
-        step, best = ck["step"], ck.get("best", -1e9)
-        log("resumed at step %d (best score %.4f)" % (step, best))
+        step, best, spent = ck["step"], ck.get("best", -1e9), ck.get("spent_s", 0.0)
+        log("resumed at step %d after %.1f min (best score %.4f)" % (step, spent / 60, best))
     log("detector: %d parameters, device %s" % (count_params(model), dev))
+
+    def progress(s):
+        p = (s - args.warmup) / max(1, args.steps - args.warmup)
+        if args.max_minutes:
+            p = max(p, (spent + time.time() - t0) / (args.max_minutes * 60))
+        return min(1.0, p)
 
     def lr_at(s):
         if s < args.warmup:
             return args.lr * (s + 1) / args.warmup
-        return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (s - args.warmup) / max(1, args.steps - args.warmup))))
+        return args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress(s))))
 
     def save(path, extra=None):
         ck = dict(model=model.state_dict(), opt=opt.state_dict(), step=step, best=best, width=args.width,
-                  args=vars(args))
+                  args=vars(args), spent_s=spent + time.time() - t0)
         ck.update(extra or {})
         torch.save(ck, path + ".tmp")
         os.replace(path + ".tmp", path)
@@ -207,15 +215,15 @@ def main():
     stop = {"now": False}
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.update(now=True))
+    t0 = time.time()
     loader = torch.utils.data.DataLoader(BatchStream(scenes, args.batch_size, args.size, args.seed, step),
                                          batch_size=None, num_workers=args.workers, prefetch_factor=4 if args.workers else None)
-    t0 = time.time()
     t_ck = t0
     agg = np.zeros(3)
     n_agg = 0
     mfile = open(os.path.join(args.out, "metrics.jsonl"), "a")
     for x, heat_t, ignore, reg_t, mask in loader:
-        if step >= args.steps or stop["now"] or (args.max_minutes and time.time() - t0 > args.max_minutes * 60):
+        if step >= args.steps or stop["now"] or (step > args.warmup and progress(step) >= 1.0):
             break
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
@@ -240,7 +248,7 @@ def main():
         if time.time() - t_ck > args.ckpt_minutes * 60:
             save(last)
             t_ck = time.time()
-        if step % args.eval_every == 0 or step == args.steps:
+        if step % args.eval_every == 0 or step == args.steps or progress(step) >= 1.0:
             m = evaluate(model, val, dev, args.eval_side)
             sc = score_of(m)
             rec = dict(step=step, time=time.time(), val=m, score=round(sc, 4))
@@ -253,7 +261,7 @@ def main():
                 log("new best")
             save(last)
     save(last)
-    if not os.path.exists(os.path.join(args.out, "best.pt")) or step == args.steps:
+    if not os.path.exists(os.path.join(args.out, "best.pt")):
         m = evaluate(model, val, dev, args.eval_side)
         sc = score_of(m)
         log("final eval step %d: %s" % (step, json.dumps(m)))
