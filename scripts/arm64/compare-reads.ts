@@ -5,6 +5,7 @@
 //   node dist/scripts/arm64/compare-reads.js X86.jsonl ARM64.jsonl
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /**
  * The CPU kernels differ (AVX2/AVX-512 VNNI on x86, NEON on arm64), so float sums are reassociated
@@ -15,9 +16,9 @@ export const CONFIDENCE_TOLERANCE = 0.01;
 /** Candidates below this confidence are near-ties of the CTC beam whose order may flip on a rounding. */
 const CANDIDATE_FLOOR = 0.01;
 
-interface Candidate { text: string; confidence: number }
-interface Plate extends Candidate { state: string | null; box: number[]; candidates: Candidate[] }
-interface ReadLine { file: string; plates: Plate[]; error?: string }
+export interface Candidate { text: string; confidence: number }
+export interface Plate extends Candidate { state: string | null; box: number[]; candidates: Candidate[] }
+export interface ReadLine { file: string; plates: Plate[]; error?: string }
 
 export interface FileComparison {
   file: string;
@@ -87,10 +88,12 @@ function main(x86Path: string, armPath: string): number {
   return rows.length > 0 && bad === 0 ? 0 : 1;
 }
 
-const [x86Path, armPath] = process.argv.slice(2);
-if (x86Path === undefined || armPath === undefined) {
-  process.stderr.write('usage: compare-reads X86.jsonl ARM64.jsonl\n');
-  process.exitCode = 2;
-} else {
-  process.exitCode = main(x86Path, armPath);
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [x86Path, armPath] = process.argv.slice(2);
+  if (x86Path === undefined || armPath === undefined) {
+    process.stderr.write('usage: compare-reads X86.jsonl ARM64.jsonl\n');
+    process.exitCode = 2;
+  } else {
+    process.exitCode = main(x86Path, armPath);
+  }
 }
