@@ -1,5 +1,5 @@
 SUMMARY = "Edge licence-plate reader for pole-mounted cameras"
-DESCRIPTION = "alpr-edge reads licence plates on the camera pole: GStreamer capture, INT8 ONNX \
+DESCRIPTION = "alpr-edge reads licence plates on the camera pole: GStreamer capture, ONNX \
 plate reading in onnxruntime-node, an encrypted LMDB ring store with retention and evidence holds, \
 signed hot lists, and hits over MQTT/TLS, run as a hardened systemd service with a watchdog. \
 Built with the npm class from the npm-packed compiled package and its npm-shrinkwrap.json, \
@@ -23,8 +23,9 @@ SRC_URI = " \
     file://${BP}.tgz \
     npmsw://${THISDIR}/${BPN}/npm-shrinkwrap.json;destsuffix=package \
 "
-# scarthgap unpacks into WORKDIR and may not define UNPACKDIR; later releases do.
-UNPACKDIR ??= "${WORKDIR}"
+# Releases from styhead on define UNPACKDIR (bitbake.conf, before this recipe: ?= keeps theirs);
+# scarthgap unpacks into WORKDIR and may not define it.
+UNPACKDIR ?= "${WORKDIR}"
 S = "${UNPACKDIR}/package"
 
 inherit npm systemd useradd pkgconfig features_check
