@@ -1,0 +1,57 @@
+// Used by scripts/arm64-check: a few frames from GStreamer's test source through our own
+// CameraSource, and the GPIO binding loaded, so the arm64 builds of gstreamer-superficial and
+// epoll (the two addons we compile for the target) are exercised by the code that uses them.
+// Prints one JSON line; the check runs it on x86 and under qemu-aarch64 and compares the lines.
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { CameraSource } from '../../src/capture/index.js';
+import type { Frame } from '../../src/capture/frame.js';
+import { createLogger } from '../../src/log.js';
+
+const FRAMES = 3;
+const TIMEOUT_MS = 120_000; // emulated GStreamer start-up takes seconds; a wedged one must not hang the check
+
+async function captureFrames(): Promise<Frame[]> {
+  const frames: Frame[] = [];
+  const source = new CameraSource({
+    id: 'smoke',
+    // smpte is a fixed still pattern: its RGB bytes depend only on the conversion code, not on timing.
+    uri: 'test://?pattern=smpte&width=320&height=240&fps=10',
+    fpsCap: 10,
+    realtime: false,
+    dropOldFrames: false,
+    stallTimeoutMs: TIMEOUT_MS,
+    logger: createLogger('warn').child({ component: 'arm64-smoke' }),
+  });
+  await new Promise<void>((resolveDone, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${FRAMES} frames within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+    source.on('status', (s) => {
+      if (s.state === 'offline' || s.state === 'reconnecting') {
+        clearTimeout(timer);
+        reject(new Error(`capture ${s.state}: ${s.reason ?? 'no reason given'}`));
+      }
+    });
+    source.on('frame', (frame) => {
+      frames.push(frame);
+      if (frames.length === FRAMES) {
+        clearTimeout(timer);
+        resolveDone();
+      }
+    });
+    source.start();
+  }).finally(() => source.stop());
+  return frames;
+}
+
+const frames = await captureFrames();
+const gpio = createRequire(import.meta.url)('onoff') as { Gpio: { accessible: boolean } };
+process.stdout.write(
+  JSON.stringify({
+    arch: process.arch,
+    frames: frames.length,
+    size: `${frames[0]?.width}x${frames[0]?.height}`,
+    rgbSha256: createHash('sha256').update(frames[0]?.rgb ?? Buffer.alloc(0)).digest('hex').slice(0, 16),
+    // Loading onoff loads the epoll addon; no GPIO exists under emulation, so accessible is false.
+    gpioAccessible: gpio.Gpio.accessible,
+  }) + '\n',
+);
