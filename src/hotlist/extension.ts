@@ -130,7 +130,8 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
       const list = this.repo.install(bytes);
       this.record({ at: new Date().toISOString(), action: 'list-installed', actor, list: list.name, version: list.version, detail: { source: list.source, entries: list.entries.length, signedBy: list.signedBy } });
       this.emitEvent('hotlist-installed', 'info', { list: list.name, version: list.version, entries: list.entries.length });
-      this.reload();
+      // The list just verified is the one now on disk: use it rather than verify it again.
+      this.use([...this.lists.filter((l) => l.name !== list.name), list].sort((a, b) => a.name.localeCompare(b.name)));
       return summarise(list, this.cfg.maxAgeHours);
     } catch (err) {
       const reason = err instanceof HotListRejectedError ? err.reason : 'malformed';
@@ -158,6 +159,10 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
   private reload(): void {
     const { lists, errors } = this.repo.loadAll();
     for (const e of errors) this.logger.error({ file: e.file, err: e.error.message }, 'stored hot list does not verify; not loaded');
+    this.use(lists);
+  }
+
+  private use(lists: HotList[]): void {
     this.lists = lists;
     this.localList = this.local.load();
     this.matcher = new HotListMatcher([...lists, this.localList]);
@@ -169,7 +174,10 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
 
   private tick(): void {
     try {
-      if (this.repo.fingerprint() + '|' + this.local.fingerprint() !== this.seen) this.reload();
+      const [lists, local] = this.seen.split('|');
+      // A changed local list alone (`hotlist add`) does not need the signed lists verified again.
+      if (this.repo.fingerprint() !== lists) this.reload();
+      else if (this.local.fingerprint() !== local) this.use(this.lists);
       else this.checkStale();
     } catch (err) {
       this.logger.error({ err }, 'hot-list check failed');

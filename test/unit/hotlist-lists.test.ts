@@ -91,7 +91,7 @@ describe('signed, versioned lists (P10)', () => {
 
   it('verifies a list signed by a configured key and refuses a tampered, unknown-key or oversized one', () => {
     const bytes = pub.sign('ncic', 5, [entry('7ABC123', 'CA')]);
-    expect(verifySignedList(bytes, keys, 1 << 20).entries[0]!.plate).toBe('7ABC123');
+    expect(verifySignedList(bytes, keys, 1 << 20).entries.at(0)!.plate).toBe('7ABC123');
     const raw = gunzipSync(bytes);
     const tampered = gzipSync(Buffer.from(raw.toString('utf8').replace('7ABC123', '7ABC124')));
     expect(() => verifySignedList(tampered, keys, 1 << 20)).toThrow(expect.objectContaining({ reason: 'bad-signature' }));
@@ -100,6 +100,16 @@ describe('signed, versioned lists (P10)', () => {
     expect(() => verifySignedList(bytes, keys, 10)).toThrow(expect.objectContaining({ reason: 'too-large' }));
     const bomb = gzipSync(Buffer.alloc(5 << 20, 0x20));
     expect(() => verifySignedList(bomb, keys, 1 << 20)).toThrow(expect.objectContaining({ reason: 'too-large' }));
+  });
+
+  it('a signed list round-trips every entry field (tabs, newlines and backslashes in text included) into the compact table', () => {
+    const entries = [
+      entry('7ABC123', 'CA', { reason: 'line1\nline2\tcol \\ end', vehicle: 'Honda\tCivic', expiresAt: '2031-05-06T07:08:09.010Z', fuzzy: true }),
+      entry('1AB?', null, { local: { enteredBy: 'Det. A', caseNumber: 'C-1', synopsis: 'partial\tplate', approvedBy: 'Sgt. B' } }),
+    ];
+    const list = verifySignedList(pub.sign('roundtrip', 1, entries), keys, 1 << 20);
+    expect([...list.entries]).toEqual(entries);
+    expect(list.entries.at(1)!.partial).toBe(true);
   });
 
   it('fuzz: 10k random and bit-flipped list files are refused with a reason, never accepted or crashing', () => {
@@ -134,7 +144,7 @@ describe('signed, versioned lists (P10)', () => {
     // No temp files left behind by the atomic replace.
     expect(readdirSync(join(state, 'hotlists', 'lists'))).toEqual(['ncic.hotlist']);
     const again = new HotListRepository(state, keys, 1 << 20).loadAll();
-    expect(again.lists.map((l) => [l.name, l.version, l.entries[0]!.plate])).toEqual([['ncic', 11, 'BBB222']]);
+    expect(again.lists.map((l) => [l.name, l.version, l.entries.at(0)!.plate])).toEqual([['ncic', 11, 'BBB222']]);
     // Even with the list file gone, the high-water mark still refuses the replay.
     writeFileSync(join(state, 'hotlists', 'lists', 'ncic.hotlist'), 'garbage');
     expect(new HotListRepository(state, keys, 1 << 20).loadAll().errors).toHaveLength(1);
