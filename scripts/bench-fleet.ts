@@ -17,6 +17,7 @@ import mqtt from 'mqtt';
 import pino from 'pino';
 import { validateConfig } from '../src/config/load.js';
 import { createMetrics } from '../src/http/metrics.js';
+import { DeviceEventBus } from '../src/device-events.js';
 import { HotListExtension } from '../src/hotlist/extension.js';
 import type { HotListEntry } from '../src/hotlist/list.js';
 import { generatePublisherKeys, signHotList } from '../src/hotlist/signed-list.js';
@@ -107,7 +108,7 @@ async function startDevice(id: string, root: string, pubFile: string, signedList
     mqtt: { url: broker, allowPlainText: true, protocolVersion: 5, publishReads: true },
   });
   const logger = pino({ level: 'silent' });
-  const ctx = { config, logger, metrics: createMetrics(), http: Fastify() };
+  const ctx = { config, logger, metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() };
   const hotlist = new HotListExtension();
   const mqttExt = new MqttExtension({ hotlist, version: 'bench' });
   await hotlist.start(ctx);

@@ -13,6 +13,7 @@ import { HotListRepository } from './repository.js';
 import { HotListRejectedError, loadPublicKey } from './signed-list.js';
 import { JsonLinesChangeLog, LocalEntryStore, type HotListChange, type HotListChangeLog } from './local-entries.js';
 import type { DeviceEvent, Hit } from './hit.js';
+import type { DeviceEventBus } from '../device-events.js';
 
 export function loadPublisherKeys(cfg: HotListsConfig): Map<string, KeyObject> {
   const keys = new Map<string, KeyObject>();
@@ -42,6 +43,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
   readonly name = 'hotlist';
   private cfg!: HotListsConfig;
   private logger!: Logger;
+  private events!: DeviceEventBus;
   private repo!: HotListRepository;
   private local!: LocalEntryStore;
   private changeLog!: HotListChangeLog;
@@ -61,6 +63,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
   async start(ctx: DaemonContext): Promise<ReadSink | undefined> {
     this.cfg = ctx.config.hotlists;
     this.logger = ctx.logger;
+    this.events = ctx.events;
     if (!this.cfg.enabled) return undefined;
     const keys = loadPublisherKeys(this.cfg);
     try {
@@ -151,8 +154,9 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
     this.emit('audit', change);
   }
 
+  /** On the daemon's event bus (MQTT publishes it) and to this extension's own listeners. */
   private emitEvent(type: DeviceEvent['type'], severity: DeviceEvent['severity'], detail: Record<string, unknown>): void {
-    this.emit('event', { type, severity, at: new Date().toISOString(), detail });
+    this.emit('event', this.events.publish(type, severity, detail));
   }
 
   /** Loads lists from disk (start, and when another process installed a version). */

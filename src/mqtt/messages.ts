@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Read } from '../pipeline/read.js';
-import type { DeviceEvent, Hit } from '../hotlist/hit.js';
+import type { Hit } from '../hotlist/hit.js';
+import { DEVICE_EVENT_TYPES, type DeviceEvent } from '../device-events.js';
 import type { HotListChange } from '../hotlist/local-entries.js';
 import type { HotListSummary } from '../hotlist/list.js';
 
@@ -88,7 +89,7 @@ export const EventMessage = Type.Object(
   {
     schema: Type.Literal('alpr-edge/event/1'),
     ...Envelope,
-    type: Type.Union(['hotlist-stale', 'hotlist-fresh', 'hotlist-refused', 'hotlist-installed', 'camera-down', 'camera-up', 'tamper', 'disk', 'outbox-dropped'].map((t) => Type.Literal(t))),
+    type: Type.Union(DEVICE_EVENT_TYPES.map((t) => Type.Literal(t))),
     severity: Type.Union(['info', 'warning', 'critical'].map((t) => Type.Literal(t))),
     at: Time,
     detail: Type.Record(Type.String(), Type.Unknown(), { description: 'Counts, names and ages; never plate text.' }),

@@ -11,6 +11,7 @@ import { HotListRepository } from '../../src/hotlist/repository.js';
 import { ConfigUserDirectory, LocalEntryError, validateLocalEntry, type UserDirectory } from '../../src/hotlist/local-entries.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
 import { createMetrics } from '../../src/http/metrics.js';
+import { DeviceEventBus } from '../../src/device-events.js';
 import type { DeviceEvent } from '../../src/hotlist/hit.js';
 import { entry, makePublisher, makeRead, tempDir, testConfig } from '../support/mqtt-harness.js';
 
@@ -191,7 +192,7 @@ describe('hot-list extension', () => {
     const ext = new HotListExtension();
     const events: DeviceEvent[] = [];
     ext.on('event', (e) => events.push(e));
-    await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify() });
+    await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });
     return { ext, pub, events, dir };
   }
 
