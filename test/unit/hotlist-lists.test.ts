@@ -6,7 +6,7 @@ import { gzipSync, gunzipSync } from 'node:zlib';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { HotListFormatError, parseHotListCsv, parseNcicExtract } from '../../src/hotlist/format.js';
-import { HotListRejectedError, loadPublicKey, verifySignedList } from '../../src/hotlist/signed-list.js';
+import { encodeListBody, HotListRejectedError, loadPublicKey, parseListBody, verifySignedList } from '../../src/hotlist/signed-list.js';
 import { HotListRepository } from '../../src/hotlist/repository.js';
 import { ConfigUserDirectory, LocalEntryError, validateLocalEntry, type UserDirectory } from '../../src/hotlist/local-entries.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
@@ -63,8 +63,10 @@ describe('hot-list file formats (docs/hotlists.md)', () => {
     const mutated = fc.tuple(fc.constantFrom(...valid), fc.nat(400), fc.string({ maxLength: 8 }), fc.nat(6)).map(([text, at, insert, del]) => text.slice(0, at % text.length) + insert + text.slice((at % text.length) + del));
     const input = fc.oneof(fc.string({ maxLength: 300 }), mutated, fc.array(fc.constantFrom('|', ',', '"', '\n', 'SV', '7ABC123', 'CA', '2025-01-01', '?', '*', 'plate,state,type,reason,record_number,entered'), { maxLength: 40 }).map((a) => a.join('')));
     let parsed = 0;
+    let runs = 0;
     fc.assert(
       fc.property(input, (text) => {
+        runs++;
         for (const parse of [parseHotListCsv, parseNcicExtract]) {
           try {
             const entries = parse(text);
@@ -81,6 +83,7 @@ describe('hot-list file formats (docs/hotlists.md)', () => {
       }),
       { numRuns: 12_000 },
     );
+    expect(runs).toBeGreaterThanOrEqual(12_000);
     expect(parsed).toBeGreaterThan(0);
   });
 });
@@ -121,8 +124,10 @@ describe('signed, versioned lists (P10)', () => {
       b[i] = b[i]! ^ x;
       return Math.random() < 0.5 ? gzipSync(b) : b;
     });
+    let runs = 0;
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a)), flips), (bytes) => {
+        runs++;
         try {
           verifySignedList(bytes, keys, 1 << 20);
           // Only a flip that lands in ignorable JSON whitespace could still verify; there is none.
@@ -133,6 +138,35 @@ describe('signed, versioned lists (P10)', () => {
       }),
       { numRuns: 10_000 },
     );
+    expect(runs).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('fuzz: 10k random and mutated list bodies (behind the signature) parse to valid entries or are refused as invalid-body, never a crash', () => {
+    const good = encodeListBody({ name: 'fz', source: 's', version: 1, issuedAt: '2026-01-01T00:00:00.000Z', entries: [entry('7ABC123', 'CA', { reason: 'a\\tb', vehicle: 'V' }), entry('1AB?', null, { expiresAt: '2027-02-03T04:05:06.007Z', fuzzy: true, local: { enteredBy: 'A', caseNumber: 'C', synopsis: 'S', approvedBy: 'B' } })] }).toString('utf8');
+    const mutated = fc.tuple(fc.nat(good.length - 1), fc.string({ maxLength: 6 }), fc.nat(4)).map(([at, ins, del]) => good.slice(0, at) + ins + good.slice(at + del));
+    const tokens = fc.array(fc.constantFrom('\t', '\n', '\\', '7ABC123', 'CA', 'SVS', '2025-01-01', '0', '1', '?', '*', '{}', good.split('\n')[0]!), { maxLength: 40 }).map((a) => a.join(''));
+    let runs = 0;
+    let parsed = 0;
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 200 }), mutated, tokens), (text) => {
+        runs++;
+        try {
+          const list = parseListBody(Buffer.from(text, 'utf8'));
+          parsed++;
+          for (const e of list.entries) {
+            expect(e.plate).toMatch(/^[A-Z0-9?*]{1,10}$/);
+            expect(e.partial).toBe(/[?*]/.test(e.plate));
+            expect(Number.isNaN(Date.parse(e.enteredAt))).toBe(false);
+          }
+        } catch (err) {
+          expect(err).toBeInstanceOf(HotListRejectedError);
+          expect((err as HotListRejectedError).reason).toBe('invalid-body');
+        }
+      }),
+      { numRuns: 10_000 },
+    );
+    expect(runs).toBeGreaterThanOrEqual(10_000);
+    expect(parsed).toBeGreaterThan(0);
   });
 
   it('replaces a list atomically with a newer version, refuses a replayed older one, and keeps lists across restarts', () => {
