@@ -66,6 +66,7 @@ export class MqttExtension implements DaemonExtension, ReadSink {
   private droppedSinceEvent: Record<OutboxKind, number> = { hit: 0, read: 0, event: 0, audit: 0 };
   private dropEventTimer: NodeJS.Timeout | undefined;
   private lastDropEventMs = 0;
+  private readonly camerasDown = new Set<string>();
   private m!: { published: Counter; dropped: Counter; connectedGauge: Gauge; outboxMessages: Gauge; reconnects: Counter; commands: Counter };
 
   constructor(private readonly opts: MqttExtensionOptions = {}) {}
@@ -116,7 +117,18 @@ export class MqttExtension implements DaemonExtension, ReadSink {
     }
     // Every component's events (hot lists, cameras, disk, tamper, our own drops) leave through the outbox.
     this.events = ctx.events;
-    this.detach.push(ctx.events.subscribe((ev) => void this.enqueue('event', this.topics.events, (id) => eventPayload(this.deviceId, ev, id))));
+    this.detach.push(
+      ctx.events.subscribe((ev) => {
+        void this.enqueue('event', this.topics.events, (id) => eventPayload(this.deviceId, ev, id));
+        // The retained state says which cameras are down, for a consumer that joins later.
+        const camera = typeof ev.detail['camera'] === 'string' ? ev.detail['camera'] : undefined;
+        if (camera && (ev.type === 'camera-down' || ev.type === 'camera-up')) {
+          if (ev.type === 'camera-down') this.camerasDown.add(camera);
+          else this.camerasDown.delete(camera);
+          this.publishState();
+        }
+      }),
+    );
     this.connect();
     return this;
   }
@@ -279,7 +291,7 @@ export class MqttExtension implements DaemonExtension, ReadSink {
   /** Retained; hot-list versions and ages (P10) so central sees a stale list without asking. */
   publishState(): void {
     if (!this.topics) return;
-    this.publishDirect(this.topics.state, statePayload(this.deviceId, this.opts.version ?? 'unknown', this.cameraIds, this.opts.hotlist?.summaries() ?? []), true);
+    this.publishDirect(this.topics.state, statePayload(this.deviceId, this.opts.version ?? 'unknown', this.cameraIds, this.opts.hotlist?.summaries() ?? [], this.camerasDown), true);
   }
 
   private offlineState(reason: string): StatePayload {

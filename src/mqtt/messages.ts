@@ -121,7 +121,7 @@ export const StateMessage = Type.Object(
     at: Type.Optional(Time),
     reason: Type.Optional(Type.String({ description: 'offline: "stopped" (clean shutdown) or "connection lost" (last will).' })),
     version: Type.Optional(Type.String()),
-    cameras: Type.Optional(Type.Array(Type.Object({ id: Id }, { additionalProperties: false }))),
+    cameras: Type.Optional(Type.Array(Type.Object({ id: Id, down: Type.Optional(Type.Boolean({ description: 'true from a camera-down event until its camera-up.' })) }, { additionalProperties: false }))),
     hotlists: Type.Optional(Type.Array(ListState)),
   },
   { additionalProperties: false, $id: 'https://alpr-edge.example/schemas/state.json', title: 'alpr/v1/<deviceId>/state (retained)' },
@@ -246,6 +246,6 @@ export function auditPayload(deviceId: string, change: HotListChange, messageId:
   return out;
 }
 
-export function statePayload(deviceId: string, version: string, cameras: string[], lists: HotListSummary[]): StatePayload {
-  return { schema: 'alpr-edge/state/1', deviceId, status: 'online', at: new Date().toISOString(), version, cameras: cameras.map((id) => ({ id })), hotlists: lists };
+export function statePayload(deviceId: string, version: string, cameras: string[], lists: HotListSummary[], camerasDown: ReadonlySet<string> = new Set()): StatePayload {
+  return { schema: 'alpr-edge/state/1', deviceId, status: 'online', at: new Date().toISOString(), version, cameras: cameras.map((id) => ({ id, down: camerasDown.has(id) })), hotlists: lists };
 }

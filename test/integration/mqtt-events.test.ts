@@ -24,13 +24,14 @@ describe('device events on alpr/v1/<id>/events (real Mosquitto)', () => {
     const pub = makePublisher(dir);
     const config = testConfig(deviceId, dir, pub.pubFile, { url: URL, allowPlainText: true, protocolVersion: 5, publishReads: false });
     config.store = { ...config.store, maxBytes: 1024 * 1024, purgeIntervalS: 1 };
-    const central = await subscribe(URL, `alpr/v1/${deviceId}/events`, { protocolVersion: 5 });
+    const central = await subscribe(URL, `alpr/v1/${deviceId}/+`, { protocolVersion: 5 });
     const exts = await startHitExtensions(config);
     const store = new StoreExtension();
     const sink = await store.start({ ...exts.ctx, logger: exts.ctx.logger.child({ component: 'store' }) });
     try {
       await waitFor(() => exts.mqtt.health()['connected'] === true, 5000, 'connection');
-      const events = () => central.messages.map((m) => m.payload as unknown as EventMsg);
+      const events = () => central.messages.filter((m) => m.topic.endsWith('/events')).map((m) => m.payload as unknown as EventMsg);
+      const states = () => central.messages.filter((m) => m.topic.endsWith('/state') && m.payload['status'] === 'online').map((m) => m.payload['cameras'] as { id: string; down: boolean }[]);
       const ofType = (t: string) => events().filter((e) => e.type === t);
 
       // The daemon's camera status seam, fed the states a CameraSource reports.
@@ -60,7 +61,9 @@ describe('device events on alpr/v1/<id>/events (real Mosquitto)', () => {
       expect(ofType('disk')[0]).toMatchObject({ detail: { alarm: expect.stringMatching(/disk budget/) } });
       expect(['warning', 'critical']).toContain(ofType('disk')[0]!.severity);
       expect(ofType('tamper')[0]).toMatchObject({ severity: 'critical', detail: { input: 'enclosure', gpio: 17, state: 'open' } });
-      for (const m of central.messages) schemas.check(m.topic, m.payload);
+      // The retained state followed: cam2 is down at the end, cam1 back up.
+      await waitFor(() => JSON.stringify(states().at(-1)) === JSON.stringify([{ id: 'cam1', down: false }]) && states().some((c) => c.some((x) => x.down)), 5000, 'state with camera status');
+      for (const m of central.messages) if (Object.keys(m.payload).length > 0) schemas.check(m.topic, m.payload);
       // Never plate text in an event (P16).
       expect(JSON.stringify(events())).not.toMatch(/5EV\d{3}/);
     } finally {
