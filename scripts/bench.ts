@@ -607,6 +607,10 @@ function modelPrecision(manifest: ModelManifest, models: ModelChoice): string {
 async function main(): Promise<void> {
   // `npm run bench -- store`: the ring-store benchmark (30-day volume, purge, lookups).
   if (process.argv[2] === 'store') return (await import('./bench-store.js')).main();
+  // `npm run bench -- hotlist`: the hot-list matcher with 1M entries (load, memory, per read).
+  if (process.argv[2] === 'hotlist') return (await import('./bench-hotlist.js')).main();
+  // `npm run bench -- fleet`: 200+ simulated devices publishing hits and reads through Mosquitto.
+  if (process.argv[2] === 'fleet') return (await import('./bench-fleet.js')).main();
   const opts = parseOptions(process.argv.slice(2));
   const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
   const root = installDir();

@@ -10,6 +10,7 @@ import { buildHttpApp } from './http/app.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { assessHealth, type HealthReport } from './http/health.js';
 import type { DaemonExtension } from './extension.js';
+import { DeviceEventBus } from './device-events.js';
 
 export const VERSION = '0.1.0';
 
@@ -36,6 +37,8 @@ export interface DaemonOptions {
  */
 export class Daemon {
   readonly metrics: Metrics;
+  /** Device events from every component; the MQTT extension publishes them. */
+  readonly events = new DeviceEventBus();
   private engine: PlateEngine | undefined;
   private http: FastifyInstance | undefined;
   private cameras: CameraRuntime[] = [];
@@ -70,7 +73,7 @@ export class Daemon {
     this.engine = engine;
     this.http = buildHttpApp({ logger: this.logger, metrics: this.metrics, health: () => this.health(), beforeScrape: () => this.syncCaptureCounters() });
     for (const ext of this.opts.extensions ?? []) {
-      const sink = await ext.start({ config: c, logger: this.logger.child({ component: ext.name }), metrics: this.metrics, http: this.http });
+      const sink = await ext.start({ config: c, logger: this.logger.child({ component: ext.name }), metrics: this.metrics, http: this.http, events: this.events });
       this.started.push(ext);
       if (sink) this.sinks.push(sink);
     }
@@ -128,9 +131,11 @@ export class Daemon {
     }, offline ? (f) => (f.seq * 1000) / cam.fpsCap : wallClock);
     const rt: CameraRuntime = { id: cam.id, source, pipeline, synced: { framesIn: 0, framesDropped: 0, decodeErrors: 0, reconnects: 0, passesDiscarded: 0 } };
     const frames = offline ? undefined : source.frames();
+    const events = cameraEvents(cam.id, this.events);
     source.on('status', (s: { state: string; reason?: string }) => {
       this.metrics.cameraOnline.set({ camera: cam.id }, s.state === 'online' ? 1 : 0);
       log.info({ state: s.state, reason: s.reason }, 'camera state');
+      if (!this.stopping) events.onState(s.state, s.reason);
     });
     source.on('end', () => void this.flushCamera(rt));
     source.start();
@@ -214,6 +219,35 @@ export class Daemon {
     await this.engine?.close();
     this.logger.info({ component: 'daemon' }, 'stopped');
   }
+}
+
+/**
+ * camera-down when a camera that was online goes reconnecting or offline (critical once it is
+ * offline: the retries are at their longest delay), camera-up when it is back, with how long it was
+ * down. One event per transition, not one per reconnect attempt.
+ */
+export function cameraEvents(cameraId: string, bus: DeviceEventBus, nowMs = () => Date.now()) {
+  let up = false;
+  let downSinceMs = 0;
+  let severity: 'warning' | 'critical' | undefined;
+  return {
+    onState(state: string, reason: string | undefined): void {
+      if (state === 'online') {
+        if (severity !== undefined) bus.publish('camera-up', 'info', { camera: cameraId, downForS: Math.round((nowMs() - downSinceMs) / 1000) });
+        up = true;
+        severity = undefined;
+        return;
+      }
+      if (state !== 'reconnecting' && state !== 'offline') return;
+      const next = state === 'offline' ? 'critical' : 'warning';
+      if (severity === undefined && !up && next === 'warning') return; // still starting up: not "down" yet
+      if (severity === next || severity === 'critical') return;
+      if (severity === undefined) downSinceMs = nowMs();
+      severity = next;
+      up = false;
+      bus.publish('camera-down', next, { camera: cameraId, state, reason: reason ?? null });
+    },
+  };
 }
 
 /** A clip analysed as fast as the machine allows rather than played like a live camera. */

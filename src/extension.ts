@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import type { Metrics } from './http/metrics.js';
 import type { ReadSink } from './pipeline/read.js';
+import type { DeviceEventBus } from './device-events.js';
 
 /** What the daemon hands each extension at start. */
 export interface DaemonContext {
@@ -11,6 +12,8 @@ export interface DaemonContext {
   metrics: Metrics;
   /** Not yet listening: register routes and plugins here. */
   http: FastifyInstance;
+  /** Raise device events here (camera down, disk, tamper, ...); MQTT publishes them (docs/mqtt-api.md). */
+  events: DeviceEventBus;
 }
 
 /** A component's own view of its health, merged into /healthz (counts and ages only, P1). */

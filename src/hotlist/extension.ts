@@ -13,6 +13,7 @@ import { HotListRepository } from './repository.js';
 import { HotListRejectedError, loadPublicKey } from './signed-list.js';
 import { JsonLinesChangeLog, LocalEntryStore, type HotListChange, type HotListChangeLog } from './local-entries.js';
 import type { DeviceEvent, Hit } from './hit.js';
+import type { DeviceEventBus } from '../device-events.js';
 
 export function loadPublisherKeys(cfg: HotListsConfig): Map<string, KeyObject> {
   const keys = new Map<string, KeyObject>();
@@ -42,6 +43,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
   readonly name = 'hotlist';
   private cfg!: HotListsConfig;
   private logger!: Logger;
+  private events!: DeviceEventBus;
   private repo!: HotListRepository;
   private local!: LocalEntryStore;
   private changeLog!: HotListChangeLog;
@@ -61,6 +63,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
   async start(ctx: DaemonContext): Promise<ReadSink | undefined> {
     this.cfg = ctx.config.hotlists;
     this.logger = ctx.logger;
+    this.events = ctx.events;
     if (!this.cfg.enabled) return undefined;
     const keys = loadPublisherKeys(this.cfg);
     try {
@@ -130,7 +133,8 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
       const list = this.repo.install(bytes);
       this.record({ at: new Date().toISOString(), action: 'list-installed', actor, list: list.name, version: list.version, detail: { source: list.source, entries: list.entries.length, signedBy: list.signedBy } });
       this.emitEvent('hotlist-installed', 'info', { list: list.name, version: list.version, entries: list.entries.length });
-      this.reload();
+      // The list just verified is the one now on disk: use it rather than verify it again.
+      this.use([...this.lists.filter((l) => l.name !== list.name), list].sort((a, b) => a.name.localeCompare(b.name)));
       return summarise(list, this.cfg.maxAgeHours);
     } catch (err) {
       const reason = err instanceof HotListRejectedError ? err.reason : 'malformed';
@@ -150,14 +154,19 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
     this.emit('audit', change);
   }
 
+  /** On the daemon's event bus (MQTT publishes it) and to this extension's own listeners. */
   private emitEvent(type: DeviceEvent['type'], severity: DeviceEvent['severity'], detail: Record<string, unknown>): void {
-    this.emit('event', { type, severity, at: new Date().toISOString(), detail });
+    this.emit('event', this.events.publish(type, severity, detail));
   }
 
   /** Loads lists from disk (start, and when another process installed a version). */
   private reload(): void {
     const { lists, errors } = this.repo.loadAll();
     for (const e of errors) this.logger.error({ file: e.file, err: e.error.message }, 'stored hot list does not verify; not loaded');
+    this.use(lists);
+  }
+
+  private use(lists: HotList[]): void {
     this.lists = lists;
     this.localList = this.local.load();
     this.matcher = new HotListMatcher([...lists, this.localList]);
@@ -169,7 +178,10 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
 
   private tick(): void {
     try {
-      if (this.repo.fingerprint() + '|' + this.local.fingerprint() !== this.seen) this.reload();
+      const [lists, local] = this.seen.split('|');
+      // A changed local list alone (`hotlist add`) does not need the signed lists verified again.
+      if (this.repo.fingerprint() !== lists) this.reload();
+      else if (this.local.fingerprint() !== local) this.use(this.lists);
       else this.checkStale();
     } catch (err) {
       this.logger.error({ err }, 'hot-list check failed');

@@ -19,10 +19,5 @@ export interface Hit {
   matchedAt: string;
 }
 
-/** Something central should know about the device (P10 stale lists, refused lists, tamper, disk). */
-export interface DeviceEvent {
-  type: 'hotlist-stale' | 'hotlist-fresh' | 'hotlist-refused' | 'hotlist-installed' | 'camera-down' | 'camera-up' | 'tamper' | 'disk' | 'outbox-dropped';
-  severity: 'info' | 'warning' | 'critical';
-  at: string;
-  detail: Record<string, unknown>;
-}
+/** Device events live in src/device-events.ts (one bus for every component); re-exported here. */
+export type { DeviceEvent } from '../device-events.js';

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { HotListEntries } from './entry-table.js';
 
 // The hot-list data model (P10–P12). One TypeBox schema gives the validator for signed list bodies,
 // the TypeScript types and the JSON Schema in docs/hotlists.md.
@@ -53,8 +54,13 @@ export const HotListBodySchema = Type.Object(
 );
 export type HotListBody = Static<typeof HotListBodySchema>;
 
-/** A verified list as the device holds it. */
-export interface HotList extends HotListBody {
+/** A verified list as the device holds it: entries in compact columns (`entry-table.ts`). */
+export interface HotList {
+  name: string;
+  source: string;
+  version: number;
+  issuedAt: string;
+  entries: HotListEntries;
   /** Publisher key id that signed it ("local" for the device's own local list). */
   signedBy: string;
 }

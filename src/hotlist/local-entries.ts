@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isPartialPlate, LIST_TYPES, type HotList, type HotListEntry, type ListType } from './list.js';
+import { isPartialPlate, LIST_TYPES, type HotList, type HotListBody, type HotListEntry, type ListType } from './list.js';
+import { HotListEntries } from './entry-table.js';
 import { normalisePlate, parseListDate } from './format.js';
 import { writeFileAtomic } from './repository.js';
 
@@ -124,20 +125,25 @@ export class LocalEntryStore {
   }
 
   load(): HotList {
+    const raw = this.read();
+    return { ...raw, entries: HotListEntries.from(raw.entries) };
+  }
+
+  private read(): HotListBody & { signedBy: string } {
     if (!existsSync(this.file)) return { name: 'local', source: 'local entries', version: 0, issuedAt: new Date(0).toISOString(), entries: [], signedBy: 'local' };
-    return JSON.parse(readFileSync(this.file, 'utf8')) as HotList;
+    return JSON.parse(readFileSync(this.file, 'utf8')) as HotListBody & { signedBy: string };
   }
 
   add(entry: HotListEntry, nowMs = Date.now()): HotList {
-    const list = this.load();
-    const next: HotList = { ...list, version: list.version + 1, issuedAt: new Date(nowMs).toISOString(), entries: [...list.entries, entry] };
+    const list = this.read();
+    const next = { ...list, version: list.version + 1, issuedAt: new Date(nowMs).toISOString(), entries: [...list.entries, entry] };
     writeFileAtomic(this.file, JSON.stringify(next));
-    return next;
+    return { ...next, entries: HotListEntries.from(next.entries) };
   }
 
   /** Removes entries for a plate (and case number, when given); returns how many went. */
   remove(plate: string, caseNumber: string | undefined, nowMs = Date.now()): number {
-    const list = this.load();
+    const list = this.read();
     const p = normalisePlate(plate);
     const keep = list.entries.filter((e) => !(e.plate === p && (caseNumber === undefined || e.recordNumber === caseNumber)));
     const removed = list.entries.length - keep.length;
@@ -146,6 +152,6 @@ export class LocalEntryStore {
   }
 
   fingerprint(): string {
-    return existsSync(this.file) ? String(this.load().version) : '0';
+    return existsSync(this.file) ? String(this.read().version) : '0';
   }
 }

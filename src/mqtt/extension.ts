@@ -8,7 +8,12 @@ import { ConfigError } from '../config/load.js';
 import type { Read, ReadSink } from '../pipeline/read.js';
 import { newReadId } from '../pipeline/read-id.js';
 import { HotListExtension } from '../hotlist/extension.js';
-import type { DeviceEvent, Hit } from '../hotlist/hit.js';
+import type { Hit } from '../hotlist/hit.js';
+import type { DeviceEventBus } from '../device-events.js';
+
+/** At most one outbox-dropped event this often; the first gathers the drops of its first second. */
+export const DROP_EVENT_INTERVAL_MS = 60_000;
+const DROP_EVENT_FIRST_DELAY_MS = 1000;
 import type { HotListChange } from '../hotlist/local-entries.js';
 import { Outbox, type OutboxKind } from './outbox.js';
 import { deviceTopics, type DeviceTopics } from './topics.js';
@@ -57,6 +62,11 @@ export class MqttExtension implements DaemonExtension, ReadSink {
   private chain: Promise<unknown> = Promise.resolve();
   private commands!: CommandHandler;
   private detach: (() => void)[] = [];
+  private events!: DeviceEventBus;
+  private droppedSinceEvent: Record<OutboxKind, number> = { hit: 0, read: 0, event: 0, audit: 0 };
+  private dropEventTimer: NodeJS.Timeout | undefined;
+  private lastDropEventMs = 0;
+  private readonly camerasDown = new Set<string>();
   private m!: { published: Counter; dropped: Counter; connectedGauge: Gauge; outboxMessages: Gauge; reconnects: Counter; commands: Counter };
 
   constructor(private readonly opts: MqttExtensionOptions = {}) {}
@@ -98,17 +108,56 @@ export class MqttExtension implements DaemonExtension, ReadSink {
     const h = this.opts.hotlist;
     if (h) {
       const onHit = (hit: Hit) => this.enqueue('hit', this.topics.hits, (id) => hitPayload(hit, id));
-      const onEvent = (ev: DeviceEvent) => this.enqueue('event', this.topics.events, (id) => eventPayload(this.deviceId, ev, id));
       const onAudit = (c: HotListChange) => this.enqueue('audit', this.topics.audit, (id) => auditPayload(this.deviceId, c, id));
       const onLists = () => this.publishState();
       h.on('hit', onHit);
-      h.on('event', onEvent);
       h.on('audit', onAudit);
       h.on('lists-changed', onLists);
-      this.detach.push(() => h.off('hit', onHit), () => h.off('event', onEvent), () => h.off('audit', onAudit), () => h.off('lists-changed', onLists));
+      this.detach.push(() => h.off('hit', onHit), () => h.off('audit', onAudit), () => h.off('lists-changed', onLists));
     }
+    // Every component's events (hot lists, cameras, disk, tamper, our own drops) leave through the outbox.
+    this.events = ctx.events;
+    this.detach.push(
+      ctx.events.subscribe((ev) => {
+        void this.enqueue('event', this.topics.events, (id) => eventPayload(this.deviceId, ev, id));
+        // The retained state says which cameras are down, for a consumer that joins later.
+        const camera = typeof ev.detail['camera'] === 'string' ? ev.detail['camera'] : undefined;
+        if (camera && (ev.type === 'camera-down' || ev.type === 'camera-up')) {
+          if (ev.type === 'camera-down') this.camerasDown.add(camera);
+          else this.camerasDown.delete(camera);
+          this.publishState();
+        }
+      }),
+    );
     this.connect();
     return this;
+  }
+
+  /**
+   * Drops become an `outbox-dropped` event: the first a second after the first drop (so a burst is
+   * one event), then at most one a minute, each with the counts since the last. The bound matters: the event itself enters a full outbox and may push
+   * out another read.
+   */
+  private noteDropped(kinds: OutboxKind[]): void {
+    for (const k of kinds) this.droppedSinceEvent[k]++;
+    if (this.dropEventTimer || this.stopping) return;
+    const waitMs = Math.max(DROP_EVENT_FIRST_DELAY_MS, this.lastDropEventMs + DROP_EVENT_INTERVAL_MS - Date.now());
+    this.dropEventTimer = setTimeout(() => {
+      this.dropEventTimer = undefined;
+      this.lastDropEventMs = Date.now();
+      const dropped = { ...this.droppedSinceEvent };
+      this.droppedSinceEvent = { hit: 0, read: 0, event: 0, audit: 0 };
+      const outbox = this.outbox;
+      this.events.publish('outbox-dropped', dropped.hit > 0 ? 'critical' : 'warning', {
+        dropped,
+        outboxMessages: outbox?.size ?? 0,
+        outboxBytes: outbox?.bytes ?? 0,
+        outboxMaxMessages: this.cfg.outboxMaxMessages,
+        outboxMaxBytes: this.cfg.outboxMaxBytes,
+        disconnectedForS: this.connected ? 0 : Math.round((Date.now() - this.disconnectedSinceMs) / 1000),
+      });
+    }, waitMs);
+    this.dropEventTimer.unref();
   }
 
   async accept(read: Read): Promise<void> {
@@ -125,6 +174,7 @@ export class MqttExtension implements DaemonExtension, ReadSink {
         if (!outbox) return;
         const { dropped } = await outbox.enqueue(kind, topic, messageId, payload);
         for (const d of dropped) this.m.dropped.inc({ kind: d });
+        if (dropped.length > 0) this.noteDropped(dropped);
         if (dropped.length > 0) this.logger.warn({ dropped, outbox: outbox.size }, 'outbox full; oldest messages dropped');
         this.m.outboxMessages.set(outbox.size);
         this.pump();
@@ -241,7 +291,7 @@ export class MqttExtension implements DaemonExtension, ReadSink {
   /** Retained; hot-list versions and ages (P10) so central sees a stale list without asking. */
   publishState(): void {
     if (!this.topics) return;
-    this.publishDirect(this.topics.state, statePayload(this.deviceId, this.opts.version ?? 'unknown', this.cameraIds, this.opts.hotlist?.summaries() ?? []), true);
+    this.publishDirect(this.topics.state, statePayload(this.deviceId, this.opts.version ?? 'unknown', this.cameraIds, this.opts.hotlist?.summaries() ?? [], this.camerasDown), true);
   }
 
   private offlineState(reason: string): StatePayload {
@@ -277,6 +327,7 @@ export class MqttExtension implements DaemonExtension, ReadSink {
     this.stopping = true;
     for (const d of this.detach) d();
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.dropEventTimer);
     this.commands?.stop();
     await this.chain;
     const client = this.client;

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Read } from '../pipeline/read.js';
-import type { DeviceEvent, Hit } from '../hotlist/hit.js';
+import type { Hit } from '../hotlist/hit.js';
+import { DEVICE_EVENT_TYPES, type DeviceEvent } from '../device-events.js';
 import type { HotListChange } from '../hotlist/local-entries.js';
 import type { HotListSummary } from '../hotlist/list.js';
 
@@ -88,7 +89,7 @@ export const EventMessage = Type.Object(
   {
     schema: Type.Literal('alpr-edge/event/1'),
     ...Envelope,
-    type: Type.Union(['hotlist-stale', 'hotlist-fresh', 'hotlist-refused', 'hotlist-installed', 'camera-down', 'camera-up', 'tamper', 'disk', 'outbox-dropped'].map((t) => Type.Literal(t))),
+    type: Type.Union(DEVICE_EVENT_TYPES.map((t) => Type.Literal(t))),
     severity: Type.Union(['info', 'warning', 'critical'].map((t) => Type.Literal(t))),
     at: Time,
     detail: Type.Record(Type.String(), Type.Unknown(), { description: 'Counts, names and ages; never plate text.' }),
@@ -120,7 +121,7 @@ export const StateMessage = Type.Object(
     at: Type.Optional(Time),
     reason: Type.Optional(Type.String({ description: 'offline: "stopped" (clean shutdown) or "connection lost" (last will).' })),
     version: Type.Optional(Type.String()),
-    cameras: Type.Optional(Type.Array(Type.Object({ id: Id }, { additionalProperties: false }))),
+    cameras: Type.Optional(Type.Array(Type.Object({ id: Id, down: Type.Optional(Type.Boolean({ description: 'true from a camera-down event until its camera-up.' })) }, { additionalProperties: false }))),
     hotlists: Type.Optional(Type.Array(ListState)),
   },
   { additionalProperties: false, $id: 'https://alpr-edge.example/schemas/state.json', title: 'alpr/v1/<deviceId>/state (retained)' },
@@ -245,6 +246,6 @@ export function auditPayload(deviceId: string, change: HotListChange, messageId:
   return out;
 }
 
-export function statePayload(deviceId: string, version: string, cameras: string[], lists: HotListSummary[]): StatePayload {
-  return { schema: 'alpr-edge/state/1', deviceId, status: 'online', at: new Date().toISOString(), version, cameras: cameras.map((id) => ({ id })), hotlists: lists };
+export function statePayload(deviceId: string, version: string, cameras: string[], lists: HotListSummary[], camerasDown: ReadonlySet<string> = new Set()): StatePayload {
+  return { schema: 'alpr-edge/state/1', deviceId, status: 'online', at: new Date().toISOString(), version, cameras: cameras.map((id) => ({ id, down: camerasDown.has(id) })), hotlists: lists };
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Counter, Gauge } from 'prom-client';
 import type { Logger } from 'pino';
+import type { DeviceEventBus } from '../device-events.js';
 import type { ComponentHealth, DaemonContext, DaemonExtension } from '../extension.js';
 import type { Read, ReadSink } from '../pipeline/read.js';
 import { createHash } from 'node:crypto';
@@ -30,6 +31,7 @@ export class StoreExtension implements DaemonExtension {
   private timer: NodeJS.Timeout | undefined;
   private purging: Promise<void> | undefined;
   private budgetAlarm: string | undefined;
+  private events: DeviceEventBus | undefined;
   private lastWriteError: string | undefined;
   private counts = { written: 0, dropped: 0, writeErrors: 0 };
   private lastDropAtMs = 0;
@@ -39,6 +41,7 @@ export class StoreExtension implements DaemonExtension {
   async start(ctx: DaemonContext): Promise<ReadSink> {
     const { config } = ctx;
     this.logger = ctx.logger;
+    this.events = ctx.events;
     this.queueMax = config.store.queueMax;
     const path = storePath(config);
     this.db = openStateDatabase(path, config.store.mapSizeBytes);
@@ -134,9 +137,17 @@ export class StoreExtension implements DaemonExtension {
       const budget = await store.enforceBudget();
       if (budget) this.metrics?.purged.inc({ reason: 'disk-budget' }, budget.purged);
       const u = store.usage();
-      this.budgetAlarm = store.budgetShort(u)
+      const short = store.budgetShort(u);
+      const before = this.budgetAlarm;
+      this.budgetAlarm = short
         ? `disk budget still exceeded after purging: ${u.usedBytes} bytes used, ${u.fsFreeBytes} bytes free (store.maxBytes, store.minFreeBytes; held reads are never purged)`
         : budget && budget.purged > 0 ? `disk budget reached: ${budget.purged} reads purged before their retention age` : undefined;
+      // One `disk` event per change of alarm (raised, escalated, cleared), not one per purge pass.
+      const level = (a: string | undefined) => (a === undefined ? 0 : a.startsWith('disk budget still exceeded') ? 2 : 1);
+      if (level(this.budgetAlarm) !== level(before)) {
+        const detail = { alarm: this.budgetAlarm ?? null, usedBytes: u.usedBytes, fsFreeBytes: u.fsFreeBytes, purgedEarly: budget?.purged ?? 0 };
+        this.events?.publish('disk', short ? 'critical' : this.budgetAlarm ? 'warning' : 'info', detail);
+      }
     } catch (err) {
       this.logger?.error({ err }, 'purge failed; retrying at the next interval');
     }

@@ -11,6 +11,7 @@ import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import type { DaemonContext } from '../../src/extension.js';
+import { DeviceEventBus } from '../../src/device-events.js';
 import type { Read } from '../../src/pipeline/read.js';
 import { newReadId } from '../../src/pipeline/read-id.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
@@ -78,7 +79,7 @@ export function testConfig(deviceId: string, stateDir: string, pubFile: string, 
 
 /** Hot list + MQTT started the way the daemon starts extensions, minus cameras and models. */
 export async function startHitExtensions(config: Config) {
-  const ctx: DaemonContext = { config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify() };
+  const ctx: DaemonContext = { config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() };
   const hotlist = new HotListExtension();
   const mqttExt = new MqttExtension({ hotlist, version: 'test' });
   await hotlist.start({ ...ctx, logger: ctx.logger.child({ component: 'hotlist' }) });

@@ -85,3 +85,15 @@ describe('bench: figures and verdicts', () => {
     expect(() => parseOptions(['--frames', '0'])).toThrow(/--frames/);
   });
 });
+
+describe('fleet bench options', () => {
+  it('refuses a broker other than loopback and bounds the fleet', async () => {
+    const { parseFleetOptions, percentile } = await import('../../scripts/bench-fleet.js');
+    expect(parseFleetOptions([]).devices).toBe(200);
+    expect(() => parseFleetOptions(['--broker', 'mqtt://10.1.2.3:1883'])).toThrow(/127\.0\.0\.1/);
+    expect(() => parseFleetOptions(['--broker', 'mqtts://127.0.0.1:8883'])).toThrow(/mqtt:\/\//);
+    expect(() => parseFleetOptions(['--devices', '100000'])).toThrow(/--devices/);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.5)).toBe(5);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.99)).toBe(10);
+  });
+});

@@ -6,11 +6,12 @@ import { gzipSync, gunzipSync } from 'node:zlib';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { HotListFormatError, parseHotListCsv, parseNcicExtract } from '../../src/hotlist/format.js';
-import { HotListRejectedError, loadPublicKey, verifySignedList } from '../../src/hotlist/signed-list.js';
+import { encodeListBody, HotListRejectedError, loadPublicKey, parseListBody, verifySignedList } from '../../src/hotlist/signed-list.js';
 import { HotListRepository } from '../../src/hotlist/repository.js';
 import { ConfigUserDirectory, LocalEntryError, validateLocalEntry, type UserDirectory } from '../../src/hotlist/local-entries.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
 import { createMetrics } from '../../src/http/metrics.js';
+import { DeviceEventBus } from '../../src/device-events.js';
 import type { DeviceEvent } from '../../src/hotlist/hit.js';
 import { entry, makePublisher, makeRead, tempDir, testConfig } from '../support/mqtt-harness.js';
 
@@ -62,8 +63,10 @@ describe('hot-list file formats (docs/hotlists.md)', () => {
     const mutated = fc.tuple(fc.constantFrom(...valid), fc.nat(400), fc.string({ maxLength: 8 }), fc.nat(6)).map(([text, at, insert, del]) => text.slice(0, at % text.length) + insert + text.slice((at % text.length) + del));
     const input = fc.oneof(fc.string({ maxLength: 300 }), mutated, fc.array(fc.constantFrom('|', ',', '"', '\n', 'SV', '7ABC123', 'CA', '2025-01-01', '?', '*', 'plate,state,type,reason,record_number,entered'), { maxLength: 40 }).map((a) => a.join('')));
     let parsed = 0;
+    let runs = 0;
     fc.assert(
       fc.property(input, (text) => {
+        runs++;
         for (const parse of [parseHotListCsv, parseNcicExtract]) {
           try {
             const entries = parse(text);
@@ -80,6 +83,7 @@ describe('hot-list file formats (docs/hotlists.md)', () => {
       }),
       { numRuns: 12_000 },
     );
+    expect(runs).toBeGreaterThanOrEqual(12_000);
     expect(parsed).toBeGreaterThan(0);
   });
 });
@@ -91,7 +95,7 @@ describe('signed, versioned lists (P10)', () => {
 
   it('verifies a list signed by a configured key and refuses a tampered, unknown-key or oversized one', () => {
     const bytes = pub.sign('ncic', 5, [entry('7ABC123', 'CA')]);
-    expect(verifySignedList(bytes, keys, 1 << 20).entries[0]!.plate).toBe('7ABC123');
+    expect(verifySignedList(bytes, keys, 1 << 20).entries.at(0)!.plate).toBe('7ABC123');
     const raw = gunzipSync(bytes);
     const tampered = gzipSync(Buffer.from(raw.toString('utf8').replace('7ABC123', '7ABC124')));
     expect(() => verifySignedList(tampered, keys, 1 << 20)).toThrow(expect.objectContaining({ reason: 'bad-signature' }));
@@ -102,6 +106,16 @@ describe('signed, versioned lists (P10)', () => {
     expect(() => verifySignedList(bomb, keys, 1 << 20)).toThrow(expect.objectContaining({ reason: 'too-large' }));
   });
 
+  it('a signed list round-trips every entry field (tabs, newlines and backslashes in text included) into the compact table', () => {
+    const entries = [
+      entry('7ABC123', 'CA', { reason: 'line1\nline2\tcol \\ end', vehicle: 'Honda\tCivic', expiresAt: '2031-05-06T07:08:09.010Z', fuzzy: true }),
+      entry('1AB?', null, { local: { enteredBy: 'Det. A', caseNumber: 'C-1', synopsis: 'partial\tplate', approvedBy: 'Sgt. B' } }),
+    ];
+    const list = verifySignedList(pub.sign('roundtrip', 1, entries), keys, 1 << 20);
+    expect([...list.entries]).toEqual(entries);
+    expect(list.entries.at(1)!.partial).toBe(true);
+  });
+
   it('fuzz: 10k random and bit-flipped list files are refused with a reason, never accepted or crashing', () => {
     const good = pub.sign('ncic', 7, [entry('7ABC123', 'CA'), entry('1AB?', null)]);
     const raw = gunzipSync(good);
@@ -110,8 +124,10 @@ describe('signed, versioned lists (P10)', () => {
       b[i] = b[i]! ^ x;
       return Math.random() < 0.5 ? gzipSync(b) : b;
     });
+    let runs = 0;
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a)), flips), (bytes) => {
+        runs++;
         try {
           verifySignedList(bytes, keys, 1 << 20);
           // Only a flip that lands in ignorable JSON whitespace could still verify; there is none.
@@ -122,6 +138,35 @@ describe('signed, versioned lists (P10)', () => {
       }),
       { numRuns: 10_000 },
     );
+    expect(runs).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('fuzz: 10k random and mutated list bodies (behind the signature) parse to valid entries or are refused as invalid-body, never a crash', () => {
+    const good = encodeListBody({ name: 'fz', source: 's', version: 1, issuedAt: '2026-01-01T00:00:00.000Z', entries: [entry('7ABC123', 'CA', { reason: 'a\\tb', vehicle: 'V' }), entry('1AB?', null, { expiresAt: '2027-02-03T04:05:06.007Z', fuzzy: true, local: { enteredBy: 'A', caseNumber: 'C', synopsis: 'S', approvedBy: 'B' } })] }).toString('utf8');
+    const mutated = fc.tuple(fc.nat(good.length - 1), fc.string({ maxLength: 6 }), fc.nat(4)).map(([at, ins, del]) => good.slice(0, at) + ins + good.slice(at + del));
+    const tokens = fc.array(fc.constantFrom('\t', '\n', '\\', '7ABC123', 'CA', 'SVS', '2025-01-01', '0', '1', '?', '*', '{}', good.split('\n')[0]!), { maxLength: 40 }).map((a) => a.join(''));
+    let runs = 0;
+    let parsed = 0;
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 200 }), mutated, tokens), (text) => {
+        runs++;
+        try {
+          const list = parseListBody(Buffer.from(text, 'utf8'));
+          parsed++;
+          for (const e of list.entries) {
+            expect(e.plate).toMatch(/^[A-Z0-9?*]{1,10}$/);
+            expect(e.partial).toBe(/[?*]/.test(e.plate));
+            expect(Number.isNaN(Date.parse(e.enteredAt))).toBe(false);
+          }
+        } catch (err) {
+          expect(err).toBeInstanceOf(HotListRejectedError);
+          expect((err as HotListRejectedError).reason).toBe('invalid-body');
+        }
+      }),
+      { numRuns: 10_000 },
+    );
+    expect(runs).toBeGreaterThanOrEqual(10_000);
+    expect(parsed).toBeGreaterThan(0);
   });
 
   it('replaces a list atomically with a newer version, refuses a replayed older one, and keeps lists across restarts', () => {
@@ -134,7 +179,7 @@ describe('signed, versioned lists (P10)', () => {
     // No temp files left behind by the atomic replace.
     expect(readdirSync(join(state, 'hotlists', 'lists'))).toEqual(['ncic.hotlist']);
     const again = new HotListRepository(state, keys, 1 << 20).loadAll();
-    expect(again.lists.map((l) => [l.name, l.version, l.entries[0]!.plate])).toEqual([['ncic', 11, 'BBB222']]);
+    expect(again.lists.map((l) => [l.name, l.version, l.entries.at(0)!.plate])).toEqual([['ncic', 11, 'BBB222']]);
     // Even with the list file gone, the high-water mark still refuses the replay.
     writeFileSync(join(state, 'hotlists', 'lists', 'ncic.hotlist'), 'garbage');
     expect(new HotListRepository(state, keys, 1 << 20).loadAll().errors).toHaveLength(1);
@@ -181,7 +226,7 @@ describe('hot-list extension', () => {
     const ext = new HotListExtension();
     const events: DeviceEvent[] = [];
     ext.on('event', (e) => events.push(e));
-    await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify() });
+    await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });
     return { ext, pub, events, dir };
   }
 

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { HotListMatcher, foldLookAlikes, withinOneEdit } from '../../src/hotlist/matcher.js';
+import fc from 'fast-check';
 import type { HotList, HotListEntry } from '../../src/hotlist/list.js';
+import { HotListEntries, plateCode, plateFromCode } from '../../src/hotlist/entry-table.js';
 
 function entry(plate: string, state: string | null, extra: Partial<HotListEntry> = {}): HotListEntry {
   return { plate, state, type: 'SVS', reason: 'test', recordNumber: 'R1', enteredAt: '2025-01-01T00:00:00.000Z', expiresAt: null, partial: /[?*]/.test(plate), fuzzy: false, ...extra };
 }
 
 function list(entries: HotListEntry[], name = 'ncic'): HotList {
-  return { name, source: 'test', version: 1, issuedAt: new Date().toISOString(), entries, signedBy: 'k' };
+  return { name, source: 'test', version: 1, issuedAt: new Date().toISOString(), entries: HotListEntries.from(entries), signedBy: 'k' };
 }
 
 function read(plate: string, state: string | null = 'CA', candidates: string[] = []) {
@@ -88,5 +90,45 @@ describe('hot-list matcher', () => {
       const b = rnd(Math.floor(Math.random() * 5));
       expect(withinOneEdit(a, b)).toBe(lev(a, b) <= 1);
     }
+  });
+
+  it('the compact index finds exactly what a scan of every entry by the documented rules finds, with the same kinds', () => {
+    // Reference: docs/hotlists.md "Matching", applied entry by entry with strings.
+    const RANK = ['exact', 'look-alike', 'candidate', 'edit-distance-1', 'partial'];
+    const reference = (entries: HotListEntry[], r: ReturnType<typeof read>) => {
+      const texts = [r.plate, ...r.candidates.map((c) => c.text).filter((t) => t !== r.plate)];
+      const out: [number, string][] = [];
+      entries.forEach((e, i) => {
+        if (e.state !== null && r.state !== null && e.state !== r.state) return;
+        const kinds: string[] = [];
+        texts.forEach((t, ti) => {
+          if (e.partial) {
+            const re = new RegExp(`^${[...foldLookAlikes(e.plate)].map((c) => (c === '?' ? '.' : c === '*' ? '.*' : c)).join('')}$`);
+            if (re.test(foldLookAlikes(t))) kinds.push('partial');
+          } else if (foldLookAlikes(t) === foldLookAlikes(e.plate)) kinds.push(ti > 0 ? 'candidate' : t === e.plate ? 'exact' : 'look-alike');
+        });
+        if (e.fuzzy && !e.partial && withinOneEdit(foldLookAlikes(r.plate), foldLookAlikes(e.plate))) kinds.push('edit-distance-1');
+        if (kinds.length > 0) out.push([i, kinds.sort((a, b) => RANK.indexOf(a) - RANK.indexOf(b))[0]!]);
+      });
+      return out.sort((a, b) => RANK.indexOf(a[1]) - RANK.indexOf(b[1]) || a[0] - b[0]);
+    };
+    const plate = fc.stringMatching(/^[0OQD1IL8B5S2Z6GA]{1,4}$/);
+    const anEntry = fc.record({ plate: fc.oneof(plate, plate.map((p) => p.slice(0, 2) + '?'), plate.map((p) => p[0] + '*')), state: fc.constantFrom(null, 'CA', 'NV'), fuzzy: fc.boolean() }).map(({ plate: p, state, fuzzy }) => entry(p, state, { fuzzy }));
+    fc.assert(
+      fc.property(fc.array(anEntry, { maxLength: 30 }), plate, fc.constantFrom(null, 'CA', 'NV'), fc.array(plate, { maxLength: 3 }), (entries, p, state, cands) => {
+        const r = read(p, state, cands);
+        const got = new HotListMatcher([list(entries)]).match(r).map((m) => [m.entryIndex, m.kind]);
+        expect(got.sort((a, b) => RANK.indexOf(a[1] as string) - RANK.indexOf(b[1] as string) || (a[0] as number) - (b[0] as number))).toEqual(reference(entries, r));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('entries keep every field through the compact table, plates through their numeric code', () => {
+    const e = [entry('7AB?12*', null, { reason: 'tab\there', vehicle: 'Honda', expiresAt: '2030-01-01T00:00:00.000Z' }), entry('ZZZZZZZZZ9', 'TX', { fuzzy: true, local: { enteredBy: 'A', caseNumber: 'C1', synopsis: 's', approvedBy: 'B' } })];
+    expect([...HotListEntries.from(e)]).toEqual(e);
+    for (const p of ['0', 'ZZZZZZZZZZ', '**********', '7ABC123']) expect(plateFromCode(plateCode(p))).toBe(p);
+    expect(plateCode('ABCDEFGHIJK')).toBe(-1);
+    expect(plateCode('ab')).toBe(-1);
   });
 });

@@ -8,7 +8,11 @@ import { MESSAGE_SCHEMAS, renderSchemaFile, type ResponsePayload } from '../../s
 import { CommandHandler } from '../../src/mqtt/commands.js';
 import { deviceTopics } from '../../src/mqtt/topics.js';
 import { reconnectDelayMs } from '../../src/mqtt/connection.js';
-import { tempDir } from '../support/mqtt-harness.js';
+import Fastify from 'fastify';
+import { HotListExtension } from '../../src/hotlist/extension.js';
+import { createMetrics } from '../../src/http/metrics.js';
+import { DeviceEventBus } from '../../src/device-events.js';
+import { entry, makePublisher, tempDir, testConfig } from '../support/mqtt-harness.js';
 
 describe('durable MQTT outbox (LMDB)', () => {
   it('keeps messages in order across a reopen (restart) until each is acknowledged', async () => {
@@ -70,14 +74,20 @@ describe('MQTT API contract', () => {
     expect(reconnectDelayMs(30, 30_000, () => 0)).toBe(24_000);
   });
 
-  it('fuzz: 10k random and mutated command payloads on random command topics each get exactly one response, refused with a reason, never a throw', () => {
+  it('fuzz: 10k random and mutated command payloads on random command topics each get exactly one response, refused with a reason, never a throw', async () => {
     const topics = deviceTopics('fuzz-pole');
     const responses: ResponsePayload[] = [];
+    // A real hot-list extension behind the handler, so list and chunk payloads reach their parsers.
+    const dir = tempDir('fuzz-cmd-');
+    const pub = makePublisher(dir);
+    const hotlist = new HotListExtension();
+    await hotlist.start({ config: testConfig('fuzz-pole', dir, pub.pubFile, {}), logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });
+    const goodList = pub.sign('fuzz', 1, [entry('7FUZZ01', 'CA')]);
     const handler = new CommandHandler({
       deviceId: 'fuzz-pole',
       topics,
       maxCommandBytes: 4096,
-      hotlist: undefined,
+      hotlist,
       logger: pino({ level: 'silent' }),
       publishState: () => {},
       onReadsAcknowledged: () => {},
@@ -85,8 +95,14 @@ describe('MQTT API contract', () => {
     });
     const goodChunk = JSON.stringify({ correlationId: 'c1', transferId: 't1', part: 0, parts: 2, data: 'AAAA' });
     const goodAck = JSON.stringify({ correlationId: 'c2', readIds: ['01ABC'] });
+    const flipped = fc.tuple(fc.nat(goodList.length - 1), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
+      const b = Buffer.from(goodList);
+      b[i] = b[i]! ^ x;
+      return b;
+    });
     const payload = fc.oneof(
       fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+      flipped,
       fc.json().map((j) => Buffer.from(j)),
       fc.tuple(fc.constantFrom(goodChunk, goodAck), fc.nat(80), fc.string({ maxLength: 6 })).map(([g, at, ins]) => Buffer.from(g.slice(0, at) + ins + g.slice(at + 1))),
       fc.constant(Buffer.alloc(5000, 0x7b)),
@@ -103,8 +119,17 @@ describe('MQTT API contract', () => {
       }),
       { numRuns: 10_000 },
     );
-    // With hot lists disabled no hotlist/* command can succeed, whatever the payload.
-    expect(responses.filter((r) => r.command.startsWith('hotlist/')).every((r) => !r.ok)).toBe(true);
+    expect(n).toBeGreaterThanOrEqual(10_000);
+    // Nothing but the genuine signed content was ever installed: a flip in the gzip header's time or
+    // OS bytes leaves the signed body intact, so that list may legitimately go in; nothing else can.
+    const installed = responses.filter((r) => r.ok && r.result && 'list' in r.result).map((r) => r.result!['list'] as { name: string; version: number; entries: number });
+    expect(installed.every((l) => l.name === 'fuzz' && l.version === 1 && l.entries === 1)).toBe(true);
+    expect(hotlist.summaries().filter((l) => l.name !== 'local' && !(l.name === 'fuzz' && l.version === 1))).toEqual([]);
+    expect(responses.some((r) => r.command === 'hotlist/status' && r.ok)).toBe(true);
     expect(responses.some((r) => r.command === 'state/get' && r.ok)).toBe(true);
+    // The handler is in working order after 10k bad inputs: the next version installs.
+    handler.handle(topics.commandPrefix + 'hotlist/update', pub.sign('fuzz', 2, [entry('7FUZZ02', 'CA')]), undefined);
+    expect(responses.at(-1)).toMatchObject({ ok: true, result: { list: { name: 'fuzz', version: 2 } } });
+    await hotlist.stop();
   });
 });
