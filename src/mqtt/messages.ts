@@ -32,9 +32,19 @@ const ReadMeta = Type.Object(
     cameraId: Id,
     location: Location,
     box: Type.Object({ x: Type.Number(), y: Type.Number(), width: Type.Number(), height: Type.Number() }),
-    vehicle: Type.Union([Type.Object({ make: Type.Optional(Type.String()), model: Type.Optional(Type.String()), colour: Type.Optional(Type.String()), type: Type.Optional(Type.String()) }), Type.Null()], {
-      description: 'Vehicle descriptors when the models know them; null until a vehicle classifier ships.',
-    }),
+    vehicle: Type.Union(
+      [
+        Type.Object({
+          make: Type.Optional(Type.String()),
+          model: Type.Optional(Type.String()),
+          colour: Type.Optional(Type.String({ description: 'Estimated body colour: white, silver, grey, black, red, orange, yellow, green, blue, purple or brown.' })),
+          colourConfidence: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Share of the sampled body pixels that voted for the colour: an estimate to check on the overview image (P13).' })),
+          type: Type.Optional(Type.String()),
+        }),
+        Type.Null(),
+      ],
+      { description: 'Vehicle descriptors the device estimated (today the body colour around the plate); null when none could be made.' },
+    ),
     modelVersion: Type.String(),
   },
   { additionalProperties: false },
@@ -200,7 +210,7 @@ export function readMeta(read: Read): Static<typeof ReadMeta> {
     cameraId: read.cameraId,
     location: { latitude: read.location.latitude, longitude: read.location.longitude, headingDeg: read.location.headingDeg, description: read.location.description },
     box: { x: read.box[0], y: read.box[1], width: read.box[2], height: read.box[3] },
-    vehicle: null,
+    vehicle: read.vehicle ? { colour: read.vehicle.colour, colourConfidence: read.vehicle.colourConfidence } : null,
     modelVersion: read.modelVersion,
   };
 }
