@@ -5,6 +5,7 @@ import { Daemon, VERSION } from '../daemon.js';
 import { hitExtensions } from '../mqtt/extension.js';
 import { StoreExtension } from '../store/store-extension.js';
 import type { Read } from '../pipeline/read.js';
+import { notifyTransportFromEnv, SystemdSupervisor, watchdogIntervalMs } from '../device/systemd-notify.js';
 
 export interface RunOptions {
   config: string;
@@ -29,12 +30,20 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     extensions: [store, ...hitExtensions({ version: VERSION, printHits: opts.printHits, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)) })],
     onRead: opts.printReads ? (read) => process.stdout.write(formatReadLine(read) + '\n') : undefined,
   });
+  // Started by systemd as Type=notify: READY=1 after the first analysed frame, watchdog on progress.
+  const transport = notifyTransportFromEnv();
+  const supervisor = transport
+    ? new SystemdSupervisor({ transport, health: () => daemon.health(), logger: logger.child({ component: 'systemd' }), watchdogMs: watchdogIntervalMs() })
+    : undefined;
   // Signals are wired before start so a SIGTERM during model loading still stops cleanly.
   closeWithGrace({ delay: 4500 }, async ({ signal, err }) => {
     if (err) logger.fatal({ component: 'daemon', err }, 'unexpected error; stopping');
     else logger.info({ component: 'daemon', signal }, 'stopping');
+    await supervisor?.stop();
     await daemon.stop();
   });
+  supervisor?.begin();
   await daemon.start();
+  supervisor?.daemonStarted();
   logger.info({ component: 'daemon', deviceId: config.deviceId, cameras: config.cameras.length, http: daemon.httpAddress }, 'running');
 }
