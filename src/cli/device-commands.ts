@@ -1,0 +1,52 @@
+import { Option, type Command } from 'commander';
+
+// The field technician's tools, all usable over SSH: provision, selftest, snapshot, status.
+
+const DEFAULT_CONFIG = '/etc/alpr-edge/config.json';
+
+export function registerDeviceCommands(program: Command): void {
+  program
+    .command('selftest')
+    .description('check camera, models, broker, clock, disk, store and GPIO; exit 1 when a check fails')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--json', 'print the results as JSON', false)
+    .addOption(new Option('--camera-timeout <s>', 'seconds to wait for camera frames').default(15).argParser(Number))
+    .action(async (o: { config: string; json: boolean; cameraTimeout: number }) => {
+      const { runSelftest, renderSelftest } = await import('../device/selftest.js');
+      const { createLogger } = await import('../log.js');
+      // The table is the output; capture and inference chatter stays out of it.
+      const results = await runSelftest({ configFile: o.config, logger: createLogger('silent'), cameraTimeoutMs: o.cameraTimeout * 1000 });
+      const ok = results.every((r) => r.status !== 'fail');
+      process.stdout.write(o.json ? JSON.stringify({ ok, checks: results }, null, 2) + '\n' : renderSelftest(results));
+      process.exitCode = ok ? 0 : 1;
+    });
+
+  program
+    .command('status')
+    .description("the running daemon's state: cameras, fps, last read, hot lists, broker and outbox")
+    .option('-c, --config <file>', 'take the daemon\'s address from this configuration file', DEFAULT_CONFIG)
+    .option('--url <url>', 'the daemon\'s local HTTP address (default: from the config, else http://127.0.0.1:8080)')
+    .option('--json', 'print /healthz as JSON', false)
+    .action(async (o: { config: string; url?: string; json: boolean }) => {
+      const { fetchHealth, renderStatus, StatusUnavailableError } = await import('./status.js');
+      let url = o.url;
+      if (!url) {
+        const { loadConfig } = await import('../config/load.js');
+        try {
+          const c = loadConfig(o.config);
+          url = `http://${c.http.host === '0.0.0.0' ? '127.0.0.1' : c.http.host}:${c.http.port}`;
+        } catch {
+          url = 'http://127.0.0.1:8080';
+        }
+      }
+      try {
+        const { report } = await fetchHealth(url);
+        process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : renderStatus(report));
+        process.exitCode = report.status === 'stalled' || report.status === 'failed' ? 1 : 0;
+      } catch (err) {
+        if (!(err instanceof StatusUnavailableError)) throw err;
+        process.stderr.write(`alpr-edge: ${err.message}\n`);
+        process.exitCode = 2;
+      }
+    });
+}
