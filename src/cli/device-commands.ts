@@ -22,6 +22,33 @@ export function registerDeviceCommands(program: Command): void {
     });
 
   program
+    .command('snapshot')
+    .description('one live frame with detection boxes, reads, plate width (px) and sharpness drawn on it, for aiming and focus')
+    .requiredOption('--out <file>', 'JPEG to write, e.g. aim.jpg')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--camera <id>', 'camera id (default: the first)')
+    .addOption(new Option('--skip <n>', 'frames to skip first, so exposure settles').default(10).argParser(Number))
+    .addOption(new Option('--timeout <s>', 'seconds to wait for the frame').default(20).argParser(Number))
+    .option('--json', 'print the measurements as JSON', false)
+    .action(async (o: { out: string; config: string; camera?: string; skip: number; timeout: number; json: boolean }) => {
+      const { loadConfig } = await import('../config/load.js');
+      const { takeSnapshot, describeSnapshot, SnapshotError } = await import('../device/snapshot.js');
+      const { createLogger } = await import('../log.js');
+      const { writeFileSync } = await import('node:fs');
+      const config = loadConfig(o.config);
+      try {
+        const snap = await takeSnapshot({ config, cameraId: o.camera, skipFrames: o.skip, timeoutMs: o.timeout * 1000, logger: createLogger('silent') });
+        writeFileSync(o.out, snap.jpeg);
+        const { jpeg: _jpeg, ...measured } = snap;
+        process.stdout.write(o.json ? JSON.stringify({ out: o.out, ...measured }, null, 2) + '\n' : describeSnapshot(snap, o.out));
+      } catch (err) {
+        if (!(err instanceof SnapshotError)) throw err;
+        process.stderr.write(`alpr-edge: ${err.message}\n`);
+        process.exitCode = 1;
+      }
+    });
+
+  program
     .command('status')
     .description("the running daemon's state: cameras, fps, last read, hot lists, broker and outbox")
     .option('-c, --config <file>', 'take the daemon\'s address from this configuration file', DEFAULT_CONFIG)

@@ -143,3 +143,42 @@ describe('alpr-edge status', () => {
     expect(r.stderr).toContain(`no daemon answers at http://127.0.0.1:${port} (ECONNREFUSED)`);
   });
 });
+
+describe('alpr-edge snapshot', () => {
+  it('writes the live frame with the plate box, read, confidence, width and sharpness drawn, and prints them', async () => {
+    const sharp = (await import('sharp')).default;
+    const out = join(dir, 'aim.jpg');
+    // Frame 50 of the demo clip shows the first (synthetic) plate legibly (test/fixtures/demo/clip.json).
+    const r = cli(['snapshot', '--out', out, '--skip', '50', '--json', '-c', writeConfig('snap.json', {})]);
+    expect(r.status, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { width: number; height: number; sharpness: number; plates: { text: string; confidence: number; widthPx: number; sharpness: number; box: number[] }[]; detections: unknown[] };
+    expect(s.plates).toHaveLength(1);
+    const p = s.plates[0]!;
+    expect(p.text).toBe('1CPP131');
+    expect(p.confidence).toBeGreaterThan(0.5);
+    // The clip's plate is about 170 px wide at mid-pass; the read box is the plate-number line.
+    expect(p.widthPx).toBeGreaterThan(120);
+    expect(p.widthPx).toBeLessThan(200);
+    // A plate's lettering is sharper than the soft background of the frame as a whole.
+    expect(p.sharpness).toBeGreaterThan(s.sharpness);
+    const img = await sharp(out).raw().toBuffer({ resolveWithObject: true });
+    expect([img.info.width, img.info.height]).toEqual([1280, 720]);
+    // The green box outline is drawn on the frame: its left edge, half-way down the plate.
+    const [x, y, , h] = p.box as [number, number, number, number];
+    const i = ((y + Math.round(h / 2)) * img.info.width + x) * img.info.channels;
+    const [R, G, B] = [img.data[i]!, img.data[i + 1]!, img.data[i + 2]!];
+    expect(G).toBeGreaterThan(150);
+    expect(R).toBeLessThan(120);
+    expect(B).toBeLessThan(120);
+    const text = cli(['snapshot', '--out', join(dir, 'aim2.jpg'), '--skip', '50', '-c', writeConfig('snap.json', {})]);
+    expect(text.stdout).toMatch(/frame sharpness [\d.]+ \(variance of Laplacian; higher is sharper\)/);
+    expect(text.stdout).toMatch(/1CPP131 CA\s+confidence 0\.\d+\s+width \d+ px\s+sharpness [\d.]+/);
+  });
+
+  it('fails with exit 1 naming the camera when it gives no frame', () => {
+    const config = writeConfig('snapgone.json', { cameras: [{ id: 'gone', uri: `file://${join(dir, 'nope.mp4')}` }] });
+    const r = cli(['snapshot', '--out', join(dir, 'x.jpg'), '--timeout', '3', '-c', config]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/camera gone: no frame within 3 s/);
+  });
+});
