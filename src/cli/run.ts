@@ -5,6 +5,7 @@ import { Daemon, VERSION } from '../daemon.js';
 import { hitExtensions } from '../mqtt/extension.js';
 import { StoreExtension } from '../store/store-extension.js';
 import type { Read } from '../pipeline/read.js';
+import { GpioExtension } from '../device/gpio-extension.js';
 import { notifyTransportFromEnv, SystemdSupervisor, watchdogIntervalMs } from '../device/systemd-notify.js';
 
 export interface RunOptions {
@@ -24,26 +25,37 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   const config = loadConfig(opts.config);
   const logger = createLogger(config.log.level);
   const store = new StoreExtension();
-  const daemon = new Daemon(config, logger, {
-    // Data-flow order: store → hot list → MQTT (the hot list emits hits that MQTT publishes).
+  // Late-bound: the daemon and the systemd supervisor are made after their extensions.
+  let daemon: Daemon | undefined;
+  let supervisor: SystemdSupervisor | undefined;
+  const gpio = new GpioExtension({
+    health: () => daemon!.health(),
+    ready: () => supervisor?.isReady ?? (daemon?.health().cameras.some((c) => c.lastInferenceAgeMs !== null) ?? false),
+    recordAccess: (entry) => store.recordAccess(entry),
+    // onTamper: the MQTT `tamper` event (alpr/v1/<id>/events) is wired here once the event-publishing
+    // seam (another branch) is merged; until then a tamper is logged and in the access log.
+  });
+  daemon = new Daemon(config, logger, {
+    // Data-flow order: store → hot list → MQTT (the hot list emits hits that MQTT publishes); GPIO last.
     // P5: reads the central side acknowledged go to the store's forward-then-purge (if enabled).
-    extensions: [store, ...hitExtensions({ version: VERSION, printHits: opts.printHits, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)) })],
+    extensions: [store, ...hitExtensions({ version: VERSION, printHits: opts.printHits, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)) }), gpio],
     onRead: opts.printReads ? (read) => process.stdout.write(formatReadLine(read) + '\n') : undefined,
   });
   // Started by systemd as Type=notify: READY=1 after the first analysed frame, watchdog on progress.
   const transport = notifyTransportFromEnv();
-  const supervisor = transport
-    ? new SystemdSupervisor({ transport, health: () => daemon.health(), logger: logger.child({ component: 'systemd' }), watchdogMs: watchdogIntervalMs() })
+  const running = daemon;
+  supervisor = transport
+    ? new SystemdSupervisor({ transport, health: () => running.health(), logger: logger.child({ component: 'systemd' }), watchdogMs: watchdogIntervalMs() })
     : undefined;
   // Signals are wired before start so a SIGTERM during model loading still stops cleanly.
   closeWithGrace({ delay: 4500 }, async ({ signal, err }) => {
     if (err) logger.fatal({ component: 'daemon', err }, 'unexpected error; stopping');
     else logger.info({ component: 'daemon', signal }, 'stopping');
     await supervisor?.stop();
-    await daemon.stop();
+    await running.stop();
   });
   supervisor?.begin();
-  await daemon.start();
+  await running.start();
   supervisor?.daemonStarted();
-  logger.info({ component: 'daemon', deviceId: config.deviceId, cameras: config.cameras.length, http: daemon.httpAddress }, 'running');
+  logger.info({ component: 'daemon', deviceId: config.deviceId, cameras: config.cameras.length, http: running.httpAddress }, 'running');
 }

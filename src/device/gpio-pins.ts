@@ -1,3 +1,5 @@
+import type { GpioConfig } from '../config/schema.js';
+
 // The hardware edge of GPIO: the smallest interface the status LED, IR illuminator and tamper switch
 // need. Production uses onoff (sysfs GPIO); tests inject a fake board here and nowhere else.
 
@@ -45,4 +47,14 @@ export async function onoffBoard(): Promise<PinBoard> {
       };
     },
   };
+}
+
+/** The pins a configuration uses, with their role, for the self-test and start-up. */
+export function configuredPins(g: GpioConfig): { role: string; gpio: number; direction: 'in' | 'out' }[] {
+  const pins: { role: string; gpio: number; direction: 'in' | 'out' }[] = [];
+  if (g.statusLedPin !== undefined) pins.push({ role: 'status LED', gpio: g.statusLedPin, direction: 'out' });
+  if (g.irIlluminatorPin !== undefined) pins.push({ role: 'IR illuminator', gpio: g.irIlluminatorPin, direction: 'out' });
+  if (g.irMode === 'sensor' && g.lightSensorPin !== undefined) pins.push({ role: 'light sensor', gpio: g.lightSensorPin, direction: 'in' });
+  if (g.tamperPin !== undefined) pins.push({ role: 'tamper switch', gpio: g.tamperPin, direction: 'in' });
+  return pins;
 }

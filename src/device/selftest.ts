@@ -8,7 +8,7 @@ import { loadConfig } from '../config/load.js';
 import { redactUri } from '../capture/index.js';
 import { clockSync, type ClockSync } from './clock.js';
 import { probeCamera } from './camera-probe.js';
-import type { PinBoard } from './gpio-pins.js';
+import { configuredPins, type PinBoard } from './gpio-pins.js';
 
 // `alpr-edge selftest`: everything a technician must know before leaving the pole, each check with
 // what to do when it fails. Checks never throw; a check that cannot run is a failure with a reason.
@@ -200,17 +200,7 @@ async function checkStore(config: Config): Promise<CheckResult> {
   }
 }
 
-/** The pins a configuration uses, with their role, for the self-test and start-up. */
-export function configuredPins(g: GpioConfig): { role: string; gpio: number; direction: 'in' | 'out' }[] {
-  const pins: { role: string; gpio: number; direction: 'in' | 'out' }[] = [];
-  if (g.statusLedPin !== undefined) pins.push({ role: 'status LED', gpio: g.statusLedPin, direction: 'out' });
-  if (g.irIlluminatorPin !== undefined) pins.push({ role: 'IR illuminator', gpio: g.irIlluminatorPin, direction: 'out' });
-  if (g.irMode === 'sensor' && g.lightSensorPin !== undefined) pins.push({ role: 'light sensor', gpio: g.lightSensorPin, direction: 'in' });
-  if (g.tamperPin !== undefined) pins.push({ role: 'tamper switch', gpio: g.tamperPin, direction: 'in' });
-  return pins;
-}
-
-async function checkGpio(g: GpioConfig, boardFactory?: () => Promise<PinBoard>): Promise<CheckResult> {
+export async function checkGpio(g: GpioConfig, boardFactory?: () => Promise<PinBoard>): Promise<CheckResult> {
   const pins = configuredPins(g);
   if (pins.length === 0) return skip('gpio', 'no pins configured (gpio.*)');
   try {
