@@ -5,6 +5,37 @@ import { Option, type Command } from 'commander';
 const DEFAULT_CONFIG = '/etc/alpr-edge/config.json';
 
 export function registerDeviceCommands(program: Command): void {
+  const num = (s: string) => Number(s);
+  program
+    .command('provision')
+    .description('set device id, camera, location and broker; create the device key and CSR; create the first administrator; write the config (asks at a terminal)')
+    .option('-c, --config <file>', 'configuration file to write', DEFAULT_CONFIG)
+    .option('-y, --non-interactive', 'take everything from the flags (also when stdin is not a terminal); the admin password is read from stdin', false)
+    .option('--device-id <id>', 'identity of this device')
+    .option('--camera-url <url>', 'the camera: rtsp://..., /dev/video0, file://...')
+    .option('--latitude <deg>', 'WGS84 latitude', num)
+    .option('--longitude <deg>', 'WGS84 longitude', num)
+    .option('--heading <deg>', 'direction the camera looks, degrees from true north', num)
+    .option('--location-description <text>', 'where the pole stands')
+    .option('--broker-url <url>', 'central broker, mqtts://host:8883')
+    .option('--ca <file>', "the broker CA's certificate (PEM) to pin")
+    .option('--state-dir <dir>', 'state directory (default /var/lib/alpr-edge)')
+    .option('--admin <username>', 'create this first administrator')
+    .option('--admin-training-until <date>', 'their training valid until YYYY-MM-DD (P8)')
+    .option('--cert <file>', 'only install the certificate the broker CA signed for our CSR')
+    .action(async (o: import('./provision-command.js').ProvisionFlags) => {
+      const { provisionCommand } = await import('./provision-command.js');
+      const { ProvisionError } = await import('../device/provision.js');
+      const { UserError } = await import('../access/users.js');
+      try {
+        process.exitCode = await provisionCommand(o);
+      } catch (err) {
+        if (!(err instanceof ProvisionError || err instanceof UserError)) throw err;
+        process.stderr.write(`alpr-edge: ${err.message} (${err.field})\n`);
+        process.exitCode = 1;
+      }
+    });
+
   program
     .command('selftest')
     .description('check camera, models, broker, clock, disk, store and GPIO; exit 1 when a check fails')
