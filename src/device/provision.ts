@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
 import { ConfigError, stripJsonComments, validateConfig } from '../config/load.js';
@@ -186,10 +186,36 @@ export async function provisionDevice(a: ProvisionAnswers, configFile: string): 
         steps.push(`first administrator created: ${admin}`);
       }
     }
+    const owner = handOver(a.stateDir, configFile);
+    if (owner) steps.push(owner);
     return { configFile, keyFile, keyCreated, csrFile, ...(caTarget ? { caFile: caTarget } : {}), ...(admin ? { admin } : {}), ...(adminSkipped ? { adminSkipped } : {}), steps };
   } finally {
     await db.root.close();
   }
+}
+
+/**
+ * Provisioning runs as root; the daemon runs as the `alpr-edge` user (systemd/alpr-edge.service), so
+ * the state directory becomes its own and the config readable to its group. Nothing to do when not
+ * root or when that user does not exist (development machines).
+ */
+function handOver(stateDir: string, configFile: string, user = 'alpr-edge'): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  let uid: number;
+  let gid: number;
+  try {
+    uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  } catch {
+    return undefined;
+  }
+  const walk = (p: string): void => {
+    chownSync(p, uid, gid);
+    if (statSync(p).isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
+  };
+  walk(stateDir);
+  chownSync(configFile, 0, gid);
+  return `state directory handed to user ${user}; config readable to group ${user}`;
 }
 
 function publicKeyFingerprint(keyPem: Buffer): string {
