@@ -15,6 +15,9 @@ export interface CameraProbe {
  * answer: the result then holds fewer frames and the capture status says why.
  */
 export async function probeCamera(cam: CameraConfig, logger: Logger, opts: { count: number; skip?: number; timeoutMs: number }): Promise<CameraProbe> {
+  // A file not played in real time: every frame in order, with back-pressure, as the daemon reads
+  // such files, so `--skip N` lands on the same frame however busy the machine is.
+  const offline = !cam.realtime && (cam.uri.startsWith('file://') || (cam.uri.startsWith('/') && !cam.uri.startsWith('/dev/')));
   const source = new CameraSource({
     id: cam.id,
     uri: cam.uri,
@@ -26,6 +29,7 @@ export async function probeCamera(cam: CameraConfig, logger: Logger, opts: { cou
     realtime: cam.realtime,
     stallTimeoutMs: cam.stallTimeoutMs,
     reconnect: { initialDelayMs: 500, maxDelayMs: cam.reconnectMaxDelayMs, jitter: 0.2 },
+    ...(offline ? { dropOldFrames: false, consumer: async () => undefined } : {}),
     logger,
   });
   const frames: Frame[] = [];

@@ -25,7 +25,11 @@ export function ledStateFor(report: HealthReport, ready: boolean): LedState {
   return 'healthy';
 }
 
-/** Plays the pattern of the current state on an output pin, switching at the end of a step. */
+/**
+ * Plays the pattern of the current state on an output pin. The state is asked for at the start of
+ * each cycle only (at most every 2 s): a pattern is always shown whole, and the daemon's health is
+ * not assessed ten times a second for a fast blink.
+ */
 export class StatusLed {
   private timer: NodeJS.Timeout | undefined;
   private step = 0;
@@ -45,12 +49,11 @@ export class StatusLed {
   }
 
   private tick(): void {
-    const state = this.currentState();
-    if (state !== this.playing) {
-      this.playing = state;
+    if (this.playing === undefined || this.step % LED_PATTERNS[this.playing].length === 0) {
+      this.playing = this.currentState();
       this.step = 0;
     }
-    const pattern = LED_PATTERNS[state];
+    const pattern = LED_PATTERNS[this.playing];
     const i = this.step % pattern.length;
     this.pin.write(i % 2 === 0 ? 1 : 0);
     this.step = i + 1;

@@ -173,7 +173,7 @@ export class SystemdSupervisor {
       this.ready = true;
       const status = statusSummary(report);
       this.lastStatus = status;
-      this.send({ READY: '1', STATUS: status, MAINPID: String(process.pid) });
+      this.send({ READY: '1', STATUS: status });
       this.opts.logger.info({ status }, 'ready: first frame analysed');
       if (this.opts.watchdogMs) {
         this.watchdogTimer = setInterval(() => this.feedWatchdog(), this.opts.watchdogMs);

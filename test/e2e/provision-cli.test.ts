@@ -1,4 +1,4 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,10 @@ import { loadConfig } from '../../src/config/load.js';
 import { openStateDatabase } from '../../src/store/database.js';
 import { verifyAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
 import { makeCerts, startMosquitto } from '../support/mosquitto.js';
+
+// Each test starts Node (and often the models, a camera and a broker) several times: on a loaded
+// two-core machine that takes minutes, not the default minute.
+vi.setConfig({ testTimeout: 240_000 });
 
 // `alpr-edge provision` as a technician runs it: flags from a script, and prompts at a REAL
 // pseudo-terminal (test/support/pty-drive.py, Python's pty module), then the signed certificate.

@@ -128,8 +128,8 @@ describe('status LED', () => {
     state = 'broker-down';
     pin.writes = [];
     vi.advanceTimersByTime(500 + 1000);
-    // From the next step on: the double blink (100 on, 150 off, 100 on, 650 off).
-    expect(pin.writes.map((w) => [w.atMs, w.value])).toEqual([[2500, 1], [2600, 0], [2750, 1], [2850, 0], [3500, 1]]);
+    // The started cycle is finished, then the double blink (100 on, 150 off, 100 on, 650 off).
+    expect(pin.writes.map((w) => [w.atMs, w.value])).toEqual([[2500, 0], [3000, 1], [3100, 0], [3250, 1], [3350, 0]]);
     expect(LED_PATTERNS['camera-down']).toEqual([100, 100]);
     led.stop();
     expect(pin.value).toBe(0);
