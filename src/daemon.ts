@@ -11,6 +11,7 @@ import { createMetrics, type Metrics } from './http/metrics.js';
 import { assessHealth, type HealthReport } from './http/health.js';
 import type { DaemonExtension } from './extension.js';
 import { DeviceEventBus } from './device-events.js';
+import { RateWindow } from './pipeline/rate-window.js';
 
 export const VERSION = '0.1.0';
 
@@ -18,6 +19,8 @@ interface CameraRuntime {
   id: string;
   source: CameraSource;
   pipeline: CameraPipeline;
+  analysedRate: RateWindow;
+  lastReadAtMs?: number;
   synced: { framesIn: number; framesDropped: number; decodeErrors: number; reconnects: number; passesDiscarded: number };
 }
 
@@ -117,6 +120,7 @@ export class Daemon {
   private startCamera(cam: Config['cameras'][number], source: CameraSource, engine: PlateEngine): CameraRuntime {
     const log = this.logger.child({ component: 'daemon', camera: cam.id });
     const offline = isOfflineFile(cam);
+    const analysedRate = new RateWindow();
     const pipeline = new CameraPipeline(engine, {
       deviceId: this.config.deviceId,
       cameraId: cam.id,
@@ -124,12 +128,13 @@ export class Daemon {
       tracker: this.config.thresholds,
       logger: this.logger.child({ component: 'pipeline', camera: cam.id }),
       onFrameAnalysed: (t) => {
+        analysedRate.mark();
         this.metrics.framesAnalysed.inc({ camera: cam.id });
         this.metrics.stageSeconds.observe({ camera: cam.id, stage: 'detect' }, t.detectMs / 1000);
         this.metrics.stageSeconds.observe({ camera: cam.id, stage: 'read' }, t.readMs / 1000);
       },
     }, offline ? (f) => (f.seq * 1000) / cam.fpsCap : wallClock);
-    const rt: CameraRuntime = { id: cam.id, source, pipeline, synced: { framesIn: 0, framesDropped: 0, decodeErrors: 0, reconnects: 0, passesDiscarded: 0 } };
+    const rt: CameraRuntime = { id: cam.id, source, pipeline, analysedRate, synced: { framesIn: 0, framesDropped: 0, decodeErrors: 0, reconnects: 0, passesDiscarded: 0 } };
     const frames = offline ? undefined : source.frames();
     const events = cameraEvents(cam.id, this.events);
     source.on('status', (s: { state: string; reason?: string }) => {
@@ -164,6 +169,7 @@ export class Daemon {
 
   private async deliver(rt: CameraRuntime, reads: Read[]): Promise<void> {
     for (const read of reads) {
+      rt.lastReadAtMs = Date.now();
       this.metrics.reads.inc({ camera: rt.id });
       this.opts.onRead?.(read);
       for (const sink of this.sinks) {
@@ -196,7 +202,7 @@ export class Daemon {
   health(nowMs = Date.now()): HealthReport {
     const stallMs = Math.max(...this.config.cameras.map((c) => c.stallTimeoutMs));
     return assessHealth(
-      this.cameras.map((rt) => ({ status: rt.source.status(), lastAnalysedAtMs: rt.pipeline.lastAnalysedAtMs, framesAnalysed: rt.pipeline.framesAnalysed })),
+      this.cameras.map((rt) => ({ status: rt.source.status(), lastAnalysedAtMs: rt.pipeline.lastAnalysedAtMs, framesAnalysed: rt.pipeline.framesAnalysed, analysedFps: rt.analysedRate.perSecond(nowMs), lastReadAtMs: rt.lastReadAtMs })),
       nowMs,
       stallMs,
       this.startedAtMs,

@@ -6,6 +6,7 @@ import { VERSION } from './daemon.js';
 import { registerHotlistCommands } from './cli/hotlist-commands.js';
 import { registerMqttCommands } from './cli/mqtt-commands.js';
 import { registerStoreCommands } from './cli/store-commands.js';
+import { registerDeviceCommands } from './cli/device-commands.js';
 
 const program = new Command();
 program.name('alpr-edge').description('Licence-plate reader for fixed pole-mounted cameras').version(VERSION);
@@ -52,6 +53,7 @@ config
 registerHotlistCommands(program);
 registerMqttCommands(program);
 registerStoreCommands(program);
+registerDeviceCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof ModelError || err instanceof CaptureConfigError) {

@@ -5,6 +5,8 @@ import { Daemon, VERSION } from '../daemon.js';
 import { hitExtensions } from '../mqtt/extension.js';
 import { StoreExtension } from '../store/store-extension.js';
 import type { Read } from '../pipeline/read.js';
+import { GpioExtension } from '../device/gpio-extension.js';
+import { notifyTransportFromEnv, SystemdSupervisor, watchdogIntervalMs } from '../device/systemd-notify.js';
 
 export interface RunOptions {
   config: string;
@@ -23,18 +25,35 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   const config = loadConfig(opts.config);
   const logger = createLogger(config.log.level);
   const store = new StoreExtension();
-  const daemon = new Daemon(config, logger, {
-    // Data-flow order: store → hot list → MQTT (the hot list emits hits that MQTT publishes).
+  // Late-bound: the daemon and the systemd supervisor are made after their extensions.
+  let daemon: Daemon | undefined;
+  let supervisor: SystemdSupervisor | undefined;
+  const gpio = new GpioExtension({
+    health: () => daemon!.health(),
+    ready: () => supervisor?.isReady ?? (daemon?.health().cameras.some((c) => c.lastInferenceAgeMs !== null) ?? false),
+    recordAccess: (entry) => store.recordAccess(entry),
+  });
+  daemon = new Daemon(config, logger, {
+    // Data-flow order: store → hot list → MQTT (the hot list emits hits that MQTT publishes); GPIO last.
     // P5: reads the central side acknowledged go to the store's forward-then-purge (if enabled).
-    extensions: [store, ...hitExtensions({ version: VERSION, printHits: opts.printHits, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)) })],
+    extensions: [store, ...hitExtensions({ version: VERSION, printHits: opts.printHits, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)) }), gpio],
     onRead: opts.printReads ? (read) => process.stdout.write(formatReadLine(read) + '\n') : undefined,
   });
+  // Started by systemd as Type=notify: READY=1 after the first analysed frame, watchdog on progress.
+  const transport = notifyTransportFromEnv();
+  const running = daemon;
+  supervisor = transport
+    ? new SystemdSupervisor({ transport, health: () => running.health(), logger: logger.child({ component: 'systemd' }), watchdogMs: watchdogIntervalMs() })
+    : undefined;
   // Signals are wired before start so a SIGTERM during model loading still stops cleanly.
   closeWithGrace({ delay: 4500 }, async ({ signal, err }) => {
     if (err) logger.fatal({ component: 'daemon', err }, 'unexpected error; stopping');
     else logger.info({ component: 'daemon', signal }, 'stopping');
-    await daemon.stop();
+    await supervisor?.stop();
+    await running.stop();
   });
-  await daemon.start();
-  logger.info({ component: 'daemon', deviceId: config.deviceId, cameras: config.cameras.length, http: daemon.httpAddress }, 'running');
+  supervisor?.begin();
+  await running.start();
+  supervisor?.daemonStarted();
+  logger.info({ component: 'daemon', deviceId: config.deviceId, cameras: config.cameras.length, http: running.httpAddress }, 'running');
 }

@@ -182,6 +182,27 @@ const Mqtt = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const GpioPin = (what: string) =>
+  Type.Optional(Type.Integer({ minimum: 0, maximum: 4095, description: `Linux GPIO number (sysfs numbering, as onoff uses it) of ${what}; unset: not connected.` }));
+
+const Gpio = Type.Object(
+  {
+    statusLedPin: GpioPin('the status LED'),
+    statusLedActiveLow: Type.Boolean({ default: false, description: 'The LED lights when the pin is low.' }),
+    irIlluminatorPin: GpioPin('the infrared illuminator switch (output)'),
+    irIlluminatorActiveLow: Type.Boolean({ default: false, description: 'The illuminator is on when the pin is low.' }),
+    irMode: Type.Union([Type.Literal('sun'), Type.Literal('sensor')], { default: 'sun', description: 'sun: switch by the sun\'s elevation at `location`; sensor: follow `lightSensorPin`.' }),
+    irOnBelowSunElevationDeg: Type.Number({ minimum: -18, maximum: 20, default: -3, description: 'sun mode: the illuminator is on while the sun is lower than this (degrees; 0 = horizon, -6 = end of civil twilight).' }),
+    irHysteresisDeg: Type.Number({ minimum: 0, maximum: 10, default: 1, description: 'sun mode: the sun must rise this much above the threshold before the illuminator goes off again (no flicker at dusk).' }),
+    lightSensorPin: GpioPin('a day/night light sensor (input)'),
+    lightSensorDarkValue: Type.Union([Type.Literal(0), Type.Literal(1)], { default: 1, description: 'sensor mode: the pin value that means dark.' }),
+    tamperPin: GpioPin('the tamper/door switch (input)'),
+    tamperOpenValue: Type.Union([Type.Literal(0), Type.Literal(1)], { default: 1, description: 'The pin value when the enclosure is open (a normally-closed switch with a pull-up reads 1 when opened).' }),
+    tamperDebounceMs: Type.Integer({ minimum: 0, maximum: 5000, default: 100, description: 'A tamper change must last this long to count.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'Status LED, IR illuminator and tamper switch on GPIO pins. All unset by default: no GPIO is used.' },
+);
+
 export const ConfigSchema = Type.Object(
   {
     deviceId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Identity of this device, in every read and MQTT topic.' }),
@@ -197,6 +218,7 @@ export const ConfigSchema = Type.Object(
     sharing: Sharing,
     hotlists: HotLists,
     mqtt: Mqtt,
+    gpio: Gpio,
   },
   { additionalProperties: false },
 );
@@ -209,3 +231,4 @@ export type AccessConfig = Static<typeof Access>;
 export type SharingConfig = Static<typeof Sharing>;
 export type HotListsConfig = Static<typeof HotLists>;
 export type MqttConfig = Static<typeof Mqtt>;
+export type GpioConfig = Static<typeof Gpio>;

@@ -10,6 +10,10 @@ export interface CameraHealth {
   framesIn: number;
   framesDropped: number;
   framesAnalysed: number;
+  /** Frames analysed per second over the last 10 s. */
+  analysedFps: number;
+  /** Age of this camera's last read (a plate pass), null before the first. */
+  lastReadAgeMs: number | null;
   decodeErrors: number;
   reconnects: number;
   decoder?: string;
@@ -31,6 +35,8 @@ export interface CameraProgress {
   status: CameraStatus;
   lastAnalysedAtMs: number | undefined;
   framesAnalysed: number;
+  analysedFps?: number;
+  lastReadAtMs?: number;
 }
 
 /**
@@ -47,7 +53,7 @@ export function assessHealth(
   models: HealthReport['models'],
   components: Record<string, ComponentHealth> = {},
 ): HealthReport {
-  const cameras = cams.map(({ status, lastAnalysedAtMs, framesAnalysed }): CameraHealth => {
+  const cameras = cams.map(({ status, lastAnalysedAtMs, framesAnalysed, analysedFps, lastReadAtMs }): CameraHealth => {
     const lastFrameAgeMs = status.lastFrameAtMs === undefined ? null : nowMs - status.lastFrameAtMs;
     const lastInferenceAgeMs = lastAnalysedAtMs === undefined ? null : nowMs - lastAnalysedAtMs;
     const fresh = (age: number | null) => age !== null && age <= stallMs;
@@ -61,6 +67,8 @@ export function assessHealth(
       framesIn: status.framesIn,
       framesDropped: status.framesDropped,
       framesAnalysed,
+      analysedFps: analysedFps ?? 0,
+      lastReadAgeMs: lastReadAtMs === undefined ? null : nowMs - lastReadAtMs,
       decodeErrors: status.decodeErrors,
       reconnects: status.reconnects,
       ...(status.decoder ? { decoder: status.decoder } : {}),

@@ -5,7 +5,7 @@ import type { DeviceEventBus } from '../device-events.js';
 import type { ComponentHealth, DaemonContext, DaemonExtension } from '../extension.js';
 import type { Read, ReadSink } from '../pipeline/read.js';
 import { createHash } from 'node:crypto';
-import { appendAccessLogInTxn, canonicalJson } from '../access/access-log.js';
+import { appendAccessLog, appendAccessLogInTxn, canonicalJson, type AccessLogInput } from '../access/access-log.js';
 import { SharingRegistry } from '../access/sharing.js';
 import { UserDirectory } from '../access/users.js';
 import { queryApi } from '../http/api/query-api.js';
@@ -66,6 +66,11 @@ export class StoreExtension implements DaemonExtension {
     this.timer.unref();
     ctx.logger.info({ path, retentionDays: config.store.retentionDays, keyId: keys.currentKeyId, reads: this.db.reads.getCount() }, 'store open');
     return { name: this.name, accept: async (read) => this.enqueue(read) };
+  }
+
+  /** Access-log entries for what other extensions observe (the tamper switch); dropped before start. */
+  recordAccess(entry: AccessLogInput): void {
+    if (this.db) appendAccessLog(this.db, entry);
   }
 
   /**

@@ -1,0 +1,213 @@
+import { createInterface, type Interface } from 'node:readline/promises';
+import { Writable } from 'node:stream';
+import { existsSync, readFileSync } from 'node:fs';
+import { stripJsonComments } from '../config/load.js';
+import { ProvisionError, installCertificate, provisionDevice, type ProvisionAnswers } from '../device/provision.js';
+
+// `alpr-edge provision`: flags for scripts (--non-interactive, or whenever stdin is not a terminal),
+// prompts with defaults for a technician at a terminal. Defaults come from the flags, then from the
+// config already on the device, then from built-in values.
+
+export interface ProvisionFlags {
+  config: string;
+  nonInteractive: boolean;
+  deviceId?: string;
+  cameraUrl?: string;
+  latitude?: number;
+  longitude?: number;
+  heading?: number;
+  locationDescription?: string;
+  brokerUrl?: string;
+  ca?: string;
+  stateDir?: string;
+  admin?: string;
+  adminTrainingUntil?: string;
+  cert?: string;
+}
+
+interface Field {
+  key: keyof ProvisionFlags;
+  flag: string;
+  prompt: string;
+  required: boolean;
+  parse?: (s: string) => unknown;
+}
+
+function number(min: number, max: number) {
+  return (s: string) => {
+    const n = Number(s);
+    if (s.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new Error(`must be a number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+const FIELDS: Field[] = [
+  { key: 'deviceId', flag: '--device-id', prompt: 'Device id', required: true },
+  { key: 'cameraUrl', flag: '--camera-url', prompt: 'Camera URL (rtsp://user:pass@host/path, /dev/video0, file://...)', required: true },
+  { key: 'latitude', flag: '--latitude', prompt: 'Latitude (WGS84 degrees)', required: true, parse: number(-90, 90) },
+  { key: 'longitude', flag: '--longitude', prompt: 'Longitude (WGS84 degrees)', required: true, parse: number(-180, 180) },
+  { key: 'heading', flag: '--heading', prompt: 'Heading the camera looks (degrees from true north)', required: true, parse: number(0, 360) },
+  { key: 'locationDescription', flag: '--location-description', prompt: 'Where the pole stands (for people)', required: false },
+  { key: 'brokerUrl', flag: '--broker-url', prompt: 'Central broker (mqtts://host:8883; empty: none yet)', required: false },
+  { key: 'ca', flag: '--ca', prompt: 'Broker CA certificate file to pin (PEM; empty: keep)', required: false },
+  { key: 'stateDir', flag: '--state-dir', prompt: 'State directory', required: true },
+  { key: 'admin', flag: '--admin', prompt: 'First administrator username (empty: skip)', required: false },
+];
+
+function existingDefaults(configFile: string): Partial<ProvisionFlags> {
+  if (!existsSync(configFile)) return {};
+  try {
+    const c = JSON.parse(stripJsonComments(readFileSync(configFile, 'utf8'))) as Record<string, any>;
+    const found: Partial<ProvisionFlags> = {
+      deviceId: c['deviceId'],
+      cameraUrl: c['cameras']?.[0]?.uri,
+      latitude: c['location']?.latitude,
+      longitude: c['location']?.longitude,
+      heading: c['location']?.headingDeg,
+      locationDescription: c['location']?.description,
+      brokerUrl: c['mqtt']?.url,
+      stateDir: c['stateDir'],
+    };
+    // Only what the file has: a missing setting must not hide the built-in default.
+    return Object.fromEntries(Object.entries(found).filter(([, v]) => v !== undefined && v !== null));
+  } catch {
+    return {};
+  }
+}
+
+function oneYearFromToday(): string {
+  const d = new Date();
+  d.setUTCFullYear(d.getUTCFullYear() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/** A terminal prompt whose echo can be switched off for passwords. */
+function terminal(): { rl: Interface; ask: (q: string, def?: string) => Promise<string>; askHidden: (q: string) => Promise<string> } {
+  let muted = false;
+  const output = new Writable({
+    write(chunk, _enc, cb) {
+      if (!muted) process.stderr.write(chunk);
+      cb();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  return {
+    rl,
+    ask: async (q, def) => {
+      const answer = (await rl.question(`${q}${def !== undefined && def !== '' ? ` [${def}]` : ''}: `)).trim();
+      return answer === '' ? (def ?? '') : answer;
+    },
+    askHidden: async (q) => {
+      process.stderr.write(`${q}: `);
+      muted = true;
+      try {
+        return await rl.question('');
+      } finally {
+        muted = false;
+        process.stderr.write('\n');
+      }
+    },
+  };
+}
+
+let stdinLines: string[] | undefined;
+async function stdinLine(): Promise<string> {
+  if (!stdinLines) {
+    let text = '';
+    for await (const chunk of process.stdin) text += String(chunk);
+    stdinLines = text.split(/\r?\n/);
+  }
+  return stdinLines.shift() ?? '';
+}
+
+export async function provisionCommand(flags: ProvisionFlags): Promise<number> {
+  if (flags.cert) {
+    const c = await installCertificate(flags.cert, flags.config);
+    process.stdout.write(`certificate installed: ${c.certFile}\n  subject ${c.subject}\n  issuer  ${c.issuer}\n  valid to ${c.validTo}\n  sha256 ${c.fingerprint256}\n`
+      + `next: alpr-edge selftest -c ${flags.config}, then systemctl restart alpr-edge\n`);
+    return 0;
+  }
+  const interactive = !flags.nonInteractive && process.stdin.isTTY === true;
+  const defaults: Partial<ProvisionFlags> = { stateDir: '/var/lib/alpr-edge', locationDescription: '', brokerUrl: '', ...existingDefaults(flags.config) };
+  const values: Partial<ProvisionFlags> = {};
+  const term = interactive ? terminal() : undefined;
+  try {
+    for (const f of FIELDS) {
+      const given = flags[f.key];
+      const def = given ?? defaults[f.key];
+      if (!term) {
+        if (def === undefined || def === '') {
+          if (f.required) throw new ProvisionError(`${f.flag} is required (or run provision at a terminal to be asked)`, f.flag);
+          continue;
+        }
+        (values as Record<string, unknown>)[f.key] = def;
+        continue;
+      }
+      // Ask until the answer parses: a typo in a coordinate is fixed at the prompt, not in the file.
+      for (;;) {
+        const answer = await term.ask(f.prompt, def === undefined ? undefined : String(def));
+        if (answer === '' && f.required) {
+          process.stderr.write(`  ${f.prompt} is required\n`);
+          continue;
+        }
+        try {
+          (values as Record<string, unknown>)[f.key] = answer === '' ? undefined : f.parse ? f.parse(answer) : answer;
+          break;
+        } catch (err) {
+          process.stderr.write(`  ${(err as Error).message}\n`);
+        }
+      }
+    }
+    let admin: ProvisionAnswers['admin'];
+    if (values.admin) {
+      let until = flags.adminTrainingUntil;
+      let password: string;
+      if (term) {
+        until = await term.ask(`Training of ${values.admin} valid until (YYYY-MM-DD)`, until ?? oneYearFromToday());
+        for (;;) {
+          password = await term.askHidden(`Password for ${values.admin} (12 or more characters)`);
+          if (password.length < 12) {
+            process.stderr.write('  the password must have at least 12 characters\n');
+            continue;
+          }
+          if ((await term.askHidden('Repeat the password')) === password) break;
+          process.stderr.write('  the passwords differ\n');
+        }
+      } else {
+        if (!until) throw new ProvisionError('--admin-training-until is required with --admin', '--admin-training-until');
+        password = await stdinLine();
+      }
+      admin = { username: values.admin, trainingValidUntil: until, password };
+    }
+    const answers: ProvisionAnswers = {
+      deviceId: String(values.deviceId),
+      cameraUrl: String(values.cameraUrl),
+      latitude: Number(values.latitude),
+      longitude: Number(values.longitude),
+      headingDeg: Number(values.heading),
+      locationDescription: values.locationDescription ?? '',
+      brokerUrl: values.brokerUrl ?? '',
+      ...(values.ca ? { caFile: values.ca } : {}),
+      stateDir: String(values.stateDir),
+      ...(admin ? { admin } : {}),
+    };
+    if (term) {
+      const ok = (await term.ask(`Write ${flags.config} and create the device key for ${answers.deviceId}? (yes/no)`, 'yes')).toLowerCase();
+      if (!ok.startsWith('y')) {
+        process.stderr.write('nothing written\n');
+        return 1;
+      }
+    }
+    term?.rl.close();
+    const r = await provisionDevice(answers, flags.config);
+    const out = [...r.steps.map((s) => `✓ ${s}`)];
+    if (r.adminSkipped) out.push(`- first administrator not created: ${r.adminSkipped}`);
+    out.push('', 'next:');
+    if (answers.brokerUrl) out.push(`  1. send ${r.csrFile} to the department's broker CA`, `  2. install what it signs: alpr-edge provision --cert signed.crt -c ${flags.config}`);
+    out.push(`  ${answers.brokerUrl ? '3' : '1'}. alpr-edge selftest -c ${flags.config}`);
+    process.stdout.write(out.join('\n') + '\n');
+    return 0;
+  } finally {
+    term?.rl.close();
+  }
+}
