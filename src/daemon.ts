@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
-import { CameraSource } from './capture/index.js';
+import { CameraSource, livePipelines } from './capture/index.js';
 import type { Frame } from './capture/frame.js';
 import { PlateEngine, engineOptions } from './inference/engine.js';
 import { CameraPipeline, wallClock } from './pipeline/camera-pipeline.js';
@@ -21,7 +21,7 @@ interface CameraRuntime {
   pipeline: CameraPipeline;
   analysedRate: RateWindow;
   lastReadAtMs?: number;
-  synced: { framesIn: number; framesDropped: number; decodeErrors: number; reconnects: number; passesDiscarded: number };
+  synced: { framesIn: number; framesDropped: number; decodeErrors: number; reconnects: number; pipelinesAbandoned: number; passesDiscarded: number };
 }
 
 export interface DaemonOptions {
@@ -134,7 +134,7 @@ export class Daemon {
         this.metrics.stageSeconds.observe({ camera: cam.id, stage: 'read' }, t.readMs / 1000);
       },
     }, offline ? (f) => (f.seq * 1000) / cam.fpsCap : wallClock);
-    const rt: CameraRuntime = { id: cam.id, source, pipeline, analysedRate, synced: { framesIn: 0, framesDropped: 0, decodeErrors: 0, reconnects: 0, passesDiscarded: 0 } };
+    const rt: CameraRuntime = { id: cam.id, source, pipeline, analysedRate, synced: { framesIn: 0, framesDropped: 0, decodeErrors: 0, reconnects: 0, pipelinesAbandoned: 0, passesDiscarded: 0 } };
     const frames = offline ? undefined : source.frames();
     const events = cameraEvents(cam.id, this.events);
     source.on('status', (s: { state: string; reason?: string }) => {
@@ -192,11 +192,20 @@ export class Daemon {
       this.metrics.framesDropped.inc(labels, s.framesDropped - rt.synced.framesDropped);
       this.metrics.decodeErrors.inc(labels, s.decodeErrors - rt.synced.decodeErrors);
       this.metrics.reconnects.inc(labels, s.reconnects - rt.synced.reconnects);
+      this.metrics.pipelinesAbandoned.inc(labels, s.pipelinesAbandoned - rt.synced.pipelinesAbandoned);
       const discarded = rt.pipeline.counters.passesDiscarded;
       // Deltas, like the capture counters: a reset() here would zero the other cameras' counts.
       this.metrics.passesDiscarded.inc(labels, discarded - rt.synced.passesDiscarded);
-      rt.synced = { framesIn: s.framesIn, framesDropped: s.framesDropped, decodeErrors: s.decodeErrors, reconnects: s.reconnects, passesDiscarded: discarded };
+      rt.synced = {
+        framesIn: s.framesIn,
+        framesDropped: s.framesDropped,
+        decodeErrors: s.decodeErrors,
+        reconnects: s.reconnects,
+        pipelinesAbandoned: s.pipelinesAbandoned,
+        passesDiscarded: discarded,
+      };
     }
+    this.metrics.pipelinesAlive.set(livePipelines());
   }
 
   health(nowMs = Date.now()): HealthReport {

@@ -4,7 +4,7 @@ import { decoderFromElementName } from './decoder-choice.js';
 import { probeElements } from './element-probe.js';
 import type { CameraState, CameraStatus, Frame } from './frame.js';
 import { FrameRateLimiter } from './frame-rate-limiter.js';
-import type { GstBusMessage, GstCaps } from './gst-binding.js';
+import type { GstBufferTiming, GstBusMessage, GstCaps } from './gst-binding.js';
 import { LatestFrameMailbox } from './latest-frame-mailbox.js';
 import {
   buildPipelineDescription,
@@ -12,7 +12,7 @@ import {
   rateLimitedInGstreamer,
   type PipelineDescriptionOptions,
 } from './pipeline-description.js';
-import { describeBusMessage, PipelineSession } from './pipeline-session.js';
+import { describeBusMessage, PipelineSession, type PipelineStop } from './pipeline-session.js';
 import { DEFAULT_RECONNECT, reconnectDelayMs, type ReconnectPolicy } from './reconnect-backoff.js';
 import { packRgbRows } from './rgb-rows.js';
 import { rtspEndpoint, tcpUnreachableReason } from './rtsp-reachability.js';
@@ -31,6 +31,11 @@ export interface CameraSourceOptions extends PipelineDescriptionOptions {
   /** Consecutive failures after which the state is 'offline' (retries continue at the maximum delay). Default 10. */
   offlineAfterFailures?: number;
   /**
+   * A pipeline still not stopped after this long is abandoned (counted in pipelinesAbandoned) so
+   * a wedged GStreamer element cannot hold up reconnecting or shutdown. Default 3000.
+   */
+  stopTimeoutMs?: number;
+  /**
    * Offline analysis (files, benchmarks): each frame waits for this promise before the next one is
    * pulled, so every frame is analysed and nothing queues up. Live cameras leave it unset.
    */
@@ -42,6 +47,10 @@ export interface CameraSourceOptions extends PipelineDescriptionOptions {
 export interface CaptureStatus extends CameraStatus {
   /** Times the decoded frame size changed mid-stream (only possible without a configured width/height). */
   frameSizeChanges: number;
+  /** Pipelines that did not reach NULL within stopTimeoutMs and were left behind (each holds a thread and its memory). */
+  pipelinesAbandoned: number;
+  /** Duration of the last completed pipeline stop, ms. */
+  lastStopMs?: number;
 }
 
 export interface CameraSourceEvents {
@@ -52,6 +61,7 @@ export interface CameraSourceEvents {
 
 const DEFAULT_STALL_TIMEOUT_MS = 5000;
 const DEFAULT_OFFLINE_AFTER = 10;
+const DEFAULT_STOP_TIMEOUT_MS = 3000;
 
 /**
  * Frames from one camera, with reconnection. Failures (pipeline errors, live end of stream,
@@ -67,6 +77,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
   private readonly source: CameraSourceUri;
   private readonly stallTimeoutMs: number;
   private readonly offlineAfter: number;
+  private readonly stopTimeoutMs: number;
   private readonly reconnectPolicy: Required<ReconnectPolicy>;
   private readonly mailboxes = new Set<LatestFrameMailbox>();
 
@@ -76,6 +87,8 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
   private holdsPoolThreads = false;
   private generation = 0;
   private session: PipelineSession | undefined;
+  /** Stops of closed sessions still under way; a new pipeline waits for them (one connection per camera). */
+  private readonly pendingStops = new Set<Promise<void>>();
   private sessionStartedAtMs = 0;
   private limiter: FrameRateLimiter | undefined;
   /** Live sources often warn (server closed the connection) just before their end of stream; that is the better reason. */
@@ -92,6 +105,8 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
   private decodeErrors = 0;
   private reconnects = 0;
   private frameSizeChanges = 0;
+  private pipelinesAbandoned = 0;
+  private lastStopMs: number | undefined;
   private lastFrameAtMs: number | undefined;
   private lastSize: { width: number; height: number } | undefined;
   private latest: Frame | undefined;
@@ -107,6 +122,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     buildPipelineDescription(opts, new Set());
     this.stallTimeoutMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     this.offlineAfter = Math.max(1, opts.offlineAfterFailures ?? DEFAULT_OFFLINE_AFTER);
+    this.stopTimeoutMs = opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     this.reconnectPolicy = { ...DEFAULT_RECONNECT, ...opts.reconnect };
   }
 
@@ -121,8 +137,11 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     this.relaunch();
   }
 
-  /** Resolves once the pipeline is in NULL (set synchronously by the binding). Safe to call repeatedly. */
-  stop(): Promise<void> {
+  /**
+   * Resolves once the pipeline is in NULL, or was abandoned after stopTimeoutMs. The JS thread is
+   * never blocked meanwhile: GStreamer stops the pipeline on a thread of its own. Safe to call repeatedly.
+   */
+  async stop(): Promise<void> {
     const wasActive = this.running || this.session !== undefined;
     this.running = false;
     this.releasePoolThreads();
@@ -136,7 +155,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
       this.setState('stopped', undefined);
       if (wasActive) this.log.info('camera stopped');
     }
-    return Promise.resolve();
+    await this.stopsSettled();
   }
 
   status(): CaptureStatus {
@@ -151,6 +170,8 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
       reconnects: this.reconnects,
       ...(this.decoder === undefined ? {} : { decoder: this.decoder }),
       frameSizeChanges: this.frameSizeChanges,
+      pipelinesAbandoned: this.pipelinesAbandoned,
+      ...(this.lastStopMs === undefined ? {} : { lastStopMs: this.lastStopMs }),
     };
   }
 
@@ -182,6 +203,8 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
 
   private async launch(): Promise<void> {
     const generation = ++this.generation;
+    await this.stopsSettled();
+    if (!this.running || generation !== this.generation) return;
     const available = await probeElements();
     if (!this.running || generation !== this.generation) return;
     const endpoint = this.source.kind === 'rtsp' ? rtspEndpoint(this.source.location) : undefined;
@@ -220,8 +243,8 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
 
   private sessionHandlers(isCurrent: () => boolean) {
     return {
-      sample: (buf: Buffer, caps: GstCaps): void | Promise<void> => {
-        if (isCurrent()) return this.onSample(buf, caps);
+      sample: (buf: Buffer, caps: GstCaps, timing: GstBufferTiming): void | Promise<void> => {
+        if (isCurrent()) return this.onSample(buf, caps, timing);
       },
       failure: (reason: string, elementName: string) => {
         if (!isCurrent()) return;
@@ -245,7 +268,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     };
   }
 
-  private onSample(buf: Buffer, caps: GstCaps): void | Promise<void> {
+  private onSample(buf: Buffer, caps: GstCaps, timing: GstBufferTiming): void | Promise<void> {
     const now = Date.now();
     // Frames are flowing even when the rate cap discards this one; the watchdog must see that.
     this.lastFrameAtMs = now;
@@ -271,6 +294,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     }
 
     const frame: Frame = { cameraId: this.opts.id, seq: this.seq++, capturedAtMs: now, width, height, rgb };
+    if (typeof timing.ptsNs === 'number') frame.ptsMs = timing.ptsNs / 1e6;
     this.framesIn++;
     this.latest = frame;
     for (const mailbox of this.mailboxes) mailbox.offer(frame);
@@ -374,7 +398,28 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     this.session = undefined;
     // Read the counters before NULL resets them.
     this.droppedInClosedSessions += session.droppedFrames();
-    session.stop();
+    const stopped = session.stop(this.stopTimeoutMs).then((result) => this.onSessionStopped(result));
+    this.pendingStops.add(stopped);
+    void stopped.finally(() => this.pendingStops.delete(stopped));
+  }
+
+  private onSessionStopped({ outcome, ms }: PipelineStop): void {
+    if (outcome === 'abandoned') {
+      this.pipelinesAbandoned++;
+      this.log.error(
+        { stopTimeoutMs: this.stopTimeoutMs, pipelinesAbandoned: this.pipelinesAbandoned },
+        'pipeline did not stop in time; abandoned it (a GStreamer element is wedged) and carry on',
+      );
+      return;
+    }
+    this.lastStopMs = ms;
+    if (outcome === 'failed') this.log.warn({ stopMs: ms }, 'GStreamer reported a failure while stopping the pipeline');
+    else this.log.debug({ stopMs: ms }, 'pipeline stopped');
+  }
+
+  /** Settles within stopTimeoutMs of the last closeSession(); never rejects. */
+  private async stopsSettled(): Promise<void> {
+    while (this.pendingStops.size > 0) await Promise.all([...this.pendingStops]);
   }
 
   private armWatchdog(): void {

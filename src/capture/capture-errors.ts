@@ -14,8 +14,8 @@ export class GstreamerUnavailableError extends Error {
   override readonly name = 'GstreamerUnavailableError';
   constructor(cause: unknown) {
     super(
-      'gstreamer-superficial failed to load: install GStreamer 1.x with libgstreamer1.0-dev and ' +
-        'libgstreamer-plugins-base1.0-dev, then run `npm rebuild gstreamer-superficial`',
+      'the GStreamer addon (native/gst-capture) failed to load: install GStreamer 1.x with libgstreamer1.0-dev and ' +
+        'libgstreamer-plugins-base1.0-dev, then build it with `npm run build:native` (scripts/setup does both)',
       { cause },
     );
   }

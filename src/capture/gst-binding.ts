@@ -1,11 +1,14 @@
 import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { GstreamerUnavailableError } from './capture-errors.js';
 
 /**
- * Typed view of the parts of gstreamer-superficial capture uses.
+ * Typed view of our GStreamer addon, native/gst-capture: gstreamer-superficial 1.7.4 trimmed to
+ * what capture uses and changed so that stopping a pipeline never blocks the JS thread and
+ * pipelines are freed (see native/gst-capture/README.md).
  *
- * The binding has no type declarations and is a native CommonJS addon, which ESM cannot
- * import directly, hence createRequire.
+ * A native CommonJS addon, which ESM cannot import directly, hence createRequire.
  */
 export interface GstBusMessage {
   /** Message type name (`error`, `eos`, `warning`, `state-changed`, ...). A structure field called `type` overrides it (stream-status, progress). */
@@ -31,37 +34,66 @@ export interface GstCaps {
 /** GObject properties are exposed as plain JS properties; 64-bit integers arrive as strings. */
 export type GstElement = Record<string, unknown>;
 
+/** Buffer timestamps in nanoseconds of stream time; null when the buffer has none. */
+export interface GstBufferTiming {
+  ptsNs?: number | null;
+  durationNs?: number | null;
+}
+
 export interface GstAppSink extends GstElement {
-  /** Blocks a libuv pool thread until a sample, EOS or the sink leaving PLAYING/PAUSED; `buf` is null in the last two cases. */
-  pull(cb: (buf: Buffer | null, caps: GstCaps) => void): void;
+  /**
+   * Waits on a libuv pool thread for a sample, at most 500 ms; `buf` is null when none came in
+   * that time, at EOS, or while the sink is flushing. Bounded so a pipeline that never stops
+   * cannot keep a pool thread.
+   */
+  pull(cb: (buf: Buffer | null, caps: GstCaps, timing: GstBufferTiming) => void): void;
 }
 
 export interface GstPipeline {
+  /** Throws once stop() was called. */
   play(): void;
   pause(): void;
-  /** Synchronous set_state(NULL). */
-  stop(): void;
+  /**
+   * Starts set_state(NULL) on a thread of its own and returns at once; `done` runs on the JS thread
+   * when it returns (ok false when GStreamer reported failure), which may be never when an element
+   * is wedged. The bus watch ends at once. False (and no `done`) when already stopping.
+   */
+  stop(done: (ok: boolean) => void): boolean;
   /** Position in whole seconds; flags 1 = GST_SEEK_FLAG_FLUSH. */
   seek(seconds: number, flags: number): boolean;
   findChild(name: string): GstElement | undefined;
-  /** Blocks a libuv pool thread on the bus; re-arms itself after each message until the pipeline is NULL. */
+  /** Waits on the bus on a libuv pool thread (at most 500 ms at a time); re-arms itself after each message until stop(). */
   pollBus(cb: (msg: GstBusMessage) => void): void;
   'auto-flush-bus': boolean;
 }
 
 interface GstreamerBinding {
   Pipeline: new (description: string) => GstPipeline;
+  /** Pipelines not yet freed in this process, stopping and abandoned ones included. */
+  livePipelines(): number;
 }
 
 let binding: GstreamerBinding | undefined;
 
+/** Where node-gyp puts the addon: src/capture (vitest) and dist/src/capture are 2 and 3 levels below the package root. */
+export function addonPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = here.includes('/dist/') ? resolve(here, '../../..') : resolve(here, '../..');
+  return resolve(root, 'native/gst-capture/build/Release/gst_capture.node');
+}
+
 export function loadGstreamer(): GstreamerBinding {
   if (binding === undefined) {
     try {
-      binding = createRequire(import.meta.url)('gstreamer-superficial') as GstreamerBinding;
+      binding = createRequire(import.meta.url)(addonPath()) as GstreamerBinding;
     } catch (err) {
       throw new GstreamerUnavailableError(err);
     }
   }
+  return binding;
+}
+
+/** The binding when something already loaded it; metrics must not load (or fail to load) it themselves. */
+export function gstreamerIfLoaded(): GstreamerBinding | undefined {
   return binding;
 }

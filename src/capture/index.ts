@@ -9,4 +9,5 @@ export {
   type RegionOfInterest,
 } from './pipeline-description.js';
 export type { ReconnectPolicy } from './reconnect-backoff.js';
+export { livePipelines, type PipelineStop } from './pipeline-session.js';
 export { redactUri } from './source-uri.js';

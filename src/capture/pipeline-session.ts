@@ -1,11 +1,20 @@
 import type { Logger } from 'pino';
 import { counterValue, renderedFromStats } from './appsink-stats.js';
-import { loadGstreamer, type GstAppSink, type GstBusMessage, type GstCaps, type GstElement, type GstPipeline } from './gst-binding.js';
+import {
+  gstreamerIfLoaded,
+  loadGstreamer,
+  type GstAppSink,
+  type GstBufferTiming,
+  type GstBusMessage,
+  type GstCaps,
+  type GstElement,
+  type GstPipeline,
+} from './gst-binding.js';
 import { APPSINK_FRAMES, APPSINK_NAME, QUEUE_FRAMES, RATE_NAME } from './pipeline-description.js';
 
 export interface PipelineSessionHandlers {
   /** A returned promise holds the next pull until it settles (offline analysis: every frame, no drops). */
-  sample(buf: Buffer, caps: GstCaps): void | Promise<void>;
+  sample(buf: Buffer, caps: GstCaps, timing: GstBufferTiming): void | Promise<void>;
   /** First fatal problem of this session; later errors are only logged. */
   failure(reason: string, elementName: string): void;
   /** End of stream reached and every frame before it pulled. */
@@ -19,8 +28,18 @@ export interface PipelineSessionHandlers {
 const EMPTY_PULL_RETRY_MS = 50;
 
 /**
- * One GStreamer pipeline from play to NULL. Reconnecting means a new session; the binding never
- * frees a pipeline, so sessions are only created on failures and loops seek instead.
+ * How a stop ended: `stopped` (NULL reached), `failed` (GStreamer refused NULL), or `abandoned`
+ * (still not NULL at the deadline: an element is wedged; the pipeline and its stop thread are left
+ * to finish, or not, on their own).
+ */
+export interface PipelineStop {
+  outcome: 'stopped' | 'failed' | 'abandoned';
+  ms: number;
+}
+
+/**
+ * One GStreamer pipeline from play to NULL. Reconnecting means a new session; loops seek instead,
+ * which is cheaper than building a new pipeline.
  */
 export class PipelineSession {
   private readonly pipeline: GstPipeline;
@@ -31,6 +50,7 @@ export class PipelineSession {
   private eosSeen = false;
   private eosDelivered = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<PipelineStop> | undefined;
   /** Frames taken from the appsink, and drop-accounting baselines re-taken at each seek. */
   private pulled = 0;
   private pulledBaseline = 0;
@@ -49,10 +69,6 @@ export class PipelineSession {
     } catch (err) {
       throw new Error(describeParseError(err));
     }
-    // With auto-flush the bus is emptied on the way to NULL, and the binding's bus thread (which
-    // only re-checks the pipeline state after a message) would then block forever, leaking one
-    // libuv pool thread per reconnect. Unflushed, the NULL transition's own messages release it.
-    this.pipeline['auto-flush-bus'] = false;
     const sink = this.pipeline.findChild(APPSINK_NAME);
     if (sink === undefined || typeof (sink as Partial<GstAppSink>).pull !== 'function') {
       throw new Error(`pipeline has no appsink named "${APPSINK_NAME}"`);
@@ -90,15 +106,43 @@ export class PipelineSession {
     return this.droppedBeforeSeeks + this.droppedSinceSeek();
   }
 
-  stop(): void {
-    if (this.stopped) return;
+  /**
+   * Brings the pipeline to NULL off the JS thread. Resolves when it got there, or after deadlineMs
+   * with `abandoned`: rtspsrc can wedge in its NULL transition (its change_state waits on a lock
+   * its own task holds while deactivating pads, seen with GStreamer 1.22), and a camera that must
+   * run for months cannot wait on that. An abandoned pipeline that stops later is freed then.
+   * Safe to call repeatedly; later calls get the first call's result.
+   */
+  stop(deadlineMs: number): Promise<PipelineStop> {
+    if (this.stopping !== undefined) return this.stopping;
     this.stopped = true;
     clearTimeout(this.retryTimer);
-    try {
-      this.pipeline.stop();
-    } catch (err) {
-      this.log.warn({ err }, 'pipeline refused to stop');
-    }
+    const startedAt = performance.now();
+    const elapsed = (): number => Math.round(performance.now() - startedAt);
+    this.stopping = new Promise<PipelineStop>((resolve) => {
+      let settled = false;
+      const deadline = setTimeout(() => {
+        settled = true;
+        resolve({ outcome: 'abandoned', ms: elapsed() });
+      }, deadlineMs);
+      try {
+        this.pipeline.stop((ok) => {
+          if (settled) {
+            this.log.warn({ stopMs: elapsed(), ok }, 'an abandoned pipeline reached NULL after all; freed');
+            return;
+          }
+          settled = true;
+          clearTimeout(deadline);
+          resolve({ outcome: ok ? 'stopped' : 'failed', ms: elapsed() });
+        });
+      } catch (err) {
+        this.log.warn({ err }, 'pipeline refused to stop');
+        settled = true;
+        clearTimeout(deadline);
+        resolve({ outcome: 'failed', ms: elapsed() });
+      }
+    });
+    return this.stopping;
   }
 
   private droppedSinceSeek(): number {
@@ -120,11 +164,11 @@ export class PipelineSession {
   private readonly pull = (): void => {
     this.retryTimer = undefined;
     if (this.stopped) return;
-    this.sink.pull((buf, caps) => {
+    this.sink.pull((buf, caps, timing) => {
       if (this.stopped) return;
       if (buf !== null) {
         this.pulled++;
-        const consumed = this.handlers.sample(buf, caps);
+        const consumed = this.handlers.sample(buf, caps, timing);
         if (consumed) consumed.then(this.pull, this.pull);
         else this.pull();
         return;
@@ -167,6 +211,11 @@ export class PipelineSession {
         return;
     }
   };
+}
+
+/** GStreamer pipelines still in memory in this process (a leak shows as a number that only grows); 0 before the first. */
+export function livePipelines(): number {
+  return gstreamerIfLoaded()?.livePipelines() ?? 0;
 }
 
 /**

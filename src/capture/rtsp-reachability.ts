@@ -17,8 +17,9 @@ export function rtspEndpoint(location: string): { host: string; port: number } |
 /**
  * Why a TCP connection to the camera fails, or undefined when it connects.
  *
- * Checked before each RTSP pipeline is built because gstreamer-superficial never frees a
- * pipeline: retrying a camera that is switched off must not cost a leaked pipeline per attempt.
+ * Checked before each RTSP pipeline is built: retrying a camera that is switched off then costs
+ * one socket instead of a whole pipeline (threads, rtpbin, decoder), and the reason names the
+ * address and the socket error rather than rtspsrc's generic "Could not open resource".
  */
 export function tcpUnreachableReason(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {

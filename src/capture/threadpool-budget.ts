@@ -1,6 +1,6 @@
 /**
- * gstreamer-superficial parks two libuv pool threads per running pipeline (bus watch + appsink
- * pull). The pool is shared with fs, dns and zlib and defaults to 4 threads, so a third camera
+ * Our GStreamer addon (native/gst-capture) keeps two libuv pool threads busy per running pipeline
+ * (bus watch + appsink pull; each waits at most 500 ms at a time, so a stopped pipeline frees them). The pool is shared with fs, dns and zlib and defaults to 4 threads, so a third camera
  * would starve everything else and a fifth would never see a frame.
  */
 const THREADS_PER_SOURCE = 2;

@@ -12,6 +12,13 @@ export function createMetrics() {
     framesAnalysed: new Counter({ name: 'alpr_edge_frames_analysed_total', help: 'Frames run through detector and reader', labelNames, registers: [registry] }),
     decodeErrors: new Counter({ name: 'alpr_edge_decode_errors_total', help: 'Decode or stream errors', labelNames, registers: [registry] }),
     reconnects: new Counter({ name: 'alpr_edge_camera_reconnects_total', help: 'Camera reconnect attempts', labelNames, registers: [registry] }),
+    pipelinesAbandoned: new Counter({
+      name: 'alpr_edge_capture_pipelines_abandoned_total',
+      help: 'GStreamer pipelines that did not stop within stopTimeoutMs and were left behind (a wedged element; each keeps a thread and its memory)',
+      labelNames,
+      registers: [registry],
+    }),
+    pipelinesAlive: new Gauge({ name: 'alpr_edge_capture_pipelines_alive', help: 'GStreamer pipelines in memory, stopping and abandoned ones included', registers: [registry] }),
     cameraOnline: new Gauge({ name: 'alpr_edge_camera_online', help: '1 when the camera delivers frames', labelNames, registers: [registry] }),
     reads: new Counter({ name: 'alpr_edge_reads_total', help: 'Reads (vehicle passes) emitted', labelNames, registers: [registry] }),
     passesDiscarded: new Counter({ name: 'alpr_edge_passes_discarded_total', help: 'Tracked plates dropped for too few frames or too little agreement', labelNames, registers: [registry] }),
