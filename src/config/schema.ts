@@ -51,10 +51,10 @@ const Location = Type.Object(
 const Models = Type.Object(
   {
     manifest: Type.String({ default: 'models/manifest.json', description: 'Model manifest (relative paths resolve against the install directory).' }),
-    detector: Type.String({ default: 'ppocr-v4-det', description: 'Manifest name of the plate detector.' }),
-    reader: Type.String({ default: 'ppocr-v4-rec', description: 'Manifest name of the plate reader.' }),
+    detector: Type.String({ default: 'detector-int8', description: 'Manifest name of the plate detector (detector-fp32 for the FP32 twin).' }),
+    reader: Type.String({ default: 'reader-int8', description: 'Manifest name of the plate reader (reader-fp32 for the FP32 twin).' }),
     intraOpThreads: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'onnxruntime threads per model run.' }),
-    detectorMaxSide: Type.Integer({ minimum: 320, maximum: 1920, default: 960, description: 'Longest side of the frame as fed to the detector (multiple of 32 is used).' }),
+    detectorMaxSide: Type.Integer({ minimum: 320, maximum: 1920, default: 640, description: 'Working resolution: longest side of the frame as fed to the detector (padded to a multiple of 32). 640 keeps a 40 px plate of a 1280x720 frame at 20 px, which the detector is trained to find.' }),
   },
   { additionalProperties: false, default: {} },
 );

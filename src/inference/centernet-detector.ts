@@ -24,8 +24,6 @@ const PAD_TO = 32;
  * side is the working resolution, padded with -1 (black) like the training script did.
  */
 export class CenterNetPlateDetector implements PlateDetector {
-  readonly findsTextLines = false;
-
   constructor(
     private readonly session: InferenceSession,
     readonly name: string,

@@ -6,11 +6,9 @@ import type { DetectedBox, PlateDetector } from './detector.js';
 import type { PlateReader, PlateTextResult, TextCandidate } from './reader.js';
 import { resolveModel, ModelError, type ResolvedModel } from './manifest.js';
 import { createSession } from './session.js';
-import { PpOcrDetector } from './ppocr-detector.js';
-import { PpOcrReader } from './ppocr-reader.js';
 import { CtcPlateReader } from './ctc-plate-reader.js';
 import { CenterNetPlateDetector } from './centernet-detector.js';
-import { isPlausiblePlate, normalisePlateText, stateFromBanner } from './plate-text.js';
+import { isPlausiblePlate, normalisePlateText } from './plate-text.js';
 
 /** One plate seen in one picture. */
 export interface PlateObservation {
@@ -90,7 +88,7 @@ export class PlateEngine {
     const crops: RgbImage[] = [];
     const kept: DetectedBox[] = [];
     for (const b of boxes) {
-      const pad = this.reader.cropPadding ?? { x: 0.02, y: this.detector.findsTextLines ? 0.08 : 0.05 };
+      const pad = this.reader.cropPadding ?? { x: 0.02, y: 0.05 };
       const cropBox = clampBox(padBox(b.box, b.box[2] * pad.x, b.box[3] * pad.y), img.width, img.height);
       const box = clampBox(b.box, img.width, img.height);
       if (!cropBox || !box) continue;
@@ -99,7 +97,7 @@ export class PlateEngine {
     }
     const texts = await this.reader.read(crops);
     const t2 = performance.now();
-    const plates = this.detector.findsTextLines ? platesFromTextLines(kept, texts, img, this.opts.readConfidence) : platesFromPlateBoxes(kept, texts, this.opts.readConfidence);
+    const plates = platesFromPlateBoxes(kept, texts, this.opts.readConfidence);
     plates.sort((a, b) => b.confidence - a.confidence);
     return { plates, timings: { detectMs: t1 - t0, readMs: t2 - t1 } };
   }
@@ -112,8 +110,6 @@ export class PlateEngine {
 async function createDetector(model: ResolvedModel, opts: EngineOptions): Promise<PlateDetector> {
   const session = await createSession(model.bytes, { intraOpThreads: opts.intraOpThreads });
   switch (model.entry.architecture) {
-    case 'ppocr-db':
-      return new PpOcrDetector(session, model.entry.name, model.entry.version, opts.detectorMaxSide);
     case 'alpr-edge-centernet': {
       const e = model.entry;
       const stride = e['stride'];
@@ -131,11 +127,6 @@ async function createDetector(model: ResolvedModel, opts: EngineOptions): Promis
 async function createReader(model: ResolvedModel, opts: EngineOptions): Promise<PlateReader> {
   const session = await createSession(model.bytes, { intraOpThreads: opts.intraOpThreads });
   switch (model.entry.architecture) {
-    case 'ppocr-crnn': {
-      const dict = model.entry['dictionary'];
-      if (typeof dict !== 'string') throw new ModelError(`model "${model.entry.name}": manifest entry lacks "dictionary"`, model.entry.name);
-      return new PpOcrReader(session, model.entry.name, model.entry.version, resolve(dirname(model.path), dict));
-    }
     case 'alpr-edge-ctc-convnet+state-head': {
       const e = model.entry;
       const shape = e.inputShape ?? [];
@@ -172,45 +163,4 @@ function platesFromPlateBoxes(boxes: DetectedBox[], texts: PlateTextResult[], mi
     plates.push({ box: b.box, text, confidence: r.confidence, charConfidences: r.charConfidences, candidates: plausibleCandidates(r), state: r.state, stateConfidence: r.stateConfidence, detectorScore: b.score });
   });
   return plates;
-}
-
-/**
- * The interim detector finds text lines. Lines that read as plate numbers become plates; lines
- * that read as a state name (the banner) lend their state to the plate line right above or below
- * them. The plate box is the plate-number line: it is what the evaluation sets label as the plate
- * (measured on ucsd-ca and openalpr-eu: a 2:1 whole-plate estimate came out 2.3× too tall).
- */
-function platesFromTextLines(boxes: DetectedBox[], texts: PlateTextResult[], img: RgbImage, minConfidence: number): PlateObservation[] {
-  const banners: { box: Box; state: string; confidence: number }[] = [];
-  const lines: { box: Box; r: PlateTextResult; score: number }[] = [];
-  boxes.forEach((b, i) => {
-    const r = texts[i]!;
-    const text = normalisePlateText(r.text);
-    if (isPlausiblePlate(text) && r.confidence >= minConfidence) lines.push({ box: b.box, r, score: b.score });
-    else {
-      const s = stateFromBanner(r.text);
-      if (s && r.confidence >= 0.5) banners.push({ box: b.box, state: s.state, confidence: s.confidence * r.confidence });
-    }
-  });
-  return lines.map(({ box, r, score }) => {
-    const [x, y, w, h] = box;
-    const cx = x + w / 2;
-    const cy = y + h / 2;
-    const banner = banners.find((bn) => {
-      const bcx = bn.box[0] + bn.box[2] / 2;
-      const bcy = bn.box[1] + bn.box[3] / 2;
-      return Math.abs(bcx - cx) < w * 0.6 && Math.abs(bcy - cy) < h * 2.2 && bn.box[3] < h * 1.2;
-    });
-    return {
-      box,
-      text: normalisePlateText(r.text),
-      confidence: r.confidence,
-      charConfidences: r.charConfidences,
-      candidates: plausibleCandidates(r),
-      // The reader's own state head first; else the banner line's state name.
-      state: r.state ?? banner?.state,
-      stateConfidence: r.state ? r.stateConfidence : banner?.confidence,
-      detectorScore: score,
-    };
-  });
 }

@@ -44,13 +44,13 @@ describe('alpr-edge CLI', () => {
 
   it('exits 78 naming the model when a model does not match its checksum', () => {
     const manifest = JSON.parse(readFileSync('models/manifest.json', 'utf8'));
-    manifest.models[0].sha256 = '0'.repeat(64);
+    manifest.models.find((m: { name: string }) => m.name === 'detector-int8').sha256 = '0'.repeat(64);
     manifest.models = manifest.models.map((m: { file: string }) => ({ ...m, file: join(process.cwd(), m.file) }));
     const mp = join(dir, 'manifest.json');
     writeFileSync(mp, JSON.stringify(manifest));
     const r = cli(['run', '--config', writeConfig('badmodel.json', { ...base, models: { manifest: mp } })]);
     expect(r.status).toBe(78);
-    expect(r.stderr).toMatch(/model "ppocr-v4-det": .* has sha256 .* manifest expects 000000000000/);
+    expect(r.stderr).toMatch(/model "detector-int8": .* has sha256 .* manifest expects 000000000000/);
   });
 
   it('runs the daemon, serves health, and stops cleanly within 5 s of SIGTERM', async () => {

@@ -62,10 +62,11 @@ describe('model manifest checks', () => {
   const dir = mkdtempSync(join(tmpdir(), 'manifest-'));
   const manifest = readManifest(defaultManifestPath());
 
-  it('lists every shipped model with a matching checksum, interim ones marked', () => {
+  it('lists every shipped model with a matching checksum, all of them ours (no interim model remains)', () => {
     for (const m of manifest.models) expect(() => resolveModel(defaultManifestPath(), m.name)).not.toThrow();
-    expect(manifest.models.filter((m) => m.interim).map((m) => m.name).sort()).toEqual(['ppocr-v4-det', 'ppocr-v4-rec']);
-    expect(manifest.models.filter((m) => !m.interim).map((m) => m.name).sort()).toEqual(['reader-fp32', 'reader-int8']);
+    expect(manifest.models.filter((m) => m.interim).map((m) => m.name)).toEqual([]);
+    expect(manifest.models.map((m) => m.name).sort()).toEqual(['detector-fp32', 'detector-int8', 'reader-fp32', 'reader-int8']);
+    expect(manifest.models.every((m) => String(m['source']).startsWith('trained by this project'))).toBe(true);
   });
 
   it('refuses a model whose bytes do not match the manifest', () => {
@@ -123,4 +124,44 @@ describe('our own plate reader (shipped INT8 and FP32 models)', () => {
       }
     });
   }
+});
+
+describe('our own plate detector (shipped INT8 and FP32 models)', () => {
+  const scenes = readFileSync('test/fixtures/scenes/labels.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { image: string; plates: { box: [number, number, number, number]; text: string }[] });
+  const iou = (a: number[], b: number[]) => {
+    const iw = Math.max(0, Math.min(a[0]! + a[2]!, b[0]! + b[2]!) - Math.max(a[0]!, b[0]!));
+    const ih = Math.max(0, Math.min(a[1]! + a[3]!, b[1]! + b[3]!) - Math.max(a[1]!, b[1]!));
+    return (iw * ih) / (a[2]! * a[3]! + b[2]! * b[3]! - iw * ih);
+  };
+
+  for (const name of ['detector-int8', 'detector-fp32']) {
+    it(`${name} finds every plate of the synthetic fixture scenes (IoU >= 0.5) and nothing on the empty road`, async () => {
+      const engine = await PlateEngine.load({ ...engineOptions, detector: name });
+      try {
+        for (const scene of scenes) {
+          const img = await decodeImageFile(join('test/fixtures/scenes', scene.image));
+          const boxes = (await engine.detector.detect(img)).filter((b) => b.score >= engineOptions.detectionThreshold);
+          for (const p of scene.plates) {
+            const best = Math.max(0, ...boxes.map((b) => iou(b.box, p.box)));
+            expect(best, `${scene.image}: plate at ${p.box.join(',')}`).toBeGreaterThanOrEqual(0.5);
+          }
+          expect(boxes.length, `${scene.image}: false plates`).toBeLessThanOrEqual(scene.plates.length);
+        }
+      } finally {
+        await engine.close();
+      }
+    });
+  }
+
+  it('reads the fixture scenes end to end with our detector and reader: right texts, states right or withheld', async () => {
+    const engine = await PlateEngine.load({ ...engineOptions, detector: 'detector-int8', reader: 'reader-int8' });
+    try {
+      for (const scene of scenes) {
+        const { plates } = await engine.readImage(await decodeImageFile(join('test/fixtures/scenes', scene.image)));
+        expect(plates.map((p) => p.text).sort()).toEqual(scene.plates.map((p) => p.text).sort());
+      }
+    } finally {
+      await engine.close();
+    }
+  });
 });

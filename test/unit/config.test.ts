@@ -27,7 +27,7 @@ describe('configuration schema', () => {
     expect(c.http).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(c.thresholds.minFrames).toBe(2);
     expect(c.cameras[0]!.fpsCap).toBe(15);
-    expect(c.models.detector).toBe('ppocr-v4-det');
+    expect(c.models.detector).toBe('detector-int8');
     expect(c.log.level).toBe('info');
   });
 
@@ -87,6 +87,6 @@ describe('configuration schema', () => {
   });
 
   it('builds a default config for tools without a device config', () => {
-    expect(defaultConfig().models.reader).toBe('ppocr-v4-rec');
+    expect(defaultConfig().models.reader).toBe('reader-int8');
   });
 });

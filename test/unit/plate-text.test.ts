@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editDistance, isPlausiblePlate, normalisePlateText, stateFromBanner } from '../../src/inference/plate-text.js';
+import { editDistance, isPlausiblePlate, normalisePlateText } from '../../src/inference/plate-text.js';
 
 describe('plate text rules', () => {
   it('normalises separators and case', () => {
@@ -10,17 +10,6 @@ describe('plate text rules', () => {
     expect(isPlausiblePlate('CALIFORNIA')).toBe(false);
     expect(isPlausiblePlate('DMVCAGOV')).toBe(false);
     expect(isPlausiblePlate('123456789')).toBe(false);
-  });
-  it('maps banners to states, tolerating a misread letter in long names', () => {
-    expect(stateFromBanner('California')?.state).toBe('CA');
-    expect(stateFromBanner('CALIF0RNIA')?.state).toBe('CA');
-    expect(stateFromBanner('New York')?.state).toBe('NY');
-    expect(stateFromBanner('Texas')?.state).toBe('TX');
-  });
-  it('gives no state rather than a guess (P13)', () => {
-    expect(stateFromBanner('TEXOS')).toBeUndefined();
-    expect(stateFromBanner('SUNSHINE')).toBeUndefined();
-    expect(stateFromBanner('AB')).toBeUndefined();
   });
   it('computes edit distance', () => {
     expect(editDistance('7ABC123', '7A8C123')).toBe(1);
