@@ -65,6 +65,47 @@ describe('alpr-edge store and access commands', () => {
     expect(wrongPw.stderr).toContain('invalid username or password');
   });
 
+  it('P4: holds create, list and release from the shell, over read ids or a plate query; each change (and refusal) is in the access log', async () => {
+    const config = validateConfig(raw);
+    const { store, db } = openTestStore(config);
+    const a = makeRead('6HLD001', Date.now() - 3_600_000);
+    const b = makeRead('6HLD001', Date.now() - 60_000);
+    const c = makeRead('6HLD777', Date.now() - 30_000);
+    await store.putMany([a, b, c]);
+    await db.root.close();
+    const byQuery = cli(['holds', 'create', 'case-h1', '--case', '24-11', '--reason', 'hit and run vehicle', '--plate', '6HLD001', '--as', 'ivan'], `${IVAN}\n`);
+    expect(byQuery.status, byQuery.stderr).toBe(0);
+    expect(JSON.parse(byQuery.stdout)).toMatchObject({ name: 'case-h1', caseNumber: '24-11', createdBy: 'ivan', readCount: 2, query: { plate: '6HLD001' } });
+    const byIds = cli(['holds', 'create', 'case-h2', '--case', '24-12', '--reason', 'witness vehicle', '--read', c.id, '--as', 'ivan'], `${IVAN}\n`);
+    expect(byIds.status, byIds.stderr).toBe(0);
+    expect(JSON.parse(byIds.stdout)).toMatchObject({ name: 'case-h2', readCount: 1 });
+    const empty = cli(['holds', 'create', 'case-h3', '--case', '24-13', '--reason', 'no reads named', '--as', 'ivan'], `${IVAN}\n`);
+    expect(empty.status).toBe(1);
+    expect(empty.stderr).toContain('(readIds)');
+    const noCase = cli(['holds', 'create', 'case-h4', '--reason', 'x', '--read', c.id, '--as', 'ivan'], `${IVAN}\n`);
+    expect(noCase.status).toBe(1);
+    expect(noCase.stderr).toContain('--case');
+    const list = JSON.parse(cli(['holds']).stdout) as Array<{ name: string }>;
+    expect(list.map((h) => h.name)).toEqual(expect.arrayContaining(['case-h1', 'case-h2']));
+    expect(JSON.parse(cli(['holds', 'list']).stdout)).toEqual(list);
+    const release = cli(['holds', 'release', 'case-h1', '--reason', 'case closed', '--as', 'ada'], `${ADA}\n`);
+    expect(release.status, release.stderr).toBe(0);
+    expect(JSON.parse(release.stdout)).toMatchObject({ name: 'case-h1', releasedBy: 'ada' });
+    const again = cli(['holds', 'release', 'case-h1', '--reason', 'case closed', '--as', 'ada'], `${ADA}\n`);
+    expect(again.status).toBe(1);
+    const { db: after } = openTestStore(config);
+    const holdEntries = [...after.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action.startsWith('hold.') && String(e.parameters['hold']).startsWith('case-h'));
+    expect(holdEntries.map((e) => [e.user, e.action, e.result, e.parameters['hold']])).toEqual([
+      ['ivan', 'hold.create', 'ok', 'case-h1'],
+      ['ivan', 'hold.create', 'ok', 'case-h2'],
+      ['ivan', 'hold.create', 'refused', 'case-h3'],
+      ['ada', 'hold.release', 'ok', 'case-h1'],
+      ['ada', 'hold.release', 'refused', 'case-h1'],
+    ]);
+    expect(holdEntries[0]!.parameters).toMatchObject({ caseNumber: '24-11', reason: 'hit and run vehicle' });
+    await after.root.close();
+  });
+
   it('P14: refuses an immigration-enforcement sharing request and exports only against an approved one', () => {
     const refused = cli(['share', 'request', '--agency', 'ICE ERO', '--agency-state', 'CA', '--requester', 'X', '--purpose', 'removal']);
     expect(refused.status).toBe(1);
