@@ -16,6 +16,8 @@ export interface User {
   disabled: boolean;
   failedLogins: number;
   lockedUntilMs?: number;
+  /** Bumped by a password change or disable: API tokens issued before stop working (absent = 0). */
+  tokenGeneration?: number;
   createdAt: string;
   createdBy: string;
 }
@@ -104,7 +106,7 @@ export class UserDirectory {
     this.db.root.transactionSync(() => {
       const u = this.get(username);
       if (!u) throw new UserError(`no user "${username}"`, 'username');
-      this.db.users.put(username, { ...u, disabled: true });
+      this.db.users.put(username, { ...u, disabled: true, tokenGeneration: (u.tokenGeneration ?? 0) + 1 });
       appendAccessLogInTxn(this.db, { user: by, action: 'user.disable', parameters: { username }, result: 'ok' });
     });
   }
@@ -115,7 +117,7 @@ export class UserDirectory {
     this.db.root.transactionSync(() => {
       const u = this.get(username);
       if (!u) throw new UserError(`no user "${username}"`, 'username');
-      this.db.users.put(username, { ...u, passwordHash, failedLogins: 0, lockedUntilMs: undefined });
+      this.db.users.put(username, { ...u, passwordHash, failedLogins: 0, lockedUntilMs: undefined, tokenGeneration: (u.tokenGeneration ?? 0) + 1 });
       appendAccessLogInTxn(this.db, { user: by, action: 'user.passwd', parameters: { username }, result: 'ok' });
     });
   }

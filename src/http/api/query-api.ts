@@ -38,7 +38,7 @@ const UNAUTHORIZED = { error: 'authentication required: log in at POST /api/v1/l
  */
 export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Promise<void> {
   const { store, users, sharing } = opts;
-  const tokens = new TokenIssuer(opts.access.tokenTtlS);
+  const tokens = new TokenIssuer(opts.access.tokenTtlS, store.keys.apiTokenSecret());
   const log = (user: string, action: AccessAction, parameters: Record<string, unknown>, result: 'ok' | 'denied' | 'failed' | 'refused') =>
     appendAccessLog(store.db, { user, action, parameters, result });
 
@@ -72,7 +72,8 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
     const header = req.headers.authorization;
     const claims = header?.startsWith('Bearer ') ? tokens.verify(header.slice(7)) : undefined;
     const user = claims ? users.get(claims.sub) : undefined;
-    if (!claims || !user || user.disabled) return reply.code(401).send(UNAUTHORIZED);
+    // P6: a disabled account or a changed password ends the tokens issued before, at once.
+    if (!claims || !user || user.disabled || claims.gen !== (user.tokenGeneration ?? 0)) return reply.code(401).send(UNAUTHORIZED);
     const { passwordHash: _h, ...pub } = user;
     req.apiUser = pub;
   });
@@ -96,7 +97,7 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
     const result = await users.login(req.body.username, req.body.password, req.ip);
     // P6: unknown user, wrong password, disabled or locked: one answer, so none can be told apart.
     if (!result.ok) return reply.code(401).send({ error: 'invalid username or password' });
-    const t = tokens.issue(result.user.username, result.user.role);
+    const t = tokens.issue(result.user.username, result.user.role, result.user.tokenGeneration ?? 0);
     return { ...t, role: result.user.role };
   });
 
