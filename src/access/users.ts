@@ -72,10 +72,10 @@ export class UserDirectory {
     return this.db.users.get(username) as User | undefined;
   }
 
-  /** The hot-list module's approver lookup (P11): enabled users by name, with their role. */
-  async findUser(name: string): Promise<{ name: string; role: Role } | undefined> {
+  /** The hot-list module's approver lookup (P11): enabled users by name, with their role and training (P8). */
+  async findUser(name: string, nowMs = Date.now()): Promise<{ name: string; role: Role; trainingValid: boolean } | undefined> {
     const u = this.get(name);
-    return u && !u.disabled ? { name: u.username, role: u.role } : undefined;
+    return u && !u.disabled ? { name: u.username, role: u.role, trainingValid: new Date(nowMs).toISOString().slice(0, 10) <= u.trainingValidUntil } : undefined;
   }
 
   list(): PublicUser[] {

@@ -26,7 +26,8 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   const daemon = new Daemon(config, logger, {
     // Data-flow order: store → hot list → MQTT (the hot list emits hits that MQTT publishes).
     // P5: reads the central side acknowledged go to the store's forward-then-purge (if enabled).
-    extensions: [store, ...hitExtensions({ version: VERSION, printHits: opts.printHits, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)) })],
+    // Hot-list changes go into the store's access log (P6).
+    extensions: [store, ...hitExtensions({ version: VERSION, printHits: opts.printHits, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)), hotListChanges: store.hotListChanges })],
     onRead: opts.printReads ? (read) => process.stdout.write(formatReadLine(read) + '\n') : undefined,
   });
   // Signals are wired before start so a SIGTERM during model loading still stops cleanly.

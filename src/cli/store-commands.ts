@@ -35,7 +35,7 @@ type Ctx = Awaited<ReturnType<typeof context>>;
 let stdinLines: string[] | undefined;
 
 /** Passwords: piped on stdin one per line, or typed at a terminal without echo. */
-async function readSecret(prompt: string): Promise<string> {
+export async function readSecret(prompt: string): Promise<string> {
   if (!process.stdin.isTTY) {
     if (!stdinLines) {
       let text = '';

@@ -9,7 +9,7 @@ import type { Read, ReadSink } from '../pipeline/read.js';
 import { newReadId } from '../pipeline/read-id.js';
 import { HotListExtension } from '../hotlist/extension.js';
 import type { DeviceEvent, Hit } from '../hotlist/hit.js';
-import type { HotListChange } from '../hotlist/local-entries.js';
+import type { HotListChange, HotListChangeLog } from '../hotlist/local-entries.js';
 import { Outbox, type OutboxKind } from './outbox.js';
 import { deviceTopics, type DeviceTopics } from './topics.js';
 import { connectOptions, isLoopbackHost, reconnectDelayMs } from './connection.js';
@@ -316,8 +316,8 @@ export function formatHitLine(hit: HitPayload): string {
 }
 
 /** The hot-list matcher and MQTT, wired to each other, in data-flow order (after the store). */
-export function hitExtensions(opts: { version: string; printHits?: boolean; onReadsAcknowledged?: (readIds: string[]) => void }): [HotListExtension, MqttExtension] {
-  const hotlist = new HotListExtension();
+export function hitExtensions(opts: { version: string; printHits?: boolean; onReadsAcknowledged?: (readIds: string[]) => void; hotListChanges?: HotListChangeLog }): [HotListExtension, MqttExtension] {
+  const hotlist = new HotListExtension(opts.hotListChanges ? { changeLog: opts.hotListChanges } : {});
   const mqttExt = new MqttExtension({
     hotlist,
     version: opts.version,

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { appendAccessLogInTxn, canonicalJson } from '../access/access-log.js';
 import { SharingRegistry } from '../access/sharing.js';
 import { UserDirectory } from '../access/users.js';
+import { AccessLogHotListChanges } from '../access/hotlist-changes.js';
 import { queryApi } from '../http/api/query-api.js';
 import { openStateDatabase, storePath, type StateDatabase } from './database.js';
 import { DeviceKeys } from './device-keys.js';
@@ -24,6 +25,8 @@ export class StoreExtension implements DaemonExtension {
   readonly name = 'store';
   store: ReadStore | undefined;
   private db: StateDatabase | undefined;
+  /** Hot-list changes go to the access log in this store's database (open while the daemon runs). */
+  readonly hotListChanges = new AccessLogHotListChanges(() => this.db);
   private logger: Logger | undefined;
   private readonly queue: Read[] = [];
   private writing: Promise<void> | undefined;

@@ -106,6 +106,31 @@ describe('alpr-edge store and access commands', () => {
     await after.root.close();
   });
 
+  it('P11/P8: hotlist add takes its approver from the user store (an administrator, with their password); changes go to the access log', async () => {
+    const entry = ['hotlist', 'add', '--plate', '7SY?12*', '--state', 'CA', '--type', 'BOLO', '--entered-by', 'ivan', '--case', '25-0099', '--synopsis', 'armed robbery, partial plate'];
+    const byInvestigator = cli([...entry, '--approver', 'ivan'], `${IVAN}\n`);
+    expect(byInvestigator.status).toBe(65);
+    expect(byInvestigator.stderr).toContain('an administrator must approve');
+    const unknown = cli([...entry, '--approver', 'sgt-nobody'], 'x\n');
+    expect(unknown.status).toBe(65);
+    expect(unknown.stderr).toContain('approvedBy');
+    const wrongPassword = cli([...entry, '--approver', 'ada'], 'not her password\n');
+    expect(wrongPassword.status).toBe(65);
+    expect(wrongPassword.stderr).toContain('password of the approver');
+    const ok = cli([...entry, '--approver', 'ada'], `${ADA}\n`);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('(partial)');
+    const local = JSON.parse(readFileSync(join(raw.stateDir, 'hotlists', 'local.json'), 'utf8'));
+    expect(local.entries).toHaveLength(1);
+    expect(local.entries[0].local).toMatchObject({ enteredBy: 'ivan', approvedBy: 'ada', caseNumber: '25-0099' });
+    const removed = cli(['hotlist', 'remove', '--plate', '7SY?12*', '--actor', 'ada']);
+    expect(removed.status, removed.stderr).toBe(0);
+    const { db } = openTestStore(validateConfig(raw));
+    const changes = [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action === 'hotlist.change');
+    expect(changes.map((e) => [e.user, e.parameters['change'], e.parameters['approvedBy'] ?? null])).toEqual([['ivan', 'local-added', 'ada'], ['ada', 'local-removed', null]]);
+    await db.root.close();
+  });
+
   it('P14: refuses an immigration-enforcement sharing request and exports only against an approved one', () => {
     const refused = cli(['share', 'request', '--agency', 'ICE ERO', '--agency-state', 'CA', '--requester', 'X', '--purpose', 'removal']);
     expect(refused.status).toBe(1);
