@@ -33,10 +33,11 @@ export class StoreExtension implements DaemonExtension {
   private timer: NodeJS.Timeout | undefined;
   private purging: Promise<void> | undefined;
   private budgetAlarm: string | undefined;
+  private lastEarlyPurge: { atMs: number; purged: number } | undefined;
   private lastWriteError: string | undefined;
   private counts = { written: 0, dropped: 0, writeErrors: 0 };
   private lastDropAtMs = 0;
-  private metrics: { written: Counter; dropped: Counter; purged: Counter<'reason'>; writeErrors: Counter; usedBytes: Gauge; queued: Gauge } | undefined;
+  private metrics: { written: Counter; dropped: Counter; purged: Counter<'reason'>; writeErrors: Counter; usedBytes: Gauge; queued: Gauge; corrupt: Gauge } | undefined;
   private queueMax = 1000;
 
   async start(ctx: DaemonContext): Promise<ReadSink> {
@@ -56,6 +57,7 @@ export class StoreExtension implements DaemonExtension {
       writeErrors: new Counter({ name: 'alpr_edge_store_write_errors_total', help: 'Failed store write transactions', registers }),
       usedBytes: new Gauge({ name: 'alpr_edge_store_used_bytes', help: 'Bytes of LMDB pages in use by the store', registers, collect: () => this.sampleUsage() }),
       queued: new Gauge({ name: 'alpr_edge_store_queue_reads', help: 'Reads waiting to be written', registers, collect: () => this.metrics?.queued.set(this.queue.length) }),
+      corrupt: new Gauge({ name: 'alpr_edge_store_corrupt_records_skipped', help: 'Stored records or images that failed to decode or authenticate since start; skipped, never fatal', registers, collect: () => this.metrics?.corrupt.set(this.store?.corruptSkipped ?? 0) }),
     };
     this.recordConfigChange(config);
     await ctx.http.register(queryApi, { store, users: new UserDirectory(this.db, config.access), sharing: new SharingRegistry(this.db, config.sharing), access: config.access });
@@ -137,9 +139,12 @@ export class StoreExtension implements DaemonExtension {
       const budget = await store.enforceBudget();
       if (budget) this.metrics?.purged.inc({ reason: 'disk-budget' }, budget.purged);
       const u = store.usage();
+      if (budget && budget.purged > 0) this.lastEarlyPurge = { atMs: Date.now(), purged: budget.purged };
+      // An early purge keeps the alarm up for ten minutes, so a health check between runs still sees it.
+      const early = this.lastEarlyPurge && Date.now() - this.lastEarlyPurge.atMs < 10 * 60_000 ? this.lastEarlyPurge : undefined;
       this.budgetAlarm = store.budgetShort(u)
         ? `disk budget still exceeded after purging: ${u.usedBytes} bytes used, ${u.fsFreeBytes} bytes free (store.maxBytes, store.minFreeBytes; held reads are never purged)`
-        : budget && budget.purged > 0 ? `disk budget reached: ${budget.purged} reads purged before their retention age` : undefined;
+        : early ? `disk budget reached: ${early.purged} reads purged before their retention age at ${new Date(early.atMs).toISOString()}` : undefined;
     } catch (err) {
       this.logger?.error({ err }, 'purge failed; retrying at the next interval');
     }

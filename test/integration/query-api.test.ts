@@ -112,6 +112,20 @@ describe('query API through Fastify inject', () => {
     }
   });
 
+  it('malformed bodies answer 400 naming the field (hold read ids, hold case number, login password)', async () => {
+    const hold = (payload: Record<string, unknown>) => api.app.inject({ method: 'POST', url: '/api/v1/holds', headers: auth(ivan), payload });
+    const badId = await hold({ name: 'case-x', caseNumber: '1', reason: 'evidence', readIds: ['not-an-id'] });
+    expect(badId.statusCode).toBe(400);
+    expect(badId.json()).toMatchObject({ field: 'readIds' });
+    const noCase = await hold({ name: 'case-x', reason: 'evidence', readIds: [fresh.id] });
+    expect(noCase.statusCode).toBe(400);
+    expect(noCase.json()).toMatchObject({ field: 'caseNumber' });
+    const login = await api.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'ivan' } });
+    expect(login.statusCode).toBe(400);
+    expect(login.json()).toMatchObject({ field: 'password' });
+    expect(api.db.holds.get('case-x')).toBeUndefined();
+  });
+
   it('P6/P7: a reasoned search returns reads and is logged with user, reason and case number', async () => {
     const res = await api.app.inject({ method: 'GET', url: '/api/v1/reads?plate=7abc123&reason=robbery+suspect&caseNumber=24-0042', headers: auth(ivan) });
     expect(res.statusCode).toBe(200);

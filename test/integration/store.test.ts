@@ -247,6 +247,23 @@ describe('ring store on real LMDB', () => {
     await db.root.close();
   });
 
+  it('P6/P14: a refused export (no such hold, unapproved sharing request, media not empty) is logged as refused', async () => {
+    const config = testConfig();
+    const { store, db } = openTestStore(config);
+    const read = makeRead('4REF001', now - 3000);
+    await store.put(read);
+    createHold(store, { name: 'h2', caseNumber: '24-2', reason: 'robbery', readIds: [read.id] }, 'ivan', now);
+    const pending = { id: 'SR-2026-01-01-abc', agency: 'Fresno PD', agencyState: 'CA', requester: 'Det. Q', purpose: 'kidnapping', requestedBy: 'ivan', createdAt: new Date(now).toISOString(), status: 'pending' as const };
+    expect(() => exportHold(store, { hold: 'nope', outDir: join(config.stateDir, 'x1'), by: 'ivan', deviceId: 'pole-test' })).toThrow(/no active hold/);
+    expect(() => exportHold(store, { hold: 'h2', outDir: join(config.stateDir, 'x2'), by: 'ivan', deviceId: 'pole-test', share: pending })).toThrow(/not approved/);
+    expect(existsSync(join(config.stateDir, 'x2'))).toBe(false);
+    const refused = [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action === 'export');
+    expect(refused.map((e) => [e.result, e.parameters['field']])).toEqual([['refused', 'hold'], ['refused', 'share']]);
+    expect(refused[1]!.parameters).toMatchObject({ hold: 'h2', shareRequest: pending.id });
+    expect(verifyAccessLog(db).ok).toBe(true);
+    await db.root.close();
+  });
+
   it('a corrupt record is skipped and counted, never thrown', async () => {
     const { store, db } = openTestStore(testConfig());
     const good = makeRead('8COR001', now - 2000);
