@@ -111,11 +111,19 @@ export function indexDay(id: string): number {
   return Math.floor(ulidTimeMs(id) / DAY_MS);
 }
 
-/** Plate-index keys in LMDB order (day, then key id, tag, read id; all ASCII, so string order). */
-function compareIndexKeys(a: PlateIndexKey, b: PlateIndexKey): number {
-  if (a[0] !== b[0]) return a[0] - b[0];
-  for (let i = 1; i < 4; i++) if (a[i] !== b[i]) return (a[i] as string) < (b[i] as string) ? -1 : 1;
-  return 0;
+/**
+ * Plate-index keys in LMDB order (day, then key id, tag, read id). The parts are ASCII without NUL,
+ * so one joined string per key (day zero-padded) sorts like the keys; a plain string sort is several
+ * times faster than a comparator over arrays for the tens of thousands of keys of a day's purge.
+ */
+function sortIndexKeys(keys: PlateIndexKey[]): PlateIndexKey[] {
+  return keys
+    .map((k) => `${String(k[0]).padStart(8, '0')}\u0000${k[1]}\u0000${k[2]}\u0000${k[3]}`)
+    .sort()
+    .map((joined) => {
+      const [day, kid, tag, id] = joined.split('\u0000') as [string, string, string, string];
+      return [Number(day), kid, tag, id];
+    });
 }
 
 /** Layout of the plate indexes; older stores are re-indexed once at open. */
@@ -505,15 +513,15 @@ export class ReadStore {
   private async removeIndexEntries(keys: IndexDeletions): Promise<void> {
     const { db } = this;
     const per = this.config.purgeBatchSize * 2;
-    for (const [index, list] of [[db.byPlate, keys.plate], [db.byLookAlike, keys.lookAlike]] as const) {
-      list.sort(compareIndexKeys);
+    for (const [index, unsorted] of [[db.byPlate, keys.plate], [db.byLookAlike, keys.lookAlike]] as const) {
+      const list = sortIndexKeys(unsorted);
+      unsorted.length = 0;
       for (let off = 0; off < list.length; off += per) {
         const slice = list.slice(off, off + per);
         await db.root.transaction(() => {
           for (const k of slice) index.remove(k);
         });
       }
-      list.length = 0;
     }
   }
 
