@@ -77,9 +77,16 @@ async function actAs(ctx: Ctx, username: string | undefined, roles: string[], wh
   const password = await readSecret(`password for ${username}: `);
   const r = await ctx.users.login(username, password, 'cli');
   if (!r.ok) throw new CommandError('invalid username or password');
-  if (!roles.includes(r.user.role)) throw new CommandError(`${what} needs role ${roles.join(' or ')}; ${username} is ${r.user.role}`);
   const { maySeeReads } = await import('../access/users.js');
-  if (roles.every((x) => x !== 'technician') && !maySeeReads(r.user)) throw new CommandError(`${username}'s training expired on ${r.user.trainingValidUntil} (P8)`);
+  const why = !roles.includes(r.user.role)
+    ? `${what} needs role ${roles.join(' or ')}; ${username} is ${r.user.role}`
+    : roles.every((x) => x !== 'technician') && !maySeeReads(r.user) ? `${username}'s training expired on ${r.user.trainingValidUntil} (P8)` : undefined;
+  if (why) {
+    // P6: a refused action is logged like an allowed one.
+    const { appendAccessLog } = await import('../access/access-log.js');
+    appendAccessLog(ctx.db, { user: r.user.username, action: 'cli.denied', parameters: { what, why }, result: 'denied' });
+    throw new CommandError(why);
+  }
   return { username: r.user.username, role: r.user.role };
 }
 

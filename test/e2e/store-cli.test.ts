@@ -26,8 +26,9 @@ function cliNoConfig(args: string[]) {
 const ADA = 'ada password 123';
 const IVAN = 'ivan password 123';
 
-describe('alpr-edge store and access commands', () => {
-  it('P6/P8: bootstraps an administrator, who then adds an investigator; others cannot', () => {
+// Each test spawns the CLI several times (about a second each, far more on a busy machine).
+describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
+  it('P6/P8: bootstraps an administrator, who then adds an investigator; others cannot, and the refusal is logged', async () => {
     expect(cli(['user', 'add', 'ada', '--role', 'administrator', '--training-until', '2099-12-31'], `${ADA}\n`).status).toBe(0);
     const add = cli(['user', 'add', 'ivan', '--role', 'investigator', '--training-until', '2099-12-31', '--as', 'ada'], `${ADA}\n${IVAN}\n`);
     expect(add.status, add.stderr).toBe(0);
@@ -37,6 +38,10 @@ describe('alpr-edge store and access commands', () => {
     const asInvestigator = cli(['user', 'add', 'eve', '--role', 'technician', '--training-until', '2099-12-31', '--as', 'ivan'], `${IVAN}\neve password 12\n`);
     expect(asInvestigator.status).toBe(1);
     expect(asInvestigator.stderr).toContain('needs role administrator');
+    const { db } = openTestStore(validateConfig(raw));
+    const denied = [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action === 'cli.denied');
+    expect(denied.map((e) => [e.user, e.result, e.parameters['what']])).toEqual([['ivan', 'denied', 'adding a user']]);
+    await db.root.close();
     const list = cli(['user', 'list']);
     expect(list.stdout).toContain('"ivan"');
     expect(list.stdout).not.toContain('argon2');
