@@ -5,7 +5,7 @@ import type { StateDatabase } from '../store/database.js';
 export type AccessAction =
   | 'login' | 'search' | 'image.view' | 'read.view' | 'export' | 'hold.create' | 'hold.release'
   | 'user.add' | 'user.disable' | 'user.passwd' | 'share.request' | 'share.approve' | 'share.refuse'
-  | 'config.change' | 'key.rotate' | 'purge' | 'api.denied' | 'openapi.view' | 'audit.sample'
+  | 'config.change' | 'key.rotate' | 'purge' | 'api.denied' | 'openapi.view' | 'audit.sample' | 'hotlist.change' | 'cli.denied'
   | 'device.provision' | 'device.key' | 'device.cert' | 'tamper';
 
 export const INQUIRY_ACTIONS: readonly AccessAction[] = ['search', 'image.view', 'read.view', 'export'];

@@ -1,24 +1,28 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Role } from './users.js';
 
 export interface TokenClaims {
   sub: string;
   role: Role;
+  /** The user's credential generation at issue; a password change or disable ends older tokens. */
+  gen: number;
   /** Expiry, ms since epoch. */
   exp: number;
 }
 
 /**
- * Short-lived bearer tokens signed with HMAC-SHA256 by a secret that exists only in the daemon's
- * memory: a restart logs everyone out, and nothing on disk can mint a token.
+ * Short-lived bearer tokens signed with HMAC-SHA256. The secret lives in the device's key directory
+ * (0600, `DeviceKeys.apiTokenSecret`), so a restart does not log everyone out; a token ends when it
+ * expires, or earlier when its user is disabled or their password changes (the generation moves on).
  */
 export class TokenIssuer {
-  private readonly secret = randomBytes(32);
+  constructor(
+    private readonly ttlS: number,
+    private readonly secret: Buffer,
+  ) {}
 
-  constructor(private readonly ttlS: number) {}
-
-  issue(sub: string, role: Role, nowMs = Date.now()): { token: string; expiresAt: string } {
-    const claims: TokenClaims = { sub, role, exp: nowMs + this.ttlS * 1000 };
+  issue(sub: string, role: Role, gen: number, nowMs = Date.now()): { token: string; expiresAt: string } {
+    const claims: TokenClaims = { sub, role, gen, exp: nowMs + this.ttlS * 1000 };
     const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
     return { token: `${body}.${this.mac(body)}`, expiresAt: new Date(claims.exp).toISOString() };
   }
@@ -35,7 +39,7 @@ export class TokenIssuer {
     if (want.length !== got.length || !timingSafeEqual(want, got)) return undefined;
     try {
       const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TokenClaims;
-      return claims.exp > nowMs ? claims : undefined;
+      return typeof claims.exp === 'number' && claims.exp > nowMs && typeof claims.gen === 'number' ? claims : undefined;
     } catch {
       return undefined;
     }

@@ -16,6 +16,8 @@ export interface User {
   disabled: boolean;
   failedLogins: number;
   lockedUntilMs?: number;
+  /** Bumped by a password change or disable: API tokens issued before stop working (absent = 0). */
+  tokenGeneration?: number;
   createdAt: string;
   createdBy: string;
 }
@@ -66,14 +68,20 @@ export class UserDirectory {
     private readonly config: AccessConfig,
   ) {}
 
+  /** Makes the stand-in hash that unknown names are verified against (see `login`). */
+  async prepareLogin(): Promise<void> {
+    this.dummyHash ??= hashPassword('not-a-password-of-anyone');
+    await this.dummyHash;
+  }
+
   get(username: string): User | undefined {
     return this.db.users.get(username) as User | undefined;
   }
 
-  /** The hot-list module's approver lookup (P11): enabled users by name, with their role. */
-  async findUser(name: string): Promise<{ name: string; role: Role } | undefined> {
+  /** The hot-list module's approver lookup (P11): enabled users by name, with their role and training (P8). */
+  async findUser(name: string, nowMs = Date.now()): Promise<{ name: string; role: Role; trainingValid: boolean } | undefined> {
     const u = this.get(name);
-    return u && !u.disabled ? { name: u.username, role: u.role } : undefined;
+    return u && !u.disabled ? { name: u.username, role: u.role, trainingValid: new Date(nowMs).toISOString().slice(0, 10) <= u.trainingValidUntil } : undefined;
   }
 
   list(): PublicUser[] {
@@ -104,7 +112,7 @@ export class UserDirectory {
     this.db.root.transactionSync(() => {
       const u = this.get(username);
       if (!u) throw new UserError(`no user "${username}"`, 'username');
-      this.db.users.put(username, { ...u, disabled: true });
+      this.db.users.put(username, { ...u, disabled: true, tokenGeneration: (u.tokenGeneration ?? 0) + 1 });
       appendAccessLogInTxn(this.db, { user: by, action: 'user.disable', parameters: { username }, result: 'ok' });
     });
   }
@@ -115,7 +123,7 @@ export class UserDirectory {
     this.db.root.transactionSync(() => {
       const u = this.get(username);
       if (!u) throw new UserError(`no user "${username}"`, 'username');
-      this.db.users.put(username, { ...u, passwordHash, failedLogins: 0, lockedUntilMs: undefined });
+      this.db.users.put(username, { ...u, passwordHash, failedLogins: 0, lockedUntilMs: undefined, tokenGeneration: (u.tokenGeneration ?? 0) + 1 });
       appendAccessLogInTxn(this.db, { user: by, action: 'user.passwd', parameters: { username }, result: 'ok' });
     });
   }

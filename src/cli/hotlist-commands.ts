@@ -6,7 +6,12 @@ import { parseHotListCsv, parseNcicExtract, HotListFormatError } from '../hotlis
 import { generatePublisherKeys, HotListRejectedError, signHotList } from '../hotlist/signed-list.js';
 import { HotListRepository } from '../hotlist/repository.js';
 import { loadPublisherKeys } from '../hotlist/extension.js';
-import { ConfigUserDirectory, JsonLinesChangeLog, LocalEntryError, LocalEntryStore, validateLocalEntry } from '../hotlist/local-entries.js';
+import { LocalEntryError, LocalEntryStore, validateLocalEntry } from '../hotlist/local-entries.js';
+import type { Config } from '../config/schema.js';
+import { AccessLogHotListChanges } from '../access/hotlist-changes.js';
+import { UserDirectory } from '../access/users.js';
+import { openStateDatabaseFor, type StateDatabase } from '../store/database.js';
+import { readSecret } from './store-commands.js';
 import { summarise } from '../hotlist/list.js';
 
 /** Exit code for refused input data (sysexits EX_DATAERR); bad config stays 78. */
@@ -21,8 +26,14 @@ function refuse(err: unknown): void {
   throw err;
 }
 
-function changeLog(stateDir: string): JsonLinesChangeLog {
-  return new JsonLinesChangeLog(join(stateDir, 'hotlists', 'changes.log'));
+/** The device's state database (users, access log), as the daemon and the store commands open it. */
+function stateDatabase(config: Config): StateDatabase {
+  return openStateDatabaseFor(config);
+}
+
+/** P6: hot-list changes made from the shell go into the access log, like the daemon's own. */
+function changeLog(db: StateDatabase): AccessLogHotListChanges {
+  return new AccessLogHotListChanges(() => db);
 }
 
 /** Technician / publisher: hot-list commands (docs/hotlists.md). The daemon picks changes up within hotlists.checkIntervalS. */
@@ -75,7 +86,7 @@ export function registerHotlistCommands(program: Command): void {
     .action((file: string, o: { config: string; actor: string }) => {
       const config = loadConfig(o.config);
       const repo = new HotListRepository(config.stateDir, loadPublisherKeys(config.hotlists), config.hotlists.maxListBytes);
-      const log = changeLog(config.stateDir);
+      const log = changeLog(stateDatabase(config));
       try {
         const list = repo.install(readFileSync(file));
         log.append({ at: new Date().toISOString(), action: 'list-installed', actor: o.actor, list: list.name, version: list.version, detail: { source: list.source, entries: list.entries.length, signedBy: list.signedBy, via: 'cli' } });
@@ -95,20 +106,25 @@ export function registerHotlistCommands(program: Command): void {
     .option('--entered-by <name>', 'member entering the entry')
     .option('--case <number>', 'case or incident number')
     .option('--synopsis <text>', 'short synopsis')
-    .option('--approver <name>', 'administrator approving the entry')
+    .option('--approver <name>', 'administrator approving the entry (a user of `alpr-edge user`; their password is read from stdin)')
     .option('--expires <date>', 'expiry (default and maximum: hotlists.localEntryMaxDays from now)')
     .option('--vehicle <text>', 'vehicle description')
     .option('--fuzzy', 'also match reads one character off', false)
     .action(async (o: { config: string; plate?: string; state?: string; type: string; enteredBy?: string; case?: string; synopsis?: string; approver?: string; expires?: string; vehicle?: string; fuzzy: boolean }) => {
       const config = loadConfig(o.config);
+      const db = stateDatabase(config);
+      const users = new UserDirectory(db, config.access);
       try {
         const entry = await validateLocalEntry(
           { plate: o.plate, state: o.state ?? null, type: o.type, enteredBy: o.enteredBy, caseNumber: o.case, synopsis: o.synopsis, approvedBy: o.approver, expiresAt: o.expires, fuzzy: o.fuzzy, vehicle: o.vehicle },
-          new ConfigUserDirectory(config.hotlists.administrators),
+          users,
           config.hotlists.localEntryMaxDays,
         );
+        // P11: approval is the approver's act: they confirm with their own password (logged as a login).
+        const login = await users.login(entry.local!.approvedBy, await readSecret(`password for ${entry.local!.approvedBy}: `), 'cli');
+        if (!login.ok) throw new LocalEntryError('approvedBy', 'password of the approver is wrong (or the account is locked)');
         const list = new LocalEntryStore(config.stateDir).add(entry);
-        changeLog(config.stateDir).append({ at: new Date().toISOString(), action: 'local-added', actor: entry.local!.enteredBy, list: 'local', version: list.version, detail: { plate: entry.plate, state: entry.state, type: entry.type, caseNumber: entry.local!.caseNumber, approvedBy: entry.local!.approvedBy, partial: entry.partial, expiresAt: entry.expiresAt } });
+        changeLog(db).append({ at: new Date().toISOString(), action: 'local-added', actor: entry.local!.enteredBy, list: 'local', version: list.version, detail: { plate: entry.plate, state: entry.state, type: entry.type, caseNumber: entry.local!.caseNumber, approvedBy: entry.local!.approvedBy, partial: entry.partial, expiresAt: entry.expiresAt } });
         process.stdout.write(`added local entry${entry.partial ? ' (partial)' : ''}, expires ${entry.expiresAt}\n`);
       } catch (err) {
         refuse(err);
@@ -125,7 +141,7 @@ export function registerHotlistCommands(program: Command): void {
       const config = loadConfig(o.config);
       const store = new LocalEntryStore(config.stateDir);
       const removed = store.remove(o.plate, o.case);
-      changeLog(config.stateDir).append({ at: new Date().toISOString(), action: 'local-removed', actor: o.actor, list: 'local', version: store.load().version, detail: { plate: o.plate, caseNumber: o.case ?? null, removed } });
+      changeLog(stateDatabase(config)).append({ at: new Date().toISOString(), action: 'local-removed', actor: o.actor, list: 'local', version: store.load().version, detail: { plate: o.plate, caseNumber: o.case ?? null, removed } });
       process.stdout.write(`removed ${removed} local entr${removed === 1 ? 'y' : 'ies'}\n`);
     });
 

@@ -36,7 +36,8 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   daemon = new Daemon(config, logger, {
     // Data-flow order: store → hot list → MQTT (the hot list emits hits that MQTT publishes); GPIO last.
     // P5: reads the central side acknowledged go to the store's forward-then-purge (if enabled).
-    extensions: [store, ...hitExtensions({ version: VERSION, printHits: opts.printHits, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)) }), gpio],
+    // Hot-list changes go into the store's access log (P6).
+    extensions: [store, ...hitExtensions({ version: VERSION, printHits: opts.printHits, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)), hotListChanges: store.hotListChanges }), gpio],
     onRead: opts.printReads ? (read) => process.stdout.write(formatReadLine(read) + '\n') : undefined,
   });
   // Started by systemd as Type=notify: READY=1 after the first analysed frame, watchdog on progress.

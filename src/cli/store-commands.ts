@@ -35,7 +35,7 @@ type Ctx = Awaited<ReturnType<typeof context>>;
 let stdinLines: string[] | undefined;
 
 /** Passwords: piped on stdin one per line, or typed at a terminal without echo. */
-async function readSecret(prompt: string): Promise<string> {
+export async function readSecret(prompt: string): Promise<string> {
   if (!process.stdin.isTTY) {
     if (!stdinLines) {
       let text = '';
@@ -77,9 +77,16 @@ async function actAs(ctx: Ctx, username: string | undefined, roles: string[], wh
   const password = await readSecret(`password for ${username}: `);
   const r = await ctx.users.login(username, password, 'cli');
   if (!r.ok) throw new CommandError('invalid username or password');
-  if (!roles.includes(r.user.role)) throw new CommandError(`${what} needs role ${roles.join(' or ')}; ${username} is ${r.user.role}`);
   const { maySeeReads } = await import('../access/users.js');
-  if (roles.every((x) => x !== 'technician') && !maySeeReads(r.user)) throw new CommandError(`${username}'s training expired on ${r.user.trainingValidUntil} (P8)`);
+  const why = !roles.includes(r.user.role)
+    ? `${what} needs role ${roles.join(' or ')}; ${username} is ${r.user.role}`
+    : roles.every((x) => x !== 'technician') && !maySeeReads(r.user) ? `${username}'s training expired on ${r.user.trainingValidUntil} (P8)` : undefined;
+  if (why) {
+    // P6: a refused action is logged like an allowed one.
+    const { appendAccessLog } = await import('../access/access-log.js');
+    appendAccessLog(ctx.db, { user: r.user.username, action: 'cli.denied', parameters: { what, why }, result: 'denied' });
+    throw new CommandError(why);
+  }
   return { username: r.user.username, role: r.user.role };
 }
 
@@ -154,13 +161,59 @@ export function registerStoreCommands(program: Command): void {
       print(`${username}: password changed`);
     }));
 
-  program
-    .command('holds')
-    .description('list evidence holds (P4)')
+  const holds = program.command('holds').description('evidence holds (P4): held reads survive purge until the hold is released');
+  holds
+    .command('list', { isDefault: true })
+    .description('list holds, active and released')
     .option(...CONFIG_OPTION)
     .action(run(async (o: { config: string }) => {
       const { listHolds } = await import('../store/evidence-holds.js');
       print(listHolds((await context(o.config)).store));
+    }));
+  holds
+    .command('create')
+    .description('place a hold over read ids (--read) or over the reads a plate/camera/time query matches now')
+    .argument('<name>', 'hold name: letters, digits, _ . -')
+    .requiredOption('--case <number>', 'case or incident number (P4)')
+    .requiredOption('--reason <text>', 'why these reads are or may become evidence')
+    .requiredOption('--as <user>', 'investigator or administrator placing the hold')
+    .option('--read <id...>', 'read ids to hold')
+    .option('--plate <plate>', 'plate of the reads to hold')
+    .addOption(new Option('--match <how>', 'plate match').choices(['exact', 'lookalike', 'partial']))
+    .option('--camera <id>', 'only reads of this camera')
+    .option('--from <time>', 'reads captured at or after (ISO 8601)')
+    .option('--to <time>', 'reads captured at or before (ISO 8601)')
+    .option(...CONFIG_OPTION)
+    .action(run(async (name: string, o: { case: string; reason: string; as: string; read?: string[]; plate?: string; match?: 'exact' | 'lookalike' | 'partial'; camera?: string; from?: string; to?: string; config: string }) => {
+      const ctx = await context(o.config);
+      const by = await actAs(ctx, o.as, ['investigator', 'administrator'], 'placing a hold');
+      for (const [flag, value] of [['--from', o.from], ['--to', o.to]] as const) {
+        if (value !== undefined && Number.isNaN(Date.parse(value))) throw new CommandError(`${flag} must be an ISO 8601 time, got "${value}"`);
+      }
+      const byQuery = o.plate !== undefined || o.camera !== undefined || o.from !== undefined || o.to !== undefined;
+      if (o.read?.length && byQuery) throw new CommandError('give either --read ids or a query (--plate, --camera, --from, --to), not both');
+      const query = byQuery ? { plate: o.plate, match: o.match, cameraId: o.camera, from: o.from, to: o.to } : undefined;
+      const { createHold } = await import('../store/evidence-holds.js');
+      print(createHold(ctx.store, { name, caseNumber: o.case, reason: o.reason, readIds: o.read, ...(query ? { query: JSON.parse(JSON.stringify(query)) as typeof query } : {}) }, by.username));
+    }));
+  holds
+    .command('release')
+    .description('release a hold: its reads fall back under retention (its creator or an administrator)')
+    .argument('<name>')
+    .requiredOption('--reason <text>', 'why the hold ends (e.g. case closed)')
+    .requiredOption('--as <user>', 'the hold\'s creator or an administrator')
+    .option(...CONFIG_OPTION)
+    .action(run(async (name: string, o: { reason: string; as: string; config: string }) => {
+      const ctx = await context(o.config);
+      const by = await actAs(ctx, o.as, ['investigator', 'administrator'], 'releasing a hold');
+      const { getHold, releaseHold } = await import('../store/evidence-holds.js');
+      const hold = getHold(ctx.store, name);
+      if (hold && !hold.releasedAt && by.role !== 'administrator' && hold.createdBy !== by.username) {
+        const { appendAccessLog } = await import('../access/access-log.js');
+        await appendAccessLog(ctx.db, { user: by.username, action: 'hold.release', parameters: { hold: name, reason: o.reason, why: 'not the creator or an administrator' }, result: 'denied' });
+        throw new CommandError(`only the hold's creator (${hold.createdBy}) or an administrator may release it`);
+      }
+      print(releaseHold(ctx.store, name, by.username, o.reason));
     }));
 
   program

@@ -137,7 +137,6 @@ const HotLists = Type.Object(
     publisherKeys: Type.Array(PublisherKey, { default: [], maxItems: 16, description: 'P10: keys whose signatures a list must carry; unsigned or otherwise signed lists are refused.' }),
     maxAgeHours: Type.Number({ minimum: 1, maximum: 8760, default: 24, description: 'P10: a list issued longer ago than this is stale: health turns degraded and a `hotlist-stale` event is published.' }),
     maxListBytes: Type.Integer({ minimum: 1024, maximum: 1073741824, default: 268435456, description: 'Largest signed list accepted, compressed or not (a bigger one is refused, the old list stays).' }),
-    administrators: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { default: [], description: 'P11: members with the administrator role who may approve local entries (until the access module supplies users).' }),
     localEntryMaxDays: Type.Integer({ minimum: 1, maximum: 365, default: 30, description: 'Local entries expire at most this many days after entry.' }),
     checkIntervalS: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'How often lists are checked for staleness and for versions installed by `alpr-edge hotlist import`.' }),
   },

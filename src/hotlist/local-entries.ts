@@ -7,17 +7,12 @@ import { writeFileAtomic } from './repository.js';
 
 export type Role = 'technician' | 'investigator' | 'administrator';
 
-/** Who may approve local entries. The access module implements this; config-backed until then. */
+/**
+ * Who may approve local entries: the access module's user store implements this (enabled accounts
+ * only, with their role and whether their training is current, P8).
+ */
 export interface UserDirectory {
-  findUser(name: string): Promise<{ name: string; role: Role } | undefined>;
-}
-
-/** Members named in `hotlists.administrators` are administrators; anyone else is unknown. */
-export class ConfigUserDirectory implements UserDirectory {
-  constructor(private readonly administrators: readonly string[]) {}
-  async findUser(name: string): Promise<{ name: string; role: Role } | undefined> {
-    return this.administrators.includes(name) ? { name, role: 'administrator' } : undefined;
-  }
+  findUser(name: string): Promise<{ name: string; role: Role; trainingValid: boolean } | undefined>;
 }
 
 /** A local entry refused; `field` names what to fix (P11). */
@@ -87,6 +82,7 @@ export async function validateLocalEntry(input: LocalEntryInput, users: UserDire
   if (!approver) throw new LocalEntryError('approvedBy', `"${input.approvedBy}" is not a known member`);
   // P11: only an administrator approves local entries.
   if (approver.role !== 'administrator') throw new LocalEntryError('approvedBy', `"${approver.name}" has role ${approver.role}; an administrator must approve`);
+  if (!approver.trainingValid) throw new LocalEntryError('approvedBy', `"${approver.name}"'s training has expired (P8); renew it before approving`);
   const latest = nowMs + maxDays * 86_400_000;
   let expiresAt = new Date(latest).toISOString();
   if (input.expiresAt) {

@@ -14,7 +14,7 @@ import type { DeviceEventBus } from '../device-events.js';
 /** At most one outbox-dropped event this often; the first gathers the drops of its first second. */
 export const DROP_EVENT_INTERVAL_MS = 60_000;
 const DROP_EVENT_FIRST_DELAY_MS = 1000;
-import type { HotListChange } from '../hotlist/local-entries.js';
+import type { HotListChange, HotListChangeLog } from '../hotlist/local-entries.js';
 import { Outbox, type OutboxKind } from './outbox.js';
 import { deviceTopics, type DeviceTopics } from './topics.js';
 import { connectOptions, isLoopbackHost, reconnectDelayMs } from './connection.js';
@@ -367,8 +367,8 @@ export function formatHitLine(hit: HitPayload): string {
 }
 
 /** The hot-list matcher and MQTT, wired to each other, in data-flow order (after the store). */
-export function hitExtensions(opts: { version: string; printHits?: boolean; onReadsAcknowledged?: (readIds: string[]) => void }): [HotListExtension, MqttExtension] {
-  const hotlist = new HotListExtension();
+export function hitExtensions(opts: { version: string; printHits?: boolean; onReadsAcknowledged?: (readIds: string[]) => void; hotListChanges?: HotListChangeLog }): [HotListExtension, MqttExtension] {
+  const hotlist = new HotListExtension(opts.hotListChanges ? { changeLog: opts.hotListChanges } : {});
   const mqttExt = new MqttExtension({
     hotlist,
     version: opts.version,

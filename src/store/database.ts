@@ -14,10 +14,13 @@ export interface StateDatabase {
   reads: Database<unknown, string>;
   /** [readId, 'plate' | 'overview', chunk] → sealed JPEG, in chunks of at most one page (binary) */
   images: Database<Buffer, [string, string, number]>;
-  /** [keyId, plateTag, readId] → 1; tags are keyed HMACs, never plate text (P16) */
-  byPlate: Database<number, [string, string, string]>;
-  /** [keyId, lookAlikeTag, readId] → 1 */
-  byLookAlike: Database<number, [string, string, string]>;
+  /**
+   * [day, keyId, plateTag, readId] → 1; tags are keyed HMACs, never plate text (P16). The UTC day of
+   * the read id leads, so one day's entries lie together and a purge deletes them page by page.
+   */
+  byPlate: Database<number, PlateIndexKey>;
+  /** [day, keyId, lookAlikeTag, readId] → 1 */
+  byLookAlike: Database<number, PlateIndexKey>;
   /** [cameraId, readId] → 1 */
   byCamera: Database<number, [string, string]>;
   /** hold name → EvidenceHold */
@@ -35,6 +38,9 @@ export interface StateDatabase {
   /** small singletons: access-log head, counters */
   meta: Database<unknown, string>;
 }
+
+/** [days since the epoch of the read id's time, data key id, keyed tag, read id] */
+export type PlateIndexKey = [number, string, string, string];
 
 export function storePath(config: Pick<Config, 'stateDir' | 'store'>): string {
   return config.store.path || join(config.stateDir, 'store');

@@ -75,6 +75,19 @@ export class DeviceKeys {
     this.signingKey = createPrivateKey(readSecret(signFile));
   }
 
+  /**
+   * The HMAC secret of API tokens (`api-token.key`, 0600), made on first use. On disk rather than in
+   * memory so a token stays valid across a daemon restart until it expires; deleting the file (and
+   * restarting) ends every token at once.
+   */
+  apiTokenSecret(): Buffer {
+    const file = join(this.dir, 'api-token.key');
+    if (!existsSync(file)) writeSecret(file, randomBytes(KEY_BYTES));
+    const secret = readSecret(file);
+    if (secret.length !== KEY_BYTES) throw new DeviceKeyError(`${file} holds ${secret.length} bytes, expected ${KEY_BYTES}`, file);
+    return secret;
+  }
+
   static open(dir: string): DeviceKeys {
     return new DeviceKeys(dir);
   }

@@ -1,4 +1,4 @@
-import { appendAccessLogInTxn } from '../access/access-log.js';
+import { appendAccessLogInTxn, appendAccessLog } from '../access/access-log.js';
 import type { PlateMatch, ReadStore } from './read-store.js';
 
 /** A typed refusal of a hold operation, naming what to fix. */
@@ -38,6 +38,20 @@ const HOLD_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
  * once, at creation). The hold, its read links and the access-log entry commit in one transaction.
  */
 export function createHold(store: ReadStore, req: HoldRequest, user: string, nowMs = Date.now()): EvidenceHold {
+  return logRefusal(store, user, 'hold.create', { hold: req.name, caseNumber: req.caseNumber, reason: req.reason }, () => placeHold(store, req, user, nowMs));
+}
+
+/** P6: a refused hold change is logged too, with what was asked and why it was refused. */
+function logRefusal<T>(store: ReadStore, user: string, action: 'hold.create' | 'hold.release', parameters: Record<string, unknown>, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof HoldError) appendAccessLog(store.db, { user, action, parameters: { ...parameters, problem: err.message, field: err.field }, result: 'refused' });
+    throw err;
+  }
+}
+
+function placeHold(store: ReadStore, req: HoldRequest, user: string, nowMs: number): EvidenceHold {
   if (!HOLD_NAME.test(req.name)) throw new HoldError(`hold name "${req.name}" must match ${HOLD_NAME.source}`, 'name');
   if (!req.caseNumber.trim()) throw new HoldError('a hold needs a case number (P4)', 'caseNumber');
   if (!req.reason.trim()) throw new HoldError('a hold needs a reason (P4)', 'reason');
@@ -83,7 +97,7 @@ export function createHold(store: ReadStore, req: HoldRequest, user: string, now
 /** Releases a hold: its reads fall back under retention and go at the next purge if past their age. */
 export function releaseHold(store: ReadStore, name: string, user: string, reason: string, nowMs = Date.now()): EvidenceHold {
   const { db } = store;
-  return db.root.transactionSync(() => {
+  return logRefusal(store, user, 'hold.release', { hold: name, reason }, () => db.root.transactionSync(() => {
     const hold = db.holds.get(name) as EvidenceHold | undefined;
     if (!hold || hold.releasedAt) throw new HoldError(`no active hold named "${name}"`, 'name');
     for (const key of db.holdReads.getKeys({ start: [name, ''], end: [name, '\uffff'] })) {
@@ -95,7 +109,7 @@ export function releaseHold(store: ReadStore, name: string, user: string, reason
     db.holds.put(name, released);
     appendAccessLogInTxn(db, { user, action: 'hold.release', parameters: { hold: name, caseNumber: hold.caseNumber, reason }, result: 'ok' });
     return released;
-  });
+  }));
 }
 
 export function listHolds(store: ReadStore): EvidenceHold[] {

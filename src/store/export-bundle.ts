@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { appendAccessLogInTxn } from '../access/access-log.js';
+import { appendAccessLog, appendAccessLogInTxn } from '../access/access-log.js';
 import type { ShareRequest } from '../access/sharing.js';
 import { verifyDetached } from './device-keys.js';
 import { getHold, heldReadIds, HoldError, type EvidenceHold } from './evidence-holds.js';
@@ -53,6 +53,18 @@ export function keyFingerprint(publicKeyPem: string): string {
  * Ed25519 signature of the manifest by the device key. The export is logged with the manifest hash.
  */
 export function exportHold(store: ReadStore, opts: { hold: string; outDir: string; by: string; deviceId: string; share?: ShareRequest; nowMs?: number }): { manifest: ExportManifest; manifestSha256: string } {
+  try {
+    return writeExport(store, opts);
+  } catch (err) {
+    // P6/P14: a refused export (no such hold, unapproved sharing request, media not empty) is logged too.
+    if (err instanceof HoldError || err instanceof ExportError) {
+      appendAccessLog(store.db, { user: opts.by, action: 'export', parameters: { hold: opts.hold, ...(opts.share ? { shareRequest: opts.share.id } : {}), problem: err.message, field: err.field }, result: 'refused' });
+    }
+    throw err;
+  }
+}
+
+function writeExport(store: ReadStore, opts: Parameters<typeof exportHold>[1]): { manifest: ExportManifest; manifestSha256: string } {
   const hold = getHold(store, opts.hold);
   if (!hold || hold.releasedAt) throw new HoldError(`no active hold named "${opts.hold}"`, 'hold');
   // P14: data leaving for another agency needs an approved request on file.

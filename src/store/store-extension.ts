@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { appendAccessLog, appendAccessLogInTxn, canonicalJson, type AccessLogInput } from '../access/access-log.js';
 import { SharingRegistry } from '../access/sharing.js';
 import { UserDirectory } from '../access/users.js';
+import { AccessLogHotListChanges } from '../access/hotlist-changes.js';
 import { queryApi } from '../http/api/query-api.js';
 import { openStateDatabase, storePath, type StateDatabase } from './database.js';
 import { DeviceKeys } from './device-keys.js';
@@ -25,6 +26,8 @@ export class StoreExtension implements DaemonExtension {
   readonly name = 'store';
   store: ReadStore | undefined;
   private db: StateDatabase | undefined;
+  /** Hot-list changes go to the access log in this store's database (open while the daemon runs). */
+  readonly hotListChanges = new AccessLogHotListChanges(() => this.db);
   private logger: Logger | undefined;
   private readonly queue: Read[] = [];
   private writing: Promise<void> | undefined;
@@ -32,10 +35,11 @@ export class StoreExtension implements DaemonExtension {
   private purging: Promise<void> | undefined;
   private budgetAlarm: string | undefined;
   private events: DeviceEventBus | undefined;
+  private lastEarlyPurge: { atMs: number; purged: number } | undefined;
   private lastWriteError: string | undefined;
   private counts = { written: 0, dropped: 0, writeErrors: 0 };
   private lastDropAtMs = 0;
-  private metrics: { written: Counter; dropped: Counter; purged: Counter<'reason'>; writeErrors: Counter; usedBytes: Gauge; queued: Gauge } | undefined;
+  private metrics: { written: Counter; dropped: Counter; purged: Counter<'reason'>; writeErrors: Counter; usedBytes: Gauge; queued: Gauge; corrupt: Gauge } | undefined;
   private queueMax = 1000;
 
   async start(ctx: DaemonContext): Promise<ReadSink> {
@@ -56,6 +60,7 @@ export class StoreExtension implements DaemonExtension {
       writeErrors: new Counter({ name: 'alpr_edge_store_write_errors_total', help: 'Failed store write transactions', registers }),
       usedBytes: new Gauge({ name: 'alpr_edge_store_used_bytes', help: 'Bytes of LMDB pages in use by the store', registers, collect: () => this.sampleUsage() }),
       queued: new Gauge({ name: 'alpr_edge_store_queue_reads', help: 'Reads waiting to be written', registers, collect: () => this.metrics?.queued.set(this.queue.length) }),
+      corrupt: new Gauge({ name: 'alpr_edge_store_corrupt_records_skipped', help: 'Stored records or images that failed to decode or authenticate since start; skipped, never fatal', registers, collect: () => this.metrics?.corrupt.set(this.store?.corruptSkipped ?? 0) }),
     };
     this.recordConfigChange(config);
     await ctx.http.register(queryApi, { store, users: new UserDirectory(this.db, config.access), sharing: new SharingRegistry(this.db, config.sharing), access: config.access });
@@ -142,11 +147,14 @@ export class StoreExtension implements DaemonExtension {
       const budget = await store.enforceBudget();
       if (budget) this.metrics?.purged.inc({ reason: 'disk-budget' }, budget.purged);
       const u = store.usage();
+      if (budget && budget.purged > 0) this.lastEarlyPurge = { atMs: Date.now(), purged: budget.purged };
+      // An early purge keeps the alarm up for ten minutes, so a health check between runs still sees it.
+      const early = this.lastEarlyPurge && Date.now() - this.lastEarlyPurge.atMs < 10 * 60_000 ? this.lastEarlyPurge : undefined;
       const short = store.budgetShort(u);
       const before = this.budgetAlarm;
       this.budgetAlarm = short
         ? `disk budget still exceeded after purging: ${u.usedBytes} bytes used, ${u.fsFreeBytes} bytes free (store.maxBytes, store.minFreeBytes; held reads are never purged)`
-        : budget && budget.purged > 0 ? `disk budget reached: ${budget.purged} reads purged before their retention age` : undefined;
+        : early ? `disk budget reached: ${early.purged} reads purged before their retention age at ${new Date(early.atMs).toISOString()}` : undefined;
       // One `disk` event per change of alarm (raised, escalated, cleared), not one per purge pass.
       const level = (a: string | undefined) => (a === undefined ? 0 : a.startsWith('disk budget still exceeded') ? 2 : 1);
       if (level(this.budgetAlarm) !== level(before)) {

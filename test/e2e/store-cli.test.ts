@@ -26,8 +26,9 @@ function cliNoConfig(args: string[]) {
 const ADA = 'ada password 123';
 const IVAN = 'ivan password 123';
 
-describe('alpr-edge store and access commands', () => {
-  it('P6/P8: bootstraps an administrator, who then adds an investigator; others cannot', () => {
+// Each test spawns the CLI several times (about a second each, far more on a busy machine).
+describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
+  it('P6/P8: bootstraps an administrator, who then adds an investigator; others cannot, and the refusal is logged', async () => {
     expect(cli(['user', 'add', 'ada', '--role', 'administrator', '--training-until', '2099-12-31'], `${ADA}\n`).status).toBe(0);
     const add = cli(['user', 'add', 'ivan', '--role', 'investigator', '--training-until', '2099-12-31', '--as', 'ada'], `${ADA}\n${IVAN}\n`);
     expect(add.status, add.stderr).toBe(0);
@@ -37,6 +38,10 @@ describe('alpr-edge store and access commands', () => {
     const asInvestigator = cli(['user', 'add', 'eve', '--role', 'technician', '--training-until', '2099-12-31', '--as', 'ivan'], `${IVAN}\neve password 12\n`);
     expect(asInvestigator.status).toBe(1);
     expect(asInvestigator.stderr).toContain('needs role administrator');
+    const { db } = openTestStore(validateConfig(raw));
+    const denied = [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action === 'cli.denied');
+    expect(denied.map((e) => [e.user, e.result, e.parameters['what']])).toEqual([['ivan', 'denied', 'adding a user']]);
+    await db.root.close();
     const list = cli(['user', 'list']);
     expect(list.stdout).toContain('"ivan"');
     expect(list.stdout).not.toContain('argon2');
@@ -63,6 +68,72 @@ describe('alpr-edge store and access commands', () => {
     const wrongPw = cli(['export', '--hold', 'case-9', '--out', join(dir, 'usb2'), '--as', 'ivan'], 'not it\n');
     expect(wrongPw.status).toBe(1);
     expect(wrongPw.stderr).toContain('invalid username or password');
+  });
+
+  it('P4: holds create, list and release from the shell, over read ids or a plate query; each change (and refusal) is in the access log', async () => {
+    const config = validateConfig(raw);
+    const { store, db } = openTestStore(config);
+    const a = makeRead('6HLD001', Date.now() - 3_600_000);
+    const b = makeRead('6HLD001', Date.now() - 60_000);
+    const c = makeRead('6HLD777', Date.now() - 30_000);
+    await store.putMany([a, b, c]);
+    await db.root.close();
+    const byQuery = cli(['holds', 'create', 'case-h1', '--case', '24-11', '--reason', 'hit and run vehicle', '--plate', '6HLD001', '--as', 'ivan'], `${IVAN}\n`);
+    expect(byQuery.status, byQuery.stderr).toBe(0);
+    expect(JSON.parse(byQuery.stdout)).toMatchObject({ name: 'case-h1', caseNumber: '24-11', createdBy: 'ivan', readCount: 2, query: { plate: '6HLD001' } });
+    const byIds = cli(['holds', 'create', 'case-h2', '--case', '24-12', '--reason', 'witness vehicle', '--read', c.id, '--as', 'ivan'], `${IVAN}\n`);
+    expect(byIds.status, byIds.stderr).toBe(0);
+    expect(JSON.parse(byIds.stdout)).toMatchObject({ name: 'case-h2', readCount: 1 });
+    const empty = cli(['holds', 'create', 'case-h3', '--case', '24-13', '--reason', 'no reads named', '--as', 'ivan'], `${IVAN}\n`);
+    expect(empty.status).toBe(1);
+    expect(empty.stderr).toContain('(readIds)');
+    const noCase = cli(['holds', 'create', 'case-h4', '--reason', 'x', '--read', c.id, '--as', 'ivan'], `${IVAN}\n`);
+    expect(noCase.status).toBe(1);
+    expect(noCase.stderr).toContain('--case');
+    const list = JSON.parse(cli(['holds']).stdout) as Array<{ name: string }>;
+    expect(list.map((h) => h.name)).toEqual(expect.arrayContaining(['case-h1', 'case-h2']));
+    expect(JSON.parse(cli(['holds', 'list']).stdout)).toEqual(list);
+    const release = cli(['holds', 'release', 'case-h1', '--reason', 'case closed', '--as', 'ada'], `${ADA}\n`);
+    expect(release.status, release.stderr).toBe(0);
+    expect(JSON.parse(release.stdout)).toMatchObject({ name: 'case-h1', releasedBy: 'ada' });
+    const again = cli(['holds', 'release', 'case-h1', '--reason', 'case closed', '--as', 'ada'], `${ADA}\n`);
+    expect(again.status).toBe(1);
+    const { db: after } = openTestStore(config);
+    const holdEntries = [...after.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action.startsWith('hold.') && String(e.parameters['hold']).startsWith('case-h'));
+    expect(holdEntries.map((e) => [e.user, e.action, e.result, e.parameters['hold']])).toEqual([
+      ['ivan', 'hold.create', 'ok', 'case-h1'],
+      ['ivan', 'hold.create', 'ok', 'case-h2'],
+      ['ivan', 'hold.create', 'refused', 'case-h3'],
+      ['ada', 'hold.release', 'ok', 'case-h1'],
+      ['ada', 'hold.release', 'refused', 'case-h1'],
+    ]);
+    expect(holdEntries[0]!.parameters).toMatchObject({ caseNumber: '24-11', reason: 'hit and run vehicle' });
+    await after.root.close();
+  });
+
+  it('P11/P8: hotlist add takes its approver from the user store (an administrator, with their password); changes go to the access log', async () => {
+    const entry = ['hotlist', 'add', '--plate', '7SY?12*', '--state', 'CA', '--type', 'BOLO', '--entered-by', 'ivan', '--case', '25-0099', '--synopsis', 'armed robbery, partial plate'];
+    const byInvestigator = cli([...entry, '--approver', 'ivan'], `${IVAN}\n`);
+    expect(byInvestigator.status).toBe(65);
+    expect(byInvestigator.stderr).toContain('an administrator must approve');
+    const unknown = cli([...entry, '--approver', 'sgt-nobody'], 'x\n');
+    expect(unknown.status).toBe(65);
+    expect(unknown.stderr).toContain('approvedBy');
+    const wrongPassword = cli([...entry, '--approver', 'ada'], 'not her password\n');
+    expect(wrongPassword.status).toBe(65);
+    expect(wrongPassword.stderr).toContain('password of the approver');
+    const ok = cli([...entry, '--approver', 'ada'], `${ADA}\n`);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('(partial)');
+    const local = JSON.parse(readFileSync(join(raw.stateDir, 'hotlists', 'local.json'), 'utf8'));
+    expect(local.entries).toHaveLength(1);
+    expect(local.entries[0].local).toMatchObject({ enteredBy: 'ivan', approvedBy: 'ada', caseNumber: '25-0099' });
+    const removed = cli(['hotlist', 'remove', '--plate', '7SY?12*', '--actor', 'ada']);
+    expect(removed.status, removed.stderr).toBe(0);
+    const { db } = openTestStore(validateConfig(raw));
+    const changes = [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action === 'hotlist.change');
+    expect(changes.map((e) => [e.user, e.parameters['change'], e.parameters['approvedBy'] ?? null])).toEqual([['ivan', 'local-added', 'ada'], ['ada', 'local-removed', null]]);
+    await db.root.close();
   });
 
   it('P14: refuses an immigration-enforcement sharing request and exports only against an approved one', () => {

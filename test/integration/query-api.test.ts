@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { sampleInquiries, verifyAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
 import { SharingRegistry } from '../../src/access/sharing.js';
+import { TokenIssuer } from '../../src/access/tokens.js';
 import { UserDirectory } from '../../src/access/users.js';
 import { buildHttpApp } from '../../src/http/app.js';
 import { queryApi } from '../../src/http/api/query-api.js';
@@ -89,6 +90,7 @@ describe('query API through Fastify inject', () => {
     const failed = logOf(api).filter((e) => e.action === 'login' && e.result === 'failed');
     expect(failed.map((e) => e.user)).toEqual(expect.arrayContaining(['nobody', 'ada']));
     await api.users.setPassword('ada', PW, 'test'); // reset the failure counter for later tests
+    ada = await login(api.app, 'ada'); // a password change ends the tokens issued before
   });
 
   it('P7: a search without a reason is refused with 400 naming the field, and the refusal is logged', async () => {
@@ -108,6 +110,20 @@ describe('query API through Fastify inject', () => {
       expect(res.statusCode, q).toBe(400);
       expect(res.json().field ?? res.json().error, q).toContain(field);
     }
+  });
+
+  it('malformed bodies answer 400 naming the field (hold read ids, hold case number, login password)', async () => {
+    const hold = (payload: Record<string, unknown>) => api.app.inject({ method: 'POST', url: '/api/v1/holds', headers: auth(ivan), payload });
+    const badId = await hold({ name: 'case-x', caseNumber: '1', reason: 'evidence', readIds: ['not-an-id'] });
+    expect(badId.statusCode).toBe(400);
+    expect(badId.json()).toMatchObject({ field: 'readIds' });
+    const noCase = await hold({ name: 'case-x', reason: 'evidence', readIds: [fresh.id] });
+    expect(noCase.statusCode).toBe(400);
+    expect(noCase.json()).toMatchObject({ field: 'caseNumber' });
+    const login = await api.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'ivan' } });
+    expect(login.statusCode).toBe(400);
+    expect(login.json()).toMatchObject({ field: 'password' });
+    expect(api.db.holds.get('case-x')).toBeUndefined();
   });
 
   it('P6/P7: a reasoned search returns reads and is logged with user, reason and case number', async () => {
@@ -166,6 +182,30 @@ describe('query API through Fastify inject', () => {
     const token = await login(api.app, 'leaver');
     api.users.disable('leaver', 'ada');
     expect((await api.app.inject({ method: 'GET', url: '/api/v1/reads?reason=test+case', headers: auth(token) })).statusCode).toBe(401);
+  });
+
+  it('P6: a token outlives a daemon restart until it expires, and a password change ends it at once', async () => {
+    await api.users.add({ username: 'rita', role: 'investigator', trainingValidUntil: '2099-12-31', password: PW }, 'cli:root');
+    const token = await login(api.app, 'rita');
+    // A restart: a new server and token issuer over the same state directory.
+    const restarted = buildHttpApp({ logger: silent, metrics: createMetrics(), health: () => ({ status: 'ok', uptimeS: 1, version: '0', models: { version: 'm', interim: true }, cameras: [], components: {} }) });
+    await restarted.register(queryApi, { store: api.store, users: api.users, sharing: new SharingRegistry(api.db, testConfig().sharing), access: testConfig().access });
+    await restarted.ready();
+    const search = (app: FastifyInstance, t: string) => app.inject({ method: 'GET', url: '/api/v1/reads?reason=test+case', headers: auth(t) });
+    expect((await search(restarted, token)).statusCode).toBe(200);
+    // P16: the token secret is a 0600 file beside the data keys.
+    const { statSync } = await import('node:fs');
+    expect(statSync(`${api.store.keys.dir}/api-token.key`).mode & 0o777).toBe(0o600);
+    // Expired: issued by the same secret, longer ago than its lifetime.
+    const stale = new TokenIssuer(900, api.store.keys.apiTokenSecret()).issue('rita', 'investigator', 0, Date.now() - 901_000).token;
+    expect((await search(restarted, stale)).statusCode).toBe(401);
+    await api.users.setPassword('rita', 'a brand new password', 'rita');
+    expect((await search(restarted, token)).statusCode).toBe(401);
+    expect((await search(api.app, token)).statusCode).toBe(401);
+    expect((await restarted.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'rita', password: PW } })).statusCode).toBe(401);
+    const again = await restarted.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'rita', password: 'a brand new password' } });
+    expect((await search(restarted, again.json().token as string)).statusCode).toBe(200);
+    await restarted.close();
   });
 
   it('P4: a hold made through the API keeps its reads past retention; only its creator or an administrator releases it', async () => {

@@ -37,7 +37,8 @@ function runAndKill(stateDir: string, killAfterMs: number): Promise<{ reads: str
   });
 }
 
-describe('store crash safety (SIGKILL)', () => {
+// 24 child processes, each a Node start: minutes on a busy machine.
+describe('store crash safety (SIGKILL)', { timeout: 300_000 }, () => {
   it(`keeps every acknowledged read and log entry across ${KILLS} kills, and the chain verifies`, async () => {
     expect(existsSync('dist/src/store/read-store.js'), 'run `node_modules/.bin/tsc -b` first').toBe(true);
     const config = testConfig();

@@ -3,7 +3,7 @@ import Fastify from 'fastify';
 import { createMetrics } from '../../src/http/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import { StoreExtension } from '../../src/store/store-extension.js';
-import { DAY_MS, makeRead, silent, testConfig } from '../support/store-fixtures.js';
+import { DAY_MS, makeRead, openTestStore, silent, testConfig } from '../support/store-fixtures.js';
 
 async function started(store: Parameters<typeof testConfig>[0] = {}) {
   const config = testConfig(store);
@@ -37,6 +37,28 @@ describe('store extension (the daemon\'s sink)', () => {
     expect(h.status).toBe('degraded');
     expect((h.written as number) + (h.dropped as number)).toBe(12);
     expect(h.dropped as number).toBeGreaterThan(0);
+    await ext.stop();
+    await http.close();
+  });
+
+  it('P3: keeps accepting and storing reads while a purge of a large backlog runs', async () => {
+    const config = testConfig({ retentionDays: 1, purgeBatchSize: 10 });
+    const seed = openTestStore(config);
+    await seed.store.putMany(Array.from({ length: 400 }, (_, i) => makeRead(`5BKL${String(i).padStart(3, '0')}`, Date.now() - 3 * DAY_MS + i * 1000)));
+    await seed.db.root.close();
+    const ext = new StoreExtension();
+    const http = Fastify();
+    const metrics = createMetrics();
+    // start() begins the purge in the background (40 batches) and returns the sink at once.
+    const sink = await ext.start({ config, logger: silent, metrics, http });
+    const fresh = Array.from({ length: 30 }, (_, i) => makeRead(`5LIV${String(i).padStart(3, '0')}`, Date.now() - i * 10));
+    for (const r of fresh) await sink.accept(r);
+    await ext.flush();
+    for (let i = 0; i < 100 && ext.store!.db.reads.getCount() !== 30; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(ext.store!.db.reads.getCount()).toBe(30);
+    expect(fresh.every((r) => ext.store!.get(r.id) !== undefined)).toBe(true);
+    expect(ext.health()).toMatchObject({ status: 'ok', written: 30, dropped: 0 });
+    expect(await metrics.registry.getSingleMetricAsString('alpr_edge_store_corrupt_records_skipped')).toContain(' 0');
     await ext.stop();
     await http.close();
   });

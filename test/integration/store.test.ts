@@ -128,6 +128,62 @@ describe('ring store on real LMDB', () => {
     await db.root.close();
   });
 
+  it('P3: a purge deletes the plate index entries of every purged read and none of the kept ones', async () => {
+    const { store, db } = openTestStore(testConfig({ retentionDays: 30, purgeBatchSize: 10 }));
+    const expired = Array.from({ length: 25 }, (_, i) => makeRead(`4IDX${String(i).padStart(3, '0')}`, now - (31 + (i % 3)) * DAY_MS + i * 1000));
+    const kept = Array.from({ length: 5 }, (_, i) => makeRead(`4IDX${String(i).padStart(3, '0')}`, now - i * DAY_MS - 1000));
+    await store.putMany([...expired, ...kept]);
+    expect(db.byPlate.getCount()).toBe(30);
+    await store.purgeExpired(now);
+    expect(db.byPlate.getCount()).toBe(5);
+    expect(db.byLookAlike.getCount()).toBe(5);
+    const remaining = new Set([...db.byPlate.getKeys()].map((k) => (k as unknown[])[3]));
+    expect(remaining).toEqual(new Set(kept.map((r) => r.id)));
+    for (const r of kept) expect(store.search({ plate: r.plate, limit: 10 }, now).reads.map((v) => v.id)).toEqual([r.id]);
+    await db.root.close();
+  });
+
+  it('P3: plate index entries a crash left behind (read gone, entry kept) are swept by the next purge', async () => {
+    const { store, db } = openTestStore(testConfig({ retentionDays: 30 }));
+    const gone = makeRead('5ORP001', now - 3 * DAY_MS);
+    const live = makeRead('5ORP002', now - 1000);
+    await store.putMany([gone, live]);
+    // What a crash between a purge batch and its index deletion leaves: the read deleted, its entries not.
+    await db.reads.remove(gone.id);
+    expect(db.byPlate.getCount()).toBe(2);
+    await store.purgeExpired(now);
+    expect([...db.byPlate.getKeys()].map((k) => (k as unknown[])[3])).toEqual([live.id]);
+    expect([...db.byLookAlike.getKeys()].map((k) => (k as unknown[])[3])).toEqual([live.id]);
+    await db.root.close();
+  });
+
+  it('rebuilds plate indexes of the earlier [key, tag, id] layout at open, so earlier reads stay searchable', async () => {
+    const config = testConfig();
+    const first = openTestStore(config);
+    const reads = [makeRead('6OLD001', now - 2 * DAY_MS), makeRead('6OLD002', now - 1000)];
+    await first.store.putMany(reads);
+    // Rewrite the indexes as layout 1 had them.
+    const old = [...first.db.byPlate.getKeys()].map((k) => k as unknown[]);
+    const oldLa = [...first.db.byLookAlike.getKeys()].map((k) => k as unknown[]);
+    first.db.root.transactionSync(() => {
+      for (const k of old) {
+        first.db.byPlate.remove(k as never);
+        (first.db.byPlate as unknown as { put: (k: unknown[], v: number) => void }).put(k.slice(1), 1);
+      }
+      for (const k of oldLa) {
+        first.db.byLookAlike.remove(k as never);
+        (first.db.byLookAlike as unknown as { put: (k: unknown[], v: number) => void }).put(k.slice(1), 1);
+      }
+      first.db.meta.remove('index.layout');
+    });
+    await first.db.root.close();
+    const { store, db } = openTestStore(config);
+    expect([...db.byPlate.getKeys()].every((k) => typeof (k as unknown[])[0] === 'number')).toBe(true);
+    expect(store.search({ plate: '6OLD001', limit: 10 }, now).reads.map((r) => r.id)).toEqual([reads[0]!.id]);
+    expect(store.search({ plate: '6O1D002', match: 'lookalike', limit: 10 }, now).reads.map((r) => r.id)).toEqual([reads[1]!.id]);
+    await db.root.close();
+  });
+
   it('P4: held reads survive purge until the hold is released', async () => {
     const { store, db } = openTestStore(testConfig({ retentionDays: 30 }));
     const evidence = makeRead('3EVD001', now - 20 * DAY_MS);
@@ -188,6 +244,23 @@ describe('ring store on real LMDB', () => {
     const { store, db } = openTestStore(testConfig({ mapSizeBytes: 1024 * 1024 }));
     for (let i = 0; i < 50; i++) await store.put(makeRead(`7MAP${String(i).padStart(3, '0')}`, now - i * 1000, { imageBytes: 30_000 }));
     expect(db.reads.getCount()).toBe(50);
+    await db.root.close();
+  });
+
+  it('P6/P14: a refused export (no such hold, unapproved sharing request, media not empty) is logged as refused', async () => {
+    const config = testConfig();
+    const { store, db } = openTestStore(config);
+    const read = makeRead('4REF001', now - 3000);
+    await store.put(read);
+    createHold(store, { name: 'h2', caseNumber: '24-2', reason: 'robbery', readIds: [read.id] }, 'ivan', now);
+    const pending = { id: 'SR-2026-01-01-abc', agency: 'Fresno PD', agencyState: 'CA', requester: 'Det. Q', purpose: 'kidnapping', requestedBy: 'ivan', createdAt: new Date(now).toISOString(), status: 'pending' as const };
+    expect(() => exportHold(store, { hold: 'nope', outDir: join(config.stateDir, 'x1'), by: 'ivan', deviceId: 'pole-test' })).toThrow(/no active hold/);
+    expect(() => exportHold(store, { hold: 'h2', outDir: join(config.stateDir, 'x2'), by: 'ivan', deviceId: 'pole-test', share: pending })).toThrow(/not approved/);
+    expect(existsSync(join(config.stateDir, 'x2'))).toBe(false);
+    const refused = [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action === 'export');
+    expect(refused.map((e) => [e.result, e.parameters['field']])).toEqual([['refused', 'hold'], ['refused', 'share']]);
+    expect(refused[1]!.parameters).toMatchObject({ hold: 'h2', shareRequest: pending.id });
+    expect(verifyAccessLog(db).ok).toBe(true);
     await db.root.close();
   });
 

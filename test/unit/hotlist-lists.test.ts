@@ -8,7 +8,7 @@ import pino from 'pino';
 import { HotListFormatError, parseHotListCsv, parseNcicExtract } from '../../src/hotlist/format.js';
 import { encodeListBody, HotListRejectedError, loadPublicKey, parseListBody, verifySignedList } from '../../src/hotlist/signed-list.js';
 import { HotListRepository } from '../../src/hotlist/repository.js';
-import { ConfigUserDirectory, LocalEntryError, validateLocalEntry, type UserDirectory } from '../../src/hotlist/local-entries.js';
+import { LocalEntryError, validateLocalEntry, type UserDirectory } from '../../src/hotlist/local-entries.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
@@ -190,7 +190,9 @@ describe('signed, versioned lists (P10)', () => {
 describe('local entries (P11, P12)', () => {
   const users: UserDirectory = {
     async findUser(name) {
-      return name === 'Sgt. Admin' ? { name, role: 'administrator' } : name === 'Det. Jones' ? { name, role: 'investigator' } : undefined;
+      if (name === 'Sgt. Admin') return { name, role: 'administrator', trainingValid: true };
+      if (name === 'Lt. Lapsed') return { name, role: 'administrator', trainingValid: false };
+      return name === 'Det. Jones' ? { name, role: 'investigator', trainingValid: true } : undefined;
     },
   };
   const full = { plate: '7ab?12*', enteredBy: 'Det. Jones', caseNumber: '2025-00123', synopsis: 'robbery suspect vehicle', approvedBy: 'Sgt. Admin' };
@@ -206,10 +208,10 @@ describe('local entries (P11, P12)', () => {
     }
   });
 
-  it('P11: refuses an approver who is not an administrator or not a known member', async () => {
+  it('P11/P8: refuses an approver who is not an administrator, not a known member, or whose training expired', async () => {
     await expect(validateLocalEntry({ ...full, approvedBy: 'Det. Jones' }, users, 30)).rejects.toThrow(/role investigator; an administrator must approve/);
     await expect(validateLocalEntry({ ...full, approvedBy: 'Nobody' }, users, 30)).rejects.toBeInstanceOf(LocalEntryError);
-    await expect(validateLocalEntry({ ...full, approvedBy: 'Chief' }, new ConfigUserDirectory(['Chief']), 30)).resolves.toMatchObject({ local: { approvedBy: 'Chief' } });
+    await expect(validateLocalEntry({ ...full, approvedBy: 'Lt. Lapsed' }, users, 30)).rejects.toMatchObject({ field: 'approvedBy', message: expect.stringContaining('training has expired') });
   });
 
   it('refuses an expiry beyond localEntryMaxDays or in the past', async () => {

@@ -28,6 +28,16 @@ declare module 'fastify' {
 }
 
 const PREFIX = '/api/v1';
+
+interface ValidationProblem {
+  instancePath?: string;
+  params?: { missingProperty?: string; additionalProperty?: string };
+}
+
+/** The field a schema check failed on: a missing or unknown property, or the first step of the path. */
+function fieldOf(v: ValidationProblem | undefined): string | undefined {
+  return v?.params?.missingProperty ?? v?.params?.additionalProperty ?? (v?.instancePath?.split('/')[1] || undefined);
+}
 const UNAUTHORIZED = { error: 'authentication required: log in at POST /api/v1/login and send Authorization: Bearer <token>' };
 
 /**
@@ -38,7 +48,10 @@ const UNAUTHORIZED = { error: 'authentication required: log in at POST /api/v1/l
  */
 export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Promise<void> {
   const { store, users, sharing } = opts;
-  const tokens = new TokenIssuer(opts.access.tokenTtlS);
+  const tokens = new TokenIssuer(opts.access.tokenTtlS, store.keys.apiTokenSecret());
+  // The stand-in hash an unknown name is checked against is made now, not on the first failed login,
+  // so even that one takes no longer than a wrong password (P6).
+  await users.prepareLogin();
   const log = (user: string, action: AccessAction, parameters: Record<string, unknown>, result: 'ok' | 'denied' | 'failed' | 'refused') =>
     appendAccessLog(store.db, { user, action, parameters, result });
 
@@ -53,10 +66,9 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
   app.addSchema(ErrorBody);
 
   // A failed schema check names the field (400); it is logged like any refused inquiry (P7).
-  app.setErrorHandler(async (err: Error & { validation?: unknown; statusCode?: number; validationContext?: string }, req, reply) => {
+  app.setErrorHandler(async (err: Error & { validation?: ValidationProblem[]; statusCode?: number; validationContext?: string }, req, reply) => {
     if (err.validation) {
-      const field = /(?:must have required property '([^']+)')|^(?:querystring|body|params)\/(\w+)/.exec(err.message);
-      const name = field?.[1] ?? field?.[2];
+      const name = fieldOf(err.validation[0]);
       if (req.apiUser) await log(req.apiUser.username, 'api.denied', { route: req.routeOptions.url, problem: err.message }, 'denied');
       return reply.code(400).send({ error: err.message, ...(name ? { field: name } : {}) });
     }
@@ -72,7 +84,8 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
     const header = req.headers.authorization;
     const claims = header?.startsWith('Bearer ') ? tokens.verify(header.slice(7)) : undefined;
     const user = claims ? users.get(claims.sub) : undefined;
-    if (!claims || !user || user.disabled) return reply.code(401).send(UNAUTHORIZED);
+    // P6: a disabled account or a changed password ends the tokens issued before, at once.
+    if (!claims || !user || user.disabled || claims.gen !== (user.tokenGeneration ?? 0)) return reply.code(401).send(UNAUTHORIZED);
     const { passwordHash: _h, ...pub } = user;
     req.apiUser = pub;
   });
@@ -96,7 +109,7 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
     const result = await users.login(req.body.username, req.body.password, req.ip);
     // P6: unknown user, wrong password, disabled or locked: one answer, so none can be told apart.
     if (!result.ok) return reply.code(401).send({ error: 'invalid username or password' });
-    const t = tokens.issue(result.user.username, result.user.role);
+    const t = tokens.issue(result.user.username, result.user.role, result.user.tokenGeneration ?? 0);
     return { ...t, role: result.user.role };
   });
 

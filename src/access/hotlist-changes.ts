@@ -1,0 +1,22 @@
+import type { HotListChange, HotListChangeLog } from '../hotlist/local-entries.js';
+import type { StateDatabase } from '../store/database.js';
+import { appendAccessLog } from './access-log.js';
+
+/**
+ * Hot-list changes (list installed or refused, local entry added or removed) as access-log entries,
+ * so they sit in the same hash chain as every other change (P6, P11, P17).
+ */
+export class AccessLogHotListChanges implements HotListChangeLog {
+  constructor(private readonly db: () => StateDatabase | undefined) {}
+
+  append(change: HotListChange): void {
+    const db = this.db();
+    if (!db) throw new Error('the state database is not open; hot-list change not logged');
+    appendAccessLog(db, {
+      user: change.actor,
+      action: 'hotlist.change',
+      parameters: { change: change.action, list: change.list, ...(change.version !== undefined ? { version: change.version } : {}), ...change.detail },
+      result: change.action === 'list-refused' ? 'refused' : 'ok',
+    });
+  }
+}
