@@ -1,6 +1,7 @@
 // Used by scripts/arm64-check: a few frames from GStreamer's test source through our own
-// CameraSource, and the GPIO binding loaded, so the arm64 builds of gstreamer-superficial and
-// epoll (the two addons we compile for the target) are exercised by the code that uses them.
+// CameraSource, and the GPIO binding loaded, so the arm64 builds of our GStreamer addon
+// (native/gst-capture) and epoll (the addons we compile for the target) are exercised by the code
+// that uses them.
 // Prints one JSON line; the check runs it on x86 and under qemu-aarch64 and compares the lines.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';

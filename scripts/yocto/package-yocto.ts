@@ -2,7 +2,9 @@
 // yocto-layer/meta-alpr-edge needs that bitbake cannot make itself, because bitbake has no
 // TypeScript compiler and no network at build time:
 //   - alpr-edge-VERSION.tgz: `npm pack` of the compiled package (dist/src, models, default config,
-//     systemd unit; the "files" list in package.json), fetched by the recipe as file://;
+//     systemd unit, and the sources of our GStreamer addon native/gst-capture, which the npm class
+//     compiles for the target through the package's install script; the "files" list in
+//     package.json), fetched by the recipe as file://;
 //   - npm-shrinkwrap.json: the runtime dependency tree from package-lock.json, with registry URLs
 //     and sha512 integrity, fetched by the recipe's npmsw:// entry;
 //   - alpr-edge-licences.inc: the dependencies' licences and licence-file checksums.
@@ -10,7 +12,7 @@
 // URLs of the machine that ran this). The .inc is committed, since the recipe requires it to
 // parse; test/unit/yocto-layer.test.ts fails when it no longer matches package-lock.json.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dependencyLicences, licenceFiles, shrinkwrapFromLock, type LockFile } from './shrinkwrap.js';
@@ -24,8 +26,18 @@ const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
 export const RECIPE_DIR = join(ROOT, 'yocto-layer/meta-alpr-edge/recipes-alpr/alpr-edge');
 /** The recipe's FILESPATH folder for ${BPN}: where file:// and npmsw:// entries are looked up. */
 export const RECIPE_FILES_DIR = join(RECIPE_DIR, 'alpr-edge');
-/** Files the recipe's do_install takes from the package; the tarball must carry them. */
-const REQUIRED_IN_PACKAGE = ['dist/src/bin.cjs', 'models/manifest.json', 'config/example.jsonc', 'systemd/alpr-edge.service'];
+/** Our addon's sources, which node-gyp compiles on the target (its build/ folder is host output). */
+export function nativeSources(root: string = ROOT): string[] {
+  const dir = 'native/gst-capture';
+  return readdirSync(join(root, dir), { withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => `${dir}/${e.name}`)
+    .sort();
+}
+/** Files the recipe's do_install and the target's install script take from the package; the tarball must carry them. */
+const REQUIRED_IN_PACKAGE = ['dist/src/bin.cjs', 'models/manifest.json', 'config/example.jsonc', 'systemd/alpr-edge.service', 'docs/device.md', ...nativeSources()];
+/** Host build output that must not ship: an x86 .node would fail the target's arch QA. */
+export const HOST_BUILD_OUTPUT = /^native\/[^/]+\/build\//;
 
 function fail(message: string): never {
   process.stderr.write(`package-yocto: ${message}\n`);
@@ -58,7 +70,7 @@ function main(): void {
   const registry = execFileSync('npm', ['config', 'get', 'registry'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   const shrinkwrap = shrinkwrapFromLock(lock, registry);
   writeFileSync(join(RECIPE_FILES_DIR, 'npm-shrinkwrap.json'), JSON.stringify(shrinkwrap, null, 2) + '\n');
-  const licences = dependencyLicences(shrinkwrap);
+  const licences = dependencyLicences(shrinkwrap, ROOT);
   const files = licenceFiles(shrinkwrap, ROOT);
   writeFileSync(LICENCES_INCLUDE, licencesInclude(licences, files));
 
@@ -72,6 +84,8 @@ function main(): void {
   if (result === undefined) fail('npm pack reported nothing');
   const inside = new Set(result.files.map((f) => f.path));
   for (const file of REQUIRED_IN_PACKAGE) if (!inside.has(file)) fail(`the packed tarball lacks ${file}: add it to "files" in package.json`);
+  const hostBuild = [...inside].filter((f) => HOST_BUILD_OUTPUT.test(f));
+  if (hostBuild.length > 0) fail(`the packed tarball carries host build output (${hostBuild[0]}, ...): list native sources in "files" by name, not the folder`);
   const tarball = join(RECIPE_FILES_DIR, `${pkg.name}-${pkg.version}.tgz`);
   // npm names a scoped package's tarball differently; the recipe's SRC_URI expects ${BP}.tgz.
   if (resolve(RECIPE_FILES_DIR, result.filename) !== tarball) renameSync(resolve(RECIPE_FILES_DIR, result.filename), tarball);

@@ -146,13 +146,36 @@ export function licenceFiles(shrinkwrap: LockFile, installRoot: string): Licence
   return files;
 }
 
+/**
+ * Runtime packages whose package.json names no licence, with the SPDX id someone read off their
+ * licence file. Keyed by name@version and pinned to that file's md5, so a new version or a changed
+ * text fails package-yocto and the yocto test until someone reads it again.
+ */
+export const LICENCES_READ_BY_HAND: Readonly<Record<string, { licence: string; file: string; md5: string }>> = {
+  // suncalc 2.0.2 (the IR illuminator's sun elevation) has no "license" field; its LICENSE is the
+  // two-clause BSD text (copyright notice, two conditions, disclaimer).
+  'suncalc@2.0.2': { licence: 'BSD-2-Clause', file: 'LICENSE', md5: '1f9a89610261935eaab9778337c35dca' },
+};
+
+/** A package's licence: its package.json `license`, else LICENCES_READ_BY_HAND checked against the installed file. */
+export function declaredLicence(path: string, entry: LockEntry, installRoot: string): string {
+  if (entry.license !== undefined) return entry.license;
+  const key = `${packageName(path, entry)}@${entry.version}`;
+  const read = LICENCES_READ_BY_HAND[key];
+  if (read === undefined) throw new ShrinkwrapError(path, `has no license field: read its licence file and add ${key} to LICENCES_READ_BY_HAND in scripts/yocto/shrinkwrap.ts`);
+  const file = join(installRoot, path, read.file);
+  if (!existsSync(file)) throw new ShrinkwrapError(path, `${read.file} missing, LICENCES_READ_BY_HAND names it for ${key} (run npm ci)`);
+  const md5 = createHash('md5').update(readFileSync(file)).digest('hex');
+  if (md5 !== read.md5) throw new ShrinkwrapError(path, `${read.file} changed (md5 ${md5}, LICENCES_READ_BY_HAND says ${read.md5}): read it again and update the entry`);
+  return read.licence;
+}
+
 /** Distinct licences of the runtime packages, in bitbake syntax, sorted. */
-export function dependencyLicences(shrinkwrap: LockFile): string[] {
+export function dependencyLicences(shrinkwrap: LockFile, installRoot: string): string[] {
   const set = new Set<string>();
   for (const [path, entry] of Object.entries(shrinkwrap.packages)) {
     if (path === '') continue;
-    if (entry.license === undefined) throw new ShrinkwrapError(path, 'has no license field; find its licence and name it in the recipe by hand');
-    for (const licence of yoctoLicences(entry.license)) set.add(licence);
+    for (const licence of yoctoLicences(declaredLicence(path, entry, installRoot))) set.add(licence);
   }
   return [...set].sort();
 }

@@ -1,23 +1,26 @@
 // The Yocto layer (yocto-layer/meta-alpr-edge) is never built here: no bitbake on this machine.
 // These checks read its files the way bitbake would and hold them to what a build needs: the
 // fields bitbake requires, licence checksums that match the files, a shrinkwrap that is the lock
-// file's runtime tree, and a runtime dependency for every GStreamer element capture uses.
+// file's runtime tree, a packed package that carries our addon's sources (not its host build), a
+// systemd unit whose user, groups and paths are the ones the recipe creates and installs, and a
+// runtime dependency for every GStreamer element capture uses.
 // What only a real `bitbake alpr-edge` proves: that npm installs offline from the shrinkwrap, that
-// node-gyp cross-compiles our addons against the target's GStreamer, and QA passes
+// node-gyp cross-compiles native/gst-capture against the target's GStreamer, and QA passes
 // (yocto-layer/meta-alpr-edge/README.md has the steps).
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LICENCES_INCLUDE, RECIPE_FILES_DIR, licencesInclude } from '../../scripts/yocto/package-yocto.js';
-import { dependencyLicences, fitsTarget, licenceFiles, registryTarball, shrinkwrapFromLock, yoctoLicences, type LockFile } from '../../scripts/yocto/shrinkwrap.js';
+import { HOST_BUILD_OUTPUT, LICENCES_INCLUDE, RECIPE_FILES_DIR, licencesInclude, nativeSources } from '../../scripts/yocto/package-yocto.js';
+import { LICENCES_READ_BY_HAND, ShrinkwrapError, declaredLicence, dependencyLicences, fitsTarget, licenceFiles, registryTarball, shrinkwrapFromLock, yoctoLicences, type LockFile } from '../../scripts/yocto/shrinkwrap.js';
 import { expand, listOf, parseBitbake, parseUri, BitbakeSyntaxError, type BitbakeFile } from '../support/bitbake.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const LAYER = join(ROOT, 'yocto-layer/meta-alpr-edge');
 const RECIPE_DIR = join(LAYER, 'recipes-alpr/alpr-edge');
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; license: string; files: string[] };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; license: string; files: string[]; bin: Record<string, string>; dependencies: Record<string, string>; scripts: Record<string, string> };
 const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as LockFile;
 /** scripts/package-yocto writes the shrinkwrap (git-ignored) with npm's configured registry; any will do here. */
 const REGISTRY = 'https://npm-registry.invalid';
@@ -69,6 +72,69 @@ function recipeProblems(recipe: BitbakeFile, sourceRoot: string): string[] {
   }
   if (!/\$\{S\}\/config\/example\.jsonc\s+\$\{D\}\$\{sysconfdir\}\/alpr-edge\/config\.json/.test(install)) problems.push('do_install does not install the default config as /etc/alpr-edge/config.json');
   return problems;
+}
+
+/** What the paths of a recipe/class variable are on the device (oe-core's defaults). */
+const TARGET_PATHS: Record<string, string> = { bindir: '/usr/bin', sysconfdir: '/etc', localstatedir: '/var', nonarch_libdir: '/usr/lib' };
+/** Groups base-passwd creates on every image (its group.master); any other group the recipe must add. */
+const BASE_PASSWD_GROUPS = new Set(['root', 'daemon', 'bin', 'sys', 'adm', 'tty', 'disk', 'lp', 'mail', 'kmem', 'dialout', 'audio', 'video', 'input', 'plugdev', 'users', 'nogroup', 'shutdown']);
+
+/** `[Service]` keys of a unit file, each with all its values (keys may repeat). */
+function unitService(text: string): Map<string, string[]> {
+  const keys = new Map<string, string[]>();
+  let section = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header !== null) section = header[1]!;
+    else if (section === 'Service' && line.includes('=')) {
+      const at = line.indexOf('=');
+      keys.set(line.slice(0, at), [...(keys.get(line.slice(0, at)) ?? []), line.slice(at + 1)]);
+    }
+  }
+  return keys;
+}
+
+/** Every way the systemd unit and the recipe disagree on who runs the daemon and where its files are. */
+function unitProblems(unitText: string, recipe: BitbakeFile): string[] {
+  const problems: string[] = [];
+  const unit = unitService(unitText);
+  const one = (key: string) => unit.get(key)?.at(-1) ?? '';
+  const onTarget = (value: string) => value.replace(/\$\{([a-z_]+)\}/g, (m, name: string) => TARGET_PATHS[name] ?? m);
+  // useradd: the last word is the user; --user-group gives it a group of the same name.
+  const useradd = expand(recipe.vars.get(`USERADD_PARAM:${pkg.name}`) ?? '', recipe.vars).trim().split(/\s+/);
+  const user = useradd.at(-1) ?? '';
+  if (one('User') !== user) problems.push(`unit User=${one('User')}, the recipe creates ${user || 'no user'}`);
+  if (one('Group') !== '' && !(one('Group') === user && useradd.includes('--user-group'))) problems.push(`unit Group=${one('Group')} is not the user's own group (useradd --user-group)`);
+  const created = expand(recipe.vars.get(`GROUPADD_PARAM:${pkg.name}`) ?? '', recipe.vars).split(';').map((g) => g.trim().split(/\s+/).at(-1) ?? '').filter((g) => g !== '');
+  for (const group of one('SupplementaryGroups').split(/\s+/).filter((g) => g !== '')) {
+    if (!BASE_PASSWD_GROUPS.has(group) && !created.includes(group)) problems.push(`unit SupplementaryGroups names ${group}, which neither base-passwd nor GROUPADD_PARAM creates (systemd: status=216/GROUP)`);
+  }
+  const home = useradd[useradd.indexOf('--home-dir') + 1] ?? '';
+  if (one('StateDirectory') !== '' && onTarget(home) !== `/var/lib/${one('StateDirectory')}`) problems.push(`unit StateDirectory=${one('StateDirectory')} is not the user's home ${onTarget(home)}`);
+  // ExecStart: the npm class links ${bindir}/<bin name> to the package's bin entry.
+  const [binary, ...args] = one('ExecStart').split(/\s+/);
+  const bins = Object.keys(pkg.bin).map((name) => `${TARGET_PATHS.bindir}/${name}`);
+  if (!bins.includes(binary ?? '')) problems.push(`unit ExecStart runs ${binary}, the package installs ${bins.join(', ')}`);
+  const config = args[args.indexOf('--config') + 1];
+  const install = recipe.functions.get('do_install:append') ?? '';
+  const installed = [...install.matchAll(/\$\{D\}(\$\{[a-z_]+\}[^\s]*)/g)].map((m) => onTarget(m[1]!));
+  if (args.includes('--config') && !installed.includes(config ?? '')) problems.push(`unit ExecStart reads --config ${config}, do_install installs none there (${installed.join(', ')})`);
+  if (one('ConfigurationDirectory') !== '' && !installed.some((p) => p.startsWith(`/etc/${one('ConfigurationDirectory')}/`))) problems.push(`unit ConfigurationDirectory=${one('ConfigurationDirectory')} is not where do_install puts the config`);
+  // Documentation=file:... inside the installed package must ship in it.
+  for (const doc of (unitText.match(/^Documentation=(.*)$/m)?.[1] ?? '').split(/\s+/).filter((d) => d.startsWith('file:'))) {
+    const prefix = `file:${TARGET_PATHS.nonarch_libdir}/node_modules/${pkg.name}/`;
+    if (!doc.startsWith(prefix)) problems.push(`unit Documentation=${doc} is outside the installed package`);
+    else if (!pkg.files.includes(doc.slice(prefix.length))) problems.push(`unit Documentation=${doc}: ${doc.slice(prefix.length)} is not in package.json "files"`);
+  }
+  return problems;
+}
+
+/** `npm pack --dry-run`: the paths the packed package would carry, as the recipe receives them. */
+function packedFiles(): string[] {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
 }
 
 /**
@@ -158,7 +224,31 @@ describe('Yocto layer meta-alpr-edge', () => {
     const recipe = loadRecipe();
     const licence = expand(recipe.vars.get('LICENSE')!, recipe.vars);
     expect(licence.split(' & ')[0]).toBe('Proprietary');
-    for (const dep of dependencyLicences(shrinkwrap)) expect(licence, `LICENSE lacks ${dep}`).toContain(dep);
+    const declared = dependencyLicences(shrinkwrap, ROOT);
+    expect(declared).toContain('BSD-2-Clause'); // suncalc, read by hand (its package.json names none)
+    for (const dep of declared) expect(licence, `LICENSE lacks ${dep}`).toContain(dep);
+  });
+
+  it('our GStreamer addon keeps its MIT licence: the recipe declares MIT and checksums native/gst-capture/LICENSE', () => {
+    const text = readFileSync(join(ROOT, 'native/gst-capture/LICENSE'), 'utf8');
+    expect(text).toMatch(/Permission is hereby granted, free of charge/); // the MIT text
+    const recipe = loadRecipe();
+    expect(expand(recipe.vars.get('LICENSE')!, recipe.vars).split(' & ')).toContain('MIT');
+    // recipeProblems checks the md5; here: the file is covered at all.
+    expect(listOf(recipe, 'LIC_FILES_CHKSUM').map((u) => parseUri(u).path)).toContain('native/gst-capture/LICENSE');
+  });
+
+  it('a dependency without a licence field needs a hand-read entry whose file is unchanged', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alpr-yocto-lic-'));
+    mkdirSync(join(dir, 'node_modules/suncalc'), { recursive: true });
+    const suncalc = { version: '2.0.2', integrity: 'sha512-x' };
+    expect(() => declaredLicence('node_modules/suncalc', suncalc, dir)).toThrow(/LICENSE missing/);
+    writeFileSync(join(dir, 'node_modules/suncalc/LICENSE'), 'Copyright (c) 2026\nAll rights reserved, and then some.\n');
+    expect(() => declaredLicence('node_modules/suncalc', suncalc, dir)).toThrow(ShrinkwrapError);
+    expect(() => declaredLicence('node_modules/suncalc', suncalc, dir)).toThrow(/LICENSE changed/);
+    expect(() => declaredLicence('node_modules/suncalc', { ...suncalc, version: '2.1.0' }, dir)).toThrow(/add suncalc@2.1.0 to LICENCES_READ_BY_HAND/);
+    expect(declaredLicence('node_modules/suncalc', suncalc, ROOT)).toBe(LICENCES_READ_BY_HAND['suncalc@2.0.2']!.licence);
+    expect(declaredLicence('node_modules/x', { version: '1.0.0', license: 'ISC' }, dir)).toBe('ISC');
   });
 
   it('the shrinkwrap package-yocto writes is the runtime tree of package-lock.json, each entry with its registry URL and integrity', () => {
@@ -172,13 +262,16 @@ describe('Yocto layer meta-alpr-edge', () => {
     }
     // The arm64 builds the device needs are in; other platforms' are not.
     const paths = entries.map(([path]) => path);
-    expect(paths).toEqual(expect.arrayContaining(['node_modules/@img/sharp-linux-arm64', 'node_modules/@img/sharp-libvips-linux-arm64', 'node_modules/@lmdb/lmdb-linux-arm64', 'node_modules/@node-rs/argon2-linux-arm64-gnu', 'node_modules/onnxruntime-node', 'node_modules/gstreamer-superficial', 'node_modules/epoll']));
+    // nan: the headers native/gst-capture compiles against on the target; suncalc: the IR illuminator.
+    expect(paths).toEqual(expect.arrayContaining(['node_modules/@img/sharp-linux-arm64', 'node_modules/@img/sharp-libvips-linux-arm64', 'node_modules/@lmdb/lmdb-linux-arm64', 'node_modules/@node-rs/argon2-linux-arm64-gnu', 'node_modules/onnxruntime-node', 'node_modules/nan', 'node_modules/suncalc', 'node_modules/epoll']));
+    // Replaced by our own addon (native/gst-capture) on 2026-12-01.
+    expect(paths).not.toContain('node_modules/gstreamer-superficial');
     expect(paths.filter((p) => /darwin|win32|musl|wasm/.test(p))).toEqual([]);
     expect(paths.filter((p) => ['node_modules/typescript', 'node_modules/vitest'].includes(p))).toEqual([]);
   });
 
   it('the committed licence include is what package-yocto generates now (else: run scripts/package-yocto)', () => {
-    const expected = licencesInclude(dependencyLicences(shrinkwrap), licenceFiles(shrinkwrap, ROOT));
+    const expected = licencesInclude(dependencyLicences(shrinkwrap, ROOT), licenceFiles(shrinkwrap, ROOT));
     expect(readFileSync(LICENCES_INCLUDE, 'utf8')).toBe(expected);
   });
 
@@ -194,6 +287,39 @@ describe('Yocto layer meta-alpr-edge', () => {
 
   it('the package carries what do_install takes from it: compiled code, default config and the systemd unit', () => {
     expect(pkg.files).toEqual(expect.arrayContaining(['dist/src/', 'config/example.jsonc', 'systemd/']));
+  });
+
+  it('the packed package carries native/gst-capture\'s sources and no host build, and its install script compiles them', () => {
+    // The npm class runs the package's install script on the target: node-gyp on native/gst-capture.
+    expect(pkg.scripts['install']).toBe('npm run build:native');
+    expect(pkg.scripts['build:native']).toMatch(/node-gyp rebuild --directory native\/gst-capture/);
+    expect(Object.keys(pkg.dependencies)).toContain('nan');
+    const packed = packedFiles();
+    const sources = nativeSources();
+    expect(sources).toEqual(expect.arrayContaining(['native/gst-capture/binding.gyp', 'native/gst-capture/LICENSE', 'native/gst-capture/gst_capture.cpp']));
+    for (const file of sources) expect(packed, file).toContain(file);
+    expect(packed.filter((p) => HOST_BUILD_OUTPUT.test(p))).toEqual([]);
+    // The pattern catches what a "native/gst-capture/" entry in "files" would let in.
+    expect(HOST_BUILD_OUTPUT.test('native/gst-capture/build/Release/gst_capture.node')).toBe(true);
+  });
+
+  it('the systemd unit runs as the user the recipe creates, from the binary and config paths the package installs', () => {
+    expect(unitProblems(readFileSync(join(ROOT, 'systemd/alpr-edge.service'), 'utf8'), loadRecipe())).toEqual([]);
+  });
+
+  it('the unit check names a wrong user, a group nobody creates, a wrong binary, config path or documentation', () => {
+    const unit = readFileSync(join(ROOT, 'systemd/alpr-edge.service'), 'utf8')
+      .replace(/^User=.*$/m, 'User=root')
+      .replace(/^SupplementaryGroups=.*$/m, 'SupplementaryGroups=video gpio cameras')
+      .replace(/^ExecStart=.*$/m, 'ExecStart=/usr/local/bin/alpr-edge run --config /etc/alpr/config.json')
+      .replace(/^Documentation=.*$/m, 'Documentation=file:/usr/lib/node_modules/alpr-edge/docs/missing.md');
+    const problems = unitProblems(unit, loadRecipe()).join('\n');
+    expect(problems).toMatch(/User=root, the recipe creates alpr-edge/);
+    expect(problems).toMatch(/names cameras, which neither/);
+    expect(problems).not.toMatch(/names (video|gpio),/);
+    expect(problems).toMatch(/ExecStart runs \/usr\/local\/bin\/alpr-edge/);
+    expect(problems).toMatch(/--config \/etc\/alpr\/config\.json, do_install installs none there/);
+    expect(problems).toMatch(/docs\/missing\.md is not in package.json "files"/);
   });
 
   it('every GStreamer element capture uses has its plugin package in RDEPENDS', () => {

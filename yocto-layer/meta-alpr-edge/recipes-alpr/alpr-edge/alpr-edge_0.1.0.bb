@@ -9,14 +9,19 @@ SECTION = "multimedia"
 
 # Our code is proprietary: package.json says "UNLICENSED" and the package carries LICENSE, whose
 # text Yocto copies into the image's licence manifest (NO_GENERIC_LICENSE: no common-licenses
-# file for it). The npm dependencies installed with it keep their own licences; the generated
-# include lists them and their licence files' checksums.
-LICENSE = "Proprietary & ${ALPR_EDGE_DEPENDENCY_LICENSES}"
-LIC_FILES_CHKSUM = "file://LICENSE;md5=fd9b6b39136e800d1c563dd95ffbc629"
+# file for it). Our GStreamer addon native/gst-capture is a fork of gstreamer-superficial and
+# keeps its MIT licence (native/gst-capture/LICENSE). The npm dependencies installed with it keep
+# their own licences; the generated include lists them and their licence files' checksums.
+LICENSE = "Proprietary & MIT & ${ALPR_EDGE_DEPENDENCY_LICENSES}"
+LIC_FILES_CHKSUM = " \
+    file://LICENSE;md5=fd9b6b39136e800d1c563dd95ffbc629 \
+    file://native/gst-capture/LICENSE;md5=511867298617670ad4fe5dd32aafc215 \
+"
 NO_GENERIC_LICENSE[Proprietary] = "LICENSE"
 require alpr-edge-licences.inc
 
-# ${BP}.tgz: `npm pack` of the compiled package (dist/src, models, default config, systemd unit);
+# ${BP}.tgz: `npm pack` of the compiled package (dist/src, models, default config, systemd unit,
+# the sources of native/gst-capture);
 # npm-shrinkwrap.json: the runtime dependencies with registry URLs and sha512 integrity, which
 # npmsw:// fetches and unpacks under ${S}/node_modules. Both come from scripts/package-yocto.
 SRC_URI = " \
@@ -34,7 +39,12 @@ REQUIRED_DISTRO_FEATURES = "systemd"
 # Prebuilt onnxruntime, libvips and argon2 binaries exist for these two only (docs/arm.md).
 COMPATIBLE_HOST = "(aarch64|x86_64).*-linux"
 
-# gstreamer-superficial (capture) is compiled by node-gyp for the target against these.
+# Our GStreamer addon (native/gst-capture) is compiled for the target in do_compile: npm runs the
+# package's install script (`npm run build:native` = node-gyp, with the class's nodedir and
+# arch), and its binding.gyp asks pkg-config (target sysroot: inherit pkgconfig) for
+# gstreamer-1.0 (gstreamer1.0) and gstreamer-app-1.0 (gstreamer1.0-plugins-base), and node for the
+# headers of nan (a runtime dependency in the shrinkwrap, so it is under ${S}/node_modules).
+# npm.bbclass keeps only build/Release/gst_capture.node, where src/capture/gst-binding.ts loads it.
 DEPENDS += "gstreamer1.0 gstreamer1.0-plugins-base"
 
 # onnxruntime-node's install script would download GPU providers; its CPU build for linux arm64
@@ -67,9 +77,13 @@ do_install:append() {
 }
 
 USERADD_PACKAGES = "${PN}"
-# Dedicated system user for the service; video for /dev/video* (V4L2 cameras).
+# The unit's SupplementaryGroups=video gpio: systemd refuses to start a unit whose group does not
+# exist (status=216/GROUP). base-passwd has video; gpio is ours.
+GROUPADD_PARAM:${PN} = "--system gpio"
+# Dedicated system user for the service (the unit's User=/Group=, StateDirectory= is its home);
+# video for /dev/video* (V4L2 cameras), gpio for the GPIO lines once a udev rule grants the group.
 USERADD_PARAM:${PN} = "--system --user-group --home-dir ${localstatedir}/lib/alpr-edge \
-    --no-create-home --shell /sbin/nologin --groups video alpr-edge"
+    --no-create-home --shell /sbin/nologin --groups video,gpio alpr-edge"
 
 SYSTEMD_SERVICE:${PN} = "alpr-edge.service"
 SYSTEMD_AUTO_ENABLE:${PN} = "enable"
@@ -102,6 +116,6 @@ RDEPENDS:${PN} += " \
 "
 
 # onnxruntime, libvips (sharp) and argon2 arrive prebuilt from npm, stripped and linked by their
-# publishers; our addons (gstreamer-superficial, epoll) and lmdb/msgpackr-extract are compiled
-# here (the npm class passes build-from-source) and get the usual treatment.
+# publishers; our addon (native/gst-capture), epoll and lmdb/msgpackr-extract are compiled here
+# (the npm class passes build-from-source) and get the usual treatment.
 INSANE_SKIP:${PN} += "already-stripped ldflags"
