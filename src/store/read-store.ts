@@ -5,7 +5,7 @@ import type { TextCandidate } from '../inference/reader.js';
 import type { Box } from '../inference/image.js';
 import type { LocationConfig } from '../config/schema.js';
 import { normalisePlateText } from '../inference/plate-text.js';
-import type { Read } from '../pipeline/read.js';
+import type { Read, VehicleDescriptors } from '../pipeline/read.js';
 import { appendAccessLogInTxn } from '../access/access-log.js';
 import type { PlateIndexKey, StateDatabase } from './database.js';
 import { SealError, type DeviceKeys } from './device-keys.js';
@@ -21,6 +21,8 @@ interface SealedPart {
   stateConfidence: number | null;
   candidates: TextCandidate[];
   location: LocationConfig;
+  /** Sealed with the plate: a vehicle description is personal data too. Absent in older records. */
+  vehicle?: VehicleDescriptors | null;
 }
 
 /** What a read keeps in the clear, both in LMDB and in the views handed out. */
@@ -211,7 +213,7 @@ export class ReadStore {
   private toStored(read: Read): { stored: StoredRead; images: Record<ImageKind, Buffer> } {
     const kid = this.keys.currentKeyId;
     const plate = normalisePlateText(read.plate);
-    const part: SealedPart = { plate, state: read.state, stateConfidence: read.stateConfidence, candidates: read.candidates, location: read.location };
+    const part: SealedPart = { plate, state: read.state, stateConfidence: read.stateConfidence, candidates: read.candidates, location: read.location, vehicle: read.vehicle ?? null };
     const stored: StoredRead = {
       v: 1,
       kid,

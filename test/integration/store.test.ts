@@ -19,10 +19,10 @@ function purgeEntries(db: ReturnType<typeof openTestStore>['db']): AccessLogEntr
 describe('ring store on real LMDB', () => {
   it('stores a read and gives back its fields and both images', async () => {
     const { store, db } = openTestStore(testConfig());
-    const read = makeRead('7ABC123', now - 60_000);
+    const read = { ...makeRead('7ABC123', now - 60_000), vehicle: { colour: 'red' as const, colourConfidence: 0.82 } };
     await store.put(read);
     const got = store.get(read.id)!;
-    expect(got).toMatchObject({ id: read.id, plate: '7ABC123', state: 'CA', cameraId: 'cam1', location: read.location, candidates: read.candidates });
+    expect(got).toMatchObject({ id: read.id, plate: '7ABC123', state: 'CA', cameraId: 'cam1', location: read.location, candidates: read.candidates, vehicle: read.vehicle });
     expect(store.image(read.id, 'plate')!.equals(read.plateJpeg)).toBe(true);
     expect(store.image(read.id, 'overview')!.equals(read.overviewJpeg)).toBe(true);
     await db.root.close();
@@ -31,13 +31,14 @@ describe('ring store on real LMDB', () => {
   it('P16: keeps no plate text and no image bytes in the clear on disk, and key files are 0600', async () => {
     const config = testConfig();
     const { store, db } = openTestStore(config);
-    for (let i = 0; i < 20; i++) await store.put(makeRead(`8QXZ${100 + i}`, now - i * 1000));
+    for (let i = 0; i < 20; i++) await store.put({ ...makeRead(`8QXZ${100 + i}`, now - i * 1000), vehicle: { colour: 'purple', colourConfidence: 0.7 } });
     await db.root.close();
     const raw = readFileSync(join(storePath(config), 'data.mdb'));
     expect(raw.length).toBeGreaterThan(0);
     expect(raw.includes(Buffer.from('8QXZ1'))).toBe(false);
     expect(raw.includes(Buffer.from('JPEG-plate-'))).toBe(false);
     expect(raw.includes(Buffer.from('Main St'))).toBe(false);
+    expect(raw.includes(Buffer.from('purple'))).toBe(false);
     const keyDir = join(config.stateDir, 'keys');
     for (const f of readdirSync(keyDir)) if (f !== 'current') expect(statSync(join(keyDir, f)).mode & 0o777).toBe(0o600);
   });

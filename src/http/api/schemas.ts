@@ -56,6 +56,7 @@ export const ReadOut = Type.Object({
   box: Type.Array(Type.Number(), { minItems: 4, maxItems: 4, description: 'Plate box in the overview image: x, y, width, height (pixels).' }),
   location: Type.Object({ latitude: Type.Number(), longitude: Type.Number(), headingDeg: Type.Number(), description: Type.String() }),
   modelVersion: Type.String(),
+  vehicle: Type.Optional(Type.Union([Type.Object({ colour: Type.String(), colourConfidence: Type.Number() }), Type.Null()], { description: 'Estimated vehicle descriptors (P13): body colour and the share of sampled pixels that voted for it.' })),
   images: Type.Object({ plate: Type.String(), overview: Type.String() }),
 });
 export const SearchReply = Type.Object({ reads: Type.Array(ReadOut), nextCursor: Type.Optional(Type.String()), skippedCorrupt: Type.Integer() });
