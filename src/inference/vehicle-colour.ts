@@ -27,10 +27,11 @@ const MAX_PER_REGION = 1500;
  */
 export function estimateVehicleColour(img: RgbImage, plate: Box): VehicleColourEstimate | null {
   const [x, y, w, h] = plate;
+  // Close beside the plate (bumper or tailgate: the rear lamps sit further out) and above it (boot lid).
   const regions: Box[] = [
-    [x - 1.4 * w, y - 0.2 * h, 1.1 * w, 1.2 * h],
-    [x + w + 0.3 * w, y - 0.2 * h, 1.1 * w, 1.2 * h],
-    [x - 0.3 * w, y - 3.2 * h, 1.6 * w, 2.2 * h],
+    [x - 0.8 * w, y, 0.6 * w, h],
+    [x + 1.2 * w, y, 0.6 * w, h],
+    [x - 0.1 * w, y - 2.8 * h, 1.2 * w, 2.0 * h],
   ];
   const votes = new Map<VehicleColour, number>();
   let samples = 0;
@@ -74,7 +75,8 @@ export function classifyPixel(r: number, g: number, b: number): VehicleColour {
   const v = max / 255;
   const s = max === 0 ? 0 : (max - min) / max;
   if (v < 0.2) return 'black';
-  if (s < 0.2 || max - min < 18) {
+  // Silver and white paint mirror the sky: a faint blue cast is still an achromatic car.
+  if (s < 0.28 || max - min < 30) {
     if (v > 0.78) return 'white';
     if (v > 0.5) return 'silver';
     if (v > 0.3) return 'grey';
