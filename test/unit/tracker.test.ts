@@ -109,6 +109,16 @@ describe('vote across frames', () => {
     expect(split.state).toBeNull();
   });
 
+  it('P13: withholds a state that only one frame of a longer pass gave, however sure that frame was', () => {
+    const frame = (state?: string) => ({ candidates: [{ text: 'A1', confidence: 1 }], ...(state ? { state, stateConfidence: 0.99 } : {}) });
+    expect(voteOnTexts([frame(), frame(), frame(), frame('PA')], 10)!.state).toBeNull();
+    expect(voteOnTexts([frame(), frame('NY'), frame(), frame('NY')], 10)!.state).toBe('NY');
+    // Sure but rare: 2 of 10 frames is under the 30 % the pass must back a state with.
+    expect(voteOnTexts([...Array(8)].map(() => frame()).concat([frame('PA'), frame('PA')]), 10)!.state).toBeNull();
+    // A single-frame pass (a still image) keeps its one sure state.
+    expect(voteOnTexts([frame('NY')], 10)!.state).toBe('NY');
+  });
+
   it('computes box overlap', () => {
     expect(iou([0, 0, 10, 10], [5, 0, 10, 10])).toBeCloseTo(50 / 150, 5);
     expect(iou([0, 0, 10, 10], [20, 20, 5, 5])).toBe(0);
