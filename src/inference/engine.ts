@@ -88,7 +88,7 @@ export class PlateEngine {
     const crops: RgbImage[] = [];
     const kept: DetectedBox[] = [];
     for (const b of boxes) {
-      const pad = this.reader.cropPadding ?? { x: 0.02, y: 0.05 };
+      const pad = this.reader.cropPaddingFor?.(b.box) ?? { x: 0.02, y: 0.05 };
       const cropBox = clampBox(padBox(b.box, b.box[2] * pad.x, b.box[3] * pad.y), img.width, img.height);
       const box = clampBox(b.box, img.width, img.height);
       if (!cropBox || !box) continue;

@@ -1,4 +1,4 @@
-import type { RgbImage } from './image.js';
+import type { Box, RgbImage } from './image.js';
 
 export interface TextCandidate {
   text: string;
@@ -23,9 +23,9 @@ export interface PlateReader {
   readonly version: string;
   /**
    * Margin around a detected box, as fractions of its width and height, that this reader wants
-   * in its crop: a text-line reader wants the line, a plate reader the plate with its banner.
+   * in its crop (a plate reader wants the plate with its banner).
    */
-  readonly cropPadding?: { x: number; y: number };
+  cropPaddingFor?(box: Box): { x: number; y: number };
   read(crops: RgbImage[]): Promise<PlateTextResult[]>;
   close(): Promise<void>;
 }
