@@ -170,7 +170,7 @@ def main():
             steps=step, batchSize=ck.get("args", {}).get("batch_size"), cropSize=ck.get("args", {}).get("size"),
             trainCommand="nice -n 5 /usr/bin/python3 scripts/train/train_detector.py " + " ".join(
                 "--%s %s" % (k.replace("_", "-"), v) for k, v in (ck.get("args") or {}).items()
-                if k in ("steps", "size", "batch_size", "lr", "seed", "width"))),
+                if k in ("steps", "size", "batch_size", "lr", "seed", "width", "max_minutes", "threads", "eval_every"))),
         validation=dict(step=step, iouThreshold=0.5, scoreThreshold=args.threshold, side=args.side,
                         fp32=report["torch"], int8_emulated=report["int8_emulated"]),
         exportCommand=export_cmd,

@@ -47,6 +47,9 @@ describe('durable outbox through broker outages and daemon restarts (own Mosquit
     }
     // Everything held during the outage drains once the broker is back.
     expect(await exts.mqtt.drained(15_000)).toBe(true);
+    // Drained means the broker acknowledged each hit; the central consumer reconnects on its own
+    // schedule and then gets what the broker queued for its persistent session.
+    await waitFor(() => new Set(dedupe(hitsOf())).size >= 30, 15_000, 'all 30 phase-1 hits at the consumer');
     expect(new Set(dedupe(hitsOf())).size).toBe(30);
 
     // Phase 2: the broker dies again, the daemon stops with hits still in its outbox, a new daemon
