@@ -80,25 +80,40 @@ describe('device events on alpr/v1/<id>/events (real Mosquitto)', () => {
     broker = await startMosquitto(dir, { persistent: true });
     const url = `mqtt://127.0.0.1:${broker.port}`;
     const deviceId = `drop-${randomUUID().slice(0, 8)}`;
-    const central = await subscribe(url, `alpr/v1/${deviceId}/#`, { clientId: `central-${deviceId}`, clean: false, protocolVersion: 4 });
+    const filter = `alpr/v1/${deviceId}/#`;
+    const central = await subscribe(url, filter, { clientId: `central-${deviceId}`, clean: false, protocolVersion: 4 });
+    // The event is not retained: it reaches central only if the broker still knows central's
+    // subscription when the device reconnects. Both reconnect on their own clocks after the restart,
+    // so the session must come back from the broker's save file, not from central resubscribing first.
+    await waitFor(() => broker!.persisted(filter), 5000, "the broker to save central's session");
     const exts = await startHitExtensions(testConfig(deviceId, dir, pub.pubFile, { url, allowPlainText: true, protocolVersion: 5, outboxMaxMessages: 10, reconnectMaxDelayMs: 800 }));
+    const raised: string[] = [];
+    const unsubscribe = exts.ctx.events.subscribe((e) => raised.push(e.type));
     try {
       await waitFor(() => exts.mqtt.health()['connected'] === true, 5000, 'connection');
       await broker.kill();
       await waitFor(() => exts.mqtt.health()['connected'] === false, 5000, 'the outage to be noticed');
       for (let i = 0; i < 15; i++) await exts.deliver(makeRead(`7DR${String(i).padStart(3, '0')}`, 'CA', deviceId));
-      // The drops of the first second make one event; it waits in the outbox with everything else.
       await waitFor(() => Number(exts.mqtt.health()['droppedMessages']) >= 5, 5000, 'drops');
-      await new Promise((r) => setTimeout(r, 1300));
+      // The drops of the first second make one event, raised while the broker is still down; it enters
+      // the full outbox and pushes out one more read (6 drops), then waits there with everything else.
+      await waitFor(() => raised.includes('outbox-dropped'), 5000, 'the outbox-dropped event to be raised');
+      await waitFor(() => Number(exts.mqtt.health()['droppedMessages']) === 6, 5000, 'the event to enter the full outbox');
+      expect(exts.mqtt.health()).toMatchObject({ connected: false, outboxMessages: 10 });
       await broker.restart();
-      const dropped = () => central.messages.filter((m) => m.topic.endsWith('/events') && m.payload['type'] === 'outbox-dropped');
-      await waitFor(() => dropped().length === 1, 15_000, 'the outbox-dropped event');
+      // QoS 1 is at-least-once: central drops repeats by messageId (docs/mqtt-api.md).
+      const dropped = () => [...new Map(central.messages.filter((m) => m.topic.endsWith('/events') && m.payload['type'] === 'outbox-dropped').map((m) => [m.payload['messageId'], m])).values()];
+      // Generous: the device's reconnect backoff (≤ 960 ms here) plus a loaded CI machine.
+      await waitFor(() => dropped().length >= 1, 15_000, 'the outbox-dropped event');
+      expect(await exts.mqtt.drained(5000)).toBe(true);
+      expect(dropped()).toHaveLength(1);
       const ev = dropped()[0]!.payload as unknown as EventMsg;
       schemas.check(dropped()[0]!.topic, ev);
       expect(ev).toMatchObject({ severity: 'warning', detail: { outboxMaxMessages: 10 } });
       expect((ev.detail['dropped'] as Record<string, number>)['read']).toBeGreaterThanOrEqual(5);
       expect((ev.detail['dropped'] as Record<string, number>)['hit']).toBe(0);
     } finally {
+      unsubscribe();
       await exts.stop();
       await central.client.endAsync();
       const c = await mqtt.connectAsync(url).catch(() => undefined);

@@ -32,6 +32,9 @@ describe('durable outbox through broker outages and daemon restarts (own Mosquit
     const cfg = testConfig(deviceId, dir, pub.pubFile, { url, allowPlainText: true, protocolVersion: 5, reconnectMaxDelayMs: 800, inflight: 8 });
     // The central consumer keeps a persistent session so the broker queues for it across the kill.
     const central = await subscribe(url, `alpr/v1/${deviceId}/hits`, { clientId: `central-${deviceId}`, clean: false, protocolVersion: 4 });
+    // Saved before the first kill, or central's session dies with the broker and hits the device sends
+    // before central resubscribes are lost (the device and central reconnect on their own clocks).
+    await waitFor(() => broker.persisted(`alpr/v1/${deviceId}/hits`), 5000, "the broker to save central's session");
     const hitsOf = () => central.messages.map((m) => m.payload);
 
     let exts = await startHitExtensions(cfg);

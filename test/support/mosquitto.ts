@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
-import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** A free TCP port on loopback (tests never leave 127.0.0.1). */
@@ -67,6 +68,12 @@ export interface RunningMosquitto {
   /** Starts it again on the same port and config. */
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Persistent brokers: true once the broker's save file holds `needle` (a client id or a topic
+   * filter), i.e. that session survives a SIGKILL. Mosquitto saves in its main loop after it has
+   * sent the SUBACK, so a subscriber's own SUBACK does not prove it yet.
+   */
+  persisted(needle: string): boolean;
 }
 
 /** Starts `mosquitto -c conf` on a free loopback port; stopped by its pid, never by name. */
@@ -75,8 +82,16 @@ export async function startMosquitto(dir: string, opts: { tls?: TestCerts; port?
   const conf = join(dir, `mosquitto-${port}.conf`);
   const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'max_inflight_messages 0', 'max_queued_messages 0'];
   // Persistent: the central subscriber's session (subscription + queue) survives a SIGKILL.
-  if (opts.persistent) lines.push('persistence true', `persistence_location ${dir}/`, 'autosave_on_changes true', 'autosave_interval 1');
-  else lines.push('persistence false');
+  // Mosquitto started as root drops to the `mosquitto` user, which cannot write into a 0700 temp dir
+  // of ours: it then saves nothing, silently, and every "persistent" session dies with the broker. So
+  // the save file lives in a directory of its own that any user may write (throwaway test data).
+  let saveFile: string | undefined;
+  if (opts.persistent) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mosquitto-data-'));
+    chmodSync(dataDir, 0o777);
+    saveFile = join(dataDir, 'mosquitto.db');
+    lines.push('persistence true', `persistence_location ${dataDir}/`, 'autosave_on_changes true', 'autosave_interval 1');
+  } else lines.push('persistence false');
   if (opts.tls) {
     lines.push(`cafile ${opts.tls.caCert}`, `certfile ${opts.tls.serverCert}`, `keyfile ${opts.tls.serverKey}`, 'require_certificate true', 'use_identity_as_username true', 'tls_version tlsv1.2');
   }
@@ -94,5 +109,6 @@ export async function startMosquitto(dir: string, opts: { tls?: TestCerts; port?
     await exited;
   };
   await launch();
-  return { port, kill: () => end('SIGKILL'), restart: launch, stop: () => end('SIGTERM') };
+  const persisted = (needle: string) => saveFile !== undefined && existsSync(saveFile) && readFileSync(saveFile).includes(needle);
+  return { port, kill: () => end('SIGKILL'), restart: launch, stop: () => end('SIGTERM'), persisted };
 }
