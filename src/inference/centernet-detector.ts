@@ -15,6 +15,10 @@ export interface CenterNetSpec {
 
 /** Small frames (a 320 px scene) are enlarged at most this much: more would only blur. */
 const MAX_UPSCALE = 2;
+/** Pictures up to this size get the plate-crop second look (see detectInContext). */
+const SMALL_IMAGE_SIDE = 480;
+/** Share of the grey frame's width a small picture fills in that second look. */
+const CONTEXT_SHARE = 0.25;
 /** Input sides are padded to a multiple of this (three stride-2 convs, plus headroom). */
 const PAD_TO = 32;
 
@@ -33,6 +37,36 @@ export class CenterNetPlateDetector implements PlateDetector {
   ) {}
 
   async detect(img: RgbImage): Promise<DetectedBox[]> {
+    const boxes = await this.detectAt(img);
+    if (Math.max(img.width, img.height) > SMALL_IMAGE_SIDE) return boxes;
+    const all = [...boxes, ...(await this.detectInContext(img))].sort((a, b) => b.score - a.score);
+    const kept: DetectedBox[] = [];
+    for (const p of all) if (kept.every((k) => iou(k.box, p.box) < this.spec.nmsIou)) kept.push(p);
+    return kept;
+  }
+
+  /**
+   * A small picture may be a plate crop: enlarged, its plate is far wider than any the detector was
+   * trained on (14-220 px at the working size). So it is looked at again shrunk into the middle of a
+   * flat grey frame, as training showed small scenes. Camera frames are never this small, so the
+   * daemon never pays for the second pass.
+   */
+  private async detectInContext(img: RgbImage): Promise<DetectedBox[]> {
+    const cw = this.maxSide;
+    const ch = Math.round((this.maxSide * 9) / 16);
+    const scale = Math.min((cw * CONTEXT_SHARE) / img.width, (ch * CONTEXT_SHARE) / img.height);
+    const w = Math.max(8, Math.round(img.width * scale));
+    const h = Math.max(8, Math.round(img.height * scale));
+    const small = await resizeRgb(img, w, h);
+    const canvas: RgbImage = { width: cw, height: ch, data: Buffer.alloc(cw * ch * 3, 128) };
+    const x0 = Math.floor((cw - w) / 2);
+    const y0 = Math.floor((ch - h) / 2);
+    for (let y = 0; y < h; y++) small.data.copy(canvas.data, ((y0 + y) * cw + x0) * 3, y * w * 3, (y + 1) * w * 3);
+    const found = await this.detectAt(canvas);
+    return found.map((b) => ({ box: [(b.box[0] - x0) / scale, (b.box[1] - y0) / scale, b.box[2] / scale, b.box[3] / scale] as Box, score: b.score }));
+  }
+
+  private async detectAt(img: RgbImage): Promise<DetectedBox[]> {
     const scale = Math.min(MAX_UPSCALE, this.maxSide / Math.max(img.width, img.height));
     const w = Math.max(8, Math.round(img.width * scale));
     const h = Math.max(8, Math.round(img.height * scale));
