@@ -604,6 +604,29 @@ function modelPrecision(manifest: ModelManifest, models: ModelChoice): string {
   return det === rec ? det : `detector ${det}, reader ${rec}`;
 }
 
+/**
+ * The decode pass alone, RUNS times (default 3), one line each. Wall-clock fps follows the CPU
+ * share other processes leave us (2 cores, shared), so each line also gives the load average and
+ * CPU ms per frame: that one barely moves with load, and is the number to compare across builds.
+ */
+async function decodeOnly(rawRuns = '3'): Promise<void> {
+  const runs = positiveInteger('decode RUNS', rawRuns);
+  const root = installDir();
+  const logger = createLogger(process.env['ALPR_EDGE_LOG_LEVEL'] ?? 'warn', 'bench');
+  const clip = await ensureClip(root);
+  const expected = expectedFrames(root);
+  for (let run = 1; run <= runs; run++) {
+    const load = loadavg()[0]!.toFixed(2);
+    const d = await measureDecode(clip.path, expected, logger);
+    const cpuMsPerFrame = (d.msPerFrame * d.cpuPctOneCore) / 100;
+    process.stdout.write(
+      `decode run ${run}/${runs}: ${d.fps.toFixed(1)} fps, ${d.msPerFrame.toFixed(1)} ms/frame, ` +
+        `CPU ${d.cpuPctOneCore.toFixed(0)} % of one core, ${cpuMsPerFrame.toFixed(1)} CPU ms/frame ` +
+        `(${d.frames} frames, ${d.decoder ?? 'decoder unknown'}, load ${load})\n`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   // `npm run bench -- store`: the ring-store benchmark (30-day volume, purge, lookups).
   if (process.argv[2] === 'store') return (await import('./bench-store.js')).main();
@@ -611,6 +634,8 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'hotlist') return (await import('./bench-hotlist.js')).main();
   // `npm run bench -- fleet`: 200+ simulated devices publishing hits and reads through Mosquitto.
   if (process.argv[2] === 'fleet') return (await import('./bench-fleet.js')).main();
+  // `npm run bench -- decode [RUNS]`: only the decode pass, repeated; for A/B runs of capture changes.
+  if (process.argv[2] === 'decode') return decodeOnly(process.argv[3]);
   const opts = parseOptions(process.argv.slice(2));
   const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
   const root = installDir();
