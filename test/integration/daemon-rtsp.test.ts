@@ -56,8 +56,13 @@ describe('daemon with an RTSP camera that goes away and comes back', () => {
     // SIGTERM: the server closes its sessions. (With SIGKILL, one CI run of this test hung inside
     // GStreamer's rtspsrc shutdown; see the closing note of 2026-11-23: an open bug.)
     await server.stop();
-    await waitFor('outage in health', async () => (await health()).code === 503, 8000);
-    const down = await health();
+    // Health may first turn 503 for the stall (no frames) while the camera still says online; wait
+    // for the capture to notice the lost server too.
+    let down = await health();
+    await waitFor('outage in health', async () => {
+      down = await health();
+      return down.code === 503 && /reconnecting|offline/.test(down.body.cameras[0]!.state);
+    }, 8000);
     expect(down.body.cameras[0]!.state).toMatch(/reconnecting|offline/);
     expect(down.body.cameras[0]!.reason).toBeTruthy();
     await new Promise((r) => setTimeout(r, 3000)); // several failed attempts while it is gone
