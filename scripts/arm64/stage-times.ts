@@ -23,7 +23,7 @@ try {
       const { plates, timings } = await engine.readImage(img);
       if (i < WARMUP) continue;
       detect.push(timings.detectMs);
-      // The interim detector hands the reader one or two crops per plate (number line, banner).
+      // The reader gets one crop per detected plate box.
       if (plates.length > 0) readPerCrop.push(timings.readMs / plates.length);
     }
   }
