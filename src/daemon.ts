@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
-import { CameraSource, livePipelines } from './capture/index.js';
+import { CameraSource, cameraSourceOptions, isOfflineFile, livePipelines } from './capture/index.js';
 import type { Frame } from './capture/frame.js';
 import { PlateEngine, engineOptions } from './inference/engine.js';
 import { CameraPipeline, wallClock } from './pipeline/camera-pipeline.js';
@@ -87,24 +87,7 @@ export class Daemon {
   }
 
   private createSource(cam: Config['cameras'][number]): CameraSource {
-    const offline = isOfflineFile(cam);
-    return new CameraSource({
-      id: cam.id,
-      uri: cam.uri,
-      fpsCap: cam.fpsCap,
-      width: cam.width,
-      height: cam.height,
-      roi: cam.roi,
-      loop: cam.loop,
-      realtime: cam.realtime,
-      // A file not played in real time has no live edge to keep up with: analyse every frame
-      // (up to fpsCap per second of video) with back-pressure instead of dropping.
-      dropOldFrames: !offline,
-      ...(offline ? { consumer: (frame: Frame) => this.analyseOffline(cam.id, frame) } : {}),
-      stallTimeoutMs: cam.stallTimeoutMs,
-      reconnect: { initialDelayMs: 500, maxDelayMs: cam.reconnectMaxDelayMs, jitter: 0.2 },
-      logger: this.logger,
-    });
+    return new CameraSource(cameraSourceOptions(cam, this.logger, (frame: Frame) => this.analyseOffline(cam.id, frame)));
   }
 
   private async analyseOffline(cameraId: string, frame: Frame): Promise<void> {
@@ -266,6 +249,3 @@ export function cameraEvents(cameraId: string, bus: DeviceEventBus, nowMs = () =
 }
 
 /** A clip analysed as fast as the machine allows rather than played like a live camera. */
-function isOfflineFile(cam: Config['cameras'][number]): boolean {
-  return !cam.realtime && (cam.uri.startsWith('file://') || (cam.uri.startsWith('/') && !cam.uri.startsWith('/dev/')));
-}

@@ -1,3 +1,4 @@
+export { cameraSourceOptions, isOfflineFile } from './camera-config.js';
 export { CameraSource, type CameraSourceEvents, type CameraSourceOptions, type CaptureStatus } from './camera-source.js';
 export { CaptureConfigError, GstreamerUnavailableError } from './capture-errors.js';
 export { chooseDecoder, type ElementAvailability } from './decoder-choice.js';

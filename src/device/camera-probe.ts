@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CameraSource, type CaptureStatus, type Frame } from '../capture/index.js';
+import { CameraSource, cameraSourceOptions, type CaptureStatus, type Frame } from '../capture/index.js';
 import type { CameraConfig } from '../config/schema.js';
 
 export interface CameraProbe {
@@ -15,23 +15,9 @@ export interface CameraProbe {
  * answer: the result then holds fewer frames and the capture status says why.
  */
 export async function probeCamera(cam: CameraConfig, logger: Logger, opts: { count: number; skip?: number; timeoutMs: number }): Promise<CameraProbe> {
-  // A file not played in real time: every frame in order, with back-pressure, as the daemon reads
-  // such files, so `--skip N` lands on the same frame however busy the machine is.
-  const offline = !cam.realtime && (cam.uri.startsWith('file://') || (cam.uri.startsWith('/') && !cam.uri.startsWith('/dev/')));
-  const source = new CameraSource({
-    id: cam.id,
-    uri: cam.uri,
-    fpsCap: cam.fpsCap,
-    width: cam.width,
-    height: cam.height,
-    roi: cam.roi,
-    loop: cam.loop,
-    realtime: cam.realtime,
-    stallTimeoutMs: cam.stallTimeoutMs,
-    reconnect: { initialDelayMs: 500, maxDelayMs: cam.reconnectMaxDelayMs, jitter: 0.2 },
-    ...(offline ? { dropOldFrames: false, consumer: async () => undefined } : {}),
-    logger,
-  });
+  // Built as the daemon builds it: a file not played in real time gives every frame in order, with
+  // back-pressure, so `--skip N` lands on the same frame however busy the machine is.
+  const source = new CameraSource(cameraSourceOptions(cam, logger, async () => undefined));
   const frames: Frame[] = [];
   const started = Date.now();
   let seen = 0;
