@@ -1,6 +1,5 @@
-import type { Box } from '../inference/image.js';
+import { iou, type Box } from '../inference/image.js';
 import { editDistance } from '../inference/plate-text.js';
-import { iou } from '../pipeline/tracker.js';
 
 export interface PredictedPlate {
   text: string;

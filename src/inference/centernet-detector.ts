@@ -1,6 +1,6 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import { ort } from './session.js';
-import { resizeRgb, type Box, type RgbImage } from './image.js';
+import { iou, resizeRgb, type Box, type RgbImage } from './image.js';
 import type { DetectedBox, PlateDetector } from './detector.js';
 
 /** What the manifest says about our detector (written by scripts/export/export_detector.py). */
@@ -106,13 +106,6 @@ function toPaddedTensor(img: RgbImage, pw: number, ph: number): Float32Array {
 
 function sigmoid(v: number): number {
   return 1 / (1 + Math.exp(-v));
-}
-
-function iou(a: Box, b: Box): number {
-  const iw = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));
-  const ih = Math.max(0, Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]));
-  const inter = iw * ih;
-  return inter / Math.max(1e-6, a[2] * a[3] + b[2] * b[3] - inter);
 }
 
 /**

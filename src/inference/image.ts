@@ -9,6 +9,17 @@ export interface RgbImage {
 
 export type Box = [x: number, y: number, w: number, h: number];
 
+/** Intersection over union of two boxes (0 when they do not touch). */
+export function iou(a: Box, b: Box): number {
+  const x0 = Math.max(a[0], b[0]);
+  const y0 = Math.max(a[1], b[1]);
+  const x1 = Math.min(a[0] + a[2], b[0] + b[2]);
+  const y1 = Math.min(a[1] + a[3], b[1] + b[3]);
+  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+  const union = a[2] * a[3] + b[2] * b[3] - inter;
+  return union > 0 ? inter / union : 0;
+}
+
 /** Clamps a box to the picture and rounds it to whole pixels; null if nothing is left. */
 export function clampBox(box: Box, width: number, height: number): Box | null {
   const x0 = Math.max(0, Math.floor(box[0]));

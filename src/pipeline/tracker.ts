@@ -1,4 +1,4 @@
-import type { Box } from '../inference/image.js';
+import { iou, type Box } from '../inference/image.js';
 import type { PlateObservation } from '../inference/engine.js';
 import { editDistance } from '../inference/plate-text.js';
 import { voteOnTexts, type VoteResult } from './vote.js';
@@ -167,16 +167,6 @@ function evidenceScore(o: PlateObservation): number {
 
 function centre(b: Box): [number, number] {
   return [b[0] + b[2] / 2, b[1] + b[3] / 2];
-}
-
-export function iou(a: Box, b: Box): number {
-  const x0 = Math.max(a[0], b[0]);
-  const y0 = Math.max(a[1], b[1]);
-  const x1 = Math.min(a[0] + a[2], b[0] + b[2]);
-  const y1 = Math.min(a[1] + a[3], b[1] + b[3]);
-  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
-  const union = a[2] * a[3] + b[2] * b[3] - inter;
-  return union > 0 ? inter / union : 0;
 }
 
 export function textSimilarity(a: string, b: string): number {

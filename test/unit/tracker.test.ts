@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PlateTracker, iou } from '../../src/pipeline/tracker.js';
+import { PlateTracker } from '../../src/pipeline/tracker.js';
+import { iou } from '../../src/inference/image.js';
 import { voteOnTexts } from '../../src/pipeline/vote.js';
 import type { PlateObservation } from '../../src/inference/engine.js';
 import type { Box } from '../../src/inference/image.js';
