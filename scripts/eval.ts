@@ -34,13 +34,13 @@ function pickModels(precision: 'fp32' | 'int8', manifestPath: string): { detecto
   const config = defaultConfig();
   const manifest = readManifest(manifestPath);
   const isPrecision = (p: string | undefined) => (p ?? 'fp32').startsWith(precision);
-  // Our own model of that precision where one ships, else the configured (interim) one for fp32.
-  const find = (kind: string, fallback: string) =>
-    manifest.models.find((m) => m.kind === kind && isPrecision(m.precision) && !m.interim)?.name ??
-    (manifest.models.find((m) => m.name === fallback && isPrecision(m.precision)) ? fallback : undefined);
+  // The configured model when it has that precision, else the manifest's first of that kind and precision.
+  const find = (kind: string, configured: string) =>
+    manifest.models.find((m) => m.name === configured && m.kind === kind && isPrecision(m.precision))?.name ??
+    manifest.models.find((m) => m.kind === kind && isPrecision(m.precision))?.name;
   const detector = find('detector', config.models.detector);
   const reader = find('reader', config.models.reader);
-  if (!detector || !reader) throw new Error(`no ${precision} ${!detector ? 'detector' : 'reader'} in models/manifest.json (only the interim FP32 models ship so far)`);
+  if (!detector || !reader) throw new Error(`no ${precision} ${!detector ? 'detector' : 'reader'} in ${manifestPath}`);
   return { detector, reader };
 }
 
