@@ -13,6 +13,8 @@ The network is conv/BN/ReLU only (no recurrent layers) so that every heavy op ma
 integer kernel after QDQ quantisation, and BN folds into the convolutions at export.
 """
 
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -131,6 +133,66 @@ def fold_bn(model):
                 rec(child)
     rec(m)
     return m
+
+
+def unfold_from_onnx(model, onnx_path, calib_batches):
+    """Warm start: loads a BN-folded export (our own reader-fp32.onnx) back into the trainable
+    network. Each Conv gets the folded weight; its BatchNorm is set so that, with running
+    statistics equal to the conv output's measured mean/var, both eval mode and (on batches like
+    the calibration ones) training mode give back exactly W*x + b. Lets a new session continue
+    training the shipped reader instead of starting from scratch when checkpoints are gone."""
+    import onnx
+    from onnx import numpy_helper
+    init = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy())
+            for t in onnx.load(onnx_path).graph.initializer}
+    pairs = []  # (conv, bn, folded bias)
+
+    def rec(prefix, mod):
+        for name, child in mod.named_children():
+            full = prefix + name
+            if isinstance(child, nn.Sequential) and len(child) >= 2 and isinstance(child[0], nn.Conv2d) \
+                    and isinstance(child[1], nn.BatchNorm2d):
+                w, b = init[full + ".0.weight"], init[full + ".0.bias"]
+                assert tuple(w.shape) == tuple(child[0].weight.shape), full
+                pairs.append((child[0], child[1], w, b))
+            else:
+                rec(full + ".", child)
+    rec("", model)
+    sd = model.state_dict()
+    for k in ("cls.weight", "cls.bias", "state_fc.1.weight", "state_fc.1.bias",
+              "state_fc.3.weight", "state_fc.3.bias"):
+        sd[k].copy_(init[k])
+    with torch.no_grad():
+        for conv, bn, w, b in pairs:
+            conv.weight.copy_(w)
+            bn.running_mean.zero_()
+            bn.running_var.fill_(1.0)
+            bn.weight.fill_(math.sqrt(1.0 + bn.eps))
+            bn.bias.copy_(b)
+        # Measure each conv's output statistics with the net in this exact (eval) state.
+        stats = {id(c): [0.0, 0.0, 0] for c, _, _, _ in pairs}
+
+        def hook(mod, _inp, out):
+            s = stats[id(mod)]
+            s[0] = s[0] + out.sum((0, 2, 3)).double()
+            s[1] = s[1] + (out.double() ** 2).sum((0, 2, 3))
+            s[2] += out.numel() // out.shape[1]
+        hs = [c.register_forward_hook(hook) for c, _, _, _ in pairs]
+        model.eval()
+        for x in calib_batches:
+            model(x)
+        for h in hs:
+            h.remove()
+        for conv, bn, _w, b in pairs:
+            s0, s1, n = stats[id(conv)]
+            mean = (s0 / n).float()
+            var = (s1 / n).float() - mean ** 2
+            var = var.clamp_min(1e-6)
+            bn.running_mean.copy_(mean)
+            bn.running_var.copy_(var)
+            bn.weight.copy_(torch.sqrt(var + bn.eps))
+            bn.bias.copy_(mean + b)
+    return len(pairs)
 
 
 def load_checkpoint(path):

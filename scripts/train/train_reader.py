@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from reader_model import (NUM_STATES, STATE_CLASSES, T_STEPS, PlateReader,  # noqa: E402
-                          count_params, greedy_decode, load_checkpoint)
+                          count_params, greedy_decode, load_checkpoint, unfold_from_onnx)
 import reader_data as D  # noqa: E402
 
 
@@ -54,6 +54,12 @@ def parse_args(argv=None):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--lr-by-time", action="store_true",
+                    help="with --max-minutes: the cosine schedule follows whichever of steps or "
+                         "time is further along, so a slower machine still ends annealed")
+    ap.add_argument("--init-onnx", default="",
+                    help="warm start from a BN-folded FP32 export (e.g. models/reader-fp32.onnx) "
+                         "when no checkpoint is resumed")
     return ap.parse_args(argv)
 
 
@@ -284,8 +290,18 @@ def main():
         # A resumed stream starts a new pool: count its renders on top of the earlier runs'.
         counts["synth_rendered_base"] = counts.get("synth_rendered", 0)
         log("resumed from step %d (best score %.4f)" % (step, best_score))
-    elif args.resume:
+    elif args.resume and not args.init_onnx:
         log("no %s: starting fresh" % last_path)
+    if args.init_onnx and not (args.resume and os.path.exists(last_path)):
+        calib = iter(make_loader(argparse.Namespace(**dict(vars(args), workers=0)), cache_path, 10 ** 6))
+        xs = [next(calib)["x"].float().div_(127.5).sub_(1.0) for _ in range(8)]
+        n = unfold_from_onnx(model, args.init_onnx, xs)
+        torch.set_num_threads(args.threads)  # the in-process stream set it to 1
+        model.to(device)
+        log("warm start from %s (%d conv+BN pairs unfolded)" % (args.init_onnx, n))
+        do_eval_init = True
+    else:
+        do_eval_init = False
     commands.append(command)
 
     stop = {"flag": None}
@@ -322,6 +338,8 @@ def main():
                              commands=list(commands), arch="PlateReader", width=1.0), best_path)
             log("  new best (score %.4f) -> %s" % (best_score, best_path))
 
+    if do_eval_init:
+        do_eval()  # the warm start's own score is the bar later checkpoints must beat
     loader = iter(make_loader(args, cache_path, step))
     model.train()
     run_start = last_ckpt = last_eval = time.time()
@@ -338,6 +356,13 @@ def main():
         st = b["state"].to(device)
         l_st = F.cross_entropy(sl, st, ignore_index=-100) if (st >= 0).any() else sl.sum() * 0
         loss = l_ctc + args.state_weight * l_st
+        if args.lr_by_time and limit_s < float("inf"):
+            # Time already spent in this run counts against this run's budget only.
+            p_time = (time.time() - run_start) / limit_s
+            p_step = step / max(1, args.steps)
+            eff = max(p_step, start_step / max(1, args.steps) + p_time * (1 - start_step / max(1, args.steps)))
+            for g in opt.param_groups:
+                g["lr"] = args.lr * lr_lambda_factory(args.warmup, args.steps)(int(eff * args.steps))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -359,7 +384,7 @@ def main():
             eta_steps = (args.steps - step) * args.batch_size / max(rate, 1e-6)
             eta = min(eta_steps, limit_s - (now - run_start))
             log("step %d/%d loss %.3f (ctc %.3f state %.3f) lr %.2e %.1f crops/s ETA %.1f min" % (
-                step, args.steps, ema[0], ema[1], ema[2], sched.get_last_lr()[0], rate, eta / 60))
+                step, args.steps, ema[0], ema[1], ema[2], opt.param_groups[0]["lr"], rate, eta / 60))
         now = time.time()
         if now - last_eval >= args.eval_minutes * 60 or (args.eval_steps and step % args.eval_steps == 0):
             do_eval()
