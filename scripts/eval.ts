@@ -1,4 +1,4 @@
-// `npm run eval -- PATH [--mode crops|scenes] [--models fp32|int8] [--split val|train|all]`
+// `npm run eval -- PATH [--mode crops|scenes] [--models int8|fp32] [--split val|train|all]`
 // Scores the `read` path on a labelled set: detection recall, top-1/top-N exact plates, character
 // and state accuracy, confusion pairs, speed. Prints a table, writes JSON. Never prints plate text
 // (the shared sets are photographs of real vehicles).
@@ -112,7 +112,7 @@ const program = new Command()
   .name('eval')
   .argument('<paths...>', 'labelled set folders (labels.jsonl, or NAME.jpg + NAME.txt)')
   .addOption(new Option('--mode <mode>', 'crops: reader on the labelled plate; scenes: the whole read path').choices(['crops', 'scenes']))
-  .addOption(new Option('--models <precision>', 'model precision').choices(['fp32', 'int8']).default('fp32'))
+  .addOption(new Option('--models <precision>', 'model precision (int8: what the device runs)').choices(['fp32', 'int8']).default('int8'))
   .addOption(new Option('--split <split>', 'which fixed split to score').choices(['val', 'train', 'all']).default('val'))
   .option('--json <file>', 'write results here (default bench-results/eval-SET-MODE-MODELS.json)')
   .addOption(new Option('--limit <n>', 'score at most n images').argParser(Number))
