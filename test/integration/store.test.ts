@@ -110,21 +110,22 @@ describe('ring store on real LMDB', () => {
     const logger = pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l)) });
     const config = testConfig({ retentionDays: 30, purgeBatchSize: 10 });
     const { store, db } = openTestStore(config, logger);
-    const expired = Array.from({ length: 35 }, (_, i) => makeRead(`2EXP${String(i).padStart(3, '0')}`, now - 40 * DAY_MS + i * 1000));
+    // Their hour is past retention whole, so their images go with it and a batch of 10 takes 40 reads.
+    const expired = Array.from({ length: 95 }, (_, i) => makeRead(`2EXP${String(i).padStart(3, '0')}`, now - 40 * DAY_MS + i * 1000));
     const kept = makeRead('2KEEP01', now - DAY_MS);
     await store.putMany([...expired, kept]);
     const r = await store.purgeExpired(now);
-    expect(r).toMatchObject({ reason: 'retention', purged: 35, keptHeld: 0, oldestRemainingAt: kept.capturedAt });
+    expect(r).toMatchObject({ reason: 'retention', purged: 95, keptHeld: 0, oldestRemainingAt: kept.capturedAt });
     expect(db.reads.getCount()).toBe(1);
-    expect(db.images.getCount()).toBe(2);
+    expect(store.readIdsWithImages()).toEqual(new Set([kept.id]));
     expect(db.byPlate.getCount()).toBe(1);
     expect(db.byCamera.getCount()).toBe(1);
     const logged = lines.find((l) => l['msg'] === 'retention purge')!;
-    expect(logged).toMatchObject({ purged: 35, oldestRemainingAt: kept.capturedAt });
+    expect(logged).toMatchObject({ purged: 95, oldestRemainingAt: kept.capturedAt });
     // P16: the purge log line carries counts, never plate text.
     expect(JSON.stringify(lines)).not.toContain('2EXP');
-    expect(purgeEntries(db).reduce((n, e) => n + (e.parameters['purged'] as number), 0)).toBe(35);
-    expect(purgeEntries(db).length).toBe(4);
+    expect(purgeEntries(db).reduce((n, e) => n + (e.parameters['purged'] as number), 0)).toBe(95);
+    expect(purgeEntries(db).length).toBe(3);
     expect(verifyAccessLog(db).ok).toBe(true);
     await db.root.close();
   });
