@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { defaultConfig } from '../src/config/defaults.js';
 import { PlateEngine, engineOptions } from '../src/inference/engine.js';
 import { readManifest } from '../src/inference/manifest.js';
-import { clampBox, cropRgb, decodeImageFile, padBox, type RgbImage } from '../src/inference/image.js';
+import { decodeImageFile, type Box, type RgbImage } from '../src/inference/image.js';
 import { loadLabelledSet, type LabelledImage } from '../src/eval/labelled-set.js';
 import { countFalsePlates, scorePlate, summarise, type PlateOutcome, type PredictedPlate, type SetSummary } from '../src/eval/metrics.js';
 import { createProgress } from '../src/cli/progress.js';
@@ -49,10 +49,11 @@ async function predict(engine: PlateEngine, img: RgbImage): Promise<PredictedPla
   return plates.map((p) => ({ text: p.text, state: p.state ?? null, box: p.box, candidates: p.candidates }));
 }
 
-async function readCrop(engine: PlateEngine, crop: RgbImage): Promise<PredictedPlate[]> {
-  const [r] = await engine.reader.read([crop]);
+/** The reader alone on a labelled box, read the way the engine reads a detected box. */
+async function readBox(engine: PlateEngine, img: RgbImage, box: Box): Promise<PredictedPlate[]> {
+  const [r] = await engine.readPlates(img, [box]);
   if (!r || !r.text) return [];
-  return [{ text: normalisePlateText(r.text), state: r.state ?? null, box: [0, 0, crop.width, crop.height], candidates: r.candidates.map((c) => ({ text: normalisePlateText(c.text) })) }];
+  return [{ text: normalisePlateText(r.text), state: r.state ?? null, box, candidates: r.candidates.map((c) => ({ text: normalisePlateText(c.text) })) }];
 }
 
 async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'crops' | 'scenes'): Promise<SetSummary> {
@@ -78,9 +79,8 @@ async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'cro
     } else {
       // Crops mode scores the reader alone on the labelled plate (a crop image is the plate).
       for (const truth of item.plates) {
-        const box = truth.box ? clampBox(padBox(truth.box, truth.box[2] * 0.04, truth.box[3] * 0.08), img.width, img.height) : ([0, 0, img.width, img.height] as const);
-        if (!box) continue;
-        outcomes.push(scorePlate({ ...truth, box: undefined }, await readCrop(engine, cropRgb(img, [...box]))));
+        const box: Box = truth.box ?? [0, 0, img.width, img.height];
+        outcomes.push(scorePlate({ ...truth, box: undefined }, await readBox(engine, img, box)));
       }
     }
     totalMs += performance.now() - started;

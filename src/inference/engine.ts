@@ -1,7 +1,8 @@
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from 'pino';
-import { clampBox, cropRgb, padBox, type Box, type RgbImage } from './image.js';
+import { clampBox, padBox, type Box, type RgbImage } from './image.js';
+import { fuseViews } from './view-fusion.js';
 import type { DetectedBox, PlateDetector } from './detector.js';
 import type { PlateReader, PlateTextResult, TextCandidate } from './reader.js';
 import { resolveModel, ModelError, type ResolvedModel } from './manifest.js';
@@ -78,28 +79,31 @@ export class PlateEngine {
   async warmUp(): Promise<void> {
     const img: RgbImage = { width: 320, height: 192, data: Buffer.alloc(320 * 192 * 3, 128) };
     await this.detector.detect(img);
-    await this.reader.read([{ width: 96, height: 32, data: Buffer.alloc(96 * 32 * 3, 128) }]);
+    await this.readPlates(img, [[100, 60, 96, 32]]);
   }
 
   async readImage(img: RgbImage): Promise<{ plates: PlateObservation[]; timings: StageTimings }> {
     const t0 = performance.now();
     const boxes = (await this.detector.detect(img)).filter((b) => b.score >= this.opts.detectionThreshold);
     const t1 = performance.now();
-    const crops: RgbImage[] = [];
     const kept: DetectedBox[] = [];
     for (const b of boxes) {
-      const pad = this.reader.cropPaddingFor?.(b.box) ?? { x: 0.02, y: 0.05 };
-      const cropBox = clampBox(padBox(b.box, b.box[2] * pad.x, b.box[3] * pad.y), img.width, img.height);
       const box = clampBox(b.box, img.width, img.height);
-      if (!cropBox || !box) continue;
-      kept.push({ box, score: b.score });
-      crops.push(cropRgb(img, cropBox));
+      if (box) kept.push({ box, score: b.score });
     }
-    const texts = await this.reader.read(crops);
+    const texts = await this.readPlates(img, kept.map((b) => b.box));
     const t2 = performance.now();
     const plates = platesFromPlateBoxes(kept, texts, this.opts.readConfidence);
     plates.sort((a, b) => b.confidence - a.confidence);
     return { plates, timings: { detectMs: t1 - t0, readMs: t2 - t1 } };
+  }
+
+  /** Reads the plate in each box: every framing the reader asks for in one batch, fused per box. */
+  async readPlates(img: RgbImage, boxes: Box[]): Promise<PlateTextResult[]> {
+    const views = boxes.map((box) => this.reader.viewsFor?.(box) ?? [padBox(box, box[2] * 0.02, box[3] * 0.05)]);
+    const results = await this.reader.read(views.flat().map((box) => ({ image: img, box })));
+    let next = 0;
+    return views.map((v) => fuseViews(results.slice(next, (next += v.length))));
   }
 
   async close(): Promise<void> {
@@ -147,7 +151,7 @@ function plausibleCandidates(r: PlateTextResult): TextCandidate[] {
   const out: TextCandidate[] = [];
   for (const c of r.candidates) {
     const t = normalisePlateText(c.text);
-    if (!isPlausiblePlate(t) || seen.has(t)) continue;
+    if (!isPlausiblePlate(t, c.confidence) || seen.has(t)) continue;
     seen.add(t);
     out.push({ text: t, confidence: c.confidence });
   }
@@ -159,7 +163,7 @@ function platesFromPlateBoxes(boxes: DetectedBox[], texts: PlateTextResult[], mi
   boxes.forEach((b, i) => {
     const r = texts[i]!;
     const text = normalisePlateText(r.text);
-    if (!isPlausiblePlate(text) || r.confidence < minConfidence) return;
+    if (!isPlausiblePlate(text, r.confidence) || r.confidence < minConfidence) return;
     plates.push({ box: b.box, text, confidence: r.confidence, charConfidences: r.charConfidences, candidates: plausibleCandidates(r), state: r.state, stateConfidence: r.stateConfidence, detectorScore: b.score });
   });
   return plates;

@@ -1,4 +1,5 @@
-import type { Box, RgbImage } from './image.js';
+import type { Box } from './image.js';
+import type { PlateRegion } from './reader-input.js';
 
 export interface TextCandidate {
   text: string;
@@ -22,10 +23,11 @@ export interface PlateReader {
   readonly name: string;
   readonly version: string;
   /**
-   * Margin around a detected box, as fractions of its width and height, that this reader wants
-   * in its crop (a plate reader wants the plate with its banner).
+   * The framings of a detected box this reader wants to read (a plate reader wants the plate with
+   * its banner, and a detector box may be the number band or the whole plate); their reads are
+   * fused by `fuseViews`. Boxes may reach past the picture.
    */
-  cropPaddingFor?(box: Box): { x: number; y: number };
-  read(crops: RgbImage[]): Promise<PlateTextResult[]>;
+  viewsFor?(box: Box): Box[];
+  read(regions: PlateRegion[]): Promise<PlateTextResult[]>;
   close(): Promise<void>;
 }

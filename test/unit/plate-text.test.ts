@@ -11,6 +11,14 @@ describe('plate text rules', () => {
     expect(isPlausiblePlate('DMVCAGOV')).toBe(false);
     expect(isPlausiblePlate('123456789')).toBe(false);
   });
+  it('takes a digit-free text as a vanity plate only when the reader is sure and it is no banner word', () => {
+    expect(isPlausiblePlate('QWERTY', 0.95)).toBe(true);
+    expect(isPlausiblePlate('QWERTY', 0.85)).toBe(false);
+    expect(isPlausiblePlate('QWERTY')).toBe(false);
+    expect(isPlausiblePlate('TEXAS', 0.99)).toBe(false);
+    expect(isPlausiblePlate('DMVCAGOV', 0.99)).toBe(false);
+    expect(isPlausiblePlate('7XYZ123', 0.1)).toBe(true);
+  });
   it('computes edit distance', () => {
     expect(editDistance('7ABC123', '7A8C123')).toBe(1);
     expect(editDistance('', 'ABC')).toBe(3);

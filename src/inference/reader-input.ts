@@ -1,0 +1,124 @@
+import type { Box, RgbImage } from './image.js';
+
+/** A plate to read: a box in a picture. The box may reach past the picture's edges. */
+export interface PlateRegion {
+  image: RgbImage;
+  box: Box;
+}
+
+/** The whole picture as one region (a picture that is already a plate crop). */
+export function wholeImage(image: RgbImage): PlateRegion {
+  return { image, box: [0, 0, image.width, image.height] };
+}
+
+interface AxisTaps {
+  /** First source index of each output sample's taps. */
+  start: Int32Array;
+  /** Tap count of each output sample. */
+  count: Int32Array;
+  /** Normalised weights, `maxTaps` per output sample. */
+  weights: Float32Array;
+  maxTaps: number;
+  /** Lowest and highest source index any tap reads (after clamping to the picture). */
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Linear resampling weights from the span [from, from + span) of a source axis of `size` pixels
+ * onto `out` samples: a triangle filter widened by the shrink factor (antialiased, as libvips,
+ * Pillow and the training script's pre-blurred warp do), taps past the edge clamped to the edge
+ * pixel (the training crops replicate the border the same way).
+ */
+function axisTaps(from: number, span: number, size: number, out: number): AxisTaps {
+  const scale = span / out;
+  const support = Math.max(1, scale);
+  const maxTaps = Math.ceil(support) * 2 + 1;
+  const start = new Int32Array(out);
+  const count = new Int32Array(out);
+  const weights = new Float32Array(out * maxTaps);
+  let lo = size - 1;
+  let hi = 0;
+  for (let o = 0; o < out; o++) {
+    const centre = from + (o + 0.5) * scale - 0.5;
+    const first = Math.ceil(centre - support);
+    const last = Math.floor(centre + support);
+    let n = 0;
+    let sum = 0;
+    // Taps at the same clamped index merge, so an off-picture box does not need a padded copy.
+    let prevIndex = -1;
+    for (let s = first; s <= last && n < maxTaps; s++) {
+      const w = 1 - Math.abs(s - centre) / support;
+      if (w <= 0) continue;
+      const idx = Math.min(size - 1, Math.max(0, s));
+      if (n > 0 && idx === prevIndex) {
+        weights[o * maxTaps + n - 1]! += w;
+      } else {
+        if (n === 0) start[o] = idx;
+        weights[o * maxTaps + n] = w;
+        n++;
+        prevIndex = idx;
+      }
+      sum += w;
+    }
+    if (n === 0) {
+      // A sample exactly between taps of a 1:1 scale: take the nearest pixel.
+      start[o] = Math.min(size - 1, Math.max(0, Math.round(centre)));
+      weights[o * maxTaps] = 1;
+      n = 1;
+      sum = 1;
+    }
+    for (let k = 0; k < n; k++) weights[o * maxTaps + k]! /= sum;
+    count[o] = n;
+    lo = Math.min(lo, start[o]!);
+    hi = Math.max(hi, start[o]! + n - 1);
+  }
+  return { start, count, weights, maxTaps, lo, hi };
+}
+
+/**
+ * Writes one region, stretched to outW×outH, into `dst` at `offset` as the reader's input:
+ * planar RGB (CHW), value = px / 127.5 − 1. Resampling straight from the frame into the tensor
+ * skips the crop copy and the per-crop image library round trip; a plate is read from several
+ * framings, so this runs a few times per plate.
+ */
+export function writeReaderInput(region: PlateRegion, outW: number, outH: number, dst: Float32Array, offset: number): void {
+  const { image, box } = region;
+  const xs = axisTaps(box[0], box[2], image.width, outW);
+  const ys = axisTaps(box[1], box[3], image.height, outH);
+  const x0 = xs.lo;
+  const spanW = xs.hi - xs.lo + 1;
+  const row = new Float32Array(spanW * 3);
+  const stride = image.width * 3;
+  const data = image.data;
+  const plane = outW * outH;
+  for (let oy = 0; oy < outH; oy++) {
+    // Vertical pass: one weighted row over the columns the horizontal taps read.
+    row.fill(0);
+    const yn = ys.count[oy]!;
+    for (let k = 0; k < yn; k++) {
+      const w = ys.weights[oy * ys.maxTaps + k]!;
+      let src = (ys.start[oy]! + k) * stride + x0 * 3;
+      for (let i = 0; i < spanW * 3; i++) row[i]! += w * data[src++]!;
+    }
+    // Horizontal pass, then scale to [-1, 1] into the three planes.
+    const rowBase = offset + oy * outW;
+    for (let ox = 0; ox < outW; ox++) {
+      const xn = xs.count[ox]!;
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      let p = (xs.start[ox]! - x0) * 3;
+      for (let k = 0; k < xn; k++) {
+        const w = xs.weights[ox * xs.maxTaps + k]!;
+        r += w * row[p]!;
+        g += w * row[p + 1]!;
+        b += w * row[p + 2]!;
+        p += 3;
+      }
+      dst[rowBase + ox] = r / 127.5 - 1;
+      dst[rowBase + plane + ox] = g / 127.5 - 1;
+      dst[rowBase + 2 * plane + ox] = b / 127.5 - 1;
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import type { PlateTextResult, TextCandidate } from './reader.js';
+
+/**
+ * One plate read from several framings of its box (tighter and looser margins): the text whose
+ * candidate probabilities summed over the framings are highest wins. A detector box can be the
+ * number band or the whole plate, and no single margin reads both well; measured end to end on
+ * ucsd-ca val (npm run eval, INT8): one margin chosen by aspect 80 % top-1, best-confidence of two
+ * margins 88 %, this sum over four 88–90 % (see docs/models.md).
+ */
+export function fuseViews(views: PlateTextResult[], topN = 10): PlateTextResult {
+  if (views.length === 1) return views[0]!;
+  const score = new Map<string, number>();
+  for (const v of views) {
+    const seen = new Set<string>();
+    for (const c of v.candidates) {
+      if (seen.has(c.text)) continue;
+      seen.add(c.text);
+      score.set(c.text, (score.get(c.text) ?? 0) + c.confidence);
+    }
+  }
+  const ranked = [...score.entries()].sort((a, b) => b[1] - a[1]);
+  const winner = ranked[0]?.[0];
+  const byConfidence = views.slice().sort((a, b) => b.confidence - a.confidence);
+  // The framing that read the winning text best carries the per-character confidences.
+  const chosen = byConfidence.find((v) => v.text === winner) ?? byConfidence[0]!;
+  const candidates: TextCandidate[] = ranked.slice(0, topN).map(([text, s]) => ({ text, confidence: s / views.length }));
+  const result: PlateTextResult = { text: chosen.text, confidence: chosen.confidence, charConfidences: chosen.charConfidences, candidates };
+  const state = fusedState(views, chosen);
+  if (state) Object.assign(result, state);
+  return result;
+}
+
+/**
+ * P13, precision first: the chosen framing's state, else a state some framing gave when no
+ * framing gave a different one. Each framing's state already passed the reader's own threshold.
+ */
+function fusedState(views: PlateTextResult[], chosen: PlateTextResult): { state: string; stateConfidence: number } | undefined {
+  const given = views.filter((v) => v.state);
+  if (!given.length) return undefined;
+  if (given.some((v) => v.state !== given[0]!.state)) return undefined;
+  const best = chosen.state ? chosen : given.sort((a, b) => (b.stateConfidence ?? 0) - (a.stateConfidence ?? 0))[0]!;
+  return { state: best.state!, stateConfidence: best.stateConfidence! };
+}

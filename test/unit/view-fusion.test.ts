@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { fuseViews } from '../../src/inference/view-fusion.js';
+import type { PlateTextResult } from '../../src/inference/reader.js';
+
+function read(candidates: [string, number][], state?: [string, number]): PlateTextResult {
+  const [text, confidence] = candidates[0]!;
+  return { text, confidence, charConfidences: [...text].map(() => confidence), candidates: candidates.map(([t, c]) => ({ text: t, confidence: c })), ...(state ? { state: state[0], stateConfidence: state[1] } : {}) };
+}
+
+describe('reading one plate from several framings', () => {
+  it('picks the text with the most probability over all framings, not the single most confident one', () => {
+    const fused = fuseViews([read([['7ABC123', 0.6], ['7A8C123', 0.3]]), read([['7ABC123', 0.55]]), read([['7A8C123', 0.9], ['7ABC123', 0.05]])]);
+    expect(fused.text).toBe('7ABC123');
+    expect(fused.confidence).toBe(0.6);
+    expect(fused.candidates.map((c) => c.text)).toEqual(['7ABC123', '7A8C123']);
+    expect(fused.candidates[0]!.confidence).toBeCloseTo(1.2 / 3, 6);
+  });
+
+  it('gives a state only when no framing gave another one (P13)', () => {
+    expect(fuseViews([read([['1AAA111', 0.9]], ['CA', 0.99]), read([['1AAA111', 0.8]])]).state).toBe('CA');
+    expect(fuseViews([read([['1AAA111', 0.9]]), read([['1AAA111', 0.8]], ['NV', 0.98])]).state).toBe('NV');
+    expect(fuseViews([read([['1AAA111', 0.9]], ['CA', 0.99]), read([['1AAA111', 0.8]], ['NV', 0.98])]).state).toBeUndefined();
+  });
+
+  it('passes one framing through untouched', () => {
+    const one = read([['ABC123', 0.7]], ['TX', 0.99]);
+    expect(fuseViews([one])).toBe(one);
+  });
+});
