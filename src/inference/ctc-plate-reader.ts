@@ -4,6 +4,7 @@ import { padBox, type Box } from './image.js';
 import { writeReaderInput, type PlateRegion } from './reader-input.js';
 import { decodePlateText } from './ctc.js';
 import type { PlateReader, PlateTextResult } from './reader.js';
+import { fuseViews } from './view-fusion.js';
 
 /** What the manifest says about our reader (written by scripts/export/export_reader.py). */
 export interface CtcReaderSpec {
@@ -33,6 +34,7 @@ export class CtcPlateReader implements PlateReader {
     [0.08, 0.3],
   ];
 
+  /** The framings of one detected box, read together and fused. */
   viewsFor(box: Box): Box[] {
     return CtcPlateReader.VIEW_MARGINS.map(([x, y]) => padBox(box, box[2] * x, box[3] * y));
   }
@@ -51,33 +53,42 @@ export class CtcPlateReader implements PlateReader {
     private readonly beamWidth = 10,
   ) {}
 
-  async read(regions: PlateRegion[]): Promise<PlateTextResult[]> {
-    if (!regions.length) return [];
+  /** Reads the plate in each region: its framings in one batch, fused per plate. */
+  async read(plates: PlateRegion[]): Promise<PlateTextResult[]> {
+    if (!plates.length) return [];
+    const framings = CtcPlateReader.VIEW_MARGINS.length;
+    const regions = plates.flatMap(({ image, box }) => this.viewsFor(box).map((b) => ({ image, box: b })));
     const { inputWidth: w, inputHeight: h } = this.spec;
     const size = 3 * w * h;
     const input = new Float32Array(regions.length * size);
     regions.forEach((region, i) => writeReaderInput(region, w, h, input, i * size));
     const out = await this.session.run({ [this.session.inputNames[0]!]: new ort.Tensor('float32', input, [regions.length, 3, h, w]) });
     const logits = out['logits']!;
-    const [batch, steps, classes] = logits.dims as [number, number, number];
+    const [, steps, classes] = logits.dims as [number, number, number];
     const logProbs = logits.data as Float32Array;
     const stateLogits = out['state_logits']?.data as Float32Array | undefined;
     const nStates = this.spec.states.length;
     const results: PlateTextResult[] = [];
-    for (let b = 0; b < batch; b++) {
-      const probs = new Float32Array(steps * classes);
-      for (let i = 0; i < probs.length; i++) probs[i] = Math.exp(logProbs[b * steps * classes + i]!);
-      const result: PlateTextResult = decodePlateText(probs, steps, classes, this.spec.charset, this.beamWidth);
-      if (stateLogits) {
-        const state = this.stateOf(stateLogits.subarray(b * nStates, (b + 1) * nStates));
-        if (state) Object.assign(result, state);
+    for (let p = 0; p < plates.length; p++) {
+      const views: PlateTextResult[] = [];
+      const states: StateGuess[] = [];
+      for (let v = 0; v < framings; v++) {
+        const b = p * framings + v;
+        const probs = new Float32Array(steps * classes);
+        for (let i = 0; i < probs.length; i++) probs[i] = Math.exp(logProbs[b * steps * classes + i]!);
+        views.push(decodePlateText(probs, steps, classes, this.spec.charset, this.beamWidth));
+        const state = stateLogits && this.stateOf(stateLogits.subarray(b * nStates, (b + 1) * nStates));
+        if (state) states.push(state);
       }
-      results.push(result);
+      const result = fuseViews(views);
+      const state = agreedState(states);
+      results.push(state ? { ...result, ...state } : result);
     }
     return results;
   }
 
-  private stateOf(logits: Float32Array): { state: string; stateConfidence: number } | undefined {
+  /** P13: a framing's state, when the head is at least `minStateConfidence` sure of it. */
+  private stateOf(logits: Float32Array): StateGuess | undefined {
     let max = -Infinity;
     for (const v of logits) max = Math.max(max, v);
     let sum = 0;
@@ -95,4 +106,20 @@ export class CtcPlateReader implements PlateReader {
   async close(): Promise<void> {
     await this.session.release();
   }
+}
+
+interface StateGuess {
+  state: string;
+  stateConfidence: number;
+}
+
+/**
+ * P13, precision first: a state some framing is sure of, given only when no framing is sure of
+ * another. Measured against averaging the framings' state probabilities (npm run eval, INT8,
+ * openalpr-us-crops val / ucsd-ca val scenes, coverage at precision): this rule 61.5 % at 95.8 % /
+ * 91.8 % at 97.8 %; the average at 0.8, 61.5 % at 95.8 % / 83.7 % at 100 %.
+ */
+function agreedState(guesses: StateGuess[]): StateGuess | undefined {
+  if (!guesses.length || guesses.some((g) => g.state !== guesses[0]!.state)) return undefined;
+  return guesses.reduce((a, b) => (b.stateConfidence > a.stateConfidence ? b : a));
 }

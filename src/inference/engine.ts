@@ -1,8 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from 'pino';
-import { clampBox, padBox, type Box, type RgbImage } from './image.js';
-import { fuseViews } from './view-fusion.js';
+import { clampBox, type Box, type RgbImage } from './image.js';
 import type { DetectedBox, PlateDetector } from './detector.js';
 import type { PlateReader, PlateTextResult, TextCandidate } from './reader.js';
 import { resolveModel, ModelError, type ResolvedModel } from './manifest.js';
@@ -98,12 +97,9 @@ export class PlateEngine {
     return { plates, timings: { detectMs: t1 - t0, readMs: t2 - t1 } };
   }
 
-  /** Reads the plate in each box: every framing the reader asks for in one batch, fused per box. */
-  async readPlates(img: RgbImage, boxes: Box[]): Promise<PlateTextResult[]> {
-    const views = boxes.map((box) => this.reader.viewsFor?.(box) ?? [padBox(box, box[2] * 0.02, box[3] * 0.05)]);
-    const results = await this.reader.read(views.flat().map((box) => ({ image: img, box })));
-    let next = 0;
-    return views.map((v) => fuseViews(results.slice(next, (next += v.length))));
+  /** Reads the plate in each box of one picture. */
+  readPlates(img: RgbImage, boxes: Box[]): Promise<PlateTextResult[]> {
+    return this.reader.read(boxes.map((box) => ({ image: img, box })));
   }
 
   async close(): Promise<void> {

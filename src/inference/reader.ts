@@ -1,4 +1,3 @@
-import type { Box } from './image.js';
 import type { PlateRegion } from './reader-input.js';
 
 export interface TextCandidate {
@@ -23,11 +22,9 @@ export interface PlateReader {
   readonly name: string;
   readonly version: string;
   /**
-   * The framings of a detected box this reader wants to read (a plate reader wants the plate with
-   * its banner, and a detector box may be the number band or the whole plate); their reads are
-   * fused by `fuseViews`. Boxes may reach past the picture.
+   * Reads the plate in each region (a detected or labelled plate box; it may reach past the
+   * picture). How the reader frames the box around the plate is its own business.
    */
-  viewsFor?(box: Box): Box[];
-  read(regions: PlateRegion[]): Promise<PlateTextResult[]>;
+  read(plates: PlateRegion[]): Promise<PlateTextResult[]>;
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import type { PlateTextResult, TextCandidate } from './reader.js';
 
 /**
- * One plate read from several framings of its box (tighter and looser margins): the text whose
+ * The text of one plate read from several framings of its box (tighter and looser margins): the text whose
  * candidate probabilities summed over the framings are highest wins. A detector box can be the
  * number band or the whole plate, and no single margin reads both well; measured end to end on
  * ucsd-ca val (npm run eval, INT8): one margin chosen by aspect 80 % top-1, best-confidence of two
@@ -24,20 +24,5 @@ export function fuseViews(views: PlateTextResult[], topN = 10): PlateTextResult 
   // The framing that read the winning text best carries the per-character confidences.
   const chosen = byConfidence.find((v) => v.text === winner) ?? byConfidence[0]!;
   const candidates: TextCandidate[] = ranked.slice(0, topN).map(([text, s]) => ({ text, confidence: s / views.length }));
-  const result: PlateTextResult = { text: chosen.text, confidence: chosen.confidence, charConfidences: chosen.charConfidences, candidates };
-  const state = fusedState(views, chosen);
-  if (state) Object.assign(result, state);
-  return result;
-}
-
-/**
- * P13, precision first: the chosen framing's state, else a state some framing gave when no
- * framing gave a different one. Each framing's state already passed the reader's own threshold.
- */
-function fusedState(views: PlateTextResult[], chosen: PlateTextResult): { state: string; stateConfidence: number } | undefined {
-  const given = views.filter((v) => v.state);
-  if (!given.length) return undefined;
-  if (given.some((v) => v.state !== given[0]!.state)) return undefined;
-  const best = chosen.state ? chosen : given.sort((a, b) => (b.stateConfidence ?? 0) - (a.stateConfidence ?? 0))[0]!;
-  return { state: best.state!, stateConfidence: best.stateConfidence! };
+  return { text: chosen.text, confidence: chosen.confidence, charConfidences: chosen.charConfidences, candidates };
 }

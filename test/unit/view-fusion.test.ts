@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { fuseViews } from '../../src/inference/view-fusion.js';
 import type { PlateTextResult } from '../../src/inference/reader.js';
 
-function read(candidates: [string, number][], state?: [string, number]): PlateTextResult {
+function read(candidates: [string, number][]): PlateTextResult {
   const [text, confidence] = candidates[0]!;
-  return { text, confidence, charConfidences: [...text].map(() => confidence), candidates: candidates.map(([t, c]) => ({ text: t, confidence: c })), ...(state ? { state: state[0], stateConfidence: state[1] } : {}) };
+  return { text, confidence, charConfidences: [...text].map(() => confidence), candidates: candidates.map(([t, c]) => ({ text: t, confidence: c })) };
 }
 
 describe('reading one plate from several framings', () => {
@@ -16,14 +16,8 @@ describe('reading one plate from several framings', () => {
     expect(fused.candidates[0]!.confidence).toBeCloseTo(1.2 / 3, 6);
   });
 
-  it('gives a state only when no framing gave another one (P13)', () => {
-    expect(fuseViews([read([['1AAA111', 0.9]], ['CA', 0.99]), read([['1AAA111', 0.8]])]).state).toBe('CA');
-    expect(fuseViews([read([['1AAA111', 0.9]]), read([['1AAA111', 0.8]], ['NV', 0.98])]).state).toBe('NV');
-    expect(fuseViews([read([['1AAA111', 0.9]], ['CA', 0.99]), read([['1AAA111', 0.8]], ['NV', 0.98])]).state).toBeUndefined();
-  });
-
   it('passes one framing through untouched', () => {
-    const one = read([['ABC123', 0.7]], ['TX', 0.99]);
+    const one = read([['ABC123', 0.7]]);
     expect(fuseViews([one])).toBe(one);
   });
 });
