@@ -1,5 +1,9 @@
 import sharp from 'sharp';
 
+// libvips keeps the results of recent operations (up to 50 MB) in case the same image is
+// processed again; every frame here is new, so the cache only holds memory on a small board.
+sharp.cache(false);
+
 /** Packed RGB24 picture: the unit every inference stage works on. */
 export interface RgbImage {
   width: number;

@@ -41,6 +41,28 @@ describe('reader input (region resampled straight into the CHW tensor)', () => {
     expect(px(out[7]!)).toBeCloseTo(250, 3);
   });
 
+  it('keeps a linear ramp linear whichever axis it shrinks first', () => {
+    const img = image(200, 200, (x, y) => [x, y, 255 - x]);
+    // Shrink x / enlarge y, then the other way round: both resampling orders are taken.
+    for (const [box, outW, outH] of [
+      [[20, 60, 120, 8], 16, 12],
+      [[60, 20, 10, 150], 20, 10],
+    ] as const) {
+      const out = new Float32Array(3 * outW * outH);
+      writeReaderInput({ image: img, box: [...box] }, outW, outH, out, 0);
+      const sx = box[2] / outW;
+      const sy = box[3] / outH;
+      for (let oy = 0; oy < outH; oy++)
+        for (let ox = 0; ox < outW; ox++) {
+          const x = box[0] + (ox + 0.5) * sx - 0.5;
+          const y = box[1] + (oy + 0.5) * sy - 0.5;
+          expect(px(out[oy * outW + ox]!)).toBeCloseTo(x, 2);
+          expect(px(out[outW * outH + oy * outW + ox]!)).toBeCloseTo(y, 2);
+          expect(px(out[2 * outW * outH + oy * outW + ox]!)).toBeCloseTo(255 - x, 2);
+        }
+    }
+  });
+
   it('writes at the offset it is given and nowhere else', () => {
     const img = image(10, 5, () => [100, 100, 100]);
     const out = new Float32Array(2 * 3 * 6 * 3).fill(9);
