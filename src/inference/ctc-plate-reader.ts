@@ -5,6 +5,7 @@ import { writeReaderInput, type PlateRegion } from './reader-input.js';
 import { decodePlateText } from './ctc.js';
 import type { PlateReader, PlateTextResult } from './reader.js';
 import { fuseViews } from './view-fusion.js';
+import { preferStateFormat } from './plate-formats.js';
 
 /** What the manifest says about our reader (written by scripts/export/export_reader.py). */
 export interface CtcReaderSpec {
@@ -82,7 +83,7 @@ export class CtcPlateReader implements PlateReader {
       }
       const result = fuseViews(views);
       const state = agreedState(states);
-      results.push(state ? { ...result, ...state } : result);
+      results.push(state ? preferStateFormat({ ...result, ...state }) : result);
     }
     return results;
   }
