@@ -1,8 +1,8 @@
-// `npm run eval -- PATH [--mode crops|scenes] [--models int8|fp32] [--split val|train|all]`
+// `npm run eval -- PATH [--mode crops|scenes] [--models int8|fp32] [--split val|train|all] [--docs docs/models.md]`
 // Scores the `read` path on a labelled set: detection recall, top-1/top-N exact plates, character
 // and state accuracy, confusion pairs, speed. Prints a table, writes JSON. Never prints plate text
 // (the shared sets are photographs of real vehicles).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { defaultConfig } from '../src/config/defaults.js';
@@ -12,6 +12,7 @@ import { decodeImageFile, type Box, type RgbImage } from '../src/inference/image
 import { loadLabelledSet, type LabelledImage } from '../src/eval/labelled-set.js';
 import { countFalsePlates, scorePlate, summarise, type PlateOutcome, type PredictedPlate, type SetSummary } from '../src/eval/metrics.js';
 import { createProgress } from '../src/cli/progress.js';
+import { mergeEvalTable, type EvalRow } from '../src/eval/docs-table.js';
 import { normalisePlateText } from '../src/inference/plate-text.js';
 
 /** OpenALPR's published end-to-end top-1 on its own benchmark sets, for the table. */
@@ -28,6 +29,7 @@ interface EvalOptions {
   reader?: string;
   detector?: string;
   maxSide?: number;
+  docs?: string;
 }
 
 function pickModels(precision: 'fp32' | 'int8', manifestPath: string): { detector: string; reader: string } {
@@ -120,6 +122,7 @@ const program = new Command()
   .option('--manifest <file>', 'model manifest (default models/manifest.json)')
   .option('--reader <name>', 'reader model name from the manifest (overrides --models for the reader)')
   .option('--detector <name>', 'detector model name from the manifest (overrides --models for the detector)')
+  .option('--docs <file>', 'also put each set\'s row into the generated table of this markdown file (e.g. docs/models.md)')
   .addOption(new Option('--max-side <px>', 'detector working resolution (long side); default from the config').argParser(Number))
   .action(async (paths: string[], opts: EvalOptions) => {
     const config = defaultConfig();
@@ -128,6 +131,7 @@ const program = new Command()
     const detector = opts.detector ?? picked.detector;
     const reader = opts.reader ?? picked.reader;
     const engine = await PlateEngine.load(engineOptions(config, { manifestPath, detector, reader, intraOpThreads: opts.threads, ...(opts.maxSide ? { detectorMaxSide: opts.maxSide } : {}) }));
+    const rows: EvalRow[] = [];
     for (const path of paths) {
       const name = basename(resolve(path));
       const all = loadLabelledSet(path).filter((i) => opts.split === 'all' || i.split === opts.split);
@@ -137,8 +141,16 @@ const program = new Command()
       printTable(name, mode, `${detector}+${reader}`, summary);
       const out = opts.json ?? `bench-results/eval-${name}-${mode}-${opts.models}.json`;
       mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, JSON.stringify({ set: name, split: opts.split, mode, models: { detector, reader, precision: opts.models }, date: new Date().toISOString(), summary }, null, 2));
+      const date = new Date().toISOString();
+      writeFileSync(out, JSON.stringify({ set: name, split: opts.split, mode, models: { detector, reader, precision: opts.models }, date, summary }, null, 2));
       process.stdout.write(`  → ${out}\n`);
+      const ref = Object.entries(OPENALPR_TOP1).find(([k]) => name.includes(k))?.[1];
+      rows.push({ set: name, mode, split: opts.split, models: `${detector === picked.detector && reader === picked.reader ? opts.models : `${detector}+${reader}`}`, date, summary, ...(ref !== undefined ? { openalpr: ref } : {}) });
+    }
+    if (opts.docs) {
+      const doc = existsSync(opts.docs) ? readFileSync(opts.docs, 'utf8') : '';
+      writeFileSync(opts.docs, mergeEvalTable(doc, rows));
+      process.stdout.write(`  → table in ${opts.docs}\n`);
     }
     await engine.close();
   });
