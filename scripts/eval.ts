@@ -102,6 +102,7 @@ function printTable(name: string, mode: string, models: string, s: SetSummary): 
     ['top-N exact (any candidate)', pct(s.topN)],
     ['character accuracy', pct(s.charAccuracy)],
     ['state coverage / accuracy (US)', `${pct(s.stateCoverage)} / ${pct(s.stateAccuracy)}`],
+    ['US state on a non-US plate', pct(s.foreignStateRate)],
     ['false plates per image', s.falsePlatesPerImage.toFixed(3)],
     ['ms per image', s.msPerImage.toFixed(1)],
     ['top confusions (truth>read)', s.confusions.map((c) => `${c.truth}>${c.read}×${c.count}`).join(' ') || '-'],

@@ -37,7 +37,7 @@ export function renderRow(r: EvalRow): string {
     `**${pct(s.top1)}**`,
     pct(s.topN),
     pct(s.charAccuracy),
-    s.stateCoverage === null ? 'n/a' : `${pct(s.stateCoverage)} / ${pct(s.stateAccuracy)}`,
+    s.stateCoverage !== null ? `${pct(s.stateCoverage)} / ${pct(s.stateAccuracy)}` : s.foreignStateRate !== null ? `US state on ${pct(s.foreignStateRate)}` : 'n/a',
     r.mode === 'scenes' ? s.falsePlatesPerImage.toFixed(3) : '—',
     s.msPerImage.toFixed(1),
     r.openalpr === undefined ? '—' : pct(r.openalpr),

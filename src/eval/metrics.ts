@@ -19,6 +19,9 @@ export interface PlateOutcome {
   stateGiven: boolean;
   stateRight: boolean;
   us: boolean;
+  /** A plate from outside the US (the label says so), which must never get a US state (P13). */
+  foreign: boolean;
+  foreignStateGiven: boolean;
 }
 
 /** Scores one labelled plate against the plates read in its picture. Pure, for unit tests. */
@@ -39,6 +42,7 @@ export function scorePlate(truth: { text?: string; region?: string; box?: Box },
   const text = truth.text ?? '';
   const read = match?.text ?? '';
   const us = (truth.region ?? '').startsWith('us-');
+  const foreign = truth.region !== undefined && truth.region !== '' && truth.region !== 'us' && !us;
   const truthState = us ? truth.region!.slice(3).toUpperCase() : undefined;
   const substitutions: [string, string][] = [];
   if (read.length === text.length) for (let i = 0; i < text.length; i++) if (read[i] !== text[i]) substitutions.push([text[i]!, read[i]!]);
@@ -52,6 +56,8 @@ export function scorePlate(truth: { text?: string; region?: string; box?: Box },
     stateGiven: us && match?.state != null,
     stateRight: us && match?.state != null && match.state === truthState,
     us,
+    foreign,
+    foreignStateGiven: foreign && match?.state != null,
   };
 }
 
@@ -66,6 +72,8 @@ export interface SetSummary {
   /** Of US plates: share with a state given, and share of those that were right. */
   stateCoverage: number | null;
   stateAccuracy: number | null;
+  /** Of non-US plates: share that got a US state (each one a wrong state). */
+  foreignStateRate: number | null;
   falsePlatesPerImage: number;
   confusions: { truth: string; read: string; count: number }[];
   msPerImage: number;
@@ -88,6 +96,7 @@ export function summarise(outcomes: PlateOutcome[], images: number, falsePlates:
     charAccuracy: mean((o) => o.charAccuracy),
     stateCoverage: us.length ? given.length / us.length : null,
     stateAccuracy: given.length ? given.filter((o) => o.stateRight).length / given.length : null,
+    foreignStateRate: outcomes.some((o) => o.foreign) ? outcomes.filter((o) => o.foreignStateGiven).length / outcomes.filter((o) => o.foreign).length : null,
     falsePlatesPerImage: images ? falsePlates / images : 0,
     confusions: [...pairs.entries()]
       .sort((a, b) => b[1] - a[1])

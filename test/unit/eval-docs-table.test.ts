@@ -12,6 +12,7 @@ const summary = (top1: number): SetSummary => ({
   charAccuracy: 0.95,
   stateCoverage: 0.5,
   stateAccuracy: 1,
+  foreignStateRate: null,
   falsePlatesPerImage: 0.1,
   confusions: [],
   msPerImage: 12.34,

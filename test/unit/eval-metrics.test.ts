@@ -22,9 +22,12 @@ describe('evaluation metrics', () => {
     const a = scorePlate({ text: 'AB12', region: 'us-tx', box: [0, 0, 10, 10] }, [p('AB12', [0, 0, 10, 10], 'TX')]);
     const b = scorePlate({ text: 'CD34', region: 'us-tx', box: [0, 0, 10, 10] }, [p('CD84', [0, 0, 10, 10], 'NM')]);
     const c = scorePlate({ text: 'EF56', region: 'eu', box: [0, 0, 10, 10] }, []);
-    const s = summarise([a, b, c], 3, 2, 300);
-    expect(s.top1).toBeCloseTo(1 / 3, 5);
-    expect(s.detectionRecall05).toBeCloseTo(2 / 3, 5);
+    const d = scorePlate({ text: 'GH78', region: 'eu', box: [0, 0, 10, 10] }, [p('GH78', [0, 0, 10, 10], 'MA')]);
+    const s = summarise([a, b, c, d], 3, 2, 300);
+    expect(s.top1).toBeCloseTo(2 / 4, 5);
+    expect(s.detectionRecall05).toBeCloseTo(3 / 4, 5);
+    // A US state on a European plate is a wrong state, counted apart from US plates.
+    expect(s.foreignStateRate).toBe(0.5);
     expect(s.stateCoverage).toBe(1);
     expect(s.stateAccuracy).toBe(0.5);
     expect(s.confusions).toEqual([{ truth: '3', read: '8', count: 1 }]);
