@@ -54,6 +54,8 @@ export interface BenchOptions {
   /** A manifest other than the configured one, e.g. to try an INT8 candidate before it ships. */
   manifest: string | undefined;
   json: string;
+  /** libav decoder frame threads (cameras[].decoderThreads); 0 = one per core. */
+  decoderThreads: number;
 }
 
 export interface Stat {
@@ -104,7 +106,7 @@ interface BenchResults {
   date: string;
   /** loadAverage is taken at the start: other work on the machine (training jobs) slows every figure. */
   machine: { cpu: string; cores: number; memoryMb: number; os: string; node: string; commit: string | null; loadAverage: number[] };
-  options: { frames: number; intraOpThreads: number; detectorMaxSide: number };
+  options: { frames: number; intraOpThreads: number; detectorMaxSide: number; decoderThreads?: number };
   clip: { path: string; width: number; height: number; fps: number; builtThisRun: boolean };
   models: { version: string; interim: boolean; detector: string; reader: string; precision: string };
   decode: { decoder: string | null; frames: number; fps: number; msPerFrame: number; cpuPctOneCore: number; cpuPctAllCores: number };
@@ -143,7 +145,9 @@ const USAGE = `usage: npm run bench -- [--frames N] [--threads N] [--max-side N]
   --threads N    onnxruntime intra-op threads per model (default 1)
   --max-side N   detector working resolution, longest side (default from config)
   --manifest P   model manifest (default models/manifest.json); FP32/INT8 pairs in it are compared
-  --json PATH    where the results go (default bench-results/bench.json)`;
+  --json PATH    where the results go (default bench-results/bench.json)
+  --decoder-threads N  libav decoder frame threads, 0 = one per core (default: the config's, 2)
+  decode [RUNS] [THREADS]  only the decode pass, RUNS times, with THREADS decoder threads`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -154,6 +158,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'max-side': { type: 'string' },
       manifest: { type: 'string' },
       json: { type: 'string', default: 'bench-results/bench.json' },
+      'decoder-threads': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -168,7 +173,19 @@ export function parseOptions(argv: string[]): BenchOptions {
     maxSide: values['max-side'] === undefined ? undefined : positiveInteger('--max-side', values['max-side']),
     manifest: values.manifest,
     json: values.json,
+    decoderThreads: values['decoder-threads'] === undefined ? DEFAULT_DECODER_THREADS : nonNegativeInteger('--decoder-threads', values['decoder-threads']),
   };
+}
+
+/** The configured default, so the bench decodes as the daemon does. */
+const DEFAULT_DECODER_THREADS = 2;
+/** Set from the options before any pass runs. */
+let decoderThreads = DEFAULT_DECODER_THREADS;
+
+function nonNegativeInteger(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} wants a whole number >= 0, got "${raw}"`);
+  return n;
 }
 
 function positiveInteger(flag: string, raw: string): number {
@@ -301,6 +318,7 @@ async function playClip(clip: string, label: string, limit: number, consume: (fr
     loop: false,
     // Analysing one frame can take far longer than a camera would stay silent.
     stallTimeoutMs: 60_000,
+    decoderThreads,
     logger,
     consumer: async (frame) => {
       if (ended !== undefined) return;
@@ -577,7 +595,7 @@ function report(r: BenchResults, jsonPath: string): string {
   const m = r.machine;
   return [
     `alpr-edge bench, ${r.date}, ${m.cpu} x${m.cores}, ${(m.memoryMb / 1024).toFixed(0)} GiB, node ${m.node}, ${m.commit ?? 'no git commit'}, load ${m.loadAverage.join(' ')} at start`,
-    `clip ${r.clip.width}x${r.clip.height} @ ${r.clip.fps} fps H.264 (${r.clip.path}); onnxruntime ${r.options.intraOpThreads} thread(s); detector max side ${r.options.detectorMaxSide}`,
+    `clip ${r.clip.width}x${r.clip.height} @ ${r.clip.fps} fps H.264 (${r.clip.path}); onnxruntime ${r.options.intraOpThreads} thread(s); detector max side ${r.options.detectorMaxSide}; decoder threads ${r.options.decoderThreads ?? 'default'}`,
     `models ${r.models.version} (${r.models.precision}${r.models.interim ? ', interim' : ''})`,
     `int8 vs fp32: ${r.precision.measured ? r.precision.pairs.map((p) => `${p.kind} ${p.fp32} / ${p.int8}`).join(', ') : `n/a: ${r.precision.reason}`}`,
     '',
@@ -609,8 +627,9 @@ function modelPrecision(manifest: ModelManifest, models: ModelChoice): string {
  * share other processes leave us (2 cores, shared), so each line also gives the load average and
  * CPU ms per frame: that one barely moves with load, and is the number to compare across builds.
  */
-async function decodeOnly(rawRuns = '3'): Promise<void> {
+async function decodeOnly(rawRuns = '3', rawThreads?: string): Promise<void> {
   const runs = positiveInteger('decode RUNS', rawRuns);
+  if (rawThreads !== undefined) decoderThreads = nonNegativeInteger('decode THREADS', rawThreads);
   const root = installDir();
   const logger = createLogger(process.env['ALPR_EDGE_LOG_LEVEL'] ?? 'warn', 'bench');
   const clip = await ensureClip(root);
@@ -622,7 +641,7 @@ async function decodeOnly(rawRuns = '3'): Promise<void> {
     process.stdout.write(
       `decode run ${run}/${runs}: ${d.fps.toFixed(1)} fps, ${d.msPerFrame.toFixed(1)} ms/frame, ` +
         `CPU ${d.cpuPctOneCore.toFixed(0)} % of one core, ${cpuMsPerFrame.toFixed(1)} CPU ms/frame ` +
-        `(${d.frames} frames, ${d.decoder ?? 'decoder unknown'}, load ${load})\n`,
+        `(${d.frames} frames, ${d.decoder ?? 'decoder unknown'}, ${decoderThreads || 'default'} decoder threads, load ${load})\n`,
     );
   }
 }
@@ -635,8 +654,9 @@ async function main(): Promise<void> {
   // `npm run bench -- fleet`: 200+ simulated devices publishing hits and reads through Mosquitto.
   if (process.argv[2] === 'fleet') return (await import('./bench-fleet.js')).main();
   // `npm run bench -- decode [RUNS]`: only the decode pass, repeated; for A/B runs of capture changes.
-  if (process.argv[2] === 'decode') return decodeOnly(process.argv[3]);
+  if (process.argv[2] === 'decode') return decodeOnly(process.argv[3], process.argv[4]);
   const opts = parseOptions(process.argv.slice(2));
+  decoderThreads = opts.decoderThreads;
   const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
   const root = installDir();
   const config = defaultConfig({ models: { intraOpThreads: opts.threads, ...(opts.maxSide === undefined ? {} : { detectorMaxSide: opts.maxSide }) } });
@@ -664,7 +684,7 @@ async function main(): Promise<void> {
   const partial = {
     date: new Date().toISOString(),
     machine: machine(root, loadAtStart),
-    options: { frames: opts.frames, intraOpThreads: config.models.intraOpThreads, detectorMaxSide: config.models.detectorMaxSide },
+    options: { frames: opts.frames, intraOpThreads: config.models.intraOpThreads, detectorMaxSide: config.models.detectorMaxSide, decoderThreads: opts.decoderThreads },
     clip: { path: relative(root, clip.path), width: WIDTH, height: HEIGHT, fps: FPS, builtThisRun: clip.built },
     models: { version: engine.modelVersion, interim: engine.interim, ...configured, precision: modelPrecision(manifest, configured) },
     decode,

@@ -53,6 +53,21 @@ void Pipeline::Init(Local<Object> exports) {
 	Nan::SetMethod(exports, "livePipelines", LivePipelines);
 }
 
+/**
+ * Software decoders (libav's avdec_*) start one frame thread per core, each holding its own
+ * decoded frames and reference pictures. Capping them, including decoders decodebin plugs in
+ * later, bounds that memory; the property only takes effect before the decoder opens, which is
+ * why it is set as the element is added rather than after the pipeline starts.
+ */
+static void capDecoderThreads(GstBin *, GstBin *, GstElement *element, gpointer data) {
+	GstElementFactory *factory = gst_element_get_factory(element);
+	if (!factory) return;
+	const gchar *name = GST_OBJECT_NAME(factory);
+	if (!g_str_has_prefix(name, "avdec_")) return;
+	if (!g_object_class_find_property(G_OBJECT_GET_CLASS(element), "max-threads")) return;
+	g_object_set(element, "max-threads", GPOINTER_TO_INT(data), NULL);
+}
+
 NAN_METHOD(Pipeline::New) {
 	if (!info.IsConstructCall())
 		return Nan::ThrowTypeError("Class constructors cannot be invoked without 'new'");
@@ -70,6 +85,26 @@ NAN_METHOD(Pipeline::New) {
 	if (!GST_IS_PIPELINE(element)) {
 		gst_object_unref(element);
 		return Nan::ThrowError("the description must have more than one element");
+	}
+	// new Pipeline(description, { decoderThreads }): 0 leaves libav's default (one per core).
+	if (info.Length() > 1 && info[1]->IsObject()) {
+		Local<Object> opts = info[1].As<Object>();
+		Local<Value> threads = Nan::Get(opts, Nan::New("decoderThreads").ToLocalChecked()).ToLocalChecked();
+		if (threads->IsNumber()) {
+			int n = Nan::To<int32_t>(threads).FromJust();
+			if (n > 0) {
+				// Decoders named in the description exist already; decodebin adds its own later.
+				GstIterator *it = gst_bin_iterate_recurse(GST_BIN(element));
+				GValue item = G_VALUE_INIT;
+				while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+					capDecoderThreads(NULL, NULL, GST_ELEMENT(g_value_get_object(&item)), GINT_TO_POINTER(n));
+					g_value_reset(&item);
+				}
+				g_value_unset(&item);
+				gst_iterator_free(it);
+				g_signal_connect(element, "deep-element-added", G_CALLBACK(capDecoderThreads), GINT_TO_POINTER(n));
+			}
+		}
 	}
 	Pipeline *obj = new Pipeline(element);
 	obj->Wrap(info.This());

@@ -30,6 +30,7 @@ export function cameraSourceOptions(cam: CameraConfig, logger: Logger, consumer:
     dropOldFrames: !offline,
     ...(offline ? { consumer } : {}),
     stallTimeoutMs: cam.stallTimeoutMs,
+    decoderThreads: cam.decoderThreads,
     reconnect: { initialDelayMs: 500, maxDelayMs: cam.reconnectMaxDelayMs, jitter: 0.2 },
     logger,
   };

@@ -40,6 +40,8 @@ export interface CameraSourceOptions extends PipelineDescriptionOptions {
    * pulled, so every frame is analysed and nothing queues up. Live cameras leave it unset.
    */
   consumer?: (frame: Frame) => Promise<void>;
+  /** Frame threads of a software (libav) decoder; 0 = one per core. Default 2. */
+  decoderThreads?: number;
   logger: Logger;
 }
 
@@ -224,7 +226,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
       this.decoderPlanned = planned !== undefined;
       if (planned !== undefined) this.decoder = planned;
       this.log.debug({ description: description.replace(/location="[^"]*"/, 'location=<redacted>') }, 'launching pipeline');
-      session = new PipelineSession(description, this.sessionHandlers(() => this.session === session), this.log);
+      session = new PipelineSession(description, this.sessionHandlers(() => this.session === session), this.log, { decoderThreads: this.opts.decoderThreads ?? 2 });
     } catch (err) {
       this.fail(err instanceof Error ? err.message : String(err));
       return;

@@ -68,7 +68,8 @@ export interface GstPipeline {
 }
 
 interface GstreamerBinding {
-  Pipeline: new (description: string) => GstPipeline;
+  /** `decoderThreads` > 0 caps libav decoders' frame threads, decodebin's included (0: one per core). */
+  Pipeline: new (description: string, options?: { decoderThreads?: number }) => GstPipeline;
   /** Pipelines not yet freed in this process, stopping and abandoned ones included. */
   livePipelines(): number;
 }

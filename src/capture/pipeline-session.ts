@@ -62,10 +62,11 @@ export class PipelineSession {
     description: string,
     private readonly handlers: PipelineSessionHandlers,
     private readonly log: Logger,
+    options: { decoderThreads?: number } = {},
   ) {
     const { Pipeline } = loadGstreamer();
     try {
-      this.pipeline = new Pipeline(description);
+      this.pipeline = new Pipeline(description, options);
     } catch (err) {
       throw new Error(describeParseError(err));
     }

@@ -27,6 +27,12 @@ const Camera = Type.Object(
     roi: Type.Optional(RegionOfInterest),
     loop: Type.Boolean({ default: false, description: 'File sources: start again at the end (demo).' }),
     realtime: Type.Boolean({ default: true, description: 'File sources: play at the clip frame rate like a live camera (frames dropped while busy); false analyses every frame, up to fpsCap per second of video, as fast as the machine allows.' }),
+    decoderThreads: Type.Integer({
+      minimum: 0,
+      maximum: 16,
+      default: 2,
+      description: 'Threads of a software (libav) decoder. Each holds its own frames and reference pictures; 0 = one per core. Hardware decoders ignore it.',
+    }),
     stallTimeoutMs: Type.Integer({ minimum: 500, default: 5000, description: 'No frame for this long: the camera is reconnected.' }),
     reconnectMaxDelayMs: Type.Integer({
       minimum: 500,
