@@ -54,11 +54,29 @@ export class CtcPlateReader implements PlateReader {
     private readonly beamWidth = 10,
   ) {}
 
-  /** Reads the plate in each region: its framings in one batch, fused per plate. */
+  /**
+   * Reads the plate in each region. Each plate is first read in the two middle framings; only
+   * when they disagree, or are not sure, is it read in the other two as well and all four fused.
+   */
   async read(plates: PlateRegion[]): Promise<PlateTextResult[]> {
     if (!plates.length) return [];
-    const framings = CtcPlateReader.VIEW_MARGINS.length;
-    const regions = plates.flatMap(({ image, box }) => this.viewsFor(box).map((b) => ({ image, box: b })));
+    const all = plates.map(({ box }) => this.viewsFor(box));
+    const first = await this.readFramings(plates.map((p, i) => FIRST_FRAMINGS.map((f) => ({ image: p.image, box: all[i]![f]! }))));
+    const unsure = first.map((views, i) => (settled(views) ? -1 : i)).filter((i) => i >= 0);
+    const more = unsure.length ? await this.readFramings(unsure.map((i) => OTHER_FRAMINGS.map((f) => ({ image: plates[i]!.image, box: all[i]![f]! })))) : [];
+    const results: PlateTextResult[] = [];
+    for (let i = 0, next = 0; i < plates.length; i++) {
+      const reads = unsure[next] === i ? [...first[i]!, ...more[next++]!] : first[i]!;
+      const result = fuseViews(reads.map((r) => r.text));
+      const state = agreedState(reads.flatMap((r) => (r.state ? [r.state] : [])));
+      results.push(state ? preferStateFormat({ ...result, ...state }) : result);
+    }
+    return results;
+  }
+
+  /** One batch through the network: groups[i] are the framings of plate i, each decoded. */
+  private async readFramings(groups: PlateRegion[][]): Promise<FramingRead[][]> {
+    const regions = groups.flat();
     const { inputWidth: w, inputHeight: h } = this.spec;
     const size = 3 * w * h;
     const input = new Float32Array(regions.length * size);
@@ -69,23 +87,17 @@ export class CtcPlateReader implements PlateReader {
     const logProbs = logits.data as Float32Array;
     const stateLogits = out['state_logits']?.data as Float32Array | undefined;
     const nStates = this.spec.states.length;
-    const results: PlateTextResult[] = [];
-    for (let p = 0; p < plates.length; p++) {
-      const views: PlateTextResult[] = [];
-      const states: StateGuess[] = [];
-      for (let v = 0; v < framings; v++) {
-        const b = p * framings + v;
+    let b = 0;
+    return groups.map((group) =>
+      group.map(() => {
         const probs = new Float32Array(steps * classes);
         for (let i = 0; i < probs.length; i++) probs[i] = Math.exp(logProbs[b * steps * classes + i]!);
-        views.push(decodePlateText(probs, steps, classes, this.spec.charset, this.beamWidth));
+        const text = decodePlateText(probs, steps, classes, this.spec.charset, this.beamWidth);
         const state = stateLogits && this.stateOf(stateLogits.subarray(b * nStates, (b + 1) * nStates));
-        if (state) states.push(state);
-      }
-      const result = fuseViews(views);
-      const state = agreedState(states);
-      results.push(state ? preferStateFormat({ ...result, ...state }) : result);
-    }
-    return results;
+        b++;
+        return state ? { text, state } : { text };
+      }),
+    );
   }
 
   /** P13: a framing's state, when the head is at least `minStateConfidence` sure of it. */
@@ -107,6 +119,27 @@ export class CtcPlateReader implements PlateReader {
   async close(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** Indexes into VIEW_MARGINS: the framings read first, and those read only for unsure plates. */
+const FIRST_FRAMINGS = [1, 2] as const;
+const OTHER_FRAMINGS = [0, 3] as const;
+/**
+ * Both first framings read the same text at least this sure: the other two are skipped. Measured
+ * (npm run eval, INT8, 2026-12-01): top-1 the same as always reading four on ucsd-ca val and all,
+ * openalpr-eu, openalpr-br and openalpr-us-crops; state coverage 61.5 -> 59.0 % on us-crops, 96.3 ->
+ * 95.5 % on ucsd-ca all, precision unchanged; reader time per plate 6.4 -> 2.8 ms (loaded machine).
+ * At 0.8 it was 3.3 ms, with one state fewer on ucsd-ca crops.
+ */
+const SETTLED_CONFIDENCE = 0.9;
+
+interface FramingRead {
+  text: PlateTextResult;
+  state?: StateGuess;
+}
+
+function settled(reads: FramingRead[]): boolean {
+  return reads.every((r) => r.text.text === reads[0]!.text.text && r.text.confidence >= SETTLED_CONFIDENCE);
 }
 
 interface StateGuess {
