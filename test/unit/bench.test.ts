@@ -69,6 +69,25 @@ describe('bench: figures and verdicts', () => {
       'reader per plate': true,
       'INT8 speed-up over FP32': null,
     });
+    // INT8 is judged on the networks (the slower speed-up of the two), not on the pipeline's
+    // precision-independent scaling and tensor building.
+    const measured = {
+      measured: true as const,
+      pairs: [],
+      frames: 32,
+      fp32: { models: { detector: 'd32', reader: 'r32' }, detectMs: stat(10), readMs: stat(2) },
+      int8: { models: { detector: 'd8', reader: 'r8' }, detectMs: stat(9), readMs: stat(1) },
+      speedup: { total: 1.2 },
+      networks: [
+        { kind: 'detector' as const, shape: [1, 3, 384, 640], fp32Ms: 6, int8Ms: 3.5, speedup: 6 / 3.5 },
+        { kind: 'reader' as const, shape: [2, 3, 48, 160], fp32Ms: 3, int8Ms: 1.1, speedup: 3 / 1.1 },
+      ],
+    };
+    const int8 = checkTargets({ ...run(1), precision: measured }).find((t) => t.name === 'INT8 speed-up over FP32')!;
+    expect(int8.met).toBe(true);
+    expect(int8.value).toBeCloseTo(6 / 3.5, 6);
+    const slow = { ...measured, networks: [measured.networks[0]!, { ...measured.networks[1]!, speedup: 1.3 }] };
+    expect(checkTargets({ ...run(1), precision: slow }).find((t) => t.name === 'INT8 speed-up over FP32')!.met).toBe(false);
     // The detector target is for one core; a multi-threaded figure is reported, not judged.
     expect(checkTargets(run(2)).find((t) => t.name === 'detector per 1080p frame, one core')?.met).toBeNull();
   });
