@@ -367,7 +367,12 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
+        used_lr = opt.param_groups[0]["lr"]
         sched.step()
+        if args.lr_by_time and limit_s < float("inf"):
+            # sched.step() has just set the step-based rate; log and keep the one this step used.
+            for g in opt.param_groups:
+                g["lr"] = used_lr
         step += 1
         train_seconds += time.time() - ts
         counts["synth_rendered"] = counts.get("synth_rendered_base", 0) + int(b["synth_rendered"][0])
