@@ -553,6 +553,17 @@ def main():
         return
     m = ck.get("metrics", {})
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    mpath = os.path.join(args.models_dir, "manifest.json")
+    # A run warm-started from a shipped model (--init-onnx) continues that model: its version and
+    # training commands carry the earlier run's, read before this export replaces the entries.
+    version, lineage = "1.0-step%s" % ck.get("step"), []
+    init = (ck.get("args") or {}).get("init_onnx")
+    if init and os.path.exists(mpath):
+        with open(mpath) as f:
+            for old_entry in json.load(f).get("models", []):
+                if os.path.abspath(os.path.join(REPO, old_entry.get("file", ""))) == os.path.abspath(init):
+                    version = "%s+%s" % (old_entry.get("version", "?"), ck.get("step"))
+                    lineage = old_entry.get("trainCommands", [])
     counts = ck.get("counts", {})
     common = dict(
         inputShape=[1, 3, IN_H, IN_W], inputName="input", batchDynamic=True,
@@ -572,12 +583,12 @@ def main():
                   "ucsd-ca and uc3m-lp are non-commercial: shipping needs steering-team clearance."),
         validation=dict(step=ck.get("step"), trainSelectionScore=m.get("score"),
                         splits="source split where present, else sha1(file name) % 10 == 0"),
-        date=now, trainCommands=ck.get("commands", []), exportCommand=export_cmd, interim=False)
+        date=now, trainCommands=lineage + ck.get("commands", []), exportCommand=export_cmd, interim=False)
     entries = []
     for name, path, tag in ((args.name_prefix + "-int8", int8_path, "int8_ort" if ort else "int8_emulated"),
                             (args.name_prefix + "-fp32", fp32_path, "fp32_ort" if ort else "fp32")):
         e = dict(name=name, kind="reader", architecture="alpr-edge-ctc-convnet+state-head",
-                 version="1.0-step%s" % ck.get("step"), precision="int8-qdq" if "int8" in name else "fp32",
+                 version=version, precision="int8-qdq" if "int8" in name else "fp32",
                  file=os.path.relpath(path, REPO), sha256=sha256(path), bytes=os.path.getsize(path),
                  source="trained by this project: scripts/train/train_reader.py, exported by "
                         "scripts/export/export_reader.py", **json.loads(json.dumps(common)))
@@ -588,7 +599,6 @@ def main():
         if "int8" in name and (tag + "_vs_fp32") in report:
             e["validation"]["vsFp32"] = report[tag + "_vs_fp32"]
         entries.append(e)
-    mpath = os.path.join(args.models_dir, "manifest.json")
     update_manifest(mpath, entries)
     log("manifest -> %s" % mpath)
 
