@@ -142,9 +142,10 @@ async function createReader(model: ResolvedModel, opts: EngineOptions): Promise<
   }
 }
 
-function plausibleCandidates(r: PlateTextResult): TextCandidate[] {
-  const seen = new Set<string>();
-  const out: TextCandidate[] = [];
+/** The reported text first, then the other candidates that look like plates. */
+function plausibleCandidates(r: PlateTextResult, text: string): TextCandidate[] {
+  const seen = new Set<string>([text]);
+  const out: TextCandidate[] = [{ text, confidence: r.candidates.find((c) => normalisePlateText(c.text) === text)?.confidence ?? r.confidence }];
   for (const c of r.candidates) {
     const t = normalisePlateText(c.text);
     if (!isPlausiblePlate(t, c.confidence) || seen.has(t)) continue;
@@ -160,7 +161,7 @@ function platesFromPlateBoxes(boxes: DetectedBox[], texts: PlateTextResult[], mi
     const r = texts[i]!;
     const text = normalisePlateText(r.text);
     if (!isPlausiblePlate(text, r.confidence) || r.confidence < minConfidence) return;
-    plates.push({ box: b.box, text, confidence: r.confidence, charConfidences: r.charConfidences, candidates: plausibleCandidates(r), state: r.state, stateConfidence: r.stateConfidence, detectorScore: b.score });
+    plates.push({ box: b.box, text, confidence: r.confidence, charConfidences: r.charConfidences, candidates: plausibleCandidates(r, text), state: r.state, stateConfidence: r.stateConfidence, detectorScore: b.score });
   });
   return plates;
 }

@@ -21,8 +21,14 @@ export function fuseViews(views: PlateTextResult[], topN = 10): PlateTextResult 
   const ranked = [...score.entries()].sort((a, b) => b[1] - a[1]);
   const winner = ranked[0]?.[0];
   const byConfidence = views.slice().sort((a, b) => b.confidence - a.confidence);
-  // The framing that read the winning text best carries the per-character confidences.
-  const chosen = byConfidence.find((v) => v.text === winner) ?? byConfidence[0]!;
+  // The framing that read the winning text best carries the per-character confidences. When no
+  // framing's best text is the winner, it is still the winner (the rule), with its best probability
+  // in any framing as confidence.
+  const chosen = byConfidence.find((v) => v.text === winner);
   const candidates: TextCandidate[] = ranked.slice(0, topN).map(([text, s]) => ({ text, confidence: s / views.length }));
+  if (!chosen) {
+    const confidence = Math.max(...views.map((v) => v.candidates.find((c) => c.text === winner)?.confidence ?? 0));
+    return { text: winner ?? '', confidence, charConfidences: [...(winner ?? '')].map(() => confidence), candidates };
+  }
   return { text: chosen.text, confidence: chosen.confidence, charConfidences: chosen.charConfidences, candidates };
 }

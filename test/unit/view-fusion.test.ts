@@ -16,6 +16,14 @@ describe('reading one plate from several framings', () => {
     expect(fused.candidates[0]!.confidence).toBeCloseTo(1.2 / 3, 6);
   });
 
+  it('reports the winner even when no framing had it first, with its best probability', () => {
+    const fused = fuseViews([read([['8ABC123', 0.4], ['7ABC123', 0.35]]), read([['9ABC123', 0.45], ['7ABC123', 0.3]]), read([['7A8C123', 0.5], ['7ABC123', 0.3]])]);
+    expect(fused.text).toBe('7ABC123');
+    expect(fused.confidence).toBe(0.35);
+    expect(fused.candidates[0]!.text).toBe('7ABC123');
+    expect(fused.charConfidences).toHaveLength(7);
+  });
+
   it('passes one framing through untouched', () => {
     const one = read([['ABC123', 0.7]]);
     expect(fuseViews([one])).toBe(one);
