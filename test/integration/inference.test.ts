@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlateEngine } from '../../src/inference/engine.js';
-import { decodeImageFile } from '../../src/inference/image.js';
+import { decodeImageFile, type RgbImage } from '../../src/inference/image.js';
 import { defaultManifestPath, ModelError, readManifest, resolveModel } from '../../src/inference/manifest.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import { renderPlateScene } from '../support/plates-svg.js';
@@ -47,6 +47,29 @@ describe('inference on the shipped models (real onnxruntime sessions)', () => {
     const img = await renderPlateScene([{ text: 'SLOW', banner: 'Texas', x: 400, y: 300, width: 300 }]);
     const { plates } = await engine.readImage(img);
     expect(plates).toEqual([]);
+  });
+
+  it('reads a clear plate in two framings and an unclear box in four (one batch each)', async () => {
+    // A spy on the real session: it counts what the reader sends, the network still runs.
+    const session = (engine.reader as unknown as { session: { run: (feeds: Record<string, { dims: readonly number[] }>) => Promise<unknown> } }).session;
+    const run = session.run.bind(session);
+    const batches: number[] = [];
+    session.run = (feeds) => {
+      batches.push(Object.values(feeds)[0]!.dims[0]!);
+      return run(feeds);
+    };
+    try {
+      const plate = await decodeImageFile('test/fixtures/scenes/two-cars.jpg');
+      // The WA plate of the fixture scene (its box from labels.jsonl): clear, so two framings settle it.
+      await engine.readPlates(plate, [[973, 317, 185, 92]]);
+      expect(batches).toEqual([2]);
+      batches.length = 0;
+      const noise: RgbImage = { width: 200, height: 80, data: Buffer.from(Array.from({ length: 200 * 80 * 3 }, (_, i) => (i * 7919) % 251)) };
+      await engine.readPlates(noise, [[0, 0, 200, 80]]);
+      expect(batches).toEqual([2, 2]);
+    } finally {
+      session.run = run;
+    }
   });
 
   it('survives a frame of unexpected, tiny size', async () => {
