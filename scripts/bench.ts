@@ -16,7 +16,7 @@ import type { Frame } from '../src/capture/frame.js';
 import { createProgress } from '../src/cli/progress.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { installDir, resolveInstallPath } from '../src/config/load.js';
-import type { Config } from '../src/config/schema.js';
+import { DEFAULT_DECODER_THREADS, type Config } from '../src/config/schema.js';
 import { PlateEngine, engineOptions, type StageTimings } from '../src/inference/engine.js';
 import { readManifest, resolveModel, type ModelManifest } from '../src/inference/manifest.js';
 import { createSession, ort } from '../src/inference/session.js';
@@ -195,9 +195,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   };
 }
 
-/** The configured default, so the bench decodes as the daemon does. */
-const DEFAULT_DECODER_THREADS = 2;
-/** Set from the options before any pass runs. */
+/** Set from the options before any pass runs; the config's default, so the bench decodes as the daemon does. */
 let decoderThreads = DEFAULT_DECODER_THREADS;
 
 function nonNegativeInteger(flag: string, raw: string): number {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import { DEFAULT_DECODER_THREADS } from '../config/schema.js';
 import { decoderFromElementName } from './decoder-choice.js';
 import { probeElements } from './element-probe.js';
 import type { CameraState, CameraStatus, Frame } from './frame.js';
@@ -226,7 +227,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
       this.decoderPlanned = planned !== undefined;
       if (planned !== undefined) this.decoder = planned;
       this.log.debug({ description: description.replace(/location="[^"]*"/, 'location=<redacted>') }, 'launching pipeline');
-      session = new PipelineSession(description, this.sessionHandlers(() => this.session === session), this.log, { decoderThreads: this.opts.decoderThreads ?? 2 });
+      session = new PipelineSession(description, this.sessionHandlers(() => this.session === session), this.log, { decoderThreads: this.opts.decoderThreads ?? DEFAULT_DECODER_THREADS });
     } catch (err) {
       this.fail(err instanceof Error ? err.message : String(err));
       return;

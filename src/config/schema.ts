@@ -14,6 +14,9 @@ const RegionOfInterest = Type.Object(
   { additionalProperties: false, description: 'Part of the picture where plates can appear; cropped before inference.' },
 );
 
+/** libav decoder frame threads per camera unless configured (one per core would be 5 on a quad-core board). */
+export const DEFAULT_DECODER_THREADS = 2;
+
 const Camera = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Camera id carried in every read.' }),
@@ -30,7 +33,7 @@ const Camera = Type.Object(
     decoderThreads: Type.Integer({
       minimum: 0,
       maximum: 16,
-      default: 2,
+      default: DEFAULT_DECODER_THREADS,
       description: 'Threads of a software (libav) decoder. Each holds its own frames and reference pictures; 0 = one per core. Hardware decoders ignore it.',
     }),
     stallTimeoutMs: Type.Integer({ minimum: 500, default: 5000, description: 'No frame for this long: the camera is reconnected.' }),

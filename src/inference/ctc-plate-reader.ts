@@ -28,7 +28,7 @@ export class CtcPlateReader implements PlateReader {
   // end to end (npm run eval, INT8, 2026-12-01), ucsd-ca val / all, openalpr-eu all: one margin
   // picked by aspect 80 / 85 / 86 %; 0.04/0.1 + 0.08/0.3 88 / 92 / 89 %; these four 90 / 95 / 94 %;
   // 0.04/0.1 … 0.1/0.4 88 / 94 / 88 %.
-  static readonly VIEW_MARGINS: readonly (readonly [number, number])[] = [
+  private static readonly VIEW_MARGINS: readonly (readonly [number, number])[] = [
     [0.02, 0.05],
     [0.04, 0.1],
     [0.06, 0.2],
@@ -36,7 +36,7 @@ export class CtcPlateReader implements PlateReader {
   ];
 
   /** The framings of one detected box, read together and fused. */
-  viewsFor(box: Box): Box[] {
+  private viewsFor(box: Box): Box[] {
     return CtcPlateReader.VIEW_MARGINS.map(([x, y]) => padBox(box, box[2] * x, box[3] * y));
   }
 

@@ -89,8 +89,9 @@ export function writeReaderInput(region: PlateRegion, outW: number, outH: number
   const ys = axisTaps(box[1], box[3], image.height, outH);
   const spanW = xs.hi - xs.lo + 1;
   const spanH = ys.hi - ys.lo + 1;
-  const meanTaps = (t: AxisTaps, n: number) => t.count.reduce((a, b) => a + b, 0) / n;
-  const verticalFirst = outH * meanTaps(ys, outH) * spanW + outH * outW * meanTaps(xs, outW) <= spanH * outW * meanTaps(xs, outW) + outH * outW * meanTaps(ys, outH);
+  const tapsX = xs.count.reduce((a, b) => a + b, 0) / outW;
+  const tapsY = ys.count.reduce((a, b) => a + b, 0) / outH;
+  const verticalFirst = outH * tapsY * spanW + outH * outW * tapsX <= spanH * outW * tapsX + outH * outW * tapsY;
   const plane = outW * outH;
   const data = image.data;
   const stride = image.width * 3;
