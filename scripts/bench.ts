@@ -164,7 +164,7 @@ const USAGE = `usage: npm run bench -- [--frames N] [--threads N] [--max-side N]
   --max-side N   detector working resolution, longest side (default from config)
   --manifest P   model manifest (default models/manifest.json); FP32/INT8 pairs in it are compared
   --json PATH    where the results go (default bench-results/bench.json)
-  --decoder-threads N  libav decoder frame threads, 0 = one per core (default: the config's, 2)
+  --decoder-threads N  libav decoder frame threads, 0 = one per core (default: the config's, 0)
   decode [RUNS] [THREADS]  only the decode pass, RUNS times, with THREADS decoder threads`;
 
 export function parseOptions(argv: string[]): BenchOptions {

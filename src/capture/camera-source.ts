@@ -41,7 +41,7 @@ export interface CameraSourceOptions extends PipelineDescriptionOptions {
    * pulled, so every frame is analysed and nothing queues up. Live cameras leave it unset.
    */
   consumer?: (frame: Frame) => Promise<void>;
-  /** Frame threads of a software (libav) decoder; 0 = one per core. Default 2. */
+  /** Frame threads of a software (libav) decoder; 0 = one per core (the default). */
   decoderThreads?: number;
   logger: Logger;
 }
