@@ -20,6 +20,8 @@ import { DEFAULT_DECODER_THREADS, type Config } from '../src/config/schema.js';
 import { PlateEngine, engineOptions, type StageTimings } from '../src/inference/engine.js';
 import { readManifest, resolveModel, type ModelManifest } from '../src/inference/manifest.js';
 import { createSession, ort } from '../src/inference/session.js';
+import { clampBox, cropRgb, padBox, type Box } from '../src/inference/image.js';
+import type { PlateRegion } from '../src/inference/reader-input.js';
 import type { PlateReader } from '../src/inference/reader.js';
 import { createLogger } from '../src/log.js';
 import { CameraPipeline } from '../src/pipeline/camera-pipeline.js';
@@ -128,6 +130,8 @@ interface BenchResults {
   clip: { path: string; width: number; height: number; fps: number; builtThisRun: boolean };
   models: { version: string; interim: boolean; detector: string; reader: string; precision: string };
   decode: { decoder: string | null; frames: number; fps: number; msPerFrame: number; cpuPctOneCore: number; cpuPctAllCores: number };
+  /** The reader alone on plates the end-to-end pass met, one core, nothing else running; null when none. */
+  readerAlone: { plates: number; msPerPlate: Stat } | null;
   endToEnd: {
     frames: number;
     fps: number;
@@ -401,21 +405,62 @@ function engineLoad(config: Config, models: ModelChoice, logger: Logger): Promis
 
 /**
  * The engine times the reader per frame; per-plate cost needs the batch size, which only the
- * reader sees. Wrapping its read() leaves the engine untouched.
+ * reader sees. Wrapping its read() leaves the engine untouched. It also keeps the first frames'
+ * plates (each cut out with room for every framing) for timing the reader on its own afterwards.
  */
-function countCrops(reader: PlateReader): { last: number } {
-  const seen = { last: 0 };
+function watchReader(reader: PlateReader): { last: number; kept: PlateRegion[][] } {
+  const seen = { last: 0, kept: [] as PlateRegion[][] };
   const read = reader.read.bind(reader);
   reader.read = (crops) => {
     seen.last = crops.length;
+    if (crops.length > 0 && seen.kept.length < READER_ALONE_FRAMES) seen.kept.push(crops.map(cutOut));
     return read(crops);
   };
   return seen;
 }
 
-async function measureEndToEnd(clip: string, engine: PlateEngine, config: Config, frames: number, logger: Logger): Promise<{ result: BenchResults['endToEnd']; play: PlayResult }> {
+/** Frames whose plates are read again, reader alone, after the end-to-end pass. */
+const READER_ALONE_FRAMES = 40;
+const READER_ALONE_PASSES = 5;
+
+/** The region around a plate box that every framing reads from (margins up to 8 % x, 30 % y), and the box within it. */
+function cutOut({ image, box }: PlateRegion): PlateRegion {
+  const clamped = clampBox(padBox(box, box[2] * 0.25, box[3] * 0.6), image.width, image.height) ?? ([0, 0, image.width, image.height] as Box);
+  const [x, y, w, h] = clamped.map(Math.round) as Box;
+  const bw = Math.min(w, image.width - x);
+  const bh = Math.min(h, image.height - y);
+  return { image: cropRgb(image, [x, y, bw, bh]), box: [box[0] - x, box[1] - y, box[2], box[3]] };
+}
+
+/**
+ * The reader on its own, one plate batch (one frame's plates) at a time with nothing else running:
+ * the figure the reader target (one core of this machine) is about. In the pipeline it shares the
+ * cores with decoding and detection, which the end-to-end per-crop figure shows.
+ */
+async function measureReaderAlone(reader: PlateReader, frames: PlateRegion[][]): Promise<BenchResults['readerAlone']> {
+  if (frames.length === 0) return null;
+  const perPlate: number[] = [];
+  let plates = 0;
+  let totalMs = 0;
+  for (let pass = 0; pass < READER_ALONE_PASSES; pass++) {
+    for (const regions of frames) {
+      const t = performance.now();
+      await reader.read(regions);
+      const ms = performance.now() - t;
+      // The first pass only warms caches and JIT for these sizes.
+      if (pass === 0) continue;
+      perPlate.push(ms / regions.length);
+      plates += regions.length;
+      totalMs += ms;
+    }
+  }
+  // The mean weighs plates equally (total time over plates); p95 is over frames' per-plate averages.
+  return { plates, msPerPlate: { ...summarise(perPlate), mean: totalMs / plates } };
+}
+
+async function measureEndToEnd(clip: string, engine: PlateEngine, config: Config, frames: number, logger: Logger): Promise<{ result: BenchResults['endToEnd']; play: PlayResult; plates: PlateRegion[][] }> {
   const samples: FrameSample[] = [];
-  const crops = countCrops(engine.reader);
+  const crops = watchReader(engine.reader);
   let pending: Omit<FrameSample, 'analyseMs'> | undefined;
   const pipeline = new CameraPipeline(
     engine,
@@ -447,6 +492,7 @@ async function measureEndToEnd(clip: string, engine: PlateEngine, config: Config
   const fps = (1000 * play.frames) / play.wallMs;
   return {
     play,
+    plates: crops.kept,
     result: {
       frames: play.frames,
       fps,
@@ -572,7 +618,7 @@ async function loadBoth(config: Config, variants: Record<'fp32' | 'int8', ModelC
 // ---------------------------------------------------------------------------------------------
 // Verdicts and report
 
-export function checkTargets(r: Pick<BenchResults, 'endToEnd' | 'peakRssMb' | 'precision' | 'options'>): TargetCheck[] {
+export function checkTargets(r: Pick<BenchResults, 'endToEnd' | 'readerAlone' | 'peakRssMb' | 'precision' | 'options'>): TargetCheck[] {
   const oneThread = r.options.intraOpThreads === 1;
   const precision = r.precision;
   return [
@@ -587,14 +633,16 @@ export function checkTargets(r: Pick<BenchResults, 'endToEnd' | 'peakRssMb' | 'p
       met: oneThread ? r.endToEnd.detectMs.mean <= TARGETS.detectorMs : null,
       ...(oneThread ? {} : { note: `measured with ${r.options.intraOpThreads} threads` }),
     },
-    {
-      name: 'reader per plate',
-      target: `<= ${TARGETS.readerMsPerPlate} ms`,
-      value: r.endToEnd.readMsPerCrop.crops > 0 ? r.endToEnd.readMsPerCrop.mean : null,
-      unit: 'ms',
-      met: r.endToEnd.readMsPerCrop.crops > 0 ? r.endToEnd.readMsPerCrop.mean <= TARGETS.readerMsPerPlate : null,
-      ...(r.endToEnd.readMsPerCrop.crops > 0 ? {} : { note: 'nothing to read in these frames' }),
-    },
+    r.readerAlone === null
+      ? { name: 'reader per plate, one core', target: `<= ${TARGETS.readerMsPerPlate} ms`, value: null, unit: 'ms', met: null, note: 'nothing to read in these frames' }
+      : {
+          name: 'reader per plate, one core',
+          target: `<= ${TARGETS.readerMsPerPlate} ms`,
+          value: r.readerAlone.msPerPlate.mean,
+          unit: 'ms',
+          met: oneThread ? r.readerAlone.msPerPlate.mean <= TARGETS.readerMsPerPlate : null,
+          ...(oneThread ? {} : { note: `measured with ${r.options.intraOpThreads} threads` }),
+        },
     // The target is the quantisation's: each network on its own. Scaling the frame and building the
     // tensors cost the same at either precision, so the pipeline figure is reported beside it.
     precision.measured && precision.networks?.length
@@ -625,7 +673,12 @@ export function reportRows(r: BenchResults): Row[] {
     withTarget(`end to end (${e.frames} frames, none dropped)`, `${f1(e.fps)} fps, ${f0(e.msPerFrame)} ms/frame`, 'end to end, every 1080p30 frame'),
     withTarget('  detect per frame', `mean ${f1(e.detectMs.mean)} ms, p95 ${f1(e.detectMs.p95)}`, 'detector per 1080p frame, one core'),
     ['  read per frame', `mean ${f1(e.readMsPerFrame.mean)} ms, p95 ${f1(e.readMsPerFrame.p95)}`],
-    withTarget('  read per plate crop', e.readMsPerCrop.crops > 0 ? `mean ${f1(e.readMsPerCrop.mean)} ms, p95 ${f1(e.readMsPerCrop.p95)} (${e.readMsPerCrop.crops} crops)` : 'no crops', 'reader per plate'),
+    ['  read per plate crop, sharing the cores', e.readMsPerCrop.crops > 0 ? `mean ${f1(e.readMsPerCrop.mean)} ms, p95 ${f1(e.readMsPerCrop.p95)} (${e.readMsPerCrop.crops} crops)` : 'no crops'],
+    withTarget(
+      'reader per plate, alone on one core',
+      r.readerAlone === null ? 'no plates' : `mean ${r.readerAlone.msPerPlate.mean.toFixed(2)} ms, p95 ${r.readerAlone.msPerPlate.p95.toFixed(2)} (${r.readerAlone.plates} plates)`,
+      'reader per plate, one core',
+    ),
     ['  analyse per frame (all stages)', `mean ${f0(e.analyseMs.mean)} ms, p95 ${f0(e.analyseMs.p95)}`],
     // Decode runs on GStreamer's threads alongside analysis, so the stages overlap rather than add up.
     ['  stage means', `decode ${f1(r.decode.msPerFrame)}, detect ${f1(e.detectMs.mean)}, read ${f1(e.readMsPerFrame.mean)}, rest ${f1(Math.max(0, e.analyseMs.mean - e.detectMs.mean - e.readMsPerFrame.mean))} ms`],
@@ -734,8 +787,10 @@ async function main(): Promise<void> {
   const engine = await engineLoad(config, configured, logger);
   const afterModelLoad = process.memoryUsage.rss() / MB;
   let e2e: Awaited<ReturnType<typeof measureEndToEnd>>;
+  let readerAlone: BenchResults['readerAlone'];
   try {
     e2e = await measureEndToEnd(clip.path, engine, config, opts.frames, logger);
+    readerAlone = await measureReaderAlone(engine.reader, e2e.plates);
   } finally {
     await engine.close();
   }
@@ -751,6 +806,7 @@ async function main(): Promise<void> {
     models: { version: engine.modelVersion, interim: engine.interim, ...configured, precision: modelPrecision(manifest, configured) },
     decode,
     endToEnd: e2e.result,
+    readerAlone,
     peakRssMb,
     rssMbAt: { afterDecode, afterModelLoad },
     precision,

@@ -77,24 +77,113 @@ function axisTaps(from: number, span: number, size: number, out: number): AxisTa
 }
 
 /**
- * Writes one region, stretched to outW×outH, into `dst` at `offset` as the reader's input:
- * planar RGB (CHW), value = px / 127.5 − 1. Resampling straight from the frame into the tensor
- * skips the crop copy and the per-crop image library round trip; a plate is read from several
- * framings, so this runs a few times per plate. The pass that shrinks more goes first, so the
- * second pass works on fewer values (2–3× less work on typical 1080p plates).
+ * A neighbourhood of the picture, box-averaged by whole factors (fx, fy): what a plate's framings
+ * are resampled from. Patch pixel (px, py) is the mean of source pixels x0 + px·fx … + fx − 1,
+ * y0 + py·fy … + fy − 1, indices past the picture's edge repeating the edge pixel.
  */
+export interface Patch {
+  data: Float32Array;
+  width: number;
+  height: number;
+  x0: number;
+  y0: number;
+  fx: number;
+  fy: number;
+}
+
+/**
+ * The patch every box in `boxes` (a plate's framings) can be read from at outW×outH: their union,
+ * widened by the filter's reach, shrunk by the largest whole factors that leave every box at least
+ * the output size. Big plates are shrunk once instead of once per framing, and each framing's own
+ * filter then spans 1–2 pixels: libvips' shrink-then-reduce, to within the box filter's blur.
+ */
+export function patchFor(image: RgbImage, boxes: Box[], outW: number, outH: number): Patch {
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  let fx = Infinity;
+  let fy = Infinity;
+  let reachX = 1;
+  let reachY = 1;
+  for (const [x, y, w, h] of boxes) {
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x + w);
+    y1 = Math.max(y1, y + h);
+    fx = Math.min(fx, Math.floor(w / outW));
+    fy = Math.min(fy, Math.floor(h / outH));
+    reachX = Math.max(reachX, w / outW);
+    reachY = Math.max(reachY, h / outH);
+  }
+  const left = clampIndex(Math.floor(x0 - reachX), image.width);
+  const top = clampIndex(Math.floor(y0 - reachY), image.height);
+  const right = clampIndex(Math.ceil(x1 + reachX), image.width);
+  const bottom = clampIndex(Math.ceil(y1 + reachY), image.height);
+  return shrinkPatch(image, left, top, right - left + 1, bottom - top + 1, Math.max(1, fx), Math.max(1, fy));
+}
+
+function clampIndex(i: number, size: number): number {
+  return Math.min(size - 1, Math.max(0, i));
+}
+
+function shrinkPatch(image: RgbImage, x0: number, y0: number, spanW: number, spanH: number, fx: number, fy: number): Patch {
+  const width = Math.ceil(spanW / fx);
+  const height = Math.ceil(spanH / fy);
+  const data = new Float32Array(width * height * 3);
+  const src = image.data;
+  const stride = image.width * 3;
+  // Source byte offset of each column a block reads (edge repeated), computed once for all rows.
+  const cols = new Int32Array(width * fx);
+  for (let i = 0; i < cols.length; i++) cols[i] = clampIndex(x0 + i, image.width) * 3;
+  const norm = 1 / (fx * fy);
+  for (let py = 0; py < height; py++) {
+    const row = py * width * 3;
+    for (let k = 0; k < fy; k++) {
+      const base = clampIndex(y0 + py * fy + k, image.height) * stride;
+      for (let px = 0, c = 0, at = row; px < width; px++, at += 3) {
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let j = 0; j < fx; j++, c++) {
+          const o = base + cols[c]!;
+          r += src[o]!;
+          g += src[o + 1]!;
+          b += src[o + 2]!;
+        }
+        data[at] = data[at]! + r;
+        data[at + 1] = data[at + 1]! + g;
+        data[at + 2] = data[at + 2]! + b;
+      }
+    }
+    for (let at = row, end = row + width * 3; at < end; at++) data[at] = data[at]! * norm;
+  }
+  return { data, width, height, x0, y0, fx, fy };
+}
+
+/** Writes one region, stretched to outW×outH, into `dst` at `offset` (see writePatchInput). */
 export function writeReaderInput(region: PlateRegion, outW: number, outH: number, dst: Float32Array, offset: number): void {
-  const { image, box } = region;
-  const xs = axisTaps(box[0], box[2], image.width, outW);
-  const ys = axisTaps(box[1], box[3], image.height, outH);
+  writePatchInput(patchFor(region.image, [region.box], outW, outH), region.box, outW, outH, dst, offset);
+}
+
+/**
+ * Writes the picture's `box` (picture coordinates, read from the patch), stretched to outW×outH,
+ * into `dst` at `offset` as the reader's input: planar RGB (CHW), value = px / 127.5 − 1.
+ * Resampling straight into the tensor skips a crop copy and an image library round trip; a plate
+ * is read from several framings, so this runs a few times per plate. The pass that shrinks more
+ * goes first, so the second pass works on fewer values.
+ */
+export function writePatchInput(patch: Patch, box: Box, outW: number, outH: number, dst: Float32Array, offset: number): void {
+  const xs = axisTaps((box[0] - patch.x0) / patch.fx, box[2] / patch.fx, patch.width, outW);
+  const ys = axisTaps((box[1] - patch.y0) / patch.fy, box[3] / patch.fy, patch.height, outH);
   const spanW = xs.hi - xs.lo + 1;
   const spanH = ys.hi - ys.lo + 1;
   const tapsX = xs.count.reduce((a, b) => a + b, 0) / outW;
   const tapsY = ys.count.reduce((a, b) => a + b, 0) / outH;
   const verticalFirst = outH * tapsY * spanW + outH * outW * tapsX <= spanH * outW * tapsX + outH * outW * tapsY;
   const plane = outW * outH;
-  const data = image.data;
-  const stride = image.width * 3;
+  const data = patch.data;
+  const stride = patch.width * 3;
   if (verticalFirst) {
     // Rows first: for each output row, one weighted source row over the columns the horizontal taps read.
     const x0 = xs.lo;
