@@ -56,7 +56,8 @@ export class CtcPlateReader implements PlateReader {
 
   /**
    * Reads the plate in each region. Each plate is first read in one framing; only when that read
-   * is not sure is it read in the other three as well and all four fused.
+   * is unsure, neither clearly a plate nor clearly none, is it read in the other three as well and
+   * all four fused.
    */
   async read(plates: PlateRegion[]): Promise<PlateTextResult[]> {
     if (!plates.length) return [];
@@ -66,7 +67,7 @@ export class CtcPlateReader implements PlateReader {
     const patches = plates.map((p, i) => patchFor(p.image, all[i]!, w, h));
     const framings = (i: number, which: readonly number[]): Framing[] => which.map((f) => ({ patch: patches[i]!, box: all[i]![f]! }));
     const first = await this.readFramings(plates.map((_, i) => framings(i, FIRST_FRAMINGS)));
-    const unsure = first.map((views, i) => (settled(views) ? -1 : i)).filter((i) => i >= 0);
+    const unsure = first.map((views, i) => (settled(views) || hopeless(views) ? -1 : i)).filter((i) => i >= 0);
     const more = unsure.length ? await this.readFramings(unsure.map((i) => framings(i, OTHER_FRAMINGS))) : [];
     const results: PlateTextResult[] = [];
     for (let i = 0, next = 0; i < plates.length; i++) {
@@ -146,6 +147,19 @@ interface Framing {
 interface FramingRead {
   text: PlateTextResult;
   state?: StateGuess;
+}
+
+/**
+ * The first framing found nothing like a plate: the box is not one (a sign, a grille), and more
+ * framings will not make it one. Measured (npm run eval, INT8, 2026-12-02): stopping below 0.05
+ * (and 0.15) changed no read, state or false plate on ucsd-ca val/all, openalpr-eu, openalpr-br,
+ * us-crops and ucsd-ca crops; on the bench clip, whose signs and bumpers the detector also boxes,
+ * framings per box went 3.38 -> 1.40 and reader time per box 8 -> 3-4 ms.
+ */
+const HOPELESS_CONFIDENCE = 0.05;
+
+function hopeless(reads: FramingRead[]): boolean {
+  return reads.every((r) => r.text.confidence < HOPELESS_CONFIDENCE);
 }
 
 function settled(reads: FramingRead[]): boolean {
