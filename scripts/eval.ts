@@ -10,7 +10,7 @@ import { PlateEngine, engineOptions } from '../src/inference/engine.js';
 import { readManifest } from '../src/inference/manifest.js';
 import { decodeImageFile, type Box, type RgbImage } from '../src/inference/image.js';
 import { loadLabelledSet, type LabelledImage } from '../src/eval/labelled-set.js';
-import { countFalsePlates, scorePlate, summarise, type PlateOutcome, type PredictedPlate, type SetSummary } from '../src/eval/metrics.js';
+import { countFalsePlates, scoreDetector, scorePlate, summarise, type DetectorCount, type PlateOutcome, type PredictedPlate, type SetSummary } from '../src/eval/metrics.js';
 import { createProgress } from '../src/cli/progress.js';
 import { mergeEvalTable, type EvalRow } from '../src/eval/docs-table.js';
 import { normalisePlateText } from '../src/inference/plate-text.js';
@@ -46,9 +46,9 @@ function pickModels(precision: 'fp32' | 'int8', manifestPath: string): { detecto
   return { detector, reader };
 }
 
-async function predict(engine: PlateEngine, img: RgbImage): Promise<PredictedPlate[]> {
-  const { plates } = await engine.readImage(img);
-  return plates.map((p) => ({ text: p.text, state: p.state ?? null, box: p.box, candidates: p.candidates }));
+async function predict(engine: PlateEngine, img: RgbImage): Promise<{ plates: PredictedPlate[]; boxes: Box[] }> {
+  const { plates, boxes } = await engine.readImage(img);
+  return { plates: plates.map((p) => ({ text: p.text, state: p.state ?? null, box: p.box, candidates: p.candidates })), boxes: boxes.map((b) => b.box) };
 }
 
 /** The reader alone on a labelled box, read the way the engine reads a detected box. */
@@ -63,6 +63,7 @@ async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'cro
   let falsePlates = 0;
   let totalMs = 0;
   let decoded = 0;
+  const detector: DetectorCount = { plates: 0, found: 0, falseBoxes: 0 };
   const progress = createProgress(images.length, `eval ${mode}`);
   for (const item of images) {
     progress.tick();
@@ -75,9 +76,14 @@ async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'cro
     decoded++;
     const started = performance.now();
     if (mode === 'scenes') {
-      const predicted = await predict(engine, img);
+      const { plates: predicted, boxes } = await predict(engine, img);
       for (const truth of item.plates) outcomes.push(scorePlate(truth, predicted));
-      falsePlates += countFalsePlates(item.plates.flatMap((p) => (p.box ? [p.box] : [])), predicted);
+      const truthBoxes = item.plates.flatMap((p) => (p.box ? [p.box] : []));
+      falsePlates += countFalsePlates(truthBoxes, predicted);
+      const d = scoreDetector(truthBoxes, boxes);
+      detector.plates += d.plates;
+      detector.found += d.found;
+      detector.falseBoxes += d.falseBoxes;
     } else {
       // Crops mode scores the reader alone on the labelled plate (a crop image is the plate).
       for (const truth of item.plates) {
@@ -88,7 +94,7 @@ async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'cro
     totalMs += performance.now() - started;
   }
   progress.stop();
-  return summarise(outcomes, decoded, falsePlates, totalMs);
+  return summarise(outcomes, decoded, falsePlates, totalMs, mode === 'scenes' ? detector : undefined);
 }
 
 const pct = (v: number | null) => (v === null ? '   n/a' : `${(v * 100).toFixed(1).padStart(5)}%`);
@@ -97,7 +103,8 @@ function printTable(name: string, mode: string, models: string, s: SetSummary): 
   const ref = Object.entries(OPENALPR_TOP1).find(([k]) => name.includes(k))?.[1];
   const rows: [string, string][] = [
     ['images / plates', `${s.images} / ${s.plates}`],
-    ['detection recall IoU≥0.3 / ≥0.5', `${pct(s.detectionRecall03)} / ${pct(s.detectionRecall05)}`],
+    ['plates read at IoU≥0.3 / ≥0.5', `${pct(s.detectionRecall03)} / ${pct(s.detectionRecall05)}`],
+    ...(s.detector ? ([['detector alone: recall IoU≥0.5, false boxes / image', `${pct(s.detector.recall05)}, ${s.detector.falseBoxesPerImage.toFixed(2)}`]] as [string, string][]) : []),
     ['top-1 exact', `${pct(s.top1)}${ref !== undefined ? `   (OpenALPR, full set: ${pct(ref)})` : ''}`],
     ['top-N exact (any candidate)', pct(s.topN)],
     ['character accuracy', pct(s.charAccuracy)],

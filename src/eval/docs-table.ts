@@ -8,7 +8,7 @@ export const TABLE_START = '<!-- eval-table:start (written by npm run eval -- --
 export const TABLE_END = '<!-- eval-table:end -->';
 
 const HEADER = [
-  '| set | mode | split | models | images / plates | detected IoU≥0.5 | top-1 exact | top-N | char acc. | state coverage / right | false plates / image | ms / image | OpenALPR top-1 (full set) | measured |',
+  '| set | mode | split | models | images / plates | read at IoU≥0.5 (detector boxes alone) | top-1 exact | top-N | char acc. | state coverage / right | false plates / image (detector boxes) | ms / image | OpenALPR top-1 (full set) | measured |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 ];
 
@@ -33,12 +33,12 @@ export function renderRow(r: EvalRow): string {
     r.split,
     r.models,
     `${s.images} / ${s.plates}`,
-    r.mode === 'scenes' ? pct(s.detectionRecall05) : '—',
+    r.mode === 'scenes' ? `${pct(s.detectionRecall05)}${s.detector ? ` (boxes ${pct(s.detector.recall05)})` : ''}` : '—',
     `**${pct(s.top1)}**`,
     pct(s.topN),
     pct(s.charAccuracy),
     s.stateCoverage !== null ? `${pct(s.stateCoverage)} / ${pct(s.stateAccuracy)}` : s.foreignStateRate !== null ? `US state on ${pct(s.foreignStateRate)}` : 'n/a',
-    r.mode === 'scenes' ? s.falsePlatesPerImage.toFixed(3) : '—',
+    r.mode === 'scenes' ? `${s.falsePlatesPerImage.toFixed(3)}${s.detector ? ` (boxes ${s.detector.falseBoxesPerImage.toFixed(2)})` : ''}` : '—',
     s.msPerImage.toFixed(1),
     r.openalpr === undefined ? '—' : pct(r.openalpr),
     r.date.slice(0, 10),

@@ -75,11 +75,31 @@ export interface SetSummary {
   /** Of non-US plates: share that got a US state (each one a wrong state). */
   foreignStateRate: number | null;
   falsePlatesPerImage: number;
+  /**
+   * The detector alone (scenes with boxes): labelled plates with a detector box at IoU >= 0.5, and
+   * boxes per image that overlap no plate, before the reader drops what is not a plate.
+   */
+  detector: { recall05: number; falseBoxesPerImage: number } | null;
   confusions: { truth: string; read: string; count: number }[];
   msPerImage: number;
 }
 
-export function summarise(outcomes: PlateOutcome[], images: number, falsePlates: number, totalMs: number): SetSummary {
+/** The detector's boxes against one picture's labelled plates: plates found at IoU >= 0.5, and boxes on no plate (IoU < 0.3). */
+export function scoreDetector(truthBoxes: Box[], boxes: Box[]): DetectorCount {
+  return {
+    plates: truthBoxes.length,
+    found: truthBoxes.filter((t) => boxes.some((b) => iou(t, b) >= 0.5)).length,
+    falseBoxes: boxes.filter((b) => truthBoxes.every((t) => iou(t, b) < 0.3)).length,
+  };
+}
+
+export interface DetectorCount {
+  plates: number;
+  found: number;
+  falseBoxes: number;
+}
+
+export function summarise(outcomes: PlateOutcome[], images: number, falsePlates: number, totalMs: number, detector?: DetectorCount): SetSummary {
   const n = outcomes.length || 1;
   const mean = (f: (o: PlateOutcome) => number) => outcomes.reduce((s, o) => s + f(o), 0) / n;
   const us = outcomes.filter((o) => o.us);
@@ -98,6 +118,7 @@ export function summarise(outcomes: PlateOutcome[], images: number, falsePlates:
     stateAccuracy: given.length ? given.filter((o) => o.stateRight).length / given.length : null,
     foreignStateRate: outcomes.some((o) => o.foreign) ? outcomes.filter((o) => o.foreignStateGiven).length / outcomes.filter((o) => o.foreign).length : null,
     falsePlatesPerImage: images ? falsePlates / images : 0,
+    detector: detector && detector.plates ? { recall05: detector.found / detector.plates, falseBoxesPerImage: images ? detector.falseBoxes / images : 0 } : null,
     confusions: [...pairs.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 10)

@@ -81,7 +81,8 @@ export class PlateEngine {
     await this.readPlates(img, [[100, 60, 96, 32]]);
   }
 
-  async readImage(img: RgbImage): Promise<{ plates: PlateObservation[]; timings: StageTimings }> {
+  /** The plates read in a picture; `boxes` are all the detector's boxes that were read, plates or not. */
+  async readImage(img: RgbImage): Promise<{ plates: PlateObservation[]; boxes: DetectedBox[]; timings: StageTimings }> {
     const t0 = performance.now();
     const boxes = (await this.detector.detect(img)).filter((b) => b.score >= this.opts.detectionThreshold);
     const t1 = performance.now();
@@ -94,7 +95,7 @@ export class PlateEngine {
     const t2 = performance.now();
     const plates = platesFromPlateBoxes(kept, texts, this.opts.readConfidence);
     plates.sort((a, b) => b.confidence - a.confidence);
-    return { plates, timings: { detectMs: t1 - t0, readMs: t2 - t1 } };
+    return { plates, boxes: kept, timings: { detectMs: t1 - t0, readMs: t2 - t1 } };
   }
 
   /** Reads the plate in each box of one picture. */

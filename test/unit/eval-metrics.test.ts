@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countFalsePlates, scorePlate, summarise } from '../../src/eval/metrics.js';
+import { countFalsePlates, scoreDetector, scorePlate, summarise } from '../../src/eval/metrics.js';
 import { loadLabelledSet, splitOf } from '../../src/eval/labelled-set.js';
 
 const p = (text: string, box: [number, number, number, number], state: string | null = null, cands: string[] = [text]) => ({ text, state, box, candidates: cands.map((t) => ({ text: t })) });
@@ -34,6 +34,16 @@ describe('evaluation metrics', () => {
     expect(s.falsePlatesPerImage).toBeCloseTo(2 / 3, 5);
     expect(s.msPerImage).toBe(100);
     expect(countFalsePlates([[0, 0, 10, 10]], [p('X1', [0, 0, 10, 10]), p('Y2', [50, 50, 10, 10])])).toBe(1);
+    expect(s.detector).toBeNull();
+  });
+
+  it('scores the detector alone: plates boxed at IoU >= 0.5, boxes on no plate', () => {
+    const truth: [number, number, number, number][] = [[0, 0, 100, 40], [200, 0, 100, 40]];
+    // The first plate boxed well; the second only at IoU 0.4 (neither found nor false); one box on nothing.
+    const d = scoreDetector(truth, [[2, 1, 100, 40], [200, 0, 40, 40], [500, 500, 80, 30]]);
+    expect(d).toEqual({ plates: 2, found: 1, falseBoxes: 1 });
+    const s = summarise([], 2, 0, 0, { plates: 4, found: 3, falseBoxes: 5 });
+    expect(s.detector).toEqual({ recall05: 0.75, falseBoxesPerImage: 2.5 });
   });
 
   it('uses the fixed split rule of the training scripts', () => {
