@@ -15,11 +15,11 @@ const RegionOfInterest = Type.Object(
 );
 
 /**
- * libav decoder frame threads per camera unless configured; 0 keeps libav's own (one per core).
- * Opt-in: with the cap on, fresh-clone runs of the RTSP outage test left one failed attempt's
- * pipeline unfreed (2026-12-02, not yet explained), so it is not the default.
+ * libav decoder frame threads per camera unless configured (0 keeps libav's own: one per core plus
+ * one, 5 on a quad-core board, each holding its own frames). An RTSP outage test that once failed in
+ * fresh clones failed with the cap off as well, so the cap was not its cause.
  */
-export const DEFAULT_DECODER_THREADS = 0;
+export const DEFAULT_DECODER_THREADS = 2;
 
 const Camera = Type.Object(
   {
