@@ -2,11 +2,17 @@
 """Exports the plate detector: best.pt -> models/detector-fp32.onnx + models/detector-int8.onnx.
 
   /usr/bin/python3 scripts/export/export_detector.py [--ckpt train-runs/detector/best.pt]
+  /usr/bin/python3 scripts/export/export_detector.py --from-onnx models/detector-fp32.onnx
+
+--from-onnx re-quantises an FP32 export already shipped (no checkpoint needed): the INT8 model is
+rebuilt and checked against the FP32 graph, and the manifest's training facts are kept.
 
 The network is a plain Conv/ReLU chain, so the INT8 model comes from the same static QDQ pass as the
 reader (export_reader.quantize_qdq: int8 per-channel weights, uint8 activations calibrated on
 training scenes at the working resolution, ReLUs folded into the zero point). Both heads' outputs
-keep their full min/max range. Then: validation recall of fp32 vs emulated int8 in Python, speed of
+keep their full min/max range. The first Conv (3 input channels) stays FP32 unless
+--int8-first-conv: onnxruntime's int8 kernel is slow there (3.2 ms against 1.0 ms FP32 at
+1x3x384x640, one thread) and the input then needs no QuantizeLinear. Then: validation recall of fp32 vs emulated int8 in Python, speed of
 both in onnxruntime-node (scripts/export/ort_time.mjs, the runtime the daemon uses), and
 models/manifest.json gets the two entries.
 """
@@ -87,35 +93,44 @@ def main():
                     help="val scenes for the torch vs emulated-INT8 recall check (the emulation is slow; "
                          "npm run eval measures both precisions in onnxruntime on every scene)")
     ap.add_argument("--no-manifest", action="store_true")
+    ap.add_argument("--from-onnx", help="re-quantise this FP32 export instead of exporting --ckpt")
+    ap.add_argument("--int8-first-conv", action="store_true", help="quantise the first Conv too (slower in onnxruntime)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(0)
     export_cmd = "/usr/bin/python3 " + " ".join([os.path.relpath(os.path.abspath(sys.argv[0]), REPO)] + sys.argv[1:])
 
-    ck = load_checkpoint(args.ckpt)
-    model = PlateDetector(ck.get("width", 1.0))
-    model.load_state_dict(ck["model"])
-    model.eval()
-    fused = fold_bn(model)
     fp32_path = os.path.join(args.models_dir, "detector-fp32.onnx")
     int8_path = os.path.join(args.models_dir, "detector-int8.onnx")
-    tmp = fp32_path + ".tmp"
-    torch.onnx.export(fused, torch.zeros(1, 3, 384, 640), tmp, opset_version=OPSET,
-                      input_names=["input"], output_names=["heat", "box"],
-                      dynamic_axes={"input": {0: "N", 2: "H", 3: "W"}, "heat": {0: "N", 2: "h", 3: "w"},
-                                    "box": {0: "N", 2: "h", 3: "w"}},
-                      do_constant_folding=True, **_legacy_exporter())
-    fp32 = onnx.load(tmp)
-    os.remove(tmp)
-    _strip_noop_pads(fp32.graph)
-    fp32.doc_string = "alpr-edge plate detector fp32; heat = centre logits [N,1,H/8,W/8]; box = dx,dy,log(w/8),log(h/8)"
-    onnx.checker.check_model(fp32)
-    onnx.save(fp32, fp32_path)
-    log("fp32 -> %s (%d bytes, %d params)" % (fp32_path, os.path.getsize(fp32_path), count_params(model)))
+    if args.from_onnx:
+        ck, model = None, None
+        fp32 = onnx.load(args.from_onnx)
+        if os.path.abspath(args.from_onnx) != os.path.abspath(fp32_path):
+            onnx.save(fp32, fp32_path)
+        log("fp32 <- %s" % args.from_onnx)
+    else:
+        ck = load_checkpoint(args.ckpt)
+        model = PlateDetector(ck.get("width", 1.0))
+        model.load_state_dict(ck["model"])
+        model.eval()
+        fused = fold_bn(model)
+        tmp = fp32_path + ".tmp"
+        torch.onnx.export(fused, torch.zeros(1, 3, 384, 640), tmp, opset_version=OPSET,
+                          input_names=["input"], output_names=["heat", "box"],
+                          dynamic_axes={"input": {0: "N", 2: "H", 3: "W"}, "heat": {0: "N", 2: "h", 3: "w"},
+                                        "box": {0: "N", 2: "h", 3: "w"}},
+                          do_constant_folding=True, **_legacy_exporter())
+        fp32 = onnx.load(tmp)
+        os.remove(tmp)
+        _strip_noop_pads(fp32.graph)
+        fp32.doc_string = "alpr-edge plate detector fp32; heat = centre logits [N,1,H/8,W/8]; box = dx,dy,log(w/8),log(h/8)"
+        onnx.checker.check_model(fp32)
+        onnx.save(fp32, fp32_path)
+        log("fp32 -> %s (%d bytes, %d params)" % (fp32_path, os.path.getsize(fp32_path), count_params(model)))
 
     scenes = D.load_scene_cache(args.datasets, args.cache_dir)
     calib = calibration_batches(scenes, args.calib, args.side)
-    q, _ = quantize_qdq(fp32, calib, args.percentile)
+    q, _ = quantize_qdq(fp32, calib, args.percentile, float_first_conv=not args.int8_first_conv)
     q.doc_string = "alpr-edge plate detector INT8 QDQ (per-channel int8 weights, uint8 activations); outputs as fp32"
     onnx.save(q, int8_path)
     log("int8 -> %s (%d bytes)" % (int8_path, os.path.getsize(int8_path)))
@@ -128,7 +143,11 @@ def main():
     with torch.no_grad():
         for k, (img, _) in enumerate(imgs):
             x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 127.5 - 1.0
-            outs["torch"].append(model(x))
+            if model is not None:
+                outs["torch"].append(model(x))
+            else:
+                o = run_graph(fp32, {"input": x})
+                outs["torch"].append((o["heat"], o["box"]))
             o = run_graph(q, {"input": x})
             outs["int8_emulated"].append((o["heat"], o["box"]))
             if (k + 1) % 50 == 0:
@@ -148,6 +167,12 @@ def main():
     else:
         log("ort timing failed:", r.stderr[-1500:])
     if args.no_manifest:
+        return
+    manifest_path = os.path.join(args.models_dir, "manifest.json")
+    if args.from_onnx:
+        update_manifest(manifest_path, requantised_entries(manifest_path, int8_path, fp32_path, report, timing, export_cmd,
+                                                           not args.int8_first_conv))
+        log("manifest updated")
         return
     step = ck.get("step")
     common = dict(
@@ -185,8 +210,28 @@ def main():
             e["speed"] = dict(msPerFrame384x640OneThread=round(timing[path]["ms_per_frame"], 2),
                               optimizedOps=timing[path]["optimized_ops"])
         entries.append(e)
-    update_manifest(os.path.join(args.models_dir, "manifest.json"), entries)
+    update_manifest(manifest_path, entries)
     log("manifest updated")
+
+
+def requantised_entries(manifest_path, int8_path, fp32_path, report, timing, export_cmd, float_first):
+    """The shipped pair's entries with the new INT8 file, its check and its speed; what the
+    training made (version, data, FP32 validation) is unchanged."""
+    with open(manifest_path) as f:
+        shipped = {m["name"]: m for m in json.load(f)["models"]}
+    out = []
+    for name, path in (("detector-int8", int8_path), ("detector-fp32", fp32_path)):
+        e = dict(shipped[name])
+        e.update(file=os.path.relpath(path, REPO), sha256=sha256(path), bytes=os.path.getsize(path))
+        if name == "detector-int8":
+            e["validation"] = dict(e["validation"], int8_emulated=report["int8_emulated"])
+            e["requantized"] = dict(command=export_cmd, date=datetime.date.today().isoformat(),
+                                    firstConv="fp32" if float_first else "int8")
+        if timing and path in timing:
+            e["speed"] = dict(msPerFrame384x640OneThread=round(timing[path]["ms_per_frame"], 2),
+                              optimizedOps=timing[path]["optimized_ops"])
+        out.append(e)
+    return out
 
 
 if __name__ == "__main__":
