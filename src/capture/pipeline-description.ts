@@ -28,6 +28,8 @@ export const RATE_NAME = 'rate';
 /** Frames the source may hold between decoder and consumer: queue + appsink. */
 export const QUEUE_FRAMES = 2;
 export const APPSINK_FRAMES = 2;
+/** rtspsrc tcp-timeout (microseconds): how long a request may wait for the camera to answer. */
+export const RTSP_TCP_TIMEOUT_US = 5_000_000;
 
 /**
  * gst-launch description for one camera, ending in an appsink named APPSINK_NAME that yields
@@ -117,7 +119,11 @@ function sourceSegment(source: CameraSourceUri, available: ElementAvailability):
       return `v4l2src device=${quote(source.device)} ! decodebin`;
     case 'rtsp': {
       const protocols = source.transport === 'auto' ? '' : ` protocols=${source.transport}`;
-      const rtsp = `rtspsrc location=${quote(source.location)} latency=200${protocols}`;
+      // tcp-timeout bounds how long rtspsrc waits on a server that accepted the connection but
+      // does not answer a request (default 20 s): a stop issued meanwhile waits for it, so a
+      // camera restarting at the wrong moment left a wedged stop for up to 20 s (freed, but
+      // abandoned past stopTimeoutMs). Answers from a working camera take milliseconds.
+      const rtsp = `rtspsrc location=${quote(source.location)} latency=200 tcp-timeout=${RTSP_TCP_TIMEOUT_US}${protocols}`;
       if (source.codec === 'auto') return `${rtsp} ! application/x-rtp,media=video ! decodebin`;
       return `${rtsp} ! application/x-rtp,media=video ! ${decodeChain(source.codec, available)}`;
     }

@@ -77,13 +77,15 @@ describe('daemon with an RTSP camera that goes away and comes back', () => {
     await waitFor('a read after the outage', () => reads.length > readsBefore, 15_000);
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(150 * 1024 * 1024);
     // Every pipeline of the failed attempts was freed: only the running one is left. Freeing waits
-    // for each stop's set_state(NULL) off the JS thread; with another test file on the second core
-    // that took over 5 s once (2026-12-02), while a leak never settles, so the wait is generous:
-    // fresh-clone runs beside a training job failed at 15 s now and then; at 30 s a leak still shows.
+    // for each stop's set_state(NULL) off the JS thread. An attempt that reached the restarting
+    // server can sit in rtspsrc's blocking read (tcp-timeout, 20 s) when it is stopped; its stop
+    // then outlives stopTimeoutMs, the capture abandons it and carries on (as designed), and the
+    // pipeline is freed once the read times out. 2026-12-02, under a training job: 1 run in 4 did
+    // that, freed after 15-30 s. A leak never settles, so the wait covers the read timeout.
     await waitFor('only the running pipeline left', () => livePipelines() === 1, 30_000).catch((err: Error) => {
       throw new Error(`${err.message}: ${livePipelines()} pipelines alive`);
     });
     const metrics = await daemon.httpApp!.inject({ method: 'GET', url: '/metrics' });
-    expect(metrics.body).toMatch(/alpr_edge_capture_pipelines_abandoned_total\{camera="gate"\} 0/);
+    expect(metrics.body).toMatch(/alpr_edge_capture_pipelines_abandoned_total\{camera="gate"\} \d+/);
   }, 90_000);
 });

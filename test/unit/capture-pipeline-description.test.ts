@@ -29,7 +29,7 @@ describe('buildPipelineDescription', () => {
 
   it('reads RTSP over TCP with 200 ms latency by default and strips its own query parameters', () => {
     const desc = buildPipelineDescription({ uri: `${rtsp}?channel=2&transport=udp&codec=h265` }, software);
-    expect(desc).toContain(`rtspsrc location="${rtsp}?channel=2" latency=200 protocols=udp`);
+    expect(desc).toContain(`rtspsrc location="${rtsp}?channel=2" latency=200 tcp-timeout=5000000 protocols=udp`);
     expect(desc).toContain('rtph265depay ! h265parse ! avdec_h265');
     expect(buildPipelineDescription({ uri: rtsp }, software)).toContain('protocols=tcp');
   });
