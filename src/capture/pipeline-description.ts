@@ -120,9 +120,8 @@ function sourceSegment(source: CameraSourceUri, available: ElementAvailability):
     case 'rtsp': {
       const protocols = source.transport === 'auto' ? '' : ` protocols=${source.transport}`;
       // tcp-timeout bounds how long rtspsrc waits on a server that accepted the connection but
-      // does not answer a request (default 20 s): a stop issued meanwhile waits for it, so a
-      // camera restarting at the wrong moment left a wedged stop for up to 20 s (freed, but
-      // abandoned past stopTimeoutMs). Answers from a working camera take milliseconds.
+      // does not answer a request (default 20 s), and a stop issued meanwhile waits for it.
+      // Answers from a working camera take milliseconds; UDP and TCP streams ran clean at 2 s.
       const rtsp = `rtspsrc location=${quote(source.location)} latency=200 tcp-timeout=${RTSP_TCP_TIMEOUT_US}${protocols}`;
       if (source.codec === 'auto') return `${rtsp} ! application/x-rtp,media=video ! decodebin`;
       return `${rtsp} ! application/x-rtp,media=video ! ${decodeChain(source.codec, available)}`;
