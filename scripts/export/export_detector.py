@@ -35,8 +35,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "scripts", "train"))
 import detector_data as D  # noqa: E402
 from detector_model import STRIDE, PlateDetector, decode  # noqa: E402
-from export_reader import (OPSET, _legacy_exporter, _op_histogram, _strip_noop_pads,  # noqa: E402
-                           quantize_qdq, run_graph, sha256, update_manifest)
+from export_reader import (_op_histogram, export_fp32, quantize_qdq, run_graph, sha256,  # noqa: E402
+                           update_manifest)
 from reader_model import count_params, fold_bn, load_checkpoint  # noqa: E402
 from train_detector import iou, nms  # noqa: E402
 
@@ -114,18 +114,9 @@ def main():
         model.load_state_dict(ck["model"])
         model.eval()
         fused = fold_bn(model)
-        tmp = fp32_path + ".tmp"
-        torch.onnx.export(fused, torch.zeros(1, 3, 384, 640), tmp, opset_version=OPSET,
-                          input_names=["input"], output_names=["heat", "box"],
-                          dynamic_axes={"input": {0: "N", 2: "H", 3: "W"}, "heat": {0: "N", 2: "h", 3: "w"},
-                                        "box": {0: "N", 2: "h", 3: "w"}},
-                          do_constant_folding=True, **_legacy_exporter())
-        fp32 = onnx.load(tmp)
-        os.remove(tmp)
-        _strip_noop_pads(fp32.graph)
-        fp32.doc_string = "alpr-edge plate detector fp32; heat = centre logits [N,1,H/8,W/8]; box = dx,dy,log(w/8),log(h/8)"
-        onnx.checker.check_model(fp32)
-        onnx.save(fp32, fp32_path)
+        fp32 = export_fp32(fused, torch.zeros(1, 3, 384, 640), fp32_path, ["heat", "box"],
+                           {"input": {0: "N", 2: "H", 3: "W"}, "heat": {0: "N", 2: "h", 3: "w"}, "box": {0: "N", 2: "h", 3: "w"}},
+                           "alpr-edge plate detector fp32; heat = centre logits [N,1,H/8,W/8]; box = dx,dy,log(w/8),log(h/8)")
         log("fp32 -> %s (%d bytes, %d params)" % (fp32_path, os.path.getsize(fp32_path), count_params(model)))
 
     scenes = D.load_scene_cache(args.datasets, args.cache_dir)
@@ -207,8 +198,7 @@ def main():
                  precision=prec, file=os.path.relpath(path, REPO), sha256=sha256(path), bytes=os.path.getsize(path))
         e.update(common)
         if timing and path in timing:
-            e["speed"] = dict(msPerFrame384x640OneThread=round(timing[path]["ms_per_frame"], 2),
-                              optimizedOps=timing[path]["optimized_ops"])
+            e["speed"] = speed_entry(timing[path])
         entries.append(e)
     update_manifest(manifest_path, entries)
     log("manifest updated")
@@ -228,10 +218,13 @@ def requantised_entries(manifest_path, int8_path, fp32_path, report, timing, exp
             e["requantized"] = dict(command=export_cmd, date=datetime.date.today().isoformat(),
                                     firstConv="fp32" if float_first else "int8")
         if timing and path in timing:
-            e["speed"] = dict(msPerFrame384x640OneThread=round(timing[path]["ms_per_frame"], 2),
-                              optimizedOps=timing[path]["optimized_ops"])
+            e["speed"] = speed_entry(timing[path])
         out.append(e)
     return out
+
+
+def speed_entry(t):
+    return dict(msPerFrame384x640OneThread=round(t["ms_per_frame"], 2), optimizedOps=t["optimized_ops"])
 
 
 if __name__ == "__main__":

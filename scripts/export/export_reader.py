@@ -426,6 +426,21 @@ def _legacy_exporter():
     return {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
 
 
+def export_fp32(fused, example, path, output_names, dynamic_axes, doc):
+    """BN-folded module -> FP32 ONNX at `path` (written beside it first, checked, no-op pads
+    stripped); returns the loaded model. The reader and the detector export the same way."""
+    tmp = path + ".tmp"
+    torch.onnx.export(fused, example, tmp, opset_version=OPSET, input_names=["input"], output_names=output_names,
+                      dynamic_axes=dynamic_axes, do_constant_folding=True, **_legacy_exporter())
+    model = onnx.load(tmp)
+    os.remove(tmp)
+    _strip_noop_pads(model.graph)
+    model.doc_string = doc
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return model
+
+
 def sha256(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -479,17 +494,9 @@ def main():
     os.makedirs(args.models_dir, exist_ok=True)
     fp32_path = os.path.join(args.models_dir, args.name_prefix + "-fp32.onnx")
     int8_path = os.path.join(args.models_dir, args.name_prefix + "-int8.onnx")
-    tmp = fp32_path + ".tmp"
-    torch.onnx.export(fused, torch.zeros(1, 3, IN_H, IN_W), tmp, opset_version=OPSET,
-                      input_names=["input"], output_names=["logits", "state_logits"],
-                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}, "state_logits": {0: "N"}},
-                      do_constant_folding=True, **_legacy_exporter())
-    fp32 = onnx.load(tmp)
-    os.remove(tmp)
-    _strip_noop_pads(fp32.graph)
-    fp32.doc_string = "alpr-edge plate reader fp32; logits = log-softmax [N,40,37], blank=0; state_logits raw [N,52]"
-    onnx.checker.check_model(fp32)
-    onnx.save(fp32, fp32_path)
+    fp32 = export_fp32(fused, torch.zeros(1, 3, IN_H, IN_W), fp32_path, ["logits", "state_logits"],
+                       {"input": {0: "N"}, "logits": {0: "N"}, "state_logits": {0: "N"}},
+                       "alpr-edge plate reader fp32; logits = log-softmax [N,40,37], blank=0; state_logits raw [N,52]")
     log("fp32 -> %s (%d bytes, %d params)" % (fp32_path, os.path.getsize(fp32_path), count_params(model)))
 
     items, _ = D.load_real_cache(args.datasets, args.cache_dir, True)
