@@ -5,7 +5,7 @@ import { patchFor, writePatchInput, type Patch, type PlateRegion } from './reade
 import { decodePlateText } from './ctc.js';
 import type { PlateReader, PlateTextResult } from './reader.js';
 import { fuseViews } from './view-fusion.js';
-import { preferStateFormat } from './plate-formats.js';
+import { matchesStateFormat, preferGroupedText, preferStateFormat } from './plate-formats.js';
 
 /** What the manifest says about our reader (written by scripts/export/export_reader.py). */
 export interface CtcReaderSpec {
@@ -78,7 +78,8 @@ export class CtcPlateReader implements PlateReader {
       const reads = unsure[next] === i ? [...first[i]!, ...more[next++]!] : first[i]!;
       const result = fuseViews(reads.map((r) => r.text));
       const state = agreedState(reads.flatMap((r) => (r.state ? [r.state] : [])));
-      results.push(state ? preferStateFormat({ ...result, ...state }) : result);
+      const withState = state ? { ...result, ...state } : result;
+      results.push(state && matchesStateFormat(state.state, '') !== undefined ? preferStateFormat(withState) : preferGroupedText(withState));
     }
     return results;
   }

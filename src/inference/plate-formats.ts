@@ -32,3 +32,42 @@ export function preferStateFormat(r: PlateTextResult): PlateTextResult {
   if (!alt) return r;
   return { ...r, text: alt.text, candidates: [alt, ...r.candidates.filter((c) => c !== alt)] };
 }
+
+/** Letter/digit pairs a reader confuses on plates: the same strokes read as either. */
+const LOOKALIKES = new Set(['O0', 'D0', 'Q0', 'I1', 'T1', 'L1', 'B8', 'S5', 'Z2', 'G6', 'A4']);
+
+function lookalike(a: string, b: string): boolean {
+  return LOOKALIKES.has(a + b) || LOOKALIKES.has(b + a);
+}
+
+/** Maximal runs of letters or of digits: ABC1234 has 2, 1ABC234 has 3. */
+export function letterDigitRuns(text: string): number {
+  let runs = 0;
+  let prev: boolean | undefined;
+  for (const c of text) {
+    const digit = c >= '0' && c <= '9';
+    if (digit !== prev) runs++;
+    prev = digit;
+  }
+  return runs;
+}
+
+/**
+ * Without a state's formats: a read that splits a group with a lookalike (0DJ1599, AB0CD) gives way
+ * to a near-tied candidate that differs from it only in lookalikes and has fewer letter/digit runs.
+ * Serials are printed in groups of letters and of digits, and the reader's near ties are mostly
+ * O/0, I/1 and B/8, where the neighbours say which one it is.
+ */
+export function preferGroupedText(r: PlateTextResult): PlateTextResult {
+  const top = r.candidates[0]?.confidence ?? 0;
+  const runs = letterDigitRuns(r.text);
+  const alt = r.candidates.find(
+    (c) =>
+      c.confidence >= FORMAT_TIE * top &&
+      c.text.length === r.text.length &&
+      letterDigitRuns(c.text) < runs &&
+      [...c.text].every((ch, i) => ch === r.text[i] || lookalike(ch, r.text[i]!)),
+  );
+  if (!alt) return r;
+  return { ...r, text: alt.text, candidates: [alt, ...r.candidates.filter((c) => c !== alt)] };
+}

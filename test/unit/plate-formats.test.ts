@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchesStateFormat, preferStateFormat } from '../../src/inference/plate-formats.js';
+import { letterDigitRuns, matchesStateFormat, preferGroupedText, preferStateFormat } from '../../src/inference/plate-formats.js';
 import type { PlateTextResult } from '../../src/inference/reader.js';
 
 const read = (state: string | undefined, candidates: [string, number][]): PlateTextResult => ({
@@ -29,5 +29,32 @@ describe('state serial formats', () => {
     expect(preferStateFormat(read('CA', [['7ABC123', 0.5], ['7A8C123', 0.4]])).text).toBe('7ABC123');
     expect(preferStateFormat(read(undefined, [['7ABCI23', 0.5], ['7ABC123', 0.4]])).text).toBe('7ABCI23');
     expect(preferStateFormat(read('TX', [['7ABCI23', 0.5], ['7ABC123', 0.4]])).text).toBe('7ABCI23');
+  });
+});
+
+describe('letter and digit groups, without a state format', () => {
+  it('counts runs of letters and of digits', () => {
+    expect(letterDigitRuns('ABC1234')).toBe(2);
+    expect(letterDigitRuns('1ABC234')).toBe(3);
+    expect(letterDigitRuns('0DJ1599')).toBe(3);
+    expect(letterDigitRuns('')).toBe(0);
+  });
+
+  it('gives a lookalike that splits a group to a near-tied candidate with fewer groups', () => {
+    const r = preferGroupedText(read(undefined, [['0XY1234', 0.55], ['OXY1234', 0.4]]));
+    expect(r.text).toBe('OXY1234');
+    expect(r.candidates.map((c) => c.text)).toEqual(['OXY1234', '0XY1234']);
+    expect(preferGroupedText(read('TX', [['AB8C123', 0.5], ['ABBC123', 0.3]])).text).toBe('ABBC123');
+  });
+
+  it('leaves clear reads, grouped reads and other differences alone', () => {
+    // Not a near tie.
+    expect(preferGroupedText(read(undefined, [['0XY1234', 0.9], ['OXY1234', 0.05]])).text).toBe('0XY1234');
+    // Already grouped: the lookalike would split a group.
+    expect(preferGroupedText(read(undefined, [['XY10234', 0.5], ['XY1O234', 0.4]])).text).toBe('XY10234');
+    // Fewer groups, but through a change that is no lookalike (H/4).
+    expect(preferGroupedText(read(undefined, [['4XY1234', 0.5], ['HXY1234', 0.4]])).text).toBe('4XY1234');
+    // Different length.
+    expect(preferGroupedText(read(undefined, [['0XY1234', 0.5], ['XY1234', 0.4]])).text).toBe('0XY1234');
   });
 });
