@@ -31,6 +31,11 @@ export interface DaemonOptions {
   sinks?: ReadSink[];
   /** Lets the embedding process watch reads (the demo prints them). */
   onRead?: (read: Read) => void;
+  /**
+   * Called once when `maxWedgedPipelines` capture pipelines have been left behind: the process
+   * should stop and start again (run.ts exits 75 for systemd), as only that frees them.
+   */
+  onWedged?: (abandoned: number) => void;
 }
 
 /**
@@ -45,6 +50,7 @@ export class Daemon {
   private engine: PlateEngine | undefined;
   private http: FastifyInstance | undefined;
   private cameras: CameraRuntime[] = [];
+  private wedgedReported = false;
   private sinks: ReadSink[] = [];
   private started: DaemonExtension[] = [];
   private readonly startedAtMs = Date.now();
@@ -126,6 +132,7 @@ export class Daemon {
       if (!this.stopping) events.onState(s.state, s.reason);
     });
     source.on('end', () => void this.flushCamera(rt));
+    source.on('abandoned', () => this.checkWedged());
     source.start();
     if (frames) void this.analyseFrames(rt, frames);
     return rt;
@@ -165,6 +172,16 @@ export class Daemon {
         }
       }
     }
+  }
+
+  /** Pipelines left behind by all cameras; at the configured limit, asks once for a restart. */
+  private checkWedged(): void {
+    const abandoned = this.cameras.reduce((n, rt) => n + rt.source.status().pipelinesAbandoned, 0);
+    const limit = this.config.maxWedgedPipelines;
+    if (limit === 0 || abandoned < limit || this.wedgedReported) return;
+    this.wedgedReported = true;
+    this.logger.fatal({ component: 'daemon', pipelinesAbandoned: abandoned, limit }, 'capture pipelines wedged while stopping and hold threads and memory; restarting the daemon frees them');
+    this.opts.onWedged?.(abandoned);
   }
 
   private syncCaptureCounters(): void {

@@ -60,6 +60,8 @@ export interface CameraSourceEvents {
   frame: [Frame];
   status: [CaptureStatus];
   end: [];
+  /** A pipeline's stop was abandoned; the argument is this source's count so far. */
+  abandoned: [number];
 }
 
 const DEFAULT_STALL_TIMEOUT_MS = 5000;
@@ -413,6 +415,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
         { stopTimeoutMs: this.stopTimeoutMs, pipelinesAbandoned: this.pipelinesAbandoned },
         'pipeline did not stop in time; abandoned it (a GStreamer element is wedged) and carry on',
       );
+      this.emit('abandoned', this.pipelinesAbandoned);
       return;
     }
     this.lastStopMs = ms;

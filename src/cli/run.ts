@@ -21,6 +21,9 @@ export function formatReadLine(read: Read): string {
   return JSON.stringify({ ...rest, plateJpegBytes: plateJpeg.length, overviewJpegBytes: overviewJpeg.length });
 }
 
+/** sysexits EX_TEMPFAIL: wedged capture pipelines; systemd's Restart=always starts the daemon again. */
+export const EX_TEMPFAIL = 75;
+
 export async function runDaemon(opts: RunOptions): Promise<void> {
   const config = loadConfig(opts.config);
   const logger = createLogger(config.log.level);
@@ -28,6 +31,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   // Late-bound: the daemon and the systemd supervisor are made after their extensions.
   let daemon: Daemon | undefined;
   let supervisor: SystemdSupervisor | undefined;
+  let wedged = false;
   const gpio = new GpioExtension({
     health: () => daemon!.health(),
     ready: () => supervisor?.isReady ?? (daemon?.health().cameras.some((c) => c.lastInferenceAgeMs !== null) ?? false),
@@ -39,6 +43,10 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     // Hot-list changes go into the store's access log (P6).
     extensions: [store, ...hitExtensions({ version: VERSION, printHits: opts.printHits, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)), hotListChanges: store.hotListChanges }), gpio],
     onRead: opts.printReads ? (read) => process.stdout.write(formatReadLine(read) + '\n') : undefined,
+    onWedged: () => {
+      wedged = true;
+      void closer.close();
+    },
   });
   // Started by systemd as Type=notify: READY=1 after the first analysed frame, watchdog on progress.
   const transport = notifyTransportFromEnv();
@@ -47,11 +55,13 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     ? new SystemdSupervisor({ transport, health: () => running.health(), logger: logger.child({ component: 'systemd' }), watchdogMs: watchdogIntervalMs() })
     : undefined;
   // Signals are wired before start so a SIGTERM during model loading still stops cleanly.
-  closeWithGrace({ delay: 4500 }, async ({ signal, err }) => {
+  const closer = closeWithGrace({ delay: 4500 }, async ({ signal, err }) => {
     if (err) logger.fatal({ component: 'daemon', err }, 'unexpected error; stopping');
-    else logger.info({ component: 'daemon', signal }, 'stopping');
+    else logger.info({ component: 'daemon', signal, wedged }, 'stopping');
     await supervisor?.stop();
     await running.stop();
+    // close-with-grace would exit 0 after a manual close; systemd and the journal should see why.
+    if (wedged) process.exit(EX_TEMPFAIL);
   });
   supervisor?.begin();
   await running.start();

@@ -231,6 +231,12 @@ export const ConfigSchema = Type.Object(
     hotlists: HotLists,
     mqtt: Mqtt,
     gpio: Gpio,
+    maxWedgedPipelines: Type.Integer({
+      minimum: 0,
+      default: 3,
+      description:
+        'Restart the daemon (exit 75; systemd starts it again) once this many capture pipelines have wedged while stopping and been left behind, all cameras together. Each keeps GStreamer threads, a socket and frame buffers until the process ends (rtspsrc, GStreamer 1.22, when an RTSP camera vanishes mid-stream). 0 = never.',
+    }),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +90,29 @@ describe('alpr-edge CLI', () => {
     const exitCode = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(Date.now() - stoppedAt).toBeLessThan(5000);
     expect(exitCode).toBe(0);
+    expect(stderr).toContain('"msg":"stopped"');
+  }, 90_000);
+
+  it('exits 75 for systemd to start it again once maxWedgedPipelines capture pipelines are stuck stopping', async () => {
+    // A camera that sends the first 4 KB of a clip and then nothing, holding the FIFO open: each
+    // stalled pipeline's filesrc stays blocked in read() and cannot reach NULL, as rtspsrc does
+    // when an RTSP camera vanishes mid-stream (test/integration/daemon-rtsp.test.ts).
+    const fifo = join(dir, 'camera.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', 'exec 3>"$1"; head -c 4096 "$2" >&3; exec sleep 120', 'sh', fifo, 'test/fixtures/demo/clip.mp4'], { stdio: 'ignore' });
+    onTestFinished(() => void writer.kill('SIGKILL'));
+    const p = writeConfig('wedged.json', { ...base, cameras: [{ id: 'c1', uri: `file://${fifo}`, stallTimeoutMs: 1000, reconnectMaxDelayMs: 500 }], maxWedgedPipelines: 2 });
+    const child = spawn('node', [MAIN, 'run', '--config', p], { stdio: ['ignore', 'pipe', 'pipe'] });
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exitCode = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(exitCode, stderr).toBe(75);
+    const fatal = stderr.split('\n').find((l) => l.includes('capture pipelines wedged while stopping'));
+    expect(fatal, stderr).toBeDefined();
+    expect(JSON.parse(fatal!)).toMatchObject({ level: 60, pipelinesAbandoned: 2, limit: 2 });
     expect(stderr).toContain('"msg":"stopped"');
   }, 90_000);
 

@@ -43,8 +43,10 @@ describe('daemon with an RTSP camera that goes away and comes back', () => {
       models: { manifest: resolveInstallPath('models/manifest.json') },
       http: { port: 0 },
       log: { level: 'silent' },
+      maxWedgedPipelines: 1,
     });
-    daemon = new Daemon(config, pino({ level: process.env.LOG_LEVEL ?? 'silent' }), { onRead: (r) => reads.push(r) });
+    const wedged: number[] = [];
+    daemon = new Daemon(config, pino({ level: process.env.LOG_LEVEL ?? 'silent' }), { onRead: (r) => reads.push(r), onWedged: (n) => wedged.push(n) });
     await daemon.start();
     const health = async () => {
       const res = await daemon!.httpApp!.inject({ method: 'GET', url: '/healthz' });
@@ -86,6 +88,9 @@ describe('daemon with an RTSP camera that goes away and comes back', () => {
     const metrics = await daemon.httpApp!.inject({ method: 'GET', url: '/metrics' });
     const abandoned = Number(/alpr_edge_capture_pipelines_abandoned_total\{camera="gate"\} (\d+)/.exec(metrics.body)?.[1]);
     expect(abandoned).toBeLessThanOrEqual(1);
+    // maxWedgedPipelines: 1 asks for a restart exactly when that one stop was abandoned (run.ts
+    // then exits 75 and systemd starts the daemon again, which frees it).
+    expect(wedged).toEqual(abandoned === 1 ? [1] : []);
     await waitFor('only the running (and an abandoned) pipeline left', () => livePipelines() <= 1 + abandoned, 15_000).catch((err: Error) => {
       throw new Error(`${err.message}: ${livePipelines()} pipelines alive, ${abandoned} abandoned`);
     });
