@@ -35,9 +35,16 @@ export function preferStateFormat(r: PlateTextResult): PlateTextResult {
 
 /** Letter/digit pairs a reader confuses on plates: the same strokes read as either. */
 const LOOKALIKES = new Set(['O0', 'D0', 'Q0', 'I1', 'T1', 'L1', 'B8', 'S5', 'Z2', 'G6', 'A4']);
+/**
+ * At the first or last character only O/0: many serials start or end with a lone letter or digit
+ * (California 1ABC234, New Jersey A12BCD), so a lone 1 or A there is no sign of a misread, but
+ * hardly any begins or ends with a lone 0.
+ */
+const EDGE_LOOKALIKES = new Set(['O0']);
 
-function lookalike(a: string, b: string): boolean {
-  return LOOKALIKES.has(a + b) || LOOKALIKES.has(b + a);
+function lookalike(a: string, b: string, atEdge: boolean): boolean {
+  const pairs = atEdge ? EDGE_LOOKALIKES : LOOKALIKES;
+  return pairs.has(a + b) || pairs.has(b + a);
 }
 
 /** Maximal runs of letters or of digits: ABC1234 has 2, 1ABC234 has 3. */
@@ -61,12 +68,13 @@ export function letterDigitRuns(text: string): number {
 export function preferGroupedText(r: PlateTextResult): PlateTextResult {
   const top = r.candidates[0]?.confidence ?? 0;
   const runs = letterDigitRuns(r.text);
+  const last = r.text.length - 1;
   const alt = r.candidates.find(
     (c) =>
       c.confidence >= FORMAT_TIE * top &&
       c.text.length === r.text.length &&
       letterDigitRuns(c.text) < runs &&
-      [...c.text].every((ch, i) => ch === r.text[i] || lookalike(ch, r.text[i]!)),
+      [...c.text].every((ch, i) => ch === r.text[i] || lookalike(ch, r.text[i]!, i === 0 || i === last)),
   );
   if (!alt) return r;
   return { ...r, text: alt.text, candidates: [alt, ...r.candidates.filter((c) => c !== alt)] };

@@ -54,6 +54,9 @@ describe('letter and digit groups, without a state format', () => {
     expect(preferGroupedText(read(undefined, [['XY10234', 0.5], ['XY1O234', 0.4]])).text).toBe('XY10234');
     // Fewer groups, but through a change that is no lookalike (H/4).
     expect(preferGroupedText(read(undefined, [['4XY1234', 0.5], ['HXY1234', 0.4]])).text).toBe('4XY1234');
+    // A lone letter or digit at either end is a format (7ABC123, A12BCD), not a misread: only O/0 there.
+    expect(preferGroupedText(read(undefined, [['1ABC234', 0.5], ['IABC234', 0.4]])).text).toBe('1ABC234');
+    expect(preferGroupedText(read(undefined, [['A12BCD', 0.5], ['412BCD', 0.4]])).text).toBe('A12BCD');
     // Different length.
     expect(preferGroupedText(read(undefined, [['0XY1234', 0.5], ['XY1234', 0.4]])).text).toBe('0XY1234');
   });
