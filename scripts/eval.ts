@@ -10,7 +10,7 @@ import { PlateEngine, engineOptions } from '../src/inference/engine.js';
 import { readManifest } from '../src/inference/manifest.js';
 import { decodeImageFile, type Box, type RgbImage } from '../src/inference/image.js';
 import { loadLabelledSet, type LabelledImage } from '../src/eval/labelled-set.js';
-import { countFalsePlates, scoreDetector, scorePlate, summarise, type DetectorCount, type PlateOutcome, type PredictedPlate, type SetSummary } from '../src/eval/metrics.js';
+import { countFalsePlates, scoreDetector, scorePlate, summarise, type DetectorCount, type PlateFailure, type PlateOutcome, type PredictedPlate, type SetSummary } from '../src/eval/metrics.js';
 import { createProgress } from '../src/cli/progress.js';
 import { mergeEvalTable, type EvalRow } from '../src/eval/docs-table.js';
 import { normalisePlateText } from '../src/inference/plate-text.js';
@@ -30,6 +30,7 @@ interface EvalOptions {
   detector?: string;
   maxSide?: number;
   docs?: string;
+  failures?: boolean;
 }
 
 function pickModels(precision: 'fp32' | 'int8', manifestPath: string): { detector: string; reader: string } {
@@ -58,8 +59,16 @@ async function readBox(engine: PlateEngine, img: RgbImage, box: Box): Promise<Pr
   return [{ text: normalisePlateText(r.text), state: r.state ?? null, box, candidates: r.candidates.map((c) => ({ text: normalisePlateText(c.text) })) }];
 }
 
-async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'crops' | 'scenes'): Promise<SetSummary> {
+/** A plate not read right, and the image it is in (by its place in the set's label file). */
+type ListedFailure = PlateFailure & { image: string };
+
+async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'crops' | 'scenes'): Promise<{ summary: SetSummary; failures: ListedFailure[] }> {
   const outcomes: PlateOutcome[] = [];
+  const failures: ListedFailure[] = [];
+  const score = (item: LabelledImage, o: PlateOutcome) => {
+    outcomes.push(o);
+    if (o.failure) failures.push({ image: item.ref, ...o.failure });
+  };
   let falsePlates = 0;
   let totalMs = 0;
   let decoded = 0;
@@ -77,7 +86,7 @@ async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'cro
     const started = performance.now();
     if (mode === 'scenes') {
       const { plates: predicted, boxes } = await predict(engine, img);
-      for (const truth of item.plates) outcomes.push(scorePlate(truth, predicted));
+      for (const truth of item.plates) score(item, scorePlate(truth, predicted));
       const truthBoxes = item.plates.flatMap((p) => (p.box ? [p.box] : []));
       falsePlates += countFalsePlates(truthBoxes, predicted);
       const d = scoreDetector(truthBoxes, boxes);
@@ -88,13 +97,13 @@ async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'cro
       // Crops mode scores the reader alone on the labelled plate (a crop image is the plate).
       for (const truth of item.plates) {
         const box: Box = truth.box ?? [0, 0, img.width, img.height];
-        outcomes.push(scorePlate({ ...truth, box: undefined }, await readBox(engine, img, box)));
+        score(item, scorePlate({ ...truth, box: undefined }, await readBox(engine, img, box)));
       }
     }
     totalMs += performance.now() - started;
   }
   progress.stop();
-  return summarise(outcomes, decoded, falsePlates, totalMs, mode === 'scenes' ? detector : undefined);
+  return { summary: summarise(outcomes, decoded, falsePlates, totalMs, mode === 'scenes' ? detector : undefined), failures };
 }
 
 const pct = (v: number | null) => (v === null ? '   n/a' : `${(v * 100).toFixed(1).padStart(5)}%`);
@@ -118,6 +127,15 @@ function printTable(name: string, mode: string, models: string, s: SetSummary): 
   for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(34)} ${v}\n`);
 }
 
+function printFailures(failures: ListedFailure[]): void {
+  process.stdout.write(`  not read right (${failures.length}):\n`);
+  for (const f of failures) {
+    const subs = f.substitutions.length ? ` ${f.substitutions.join(' ')}` : '';
+    const rank = f.rightAt >= 0 ? `, right text is candidate ${f.rightAt + 1}` : '';
+    process.stdout.write(`    ${f.image.padEnd(18)} ${f.kind.padEnd(7)} IoU ${f.iou.toFixed(2)}, length ${f.length[0]}/${f.length[1]}${subs}${rank}\n`);
+  }
+}
+
 const program = new Command()
   .name('eval')
   .argument('<paths...>', 'labelled set folders (labels.jsonl, or NAME.jpg + NAME.txt)')
@@ -131,6 +149,7 @@ const program = new Command()
   .option('--reader <name>', 'reader model name from the manifest (overrides --models for the reader)')
   .option('--detector <name>', 'detector model name from the manifest (overrides --models for the detector)')
   .option('--docs <file>', 'also put each set\'s row into the generated table of this markdown file (e.g. docs/models.md)')
+  .option('--failures', 'list every plate not read right: image (label line), missed or misread, IoU, lengths, character pairs, rank of the right text (no plate text)')
   .addOption(new Option('--max-side <px>', 'detector working resolution (long side); default from the config').argParser(Number))
   .action(async (paths: string[], opts: EvalOptions) => {
     const config = defaultConfig();
@@ -145,12 +164,13 @@ const program = new Command()
       const all = loadLabelledSet(path).filter((i) => opts.split === 'all' || i.split === opts.split);
       const images = opts.limit ? all.slice(0, opts.limit) : all;
       const mode = opts.mode ?? (images.every((i) => i.kind === 'crop') ? 'crops' : 'scenes');
-      const summary = await evaluate(images, engine, mode);
+      const { summary, failures } = await evaluate(images, engine, mode);
       printTable(name, mode, `${detector}+${reader}`, summary);
+      if (opts.failures) printFailures(failures);
       const out = opts.json ?? `bench-results/eval-${name}-${mode}-${opts.models}.json`;
       mkdirSync(dirname(out), { recursive: true });
       const date = new Date().toISOString();
-      writeFileSync(out, JSON.stringify({ set: name, split: opts.split, mode, models: { detector, reader, precision: opts.models }, date, summary }, null, 2));
+      writeFileSync(out, JSON.stringify({ set: name, split: opts.split, mode, models: { detector, reader, precision: opts.models }, date, summary, failures }, null, 2));
       process.stdout.write(`  → ${out}\n`);
       const ref = Object.entries(OPENALPR_TOP1).find(([k]) => name.includes(k))?.[1];
       rows.push({ set: name, mode, split: opts.split, models: `${detector === picked.detector && reader === picked.reader ? opts.models : `${detector}+${reader}`}`, date, summary, ...(ref !== undefined ? { openalpr: ref } : {}) });

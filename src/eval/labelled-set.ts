@@ -15,6 +15,11 @@ export interface LabelledImage {
   kind: 'scene' | 'crop';
   split: 'train' | 'val';
   plates: LabelledPlate[];
+  /**
+   * Where the image is listed (`labels.jsonl:12`, or `#3` in name order for the benchmark layout):
+   * reports name images by this, because some sets name files after the plate.
+   */
+  ref: string;
 }
 
 /**
@@ -45,6 +50,7 @@ export function loadLabelledSet(dir: string): LabelledImage[] {
           kind: raw.kind === 'crop' ? 'crop' : 'scene',
           split: splitOf(raw.split, basename(raw.image)),
           plates: (raw.plates ?? []).map((p) => ({ text: p.text, region: p.region, box: p.box })),
+          ref: `labels.jsonl:${i + 1}`,
         };
       });
   }
@@ -55,7 +61,7 @@ export function loadLabelledSet(dir: string): LabelledImage[] {
     const fields = readFileSync(join(dir, f), 'utf8').trim().split(/\s+/);
     if (fields.length < 6) continue;
     const [file, x, y, w, h, text] = fields as [string, string, string, string, string, string];
-    images.push({ path: join(dir, file), kind: 'scene', split: splitOf(undefined, file), plates: [{ text: text.toUpperCase(), box: [Number(x), Number(y), Number(w), Number(h)] }] });
+    images.push({ path: join(dir, file), kind: 'scene', split: splitOf(undefined, file), plates: [{ text: text.toUpperCase(), box: [Number(x), Number(y), Number(w), Number(h)] }], ref: `#${images.length + 1}` });
   }
   if (!images.length) throw new Error(`${dir}: neither labels.jsonl nor NAME.txt label files found`);
   return images;

@@ -22,6 +22,25 @@ export interface PlateOutcome {
   /** A plate from outside the US (the label says so), which must never get a US state (P13). */
   foreign: boolean;
   foreignStateGiven: boolean;
+  /** Why a plate was not read right (undefined when it was), in terms that carry no plate text. */
+  failure?: PlateFailure;
+}
+
+/**
+ * One plate not read right: `missed` (no read overlaps it at IoU >= 0.3: not detected, or its read
+ * was dropped as unsure or implausible), `misread` (a read of the wrong text). Character pairs and
+ * lengths only: real plate numbers never go into reports (README, datasets).
+ */
+export interface PlateFailure {
+  kind: 'missed' | 'misread';
+  /** IoU of the matched read's box with the label's (1 for crops). */
+  iou: number;
+  /** Read length / label length. */
+  length: [number, number];
+  /** truth>read character pairs when the lengths agree. */
+  substitutions: string[];
+  /** Where the right text is among the read's candidates (0 = top), -1 when absent. */
+  rightAt: number;
 }
 
 /** Scores one labelled plate against the plates read in its picture. Pure, for unit tests. */
@@ -46,10 +65,21 @@ export function scorePlate(truth: { text?: string; region?: string; box?: Box },
   const truthState = us ? truth.region!.slice(3).toUpperCase() : undefined;
   const substitutions: [string, string][] = [];
   if (read.length === text.length) for (let i = 0; i < text.length; i++) if (read[i] !== text[i]) substitutions.push([text[i]!, read[i]!]);
+  const top1 = text !== '' && read === text;
+  const failure: PlateFailure | undefined = top1
+    ? undefined
+    : {
+        kind: match ? 'misread' : 'missed',
+        iou: truth.box ? Math.round(bestIou * 100) / 100 : match ? 1 : 0,
+        length: [read.length, text.length],
+        substitutions: substitutions.map(([t, r]) => `${t}>${r}`),
+        rightAt: match?.candidates.findIndex((c) => c.text === text) ?? -1,
+      };
   return {
+    ...(failure ? { failure } : {}),
     detected03: truth.box ? bestIou >= 0.3 : match !== undefined,
     detected05: truth.box ? bestIou >= 0.5 : match !== undefined,
-    top1: text !== '' && read === text,
+    top1,
     topN: text !== '' && (match?.candidates.some((c) => c.text === text) ?? false),
     charAccuracy: text ? Math.max(0, 1 - editDistance(read, text) / text.length) : 0,
     substitutions,

@@ -5,7 +5,7 @@ import { patchFor, writePatchInput, type Patch, type PlateRegion } from './reade
 import { decodePlateText } from './ctc.js';
 import type { PlateReader, PlateTextResult } from './reader.js';
 import { fuseViews } from './view-fusion.js';
-import { matchesStateFormat, preferGroupedText, preferStateFormat } from './plate-formats.js';
+import { preferGroupedText, preferStateFormat } from './plate-formats.js';
 
 /** What the manifest says about our reader (written by scripts/export/export_reader.py). */
 export interface CtcReaderSpec {
@@ -78,8 +78,9 @@ export class CtcPlateReader implements PlateReader {
       const reads = unsure[next] === i ? [...first[i]!, ...more[next++]!] : first[i]!;
       const result = fuseViews(reads.map((r) => r.text));
       const state = agreedState(reads.flatMap((r) => (r.state ? [r.state] : [])));
-      const withState = state ? { ...result, ...state } : result;
-      results.push(state && matchesStateFormat(state.state, '') !== undefined ? preferStateFormat(withState) : preferGroupedText(withState));
+      // A known state's own formats, or none: states issue serials with lone digits inside letter
+      // groups (Idaho's county codes), which the grouping rule would undo.
+      results.push(state ? preferStateFormat({ ...result, ...state }) : preferGroupedText(result));
     }
     return results;
   }

@@ -60,7 +60,7 @@ export function letterDigitRuns(text: string): number {
 }
 
 /**
- * Without a state's formats: a read that splits a group with a lookalike (0DJ1599, AB0CD) gives way
+ * For reads without a state: a read that splits a group with a lookalike (0DJ1599, AB0CD) gives way
  * to a near-tied candidate that differs from it only in lookalikes and has fewer letter/digit runs.
  * Serials are printed in groups of letters and of digits, and the reader's near ties are mostly
  * O/0, I/1 and B/8, where the neighbours say which one it is.
