@@ -10,12 +10,16 @@ describe('evaluation metrics', () => {
     expect(o).toMatchObject({ detected03: true, detected05: true, top1: false, topN: true, stateGiven: true, stateRight: true, us: true });
     expect(o.charAccuracy).toBeCloseTo(6 / 7, 5);
     expect(o.substitutions).toEqual([['3', '8']]);
+    // The failure names character pairs and ranks, never the plate text.
+    expect(o.failure).toEqual({ kind: 'misread', iou: 0.9, length: [7, 7], substitutions: ['3>8'], rightAt: 1 });
   });
 
   it('does not credit a read that misses the labelled box', () => {
     const o = scorePlate({ text: '7ABC123', box: [0, 0, 50, 20] }, [p('7ABC123', [300, 300, 50, 20])]);
     expect(o.detected03).toBe(false);
     expect(o.top1).toBe(false);
+    expect(o.failure).toEqual({ kind: 'missed', iou: 0, length: [0, 7], substitutions: [], rightAt: -1 });
+    expect(scorePlate({ text: '7ABC123', box: [0, 0, 50, 20] }, [p('7ABC123', [0, 0, 50, 20])]).failure).toBeUndefined();
   });
 
   it('summarises a set: recall, exact rates, state coverage and accuracy, confusions, false plates', () => {
