@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from 'pino';
-import { clampBox, type Box, type RgbImage } from './image.js';
+import { clampBox, cutByEdge, type Box, type RgbImage } from './image.js';
 import type { DetectedBox, PlateDetector } from './detector.js';
 import type { PlateReader, PlateTextResult, TextCandidate } from './reader.js';
 import { resolveModel, ModelError, type ResolvedModel } from './manifest.js';
@@ -81,19 +81,24 @@ export class PlateEngine {
     await this.readPlates(img, [[100, 60, 96, 32]]);
   }
 
-  /** The plates read in a picture; `boxes` are all the detector's boxes that were read, plates or not. */
+  /** The plates read in a picture; `boxes` are all the detector's boxes (those cut by the edge are not read). */
   async readImage(img: RgbImage): Promise<{ plates: PlateObservation[]; boxes: DetectedBox[]; timings: StageTimings }> {
     const t0 = performance.now();
     const boxes = (await this.detector.detect(img)).filter((b) => b.score >= this.opts.detectionThreshold);
     const t1 = performance.now();
     const kept: DetectedBox[] = [];
+    // A plate cut by the frame's edge reads as part of its text, which would be reported as another
+    // plate (a false hit in the making); a fixed camera sees the vehicle whole in other frames.
+    const whole: DetectedBox[] = [];
     for (const b of boxes) {
       const box = clampBox(b.box, img.width, img.height);
-      if (box) kept.push({ box, score: b.score });
+      if (!box) continue;
+      kept.push({ box, score: b.score });
+      if (!cutByEdge(b.box, img.width, img.height)) whole.push({ box, score: b.score });
     }
-    const texts = await this.readPlates(img, kept.map((b) => b.box));
+    const texts = await this.readPlates(img, whole.map((b) => b.box));
     const t2 = performance.now();
-    const plates = platesFromPlateBoxes(kept, texts, this.opts.readConfidence);
+    const plates = platesFromPlateBoxes(whole, texts, this.opts.readConfidence);
     plates.sort((a, b) => b.confidence - a.confidence);
     return { plates, boxes: kept, timings: { detectMs: t1 - t0, readMs: t2 - t1 } };
   }

@@ -34,6 +34,16 @@ export function clampBox(box: Box, width: number, height: number): Box | null {
   return [x0, y0, x1 - x0, y1 - y0];
 }
 
+/**
+ * The detector's box reaches the picture's edge: the plate is cut off (a vehicle entering or leaving
+ * the view, or the region of interest's border) and only part of its text can be read.
+ */
+export function cutByEdge(box: Box, width: number, height: number): boolean {
+  // Within a pixel: the box's sides come from a stride-4 heat map, and a plate ending in the last
+  // pixel column shows no border there.
+  return box[0] < 1 || box[1] < 1 || box[0] + box[2] > width - 1 || box[1] + box[3] > height - 1;
+}
+
 export function padBox(box: Box, padX: number, padY: number): Box {
   return [box[0] - padX, box[1] - padY, box[2] + 2 * padX, box[3] + 2 * padY];
 }

@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlateEngine } from '../../src/inference/engine.js';
-import { decodeImageFile, type RgbImage } from '../../src/inference/image.js';
+import { cropRgb, cutByEdge, decodeImageFile, type RgbImage } from '../../src/inference/image.js';
 import { defaultManifestPath, ModelError, readManifest, resolveModel } from '../../src/inference/manifest.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import { renderPlateScene } from '../support/plates-svg.js';
@@ -75,6 +75,20 @@ describe('inference on the shipped models (real onnxruntime sessions)', () => {
     } finally {
       session.run = run;
     }
+  });
+
+  it('does not read a plate the frame\'s edge cuts off (its text would be part of a plate)', async () => {
+    // two-cars.jpg with its right side cut off through the WA plate (973,317 185x92), two of its
+    // seven characters gone: read, the rest came out as a confident five-character "plate".
+    const full = await decodeImageFile('test/fixtures/scenes/two-cars.jpg');
+    const cut = cropRgb(full, [0, 0, 973 + 120, full.height]);
+    const { plates, boxes } = await engine.readImage(cut);
+    expect(plates.map((p) => p.text)).toEqual(['XHS8158']);
+    // The detector still finds the cut plate; it is only not read.
+    expect(boxes.some((b) => b.box[0] > 900 && cutByEdge(b.box, cut.width, cut.height))).toBe(true);
+    expect(cutByEdge([10, 10, 50, 20], 100, 100)).toBe(false);
+    expect(cutByEdge([0.5, 10, 50, 20], 100, 100)).toBe(true);
+    expect(cutByEdge([10, 10, 89.5, 20], 100, 100)).toBe(true);
   });
 
   it('survives a frame of unexpected, tiny size', async () => {
