@@ -36,9 +36,12 @@ export function clampBox(box: Box, width: number, height: number): Box | null {
 
 /**
  * The detector's box reaches the picture's edge: the plate is cut off (a vehicle entering or leaving
- * the view, or the region of interest's border) and only part of its text can be read.
+ * the view, or the region of interest's border) and only part of its text can be read. Not so for a
+ * picture that is a plate crop (`read` on a crop, openalpr-us-crops in scenes mode).
  */
 export function cutByEdge(box: Box, width: number, height: number): boolean {
+  // A plate that spans half the picture is what the picture shows (a plate crop), not a plate cut off.
+  if (box[2] >= width / 2 || box[3] >= height / 2) return false;
   // Within a pixel: the box's sides come from a stride-4 heat map, and a plate ending in the last
   // pixel column shows no border there.
   return box[0] < 1 || box[1] < 1 || box[0] + box[2] > width - 1 || box[1] + box[3] > height - 1;

@@ -87,8 +87,10 @@ describe('inference on the shipped models (real onnxruntime sessions)', () => {
     // The detector still finds the cut plate; it is only not read.
     expect(boxes.some((b) => b.box[0] > 900 && cutByEdge(b.box, cut.width, cut.height))).toBe(true);
     expect(cutByEdge([10, 10, 50, 20], 100, 100)).toBe(false);
-    expect(cutByEdge([0.5, 10, 50, 20], 100, 100)).toBe(true);
-    expect(cutByEdge([10, 10, 89.5, 20], 100, 100)).toBe(true);
+    expect(cutByEdge([0.5, 10, 40, 20], 100, 100)).toBe(true);
+    expect(cutByEdge([60, 10, 39.5, 20], 100, 100)).toBe(true);
+    // A picture the plate spans is a crop of it.
+    expect(cutByEdge([0, 0, 100, 50], 100, 50)).toBe(false);
   });
 
   it('survives a frame of unexpected, tiny size', async () => {
