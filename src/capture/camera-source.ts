@@ -60,8 +60,8 @@ export interface CameraSourceEvents {
   frame: [Frame];
   status: [CaptureStatus];
   end: [];
-  /** A pipeline's stop was abandoned; the argument is this source's count so far. */
-  abandoned: [number];
+  /** A pipeline's stop was abandoned (status().pipelinesAbandoned counts them). */
+  abandoned: [];
 }
 
 const DEFAULT_STALL_TIMEOUT_MS = 5000;
@@ -415,7 +415,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
         { stopTimeoutMs: this.stopTimeoutMs, pipelinesAbandoned: this.pipelinesAbandoned },
         'pipeline did not stop in time; abandoned it (a GStreamer element is wedged) and carry on',
       );
-      this.emit('abandoned', this.pipelinesAbandoned);
+      this.emit('abandoned');
       return;
     }
     this.lastStopMs = ms;

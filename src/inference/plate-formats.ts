@@ -26,9 +26,15 @@ export function matchesStateFormat(state: string, text: string): boolean | undef
  * candidate that is, when that candidate is a near tie. Reads without a state are left alone.
  */
 export function preferStateFormat(r: PlateTextResult): PlateTextResult {
-  if (!r.state || matchesStateFormat(r.state, r.text) !== false) return r;
+  const state = r.state;
+  if (!state || matchesStateFormat(state, r.text) !== false) return r;
+  return breakNearTie(r, (text) => matchesStateFormat(state, text) === true);
+}
+
+/** The best near-tied candidate that `wins` becomes the read's text and heads its candidates. */
+function breakNearTie(r: PlateTextResult, wins: (text: string) => boolean): PlateTextResult {
   const top = r.candidates[0]?.confidence ?? 0;
-  const alt = r.candidates.find((c) => c.confidence >= FORMAT_TIE * top && matchesStateFormat(r.state!, c.text));
+  const alt = r.candidates.find((c) => c.confidence >= FORMAT_TIE * top && wins(c.text));
   if (!alt) return r;
   return { ...r, text: alt.text, candidates: [alt, ...r.candidates.filter((c) => c !== alt)] };
 }
@@ -66,16 +72,13 @@ export function letterDigitRuns(text: string): number {
  * O/0, I/1 and B/8, where the neighbours say which one it is.
  */
 export function preferGroupedText(r: PlateTextResult): PlateTextResult {
-  const top = r.candidates[0]?.confidence ?? 0;
   const runs = letterDigitRuns(r.text);
   const last = r.text.length - 1;
-  const alt = r.candidates.find(
-    (c) =>
-      c.confidence >= FORMAT_TIE * top &&
-      c.text.length === r.text.length &&
-      letterDigitRuns(c.text) < runs &&
-      [...c.text].every((ch, i) => ch === r.text[i] || lookalike(ch, r.text[i]!, i === 0 || i === last)),
+  return breakNearTie(
+    r,
+    (text) =>
+      text.length === r.text.length &&
+      letterDigitRuns(text) < runs &&
+      [...text].every((ch, i) => ch === r.text[i] || lookalike(ch, r.text[i]!, i === 0 || i === last)),
   );
-  if (!alt) return r;
-  return { ...r, text: alt.text, candidates: [alt, ...r.candidates.filter((c) => c !== alt)] };
 }
