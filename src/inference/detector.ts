@@ -11,5 +11,10 @@ export interface PlateDetector {
   readonly name: string;
   readonly version: string;
   detect(img: RgbImage): Promise<DetectedBox[]>;
+  /**
+   * A closer look at one plate it found: the picture around `box` enlarged to the scale the
+   * detector places boxes best at, and the plate's box as found there (undefined when it finds none).
+   */
+  refine?(img: RgbImage, box: Box): Promise<Box | undefined>;
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlateEngine } from '../../src/inference/engine.js';
-import { cropRgb, cutByEdge, decodeImageFile, type RgbImage } from '../../src/inference/image.js';
+import { cropRgb, cutByEdge, decodeImageFile, type Box, type RgbImage } from '../../src/inference/image.js';
 import { defaultManifestPath, ModelError, readManifest, resolveModel } from '../../src/inference/manifest.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import { renderPlateScene } from '../support/plates-svg.js';
@@ -188,6 +188,29 @@ describe('our own plate detector (shipped INT8 and FP32 models)', () => {
             expect(best, `${scene.image}: plate at ${p.box.join(',')}`).toBeGreaterThanOrEqual(0.5);
           }
           expect(boxes.length, `${scene.image}: false plates`).toBeLessThanOrEqual(scene.plates.length);
+        }
+      } finally {
+        await engine.close();
+      }
+    });
+  }
+
+  for (const name of ['detector-int8', 'detector-fp32']) {
+    it(`${name}'s closer look pulls a loose, off-centre box onto the plate, and finds nothing where there is none`, async () => {
+      const engine = await PlateEngine.load({ ...engineOptions, detector: name });
+      try {
+        for (const scene of scenes) {
+          const img = await decodeImageFile(join('test/fixtures/scenes', scene.image));
+          for (const { box: [x, y, w, h] } of scene.plates) {
+            // A fifth too big and shifted by an eighth of the plate: IoU 0.56 with the plate.
+            for (const loose of [[x + 0.12 * w, y - 0.1 * h, 1.2 * w, 1.2 * h], [x - 0.15 * w, y + 0.1 * h, 1.1 * w, 1.25 * h]] as Box[]) {
+              const refined = await engine.detector.refine!(img, loose);
+              expect(refined, `${scene.image}: plate at ${x},${y}`).toBeDefined();
+              // 0.75-0.85 on x86-64 today.
+              expect(iou(refined!, [x, y, w, h]), `${scene.image}: plate at ${x},${y}`).toBeGreaterThanOrEqual(0.7);
+            }
+          }
+          if (!scene.plates.length) expect(await engine.detector.refine!(img, [600, 400, 150, 75])).toBeUndefined();
         }
       } finally {
         await engine.close();
