@@ -405,18 +405,28 @@ function engineLoad(config: Config, models: ModelChoice, logger: Logger): Promis
 
 /**
  * The engine times the reader per frame; per-plate cost needs the batch size, which only the
- * reader sees. Wrapping its read() leaves the engine untouched. It also keeps the first frames'
- * plates (each cut out with room for every framing) for timing the reader on its own afterwards.
+ * reader sees. Wrapping its read() leaves the engine untouched. A frame may call it more than once
+ * (a closer look at an unsure plate reads again), so crops are counted until the frame takes them.
+ * It also keeps the first frames' plates (each cut out with room for every framing) for timing the
+ * reader on its own afterwards.
  */
-function watchReader(reader: PlateReader): { last: number; kept: PlateRegion[][] } {
-  const seen = { last: 0, kept: [] as PlateRegion[][] };
+function watchReader(reader: PlateReader): { take(): number; kept: PlateRegion[][] } {
+  let count = 0;
+  const kept: PlateRegion[][] = [];
   const read = reader.read.bind(reader);
   reader.read = (crops) => {
-    seen.last = crops.length;
-    if (crops.length > 0 && seen.kept.length < READER_ALONE_FRAMES) seen.kept.push(crops.map(cutOut));
+    count += crops.length;
+    if (crops.length > 0 && kept.length < READER_ALONE_FRAMES) kept.push(crops.map(cutOut));
     return read(crops);
   };
-  return seen;
+  return {
+    take: () => {
+      const n = count;
+      count = 0;
+      return n;
+    },
+    kept,
+  };
 }
 
 /** Frames whose plates are read again, reader alone, after the end-to-end pass. */
@@ -468,7 +478,7 @@ async function measureEndToEnd(clip: string, engine: PlateEngine, config: Config
       location: config.location,
       tracker: config.thresholds,
       logger: logger.child({ component: 'pipeline' }),
-      onFrameAnalysed: (timings, plates) => (pending = { ...timings, plates, crops: crops.last }),
+      onFrameAnalysed: (timings, plates) => (pending = { ...timings, plates, crops: crops.take() }),
     },
     // Video time: frames are analysed slower than real time, and the tracker's timeouts are in stream time.
     (f) => (f.seq * 1000) / FPS,

@@ -124,6 +124,7 @@ export class PlateEngine {
       const box = found && clampBox(found, img.width, img.height);
       if (box && !cutByEdge(found, img.width, img.height)) closer.push({ i, box });
     }
+    if (!closer.length) return;
     const reads = await this.readPlates(img, closer.map((c) => c.box));
     closer.forEach(({ i, box }, k) => {
       const read = reads[k]!;
