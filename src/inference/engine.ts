@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from 'pino';
-import { clampBox, cutByEdge, type Box, type RgbImage } from './image.js';
+import { iou, clampBox, cutByEdge, type Box, type RgbImage } from './image.js';
 import type { DetectedBox, PlateDetector } from './detector.js';
 import type { PlateReader, PlateTextResult, TextCandidate } from './reader.js';
 import { resolveModel, ModelError, type ResolvedModel } from './manifest.js';
@@ -99,8 +99,7 @@ export class PlateEngine {
     const texts = await this.readPlates(img, whole.map((b) => b.box));
     await this.readUnsureCloser(img, whole, texts);
     const t2 = performance.now();
-    const plates = platesFromPlateBoxes(whole, texts, this.opts.readConfidence);
-    plates.sort((a, b) => b.confidence - a.confidence);
+    const plates = onePerPlace(platesFromPlateBoxes(whole, texts, this.opts.readConfidence));
     return { plates, boxes: kept, timings: { detectMs: t1 - t0, readMs: t2 - t1 } };
   }
 
@@ -194,6 +193,19 @@ function plausibleCandidates(r: PlateTextResult, text: string): TextCandidate[] 
   }
   return out;
 }
+
+/**
+ * Best first, and where reads overlap (the detector's two looks at a close plate), only the surest:
+ * two plates cannot share a place in a picture.
+ */
+function onePerPlace(plates: PlateObservation[]): PlateObservation[] {
+  const kept: PlateObservation[] = [];
+  for (const p of plates.sort((a, b) => b.confidence - a.confidence)) if (kept.every((k) => iou(k.box, p.box) < SAME_PLACE_IOU)) kept.push(p);
+  return kept;
+}
+
+/** Reads overlapping this much are of one plate (the eval's own bar for a read on a labelled plate). */
+const SAME_PLACE_IOU = 0.3;
 
 /** A read that is reported as a plate: sure enough, and text that looks like one. */
 function isReported(r: PlateTextResult, minConfidence: number): boolean {

@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlateEngine } from '../../src/inference/engine.js';
-import { cropRgb, cutByEdge, decodeImageFile, type Box, type RgbImage } from '../../src/inference/image.js';
+import { cropRgb, cutByEdge, decodeImageFile, resizeRgb, type Box, type RgbImage } from '../../src/inference/image.js';
 import { defaultManifestPath, ModelError, readManifest, resolveModel } from '../../src/inference/manifest.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import { renderPlateScene } from '../support/plates-svg.js';
@@ -91,6 +91,20 @@ describe('inference on the shipped models (real onnxruntime sessions)', () => {
     expect(cutByEdge([60, 10, 39.5, 20], 100, 100)).toBe(true);
     // A picture the plate spans is a crop of it.
     expect(cutByEdge([0, 0, 100, 50], 100, 50)).toBe(false);
+  });
+
+  it('reads a plate close to the camera, wider than the detector was trained on at the working resolution', async () => {
+    // The NY plate of two-cars.jpg (388,308 140x70) made half the picture's width, 1280 px wide:
+    // at the working resolution (640) it is 320 px, beyond the 14-220 px the detector was trained on.
+    const full = await decodeImageFile('test/fixtures/scenes/two-cars.jpg');
+    const close = await resizeRgb(cropRgb(full, [318, 238, 280, 210]), 1280, 960);
+    const { plates } = await engine.readImage(close);
+    expect(plates.map((p) => p.text)).toEqual(['XHS8158']);
+    const [x, y, w, h] = plates[0]!.box;
+    expect(x).toBeLessThan(400);
+    expect(x + w).toBeGreaterThan(880);
+    expect(y + h / 2).toBeGreaterThan(380);
+    expect(y + h / 2).toBeLessThan(580);
   });
 
   it('survives a frame of unexpected, tiny size', async () => {
