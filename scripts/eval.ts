@@ -1,4 +1,5 @@
-// `npm run eval -- PATH [--mode crops|scenes] [--models int8|fp32] [--split val|train|all] [--docs docs/models.md]`
+// `npm run eval -- PATH [--mode crops|scenes] [--models int8|fp32] [--split val|train|all] [--docs docs/models.md]
+//  [--plate-scale far:PX:WxH|close:SHARE]`
 // Scores the `read` path on a labelled set: detection recall, top-1/top-N exact plates, character
 // and state accuracy, confusion pairs, speed. Prints a table, writes JSON. Never prints plate text
 // (the shared sets are photographs of real vehicles).
@@ -14,6 +15,7 @@ import { countFalsePlates, scoreDetector, scorePlate, summarise, type DetectorCo
 import { createProgress } from '../src/cli/progress.js';
 import { mergeEvalTable, type EvalRow } from '../src/eval/docs-table.js';
 import { normalisePlateText } from '../src/inference/plate-text.js';
+import { parsePlateScale, rescalePlate, type PlateScale } from '../src/eval/plate-scale.js';
 
 /** OpenALPR's published end-to-end top-1 on its own benchmark sets, for the table. */
 const OPENALPR_TOP1: Record<string, number> = { us: 0.51, eu: 0.72, br: 0.42 };
@@ -31,6 +33,8 @@ interface EvalOptions {
   maxSide?: number;
   docs?: string;
   failures?: boolean;
+  plateScale?: string;
+  detection?: number;
 }
 
 function pickModels(precision: 'fp32' | 'int8', manifestPath: string): { detector: string; reader: string } {
@@ -62,7 +66,7 @@ async function readBox(engine: PlateEngine, img: RgbImage, box: Box): Promise<Pr
 /** A plate not read right, and the image it is in (by its place in the set's label file). */
 type ListedFailure = PlateFailure & { image: string };
 
-async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'crops' | 'scenes'): Promise<{ summary: SetSummary; failures: ListedFailure[] }> {
+async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'crops' | 'scenes', plateScale?: PlateScale): Promise<{ summary: SetSummary; failures: ListedFailure[] }> {
   const outcomes: PlateOutcome[] = [];
   const failures: ListedFailure[] = [];
   const score = (item: LabelledImage, o: PlateOutcome) => {
@@ -74,13 +78,21 @@ async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'cro
   let decoded = 0;
   const detector: DetectorCount = { plates: 0, found: 0, falseBoxes: 0 };
   const progress = createProgress(images.length, `eval ${mode}`);
-  for (const item of images) {
+  for (let item of images) {
     progress.tick();
     let img: RgbImage;
     try {
       img = await decodeImageFile(item.path);
     } catch {
       continue; // counted below: images that could not be decoded do not score
+    }
+    if (plateScale) {
+      // Re-framed around its first labelled plate; plates the close-up crops off are not scored.
+      const first = item.plates[0]?.box;
+      if (!first) continue;
+      const { image, map } = await rescalePlate(img, first, plateScale);
+      img = image;
+      item = { ...item, plates: item.plates.flatMap((p) => (p.box && map(p.box) ? [{ ...p, box: map(p.box)! }] : [])) };
     }
     decoded++;
     const started = performance.now();
@@ -151,29 +163,33 @@ const program = new Command()
   .option('--docs <file>', 'also put each set\'s row into the generated table of this markdown file (e.g. docs/models.md)')
   .option('--failures', 'list every plate not read right: image (label line), missed or misread, IoU, lengths, character pairs, rank of the right text (no plate text)')
   .addOption(new Option('--max-side <px>', 'detector working resolution (long side); default from the config').argParser(Number))
+  .addOption(new Option('--detection <score>', 'minimum detector score for a plate box; default from the config (thresholds.detection)').argParser(Number))
+  .option('--plate-scale <spec>', 'scenes re-framed so the (first) plate is far:PX wide in a WxH frame (far:40:1280x720) or spans close:SHARE of the width of a 1280 px picture (close:0.6)')
   .action(async (paths: string[], opts: EvalOptions) => {
     const config = defaultConfig();
     const manifestPath = opts.manifest ? resolve(opts.manifest) : config.models.manifest;
     const picked = pickModels(opts.models, manifestPath);
     const detector = opts.detector ?? picked.detector;
     const reader = opts.reader ?? picked.reader;
-    const engine = await PlateEngine.load(engineOptions(config, { manifestPath, detector, reader, intraOpThreads: opts.threads, ...(opts.maxSide ? { detectorMaxSide: opts.maxSide } : {}) }));
+    const engine = await PlateEngine.load(engineOptions(config, { manifestPath, detector, reader, intraOpThreads: opts.threads, ...(opts.maxSide ? { detectorMaxSide: opts.maxSide } : {}), ...(opts.detection !== undefined ? { detectionThreshold: opts.detection } : {}) }));
     const rows: EvalRow[] = [];
     for (const path of paths) {
       const name = basename(resolve(path));
       const all = loadLabelledSet(path).filter((i) => opts.split === 'all' || i.split === opts.split);
       const images = opts.limit ? all.slice(0, opts.limit) : all;
       const mode = opts.mode ?? (images.every((i) => i.kind === 'crop') ? 'crops' : 'scenes');
-      const { summary, failures } = await evaluate(images, engine, mode);
-      printTable(name, mode, `${detector}+${reader}`, summary);
+      const plateScale = opts.plateScale ? parsePlateScale(opts.plateScale) : undefined;
+      if (plateScale && mode !== 'scenes') throw new Error('--plate-scale needs --mode scenes');
+      const { summary, failures } = await evaluate(images, engine, mode, plateScale);
+      printTable(opts.plateScale ? `${name} (${opts.plateScale})` : name, mode, `${detector}+${reader}`, summary);
       if (opts.failures) printFailures(failures);
-      const out = opts.json ?? `bench-results/eval-${name}-${mode}-${opts.models}.json`;
+      const out = opts.json ?? `bench-results/eval-${name}-${mode}${opts.plateScale ? `-${opts.plateScale.replace(/:/g, '-')}` : ''}-${opts.models}.json`;
       mkdirSync(dirname(out), { recursive: true });
       const date = new Date().toISOString();
-      writeFileSync(out, JSON.stringify({ set: name, split: opts.split, mode, models: { detector, reader, precision: opts.models }, date, summary, failures }, null, 2));
+      writeFileSync(out, JSON.stringify({ set: name, split: opts.split, mode, ...(opts.plateScale ? { plateScale: opts.plateScale } : {}), models: { detector, reader, precision: opts.models }, date, summary, failures }, null, 2));
       process.stdout.write(`  → ${out}\n`);
       const ref = Object.entries(OPENALPR_TOP1).find(([k]) => name.includes(k))?.[1];
-      rows.push({ set: name, mode, split: opts.split, models: `${detector === picked.detector && reader === picked.reader ? opts.models : `${detector}+${reader}`}`, date, summary, ...(ref !== undefined ? { openalpr: ref } : {}) });
+      rows.push({ set: opts.plateScale ? `${name} (${opts.plateScale})` : name, mode, split: opts.split, models: `${detector === picked.detector && reader === picked.reader ? opts.models : `${detector}+${reader}`}`, date, summary, ...(ref !== undefined ? { openalpr: ref } : {}) });
     }
     if (opts.docs) {
       const doc = existsSync(opts.docs) ? readFileSync(opts.docs, 'utf8') : '';
