@@ -8,6 +8,7 @@ import { resolveModel, ModelError, type ResolvedModel } from './manifest.js';
 import { createSession } from './session.js';
 import { CtcPlateReader } from './ctc-plate-reader.js';
 import { CenterNetPlateDetector } from './centernet-detector.js';
+import type { StaticClutter } from './static-clutter.js';
 import { isPlausiblePlate, normalisePlateText } from './plate-text.js';
 
 /** One plate seen in one picture. */
@@ -81,8 +82,12 @@ export class PlateEngine {
     await this.readPlates(img, [[100, 60, 96, 32]]);
   }
 
-  /** The plates read in a picture; `boxes` are all the detector's boxes (those cut by the edge are not read). */
-  async readImage(img: RgbImage): Promise<{ plates: PlateObservation[]; boxes: DetectedBox[]; timings: StageTimings }> {
+  /**
+   * The plates read in a picture; `boxes` are all the detector's boxes (those cut by the edge are not
+   * read). With `clutter` (one per camera), boxes it knows as unchanged non-plates are not read, and
+   * it learns this frame's.
+   */
+  async readImage(img: RgbImage, clutter?: StaticClutter): Promise<{ plates: PlateObservation[]; boxes: DetectedBox[]; timings: StageTimings }> {
     const t0 = performance.now();
     const boxes = (await this.detector.detect(img)).filter((b) => b.score >= this.opts.detectionThreshold);
     const t1 = performance.now();
@@ -90,15 +95,19 @@ export class PlateEngine {
     // A plate cut by the frame's edge reads as part of its text, which would be reported as another
     // plate (a false hit in the making); a fixed camera sees the vehicle whole in other frames.
     const whole: DetectedBox[] = [];
+    const skipped: Box[] = [];
     for (const b of boxes) {
       const box = clampBox(b.box, img.width, img.height);
       if (!box) continue;
       kept.push({ box, score: b.score });
-      if (!cutByEdge(b.box, img.width, img.height)) whole.push({ box, score: b.score });
+      if (cutByEdge(b.box, img.width, img.height)) continue;
+      if (clutter?.isKnown(img, box)) skipped.push(box);
+      else whole.push({ box, score: b.score });
     }
     const texts = await this.readPlates(img, whole.map((b) => b.box));
     await this.readUnsureCloser(img, whole, texts);
     const t2 = performance.now();
+    clutter?.update(img, whole.flatMap((b, i) => (isReported(texts[i]!, this.opts.readConfidence) ? [] : [b.box])), skipped);
     const plates = onePerPlace(platesFromPlateBoxes(whole, texts, this.opts.readConfidence));
     return { plates, boxes: kept, timings: { detectMs: t1 - t0, readMs: t2 - t1 } };
   }

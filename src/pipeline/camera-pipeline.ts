@@ -6,6 +6,7 @@ import type { LocationConfig } from '../config/schema.js';
 import { PlateTracker, type FinishedPass, type TrackerOptions } from './tracker.js';
 import { newReadId } from './read-id.js';
 import { estimateVehicleColour } from '../inference/vehicle-colour.js';
+import { StaticClutter } from '../inference/static-clutter.js';
 import type { Read } from './read.js';
 
 export interface CameraPipelineOptions {
@@ -28,6 +29,8 @@ export const wallClock: FrameClock = (f) => f.capturedAtMs;
  */
 export class CameraPipeline {
   private readonly tracker: PlateTracker<Frame>;
+  /** The signs and stickers this camera's detector boxes in every frame, not read again while unchanged. */
+  private readonly clutter = new StaticClutter();
   lastAnalysedAtMs: number | undefined;
   framesAnalysed = 0;
   /** Pass start and end on this pipeline's clock (video time for files), for tools that report it. */
@@ -47,7 +50,7 @@ export class CameraPipeline {
 
   async analyse(frame: Frame): Promise<Read[]> {
     const img: RgbImage = { width: frame.width, height: frame.height, data: frame.rgb };
-    const { plates, timings } = await this.engine.readImage(img);
+    const { plates, timings } = await this.engine.readImage(img, this.clutter);
     this.framesAnalysed++;
     this.lastAnalysedAtMs = Date.now();
     this.opts.onFrameAnalysed?.(timings, plates.length);
