@@ -116,9 +116,11 @@ export class Daemon {
       location: this.config.location,
       tracker: this.config.thresholds,
       logger: this.logger.child({ component: 'pipeline', camera: cam.id }),
-      onFrameAnalysed: (t) => {
+      onFrameAnalysed: (t, _plates, boxes) => {
         analysedRate.mark();
         this.metrics.framesAnalysed.inc({ camera: cam.id });
+        this.metrics.plateBoxes.inc({ camera: cam.id, outcome: 'read' }, boxes.read);
+        this.metrics.plateBoxes.inc({ camera: cam.id, outcome: 'skipped_static' }, boxes.skippedStatic);
         this.metrics.stageSeconds.observe({ camera: cam.id, stage: 'detect' }, t.detectMs / 1000);
         this.metrics.stageSeconds.observe({ camera: cam.id, stage: 'read' }, t.readMs / 1000);
       },

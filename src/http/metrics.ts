@@ -22,6 +22,12 @@ export function createMetrics() {
     cameraOnline: new Gauge({ name: 'alpr_edge_camera_online', help: '1 when the camera delivers frames', labelNames, registers: [registry] }),
     reads: new Counter({ name: 'alpr_edge_reads_total', help: 'Reads (vehicle passes) emitted', labelNames, registers: [registry] }),
     passesDiscarded: new Counter({ name: 'alpr_edge_passes_discarded_total', help: 'Tracked plates dropped for too few frames or too little agreement', labelNames, registers: [registry] }),
+    plateBoxes: new Counter({
+      name: 'alpr_edge_plate_boxes_total',
+      help: 'Detector boxes per outcome: read by the reader, or skipped_static (this camera\'s unchanged non-plate boxes, a sign say)',
+      labelNames: ['camera', 'outcome'],
+      registers: [registry],
+    }),
     sinkErrors: new Counter({ name: 'alpr_edge_read_sink_errors_total', help: 'Reads a consumer (store, MQTT) failed to accept', labelNames: ['sink'], registers: [registry] }),
     stageSeconds: new Histogram({
       name: 'alpr_edge_stage_seconds',

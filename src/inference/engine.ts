@@ -29,6 +29,14 @@ export interface StageTimings {
   readMs: number;
 }
 
+/** What became of one frame's detector boxes. */
+export interface BoxCounts {
+  /** Read by the reader. */
+  read: number;
+  /** Not read: known static clutter of this camera, unchanged. */
+  skippedStatic: number;
+}
+
 /** The engine options a configuration asks for; callers override only what they vary. */
 export function engineOptions(config: Config, overrides: Partial<EngineOptions> = {}): EngineOptions {
   return {
@@ -87,7 +95,7 @@ export class PlateEngine {
    * read). With `clutter` (one per camera), boxes it knows as unchanged non-plates are not read, and
    * it learns this frame's.
    */
-  async readImage(img: RgbImage, clutter?: StaticClutter): Promise<{ plates: PlateObservation[]; boxes: DetectedBox[]; timings: StageTimings }> {
+  async readImage(img: RgbImage, clutter?: StaticClutter): Promise<{ plates: PlateObservation[]; boxes: DetectedBox[]; timings: StageTimings; counts: BoxCounts }> {
     const t0 = performance.now();
     const boxes = (await this.detector.detect(img)).filter((b) => b.score >= this.opts.detectionThreshold);
     const t1 = performance.now();
@@ -109,7 +117,7 @@ export class PlateEngine {
     const t2 = performance.now();
     clutter?.update(img, whole.flatMap((b, i) => (isReported(texts[i]!, this.opts.readConfidence) ? [] : [b.box])), skipped);
     const plates = onePerPlace(platesFromPlateBoxes(whole, texts, this.opts.readConfidence));
-    return { plates, boxes: kept, timings: { detectMs: t1 - t0, readMs: t2 - t1 } };
+    return { plates, boxes: kept, timings: { detectMs: t1 - t0, readMs: t2 - t1 }, counts: { read: whole.length, skippedStatic: skipped.length } };
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Frame } from '../capture/frame.js';
-import type { PlateEngine, StageTimings } from '../inference/engine.js';
+import type { BoxCounts, PlateEngine, StageTimings } from '../inference/engine.js';
 import { clampBox, cropRgb, encodeJpeg, padBox, type RgbImage } from '../inference/image.js';
 import type { LocationConfig } from '../config/schema.js';
 import { PlateTracker, type FinishedPass, type TrackerOptions } from './tracker.js';
@@ -16,7 +16,7 @@ export interface CameraPipelineOptions {
   tracker: TrackerOptions;
   logger: Logger;
   /** Called after each analysed frame, for metrics and health. */
-  onFrameAnalysed?: (timings: StageTimings, plates: number) => void;
+  onFrameAnalysed?: (timings: StageTimings, plates: number, boxes: BoxCounts) => void;
 }
 
 /** Frame time for tracking: stream time for files analysed faster than real time, else wall time. */
@@ -50,10 +50,10 @@ export class CameraPipeline {
 
   async analyse(frame: Frame): Promise<Read[]> {
     const img: RgbImage = { width: frame.width, height: frame.height, data: frame.rgb };
-    const { plates, timings } = await this.engine.readImage(img, this.clutter);
+    const { plates, timings, counts } = await this.engine.readImage(img, this.clutter);
     this.framesAnalysed++;
     this.lastAnalysedAtMs = Date.now();
-    this.opts.onFrameAnalysed?.(timings, plates.length);
+    this.opts.onFrameAnalysed?.(timings, plates.length, counts);
     const passes = this.tracker.update(this.clock(frame), plates, frame);
     return this.toReads(passes);
   }

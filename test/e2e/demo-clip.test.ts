@@ -60,6 +60,10 @@ describe('demo: the daemon on the bundled synthetic clip', () => {
     expect(states).toBeGreaterThanOrEqual(4);
     const metrics = await daemon.httpApp!.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/alpr_edge_reads_total\{camera="cam1"\} 6/);
+    // The clip's signs are boxed in frame after frame; unchanged, they are read once and then skipped.
+    const boxes = (outcome: string) => Number(metrics.body.match(new RegExp(`alpr_edge_plate_boxes_total\\{camera="cam1",outcome="${outcome}"\\} (\\d+)`))?.[1] ?? -1);
+    expect(boxes('read')).toBeGreaterThan(0);
+    expect(boxes('skipped_static')).toBeGreaterThan(0);
     expect(metrics.body).not.toContain(truth.passes[0]!.text);
   }, 120_000);
 });
