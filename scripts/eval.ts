@@ -181,7 +181,9 @@ const program = new Command()
       const plateScale = opts.plateScale ? parsePlateScale(opts.plateScale) : undefined;
       if (plateScale && mode !== 'scenes') throw new Error('--plate-scale needs --mode scenes');
       const { summary, failures } = await evaluate(images, engine, mode, plateScale);
-      printTable(opts.plateScale ? `${name} (${opts.plateScale})` : name, mode, `${detector}+${reader}`, summary);
+      // Re-framed scenes are another measurement of the set: their own row, never the set's.
+      const label = opts.plateScale ? `${name} (${opts.plateScale})` : name;
+      printTable(label, mode, `${detector}+${reader}`, summary);
       if (opts.failures) printFailures(failures);
       const out = opts.json ?? `bench-results/eval-${name}-${mode}${opts.plateScale ? `-${opts.plateScale.replace(/:/g, '-')}` : ''}-${opts.models}.json`;
       mkdirSync(dirname(out), { recursive: true });
@@ -189,7 +191,7 @@ const program = new Command()
       writeFileSync(out, JSON.stringify({ set: name, split: opts.split, mode, ...(opts.plateScale ? { plateScale: opts.plateScale } : {}), models: { detector, reader, precision: opts.models }, date, summary, failures }, null, 2));
       process.stdout.write(`  → ${out}\n`);
       const ref = Object.entries(OPENALPR_TOP1).find(([k]) => name.includes(k))?.[1];
-      rows.push({ set: opts.plateScale ? `${name} (${opts.plateScale})` : name, mode, split: opts.split, models: `${detector === picked.detector && reader === picked.reader ? opts.models : `${detector}+${reader}`}`, date, summary, ...(ref !== undefined ? { openalpr: ref } : {}) });
+      rows.push({ set: label, mode, split: opts.split, models: `${detector === picked.detector && reader === picked.reader ? opts.models : `${detector}+${reader}`}`, date, summary, ...(ref !== undefined ? { openalpr: ref } : {}) });
     }
     if (opts.docs) {
       const doc = existsSync(opts.docs) ? readFileSync(opts.docs, 'utf8') : '';

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { Box, RgbImage } from '../inference/image.js';
+import { pasteRgb, type Box, type RgbImage } from '../inference/image.js';
 
 /**
  * A labelled scene re-framed so its plate has another size in the picture: how the read path does
@@ -52,13 +52,13 @@ export async function rescalePlate(img: RgbImage, plate: Box, scale: PlateScale)
   const s = Math.min(scale.plateWidth / plate[2], fw / img.width, fh / img.height);
   const w = Math.max(1, Math.round(img.width * s));
   const h = Math.max(1, Math.round(img.height * s));
-  const small = await sharp(img.data, raw).resize(w, h, { fit: 'fill' }).raw().toBuffer();
-  const background = await sharp(img.data, raw).resize(fw, fh, { fit: 'cover' }).blur(BACKGROUND_SIGMA).raw().toBuffer();
+  const small: RgbImage = { width: w, height: h, data: await sharp(img.data, raw).resize(w, h, { fit: 'fill' }).raw().toBuffer() };
+  const background: RgbImage = { width: fw, height: fh, data: await sharp(img.data, raw).resize(fw, fh, { fit: 'cover' }).blur(BACKGROUND_SIGMA).raw().toBuffer() };
   // The scene sits a little below the middle, where a lane is in a pole camera's view.
   const ox = Math.round((fw - w) / 2);
   const oy = clamp(Math.round(fh * 0.6 - h / 2), 0, fh - h);
-  for (let y = 0; y < h; y++) small.copy(background, ((oy + y) * fw + ox) * 3, y * w * 3, (y + 1) * w * 3);
-  return { image: { width: fw, height: fh, data: background }, map: (b) => [b[0] * s + ox, b[1] * s + oy, b[2] * s, b[3] * s] };
+  pasteRgb(background, small, ox, oy);
+  return { image: background, map: (b) => [b[0] * s + ox, b[1] * s + oy, b[2] * s, b[3] * s] };
 }
 
 function clamp(v: number, lo: number, hi: number): number {

@@ -63,6 +63,21 @@ export function cropRgb(img: RgbImage, box: Box): RgbImage {
   return { width: w, height: h, data: out };
 }
 
+/**
+ * Copies `src` into `dst` with its top-left corner at (dx, dy), clipped to `dst` (either may be
+ * negative or reach past it): a picture pasted into a frame, or a window cut from a picture into a
+ * filled buffer.
+ */
+export function pasteRgb(dst: RgbImage, src: RgbImage, dx: number, dy: number): void {
+  const left = Math.max(0, dx);
+  const right = Math.min(dst.width, dx + src.width);
+  if (right <= left) return;
+  for (let y = Math.max(0, dy); y < Math.min(dst.height, dy + src.height); y++) {
+    const from = ((y - dy) * src.width + (left - dx)) * 3;
+    src.data.copy(dst.data, (y * dst.width + left) * 3, from, from + (right - left) * 3);
+  }
+}
+
 export async function resizeRgb(img: RgbImage, width: number, height: number): Promise<RgbImage> {
   if (img.width === width && img.height === height) return img;
   const data = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
