@@ -1,4 +1,5 @@
 import type { HealthReport } from '../http/health.js';
+import type { HotListSummary } from '../hotlist/list.js';
 
 // `alpr-edge status`: the running daemon's /healthz as a technician reads it over SSH. It asks the
 // daemon's local HTTP server (127.0.0.1 by default), so it needs no credentials and shows counts and
@@ -47,9 +48,10 @@ export function renderStatus(r: HealthReport): string {
   out.push('');
   if (!hot || hot['enabled'] === false) out.push('hot lists: disabled');
   else {
-    const lists = (hot['lists'] as { name: string; version: string; entries: number; ageHours: number; stale: boolean }[] | undefined) ?? [];
+    // A list's version is an integer (src/hotlist/list.ts): every cell goes through String().
+    const lists = (hot['lists'] as Pick<HotListSummary, 'name' | 'version' | 'entries' | 'ageHours' | 'stale'>[] | undefined) ?? [];
     if (lists.length === 0) out.push(`hot lists: none loaded${hot['reason'] ? ` (${String(hot['reason'])})` : ''}`);
-    else out.push(...table(['HOT LIST', 'VERSION', 'ENTRIES', 'AGE', ''], lists.map((l) => [l.name, l.version, String(l.entries), age(l.ageHours * 3_600_000), l.stale ? 'STALE' : ''])));
+    else out.push(...table(['HOT LIST', 'VERSION', 'ENTRIES', 'AGE', ''], lists.map((l) => [l.name, String(l.version), String(l.entries), age(l.ageHours * 3_600_000), l.stale ? 'STALE' : ''])));
   }
   const mqtt = r.components['mqtt'];
   if (!mqtt || mqtt['enabled'] === false) out.push('broker: none configured');

@@ -3,7 +3,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import pino from 'pino';
 import { freePort, makeCerts, startMosquitto } from '../support/mosquitto.js';
+import { entry, makePublisher } from '../support/mqtt-harness.js';
+import { validateConfig } from '../../src/config/load.js';
+import { HotListExtension } from '../../src/hotlist/extension.js';
+import { assessHealth } from '../../src/http/health.js';
+import { createMetrics } from '../../src/http/metrics.js';
+import { DeviceEventBus } from '../../src/device-events.js';
 
 // Each test starts Node (and often the models, a camera and a broker) several times: on a loaded
 // two-core machine that takes minutes, not the default minute.
@@ -138,6 +148,39 @@ describe('alpr-edge status', () => {
     expect(out).toMatch(/broker: connected; outbox \d+ messages \(\d+ hits\), 0 dropped/);
     const json = JSON.parse(spawnSync('node', [MAIN, 'status', '--json', '--url', address], { encoding: 'utf8' }).stdout);
     expect(json.cameras[0].lastReadAgeMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('shows each signed hot list with its version, which /healthz gives as a number', async () => {
+    // The hot-list extension as the daemon runs it, with a signed list installed; its health in a
+    // /healthz served over HTTP, so the version reaches the CLI as JSON gives it.
+    const listDir = mkdtempSync(join(tmpdir(), 'status-hotlist-'));
+    const publisher = makePublisher(listDir);
+    const config = validateConfig({
+      deviceId: 'status-pole',
+      location: { latitude: 37.78, longitude: -122.42, headingDeg: 90 },
+      cameras: [{ id: 'demo', uri: 'test://' }],
+      stateDir: join(listDir, 'state'),
+      hotlists: { publisherKeys: [{ id: publisher.keyId, file: publisher.pubFile }] },
+    });
+    const hotlist = new HotListExtension();
+    await hotlist.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });
+    onTestFinished(() => hotlist.stop());
+    hotlist.installSigned(publisher.sign('ncic', 7, [entry('TEST001', 'CA'), entry('TEST002', 'CA')]), 'test');
+    const report = assessHealth([], Date.now(), 10_000, Date.now(), '0.1.0', { version: 'test-models', interim: false }, { hotlist: hotlist.health() });
+    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(report)));
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    onTestFinished(() => new Promise<void>((res) => server.close(() => res())));
+    const { port } = server.address() as AddressInfo;
+    // Asynchronous: the server above answers from this process's event loop.
+    const child = spawn('node', [MAIN, 'status', '--url', `http://127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((res) => child.once('exit', res));
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/HOT LIST\s+VERSION\s+ENTRIES\s+AGE/);
+    expect(stdout).toMatch(/\nncic\s+7\s+2\s+\d/);
   });
 
   it('says no daemon answers, exit 2, when nothing listens', async () => {
