@@ -102,8 +102,14 @@ export function loadConfig(file: string): Config {
   } catch (err) {
     throw new ConfigError(`${file}: not valid JSON: ${(err as Error).message}`, '(file)', file);
   }
-  const config = validateConfig(raw, file);
-  // Relative clip paths (file://relative/path) resolve against the install directory, like model paths.
+  return resolveInstallPaths(validateConfig(raw, file));
+}
+
+/**
+ * Makes the config's relative paths absolute against the install directory, so a command works the
+ * same from any working directory: models.manifest, and relative clip paths (file://relative/path).
+ */
+export function resolveInstallPaths(config: Config): Config {
   for (const cam of config.cameras) {
     if (cam.uri.startsWith('file://') && !cam.uri.startsWith('file:///')) {
       cam.uri = `file://${resolveInstallPath(cam.uri.slice("file://".length))}`;

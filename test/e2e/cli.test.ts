@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 // The CLI as a user runs it: the compiled entry point (scripts/setup builds it) in a child process.
 const MAIN = 'dist/src/bin.cjs';
@@ -147,6 +147,17 @@ describe('alpr-edge CLI', () => {
     expect(lines.map((l) => l.plates[0].text).sort()).toEqual(truth.passes.map((p: { text: string }) => p.text).sort());
     expect(lines.every((l) => typeof l.time === 'number')).toBe(true);
   }, 120_000);
+
+  it('reads from any working directory: without a config, models resolve against the install directory', () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'cli-cwd-'));
+    const image = resolve('test/fixtures/scenes/one-car.jpg');
+    const r = spawnSync('node', [resolve(MAIN), 'read', image], { cwd: elsewhere, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const truth = readFileSync('test/fixtures/scenes/labels.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const line = JSON.parse(r.stdout.trim());
+    expect(line.file).toBe(image);
+    expect(line.plates.map((p: { text: string }) => p.text)).toEqual(truth.find((t) => t.image === 'one-car.jpg').plates.map((p: { text: string }) => p.text));
+  });
 });
 
 describe('alpr-edge CLI camera configuration', () => {
