@@ -1,8 +1,10 @@
-// `npm run eval -- PATH [--mode crops|scenes] [--models int8|fp32] [--split val|train|all] [--docs docs/models.md]
+// `npm run eval -- PATH [--mode crops|scenes] [--models int8|fp32] [--split val|test|train|all] [--docs docs/models.md]
 //  [--plate-scale far:PX:WxH|close:SHARE]`
 // Scores the `read` path on a labelled set: detection recall, top-1/top-N exact plates, character
-// and state accuracy, confusion pairs, speed. Prints a table, writes JSON. Never prints plate text
-// (the shared sets are photographs of real vehicles).
+// and state accuracy, confusion pairs, speed. Every rate comes with its count and 95 % interval
+// (the splits are 3–170 plates). Val is what thresholds and rules are chosen on; test is only
+// reported. Prints a table, writes JSON. Never prints plate text (the shared sets are photographs
+// of real vehicles).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
@@ -10,8 +12,8 @@ import { defaultConfig } from '../src/config/defaults.js';
 import { PlateEngine, engineOptions } from '../src/inference/engine.js';
 import { readManifest } from '../src/inference/manifest.js';
 import { decodeImageFile, type Box, type RgbImage } from '../src/inference/image.js';
-import { loadLabelledSet, type LabelledImage } from '../src/eval/labelled-set.js';
-import { countFalsePlates, scoreDetector, scorePlate, summarise, type DetectorCount, type PlateFailure, type PlateOutcome, type PredictedPlate, type SetSummary } from '../src/eval/metrics.js';
+import { inSplit, loadLabelledSet, SPLIT_CHOICES, type LabelledImage, type SplitChoice } from '../src/eval/labelled-set.js';
+import { countFalsePlates, formatRate, scoreDetector, scorePlate, summarise, type DetectorCount, type PlateFailure, type PlateOutcome, type PredictedPlate, type SetSummary } from '../src/eval/metrics.js';
 import { createProgress } from '../src/cli/progress.js';
 import { mergeEvalTable, type EvalRow } from '../src/eval/docs-table.js';
 import { normalisePlateText } from '../src/inference/plate-text.js';
@@ -21,9 +23,9 @@ import { parsePlateScale, rescalePlate, type PlateScale } from '../src/eval/plat
 const OPENALPR_TOP1: Record<string, number> = { us: 0.51, eu: 0.72, br: 0.42 };
 
 interface EvalOptions {
-  mode?: 'crops' | 'scenes';
+  mode?: Mode;
   models: 'fp32' | 'int8';
-  split: 'val' | 'train' | 'all';
+  split: SplitChoice;
   json?: string;
   limit?: number;
   threads: number;
@@ -66,18 +68,67 @@ async function readBox(engine: PlateEngine, img: RgbImage, box: Box): Promise<Pr
 /** A plate not read right, and the image it is in (by its place in the set's label file). */
 type ListedFailure = PlateFailure & { image: string };
 
-async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'crops' | 'scenes', plateScale?: PlateScale): Promise<{ summary: SetSummary; failures: ListedFailure[] }> {
+/** What one image adds to a set's score. */
+interface ImageScore {
+  outcomes: PlateOutcome[];
+  falsePlates: number;
+  detector?: DetectorCount;
+}
+
+type ScoreImage = (engine: PlateEngine, img: RgbImage, item: LabelledImage) => Promise<ImageScore>;
+
+/** The whole read path on the picture; each labelled plate matched to the read over it. */
+const scoreScene: ScoreImage = async (engine, img, item) => {
+  const { plates: predicted, boxes } = await predict(engine, img);
+  const truthBoxes = item.plates.flatMap((p) => (p.box ? [p.box] : []));
+  return {
+    outcomes: item.plates.map((truth) => scorePlate(truth, predicted)),
+    falsePlates: countFalsePlates(truthBoxes, predicted),
+    detector: scoreDetector(truthBoxes, boxes),
+  };
+};
+
+/** The reader alone on each labelled plate (a crop image is the plate). */
+const scoreCrop: ScoreImage = async (engine, img, item) => {
+  const outcomes: PlateOutcome[] = [];
+  for (const truth of item.plates) {
+    const box: Box = truth.box ?? [0, 0, img.width, img.height];
+    outcomes.push(scorePlate({ ...truth, box: undefined }, await readBox(engine, img, box)));
+  }
+  return { outcomes, falsePlates: 0 };
+};
+
+interface ModeRun {
+  images: LabelledImage[];
+  engine: PlateEngine;
+  plateScale?: PlateScale;
+}
+
+/**
+ * The eval's modes, and the one place a mode is chosen: each runs on the chosen split's images and
+ * gives a set summary and its failures. A new mode is a new entry.
+ */
+const MODES = {
+  crops: { help: 'the reader alone on the labelled plate', run: (r: ModeRun) => evaluateImages(r, 'crops', scoreCrop) },
+  scenes: { help: 'the whole read path', run: (r: ModeRun) => evaluateImages(r, 'scenes', scoreScene) },
+} satisfies Record<string, { help: string; run: (r: ModeRun) => Promise<{ summary: SetSummary; failures: ListedFailure[] }> }>;
+type Mode = keyof typeof MODES;
+
+/** The asked mode, else crops for a set of crops and scenes for the rest. */
+function chooseMode(asked: Mode | undefined, images: LabelledImage[], plateScale: PlateScale | undefined): Mode {
+  const mode = asked ?? (images.every((i) => i.kind === 'crop') ? 'crops' : 'scenes');
+  if (plateScale && mode !== 'scenes') throw new Error('--plate-scale needs --mode scenes');
+  return mode;
+}
+
+async function evaluateImages({ images, engine, plateScale }: ModeRun, label: string, scoreImage: ScoreImage): Promise<{ summary: SetSummary; failures: ListedFailure[] }> {
   const outcomes: PlateOutcome[] = [];
   const failures: ListedFailure[] = [];
-  const score = (item: LabelledImage, o: PlateOutcome) => {
-    outcomes.push(o);
-    if (o.failure) failures.push({ image: item.ref, ...o.failure });
-  };
-  let falsePlates = 0;
   let totalMs = 0;
   let decoded = 0;
-  const detector: DetectorCount = { plates: 0, found: 0, falseBoxes: 0 };
-  const progress = createProgress(images.length, `eval ${mode}`);
+  const progress = createProgress(images.length, `eval ${label}`);
+  let falsePlates = 0;
+  let detector: DetectorCount | undefined;
   for (let item of images) {
     progress.tick();
     let img: RgbImage;
@@ -96,47 +147,50 @@ async function evaluate(images: LabelledImage[], engine: PlateEngine, mode: 'cro
     }
     decoded++;
     const started = performance.now();
-    if (mode === 'scenes') {
-      const { plates: predicted, boxes } = await predict(engine, img);
-      for (const truth of item.plates) score(item, scorePlate(truth, predicted));
-      const truthBoxes = item.plates.flatMap((p) => (p.box ? [p.box] : []));
-      falsePlates += countFalsePlates(truthBoxes, predicted);
-      const d = scoreDetector(truthBoxes, boxes);
-      detector.plates += d.plates;
-      detector.found += d.found;
-      detector.falseBoxes += d.falseBoxes;
-    } else {
-      // Crops mode scores the reader alone on the labelled plate (a crop image is the plate).
-      for (const truth of item.plates) {
-        const box: Box = truth.box ?? [0, 0, img.width, img.height];
-        score(item, scorePlate({ ...truth, box: undefined }, await readBox(engine, img, box)));
-      }
-    }
+    const scored = await scoreImage(engine, img, item);
     totalMs += performance.now() - started;
+    for (const o of scored.outcomes) {
+      outcomes.push(o);
+      if (o.failure) failures.push({ image: item.ref, ...o.failure });
+    }
+    falsePlates += scored.falsePlates;
+    if (scored.detector) {
+      detector ??= { plates: 0, found: 0, falseBoxes: 0 };
+      detector.plates += scored.detector.plates;
+      detector.found += scored.detector.found;
+      detector.falseBoxes += scored.detector.falseBoxes;
+    }
   }
   progress.stop();
-  return { summary: summarise(outcomes, decoded, falsePlates, totalMs, mode === 'scenes' ? detector : undefined), failures };
+  return { summary: summarise(outcomes, decoded, falsePlates, totalMs, detector), failures };
 }
 
-const pct = (v: number | null) => (v === null ? '   n/a' : `${(v * 100).toFixed(1).padStart(5)}%`);
+const perImage = (count: number, perImage: number, images: number, digits: number) => `${perImage.toFixed(digits)} (${count} in ${images} images)`;
 
-function printTable(name: string, mode: string, models: string, s: SetSummary): void {
+function printTable(name: string, mode: string, split: string, models: string, s: SetSummary): void {
   const ref = Object.entries(OPENALPR_TOP1).find(([k]) => name.includes(k))?.[1];
   const rows: [string, string][] = [
     ['images / plates', `${s.images} / ${s.plates}`],
-    ['plates read at IoU≥0.3 / ≥0.5', `${pct(s.detectionRecall03)} / ${pct(s.detectionRecall05)}`],
-    ...(s.detector ? ([['detector alone: recall IoU≥0.5, false boxes / image', `${pct(s.detector.recall05)}, ${s.detector.falseBoxesPerImage.toFixed(2)}`]] as [string, string][]) : []),
-    ['top-1 exact', `${pct(s.top1)}${ref !== undefined ? `   (OpenALPR, full set: ${pct(ref)})` : ''}`],
-    ['top-N exact (any candidate)', pct(s.topN)],
-    ['character accuracy', pct(s.charAccuracy)],
-    ['state coverage / accuracy (US)', `${pct(s.stateCoverage)} / ${pct(s.stateAccuracy)}`],
-    ['US state on a non-US plate', pct(s.foreignStateRate)],
-    ['false plates per image', s.falsePlatesPerImage.toFixed(3)],
+    ['plates read at IoU≥0.3', formatRate(s.detectionRecall03)],
+    ['plates read at IoU≥0.5', formatRate(s.detectionRecall05)],
+    ...(s.detector
+      ? ([
+          ['detector alone: plates boxed IoU≥0.5', formatRate(s.detector.recall05)],
+          ['detector alone: false boxes / image', perImage(s.detector.falseBoxes, s.detector.falseBoxesPerImage, s.images, 2)],
+        ] as [string, string][])
+      : []),
+    ['top-1 exact', `${formatRate(s.top1)}${ref !== undefined ? `   (OpenALPR, full set: ${(ref * 100).toFixed(1)} %)` : ''}`],
+    ['top-N exact (any candidate)', formatRate(s.topN)],
+    ['character accuracy (characters)', formatRate(s.charAccuracy)],
+    ['state coverage (US)', formatRate(s.stateCoverage)],
+    ['state accuracy (US, of given)', formatRate(s.stateAccuracy)],
+    ['US state on a non-US plate', formatRate(s.foreignStateRate)],
+    ['false plates / image', perImage(s.falsePlates, s.falsePlatesPerImage, s.images, 3)],
     ['ms per image', s.msPerImage.toFixed(1)],
     ['top confusions (truth>read)', s.confusions.map((c) => `${c.truth}>${c.read}×${c.count}`).join(' ') || '-'],
   ];
-  process.stdout.write(`\n${name} — mode ${mode}, models ${models}\n`);
-  for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(34)} ${v}\n`);
+  process.stdout.write(`\n${name} — mode ${mode}, split ${split}, models ${models}   (rates: % (k/n, 95 % Wilson interval))\n`);
+  for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(38)} ${v}\n`);
 }
 
 function printFailures(failures: ListedFailure[]): void {
@@ -151,10 +205,10 @@ function printFailures(failures: ListedFailure[]): void {
 const program = new Command()
   .name('eval')
   .argument('<paths...>', 'labelled set folders (labels.jsonl, or NAME.jpg + NAME.txt)')
-  .addOption(new Option('--mode <mode>', 'crops: reader on the labelled plate; scenes: the whole read path').choices(['crops', 'scenes']))
+  .addOption(new Option('--mode <mode>', Object.entries(MODES).map(([name, m]) => `${name}: ${m.help}`).join('; ')).choices(Object.keys(MODES)))
   .addOption(new Option('--models <precision>', 'model precision (int8: what the device runs)').choices(['fp32', 'int8']).default('int8'))
-  .addOption(new Option('--split <split>', 'which fixed split to score').choices(['val', 'train', 'all']).default('val'))
-  .option('--json <file>', 'write results here (default bench-results/eval-SET-MODE-MODELS.json)')
+  .addOption(new Option('--split <split>', 'which fixed split to score: val (chosen on), test (only reported, never chosen on), train, all').choices(SPLIT_CHOICES).default('val'))
+  .option('--json <file>', 'write results here (default bench-results/eval-SET-MODE-SPLIT-MODELS.json)')
   .addOption(new Option('--limit <n>', 'score at most n images').argParser(Number))
   .addOption(new Option('--threads <n>', 'onnxruntime threads').default(1).argParser(Number))
   .option('--manifest <file>', 'model manifest (default models/manifest.json)')
@@ -175,17 +229,16 @@ const program = new Command()
     const rows: EvalRow[] = [];
     for (const path of paths) {
       const name = basename(resolve(path));
-      const all = loadLabelledSet(path).filter((i) => opts.split === 'all' || i.split === opts.split);
+      const all = loadLabelledSet(path).filter((i) => inSplit(i, opts.split));
       const images = opts.limit ? all.slice(0, opts.limit) : all;
-      const mode = opts.mode ?? (images.every((i) => i.kind === 'crop') ? 'crops' : 'scenes');
       const plateScale = opts.plateScale ? parsePlateScale(opts.plateScale) : undefined;
-      if (plateScale && mode !== 'scenes') throw new Error('--plate-scale needs --mode scenes');
-      const { summary, failures } = await evaluate(images, engine, mode, plateScale);
+      const mode = chooseMode(opts.mode, images, plateScale);
+      const { summary, failures } = await MODES[mode].run({ images, engine, ...(plateScale ? { plateScale } : {}) });
       // Re-framed scenes are another measurement of the set: their own row, never the set's.
       const label = opts.plateScale ? `${name} (${opts.plateScale})` : name;
-      printTable(label, mode, `${detector}+${reader}`, summary);
+      printTable(label, mode, opts.split, `${detector}+${reader}`, summary);
       if (opts.failures) printFailures(failures);
-      const out = opts.json ?? `bench-results/eval-${name}-${mode}${opts.plateScale ? `-${opts.plateScale.replace(/:/g, '-')}` : ''}-${opts.models}.json`;
+      const out = opts.json ?? `bench-results/eval-${name}-${mode}${opts.plateScale ? `-${opts.plateScale.replace(/:/g, '-')}` : ''}-${opts.split}-${opts.models}.json`;
       mkdirSync(dirname(out), { recursive: true });
       const date = new Date().toISOString();
       writeFileSync(out, JSON.stringify({ set: name, split: opts.split, mode, ...(opts.plateScale ? { plateScale: opts.plateScale } : {}), models: { detector, reader, precision: opts.models }, date, summary, failures }, null, 2));

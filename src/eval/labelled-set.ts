@@ -13,7 +13,7 @@ export interface LabelledPlate {
 export interface LabelledImage {
   path: string;
   kind: 'scene' | 'crop';
-  split: 'train' | 'val';
+  split: Split;
   plates: LabelledPlate[];
   /**
    * Where the image is listed (`labels.jsonl:12`, or `#3` in name order for the benchmark layout):
@@ -23,12 +23,29 @@ export interface LabelledImage {
 }
 
 /**
- * The fixed validation split, the same rule as scripts/train/reader_data.py: the source's own split
- * where it has one (test/val/valid → val), else 1 file name in 10 by sha1. Never random per run.
+ * The fixed splits, the same rule as scripts/train/reader_data.py. Held out of training: the
+ * source's own test/val/valid split where it has one, else 1 file name in 10 by sha1. A second sha1
+ * of the name halves the held-out images into val (chooses checkpoints, thresholds and reading
+ * rules) and test (only reported, never chosen on). Never random per run.
  */
-export function splitOf(split: string | undefined, imageName: string): 'train' | 'val' {
-  if (split === undefined) return BigInt('0x' + createHash('sha1').update(imageName, 'utf8').digest('hex')) % 10n === 0n ? 'val' : 'train';
-  return ['test', 'val', 'valid'].includes(split) ? 'val' : 'train';
+export function splitOf(split: string | undefined, imageName: string): Split {
+  const held = split === undefined ? sha1Mod(imageName, 10n) === 0n : ['test', 'val', 'valid'].includes(split);
+  if (!held) return 'train';
+  return sha1Mod(`test:${imageName}`, 2n) === 0n ? 'test' : 'val';
+}
+
+export type Split = 'train' | 'val' | 'test';
+
+/** What `npm run eval --split` scores: one split, or every image ("all" includes train, so it flatters). */
+export const SPLIT_CHOICES = ['val', 'test', 'train', 'all'] as const;
+export type SplitChoice = (typeof SPLIT_CHOICES)[number];
+
+export function inSplit(image: LabelledImage, choice: SplitChoice): boolean {
+  return choice === 'all' || image.split === choice;
+}
+
+function sha1Mod(s: string, m: bigint): bigint {
+  return BigInt('0x' + createHash('sha1').update(s, 'utf8').digest('hex')) % m;
 }
 
 /** Reads a shared-datasets folder (labels.jsonl) or an openalpr-benchmarks folder (NAME.jpg + NAME.txt). */
