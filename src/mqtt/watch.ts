@@ -12,7 +12,8 @@ import { isLoopbackHost } from './connection.js';
 // member of an MQTT 5 shared-subscription group over a fleet's hits. Each hit is checked against the
 // published schema, dropped if its messageId was seen already (QoS 1 is at-least-once), handed on,
 // and saved with its images before the broker gets the PUBACK — so a consumer that dies mid-hit
-// gets it again instead of losing it.
+// gets it again instead of losing it. A broker that speaks only MQTT 3.1.1 (the demo's embedded
+// one) gets a plain subscription instead: everything works but the split between consumers.
 
 export interface WatchOptions {
   brokerUrl: string;
@@ -53,6 +54,29 @@ export class WatchOptionError extends Error {
     super(`${option}: ${message}`);
     this.name = 'WatchOptionError';
   }
+}
+
+/** The broker cannot be used: nothing answers, or it refused the connection or the subscription. */
+export class WatchUnavailableError extends Error {
+  constructor(
+    readonly brokerUrl: string,
+    message: string,
+  ) {
+    super(`${brokerUrl}: ${message}`);
+    this.name = 'WatchUnavailableError';
+  }
+}
+
+/** CONNACK codes of a broker that does not speak MQTT 5: 3.1.1's "unacceptable protocol version" (1) and 5's 0x84. */
+const UNSUPPORTED_PROTOCOL = new Set([1, 0x84]);
+
+function unavailable(brokerUrl: string, err: unknown): WatchUnavailableError {
+  const code = (err as { code?: unknown }).code;
+  // Socket errors carry a string code (ECONNREFUSED), TLS errors too (CERT_HAS_EXPIRED); a broker's
+  // refusal, its numeric CONNACK code.
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return new WatchUnavailableError(brokerUrl, `no broker answers (${code}): is it running, and is the URL right?`);
+  if (typeof code === 'string') return new WatchUnavailableError(brokerUrl, `TLS with the broker failed (${code}: ${(err as Error).message}): check --ca, --cert and --key`);
+  return new WatchUnavailableError(brokerUrl, `the broker refused the connection (${(err as Error).message})`);
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -116,19 +140,32 @@ export class HitWatcher {
   private client: MqttClient | undefined;
   private readonly validate = hitValidator();
   private readonly seen: RecentIds;
+  /** False once the broker turned out to speak MQTT 3.1.1 only, which has no shared subscriptions. */
+  private shared = true;
 
   constructor(private readonly o: WatchOptions) {
     this.seen = new RecentIds(o.dedupeWindow ?? 100_000);
   }
 
   get subscription(): string {
-    return sharedSubscription(this.o.group, this.o.filter ?? FLEET_HITS);
+    const filter = this.o.filter ?? FLEET_HITS;
+    return this.shared ? sharedSubscription(this.o.group, filter) : filter;
   }
 
   async start(): Promise<void> {
     const opts = watchConnectOptions(this.o);
     if (this.o.outDir) mkdirSync(this.o.outDir, { recursive: true, mode: 0o700 });
-    const client = await mqtt.connectAsync(this.o.brokerUrl, opts);
+    let client: MqttClient;
+    try {
+      client = await mqtt.connectAsync(this.o.brokerUrl, opts);
+    } catch (err) {
+      if (!UNSUPPORTED_PROTOCOL.has((err as { code?: unknown }).code as number)) throw unavailable(this.o.brokerUrl, err);
+      client = await mqtt.connectAsync(this.o.brokerUrl, { ...opts, protocolVersion: 4 }).catch((e: unknown) => {
+        throw unavailable(this.o.brokerUrl, e);
+      });
+      this.shared = false;
+      this.o.logger.warn({ broker: this.o.brokerUrl }, 'the broker speaks MQTT 3.1.1 only: no shared subscription, so this watcher gets every hit whatever its --group');
+    }
     this.client = client;
     // mqtt.js sends the PUBACK when this callback is called: after the hit is handled and saved.
     client.handleMessage = (packet, done) => {
@@ -143,7 +180,10 @@ export class HitWatcher {
     client.on('reconnect', () => this.o.logger.info('reconnecting'));
     const granted = await client.subscribeAsync(this.subscription, { qos: 1 });
     const refused = granted.find((g) => g.qos > 2);
-    if (refused) throw new Error(`broker refused the subscription ${this.subscription} (reason code ${refused.qos}); does it support MQTT 5 shared subscriptions?`);
+    if (refused) {
+      await this.stop();
+      throw new WatchUnavailableError(this.o.brokerUrl, `the broker refused the subscription ${this.subscription} (reason code ${refused.qos}); does it support MQTT 5 shared subscriptions?`);
+    }
     this.o.logger.info({ subscription: this.subscription }, 'watching hits');
   }
 
