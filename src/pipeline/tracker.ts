@@ -36,6 +36,9 @@ interface Track<F> {
   firstSeenMs: number;
   best: TrackedObservation<F>;
   topText: string;
+  /** Running support per text (the vote so far), so a match is judged against the pass's text, not one frame's. */
+  support: Map<string, number>;
+  leader: string;
 }
 
 export interface TrackerCounters {
@@ -92,7 +95,7 @@ export class PlateTracker<F> {
   }
 
   private start(obs: PlateObservation, atMs: number, frame: F): Track<F> {
-    return {
+    const track: Track<F> = {
       id: this.nextId++,
       votes: [{ candidates: obs.candidates.length ? obs.candidates : [{ text: obs.text, confidence: obs.confidence }], state: obs.state, stateConfidence: obs.stateConfidence }],
       lastBox: obs.box,
@@ -101,7 +104,11 @@ export class PlateTracker<F> {
       firstSeenMs: atMs,
       best: { obs, atMs, frame },
       topText: obs.text,
+      support: new Map(),
+      leader: obs.text,
     };
+    addSupport(track, obs);
+    return track;
   }
 
   private extend(t: Track<F>, obs: PlateObservation, atMs: number, frame: F): void {
@@ -113,6 +120,7 @@ export class PlateTracker<F> {
     t.lastBox = obs.box;
     t.lastSeenMs = atMs;
     t.topText = obs.text;
+    addSupport(t, obs);
     t.votes.push({ candidates: obs.candidates.length ? obs.candidates : [{ text: obs.text, confidence: obs.confidence }], state: obs.state, stateConfidence: obs.stateConfidence });
     if (evidenceScore(obs) > evidenceScore(t.best.obs)) t.best = { obs, atMs, frame };
   }
@@ -125,7 +133,11 @@ export class PlateTracker<F> {
     const [ox, oy] = centre(obs.box);
     const size = Math.max(t.lastBox[2], obs.box[2]);
     const near = Math.hypot(px - ox, py - oy) < 1.5 * size;
-    const similarity = textSimilarity(t.topText, obs.text);
+    const similarity = Math.max(textSimilarity(t.topText, obs.text), textSimilarity(t.leader, obs.text));
+    // Another plate in the same place: the next car at a stop line, or a cut in the video. A sure
+    // read that shares little with what the pass has read so far starts a pass of its own; an
+    // unsure misread of the same plate stays with its pass.
+    if (similarity < MIN_SAME_PLATE_SIMILARITY && obs.confidence >= SURE_READ) return 0;
     if (overlap >= 0.3) return 1 + overlap + similarity;
     if ((overlap > 0.02 || near) && similarity >= 0.5) return overlap + similarity;
     return 0;
@@ -157,6 +169,25 @@ export class PlateTracker<F> {
     }
     this.counters.passesEmitted++;
     return { vote, best: t.best, firstSeenMs: t.firstSeenMs, lastSeenMs: t.lastSeenMs, frames: t.votes.length };
+  }
+}
+
+/** Below this text similarity (1 - edit distance / length) two sure reads are different plates: 7 characters with 4 or more changed. */
+const MIN_SAME_PLATE_SIMILARITY = 0.45;
+/** A read this sure is trusted to tell plates apart. */
+const SURE_READ = 0.6;
+
+function addSupport<F>(t: Track<F>, obs: PlateObservation): void {
+  const candidates = obs.candidates.length ? obs.candidates : [{ text: obs.text, confidence: obs.confidence }];
+  for (const c of candidates) t.support.set(c.text, (t.support.get(c.text) ?? 0) + c.confidence);
+  // A car parked in view for hours must not grow the map: keep the texts with most support.
+  if (t.support.size > 64) t.support = new Map([...t.support].sort((a, b) => b[1] - a[1]).slice(0, 32));
+  let best = -1;
+  for (const [text, v] of t.support) {
+    if (v > best) {
+      best = v;
+      t.leader = text;
+    }
   }
 }
 

@@ -30,6 +30,27 @@ describe('plate tracker', () => {
     expect(t.flush().map((p) => p.vote.text).sort()).toEqual(['4AAA111', '8BBB222']);
   });
 
+  it('gives each of a run of vehicles in the same place its own read (cuts, the next car at a stop line)', () => {
+    const t = new PlateTracker<number>(opts);
+    const texts = ['4AAA111', '8BBB222', '5CCC333', '7DDD444'];
+    const out = [];
+    // Each plate held 13 frames at 30 fps in nearly the same box, then the next one: no gap, no motion.
+    texts.forEach((text, k) => {
+      for (let i = 0; i < 13; i++) out.push(...t.update((k * 13 + i) * 33, [obs(text, [600 + k * 4, 500, 140, 70])], k));
+    });
+    out.push(...t.flush());
+    expect(out.map((p) => p.vote.text)).toEqual(texts);
+    expect(out.every((p) => p.frames === 13)).toBe(true);
+  });
+
+  it('keeps an unsure misread of the same plate in its pass', () => {
+    const t = new PlateTracker<number>(opts);
+    for (let i = 0; i < 10; i++) t.update(i * 33, [obs(i === 4 ? 'ZZZZ999' : '4AAA111', [600, 500, 140, 70], i === 4 ? 0.3 : 0.9)], i);
+    const out = t.flush();
+    expect(out).toHaveLength(1);
+    expect(out[0]!.frames).toBe(10);
+  });
+
   it('emits a pass once the plate has been gone for the timeout', () => {
     const t = new PlateTracker<number>(opts);
     t.update(0, [obs('5CCC333', [10, 10, 100, 50])], 0);
