@@ -6,7 +6,8 @@ import { parseHotListCsv, parseNcicExtract, HotListFormatError } from '../hotlis
 import { generatePublisherKeys, HotListRejectedError, signHotList } from '../hotlist/signed-list.js';
 import { HotListRepository } from '../hotlist/repository.js';
 import { loadPublisherKeys } from '../hotlist/extension.js';
-import { LocalEntryError, LocalEntryStore, validateLocalEntry } from '../hotlist/local-entries.js';
+import { LocalEntryError, LocalEntryStore, validateLocalEntry, type HotListChange, type HotListChangeLog } from '../hotlist/local-entries.js';
+import { ShellChangeQueue } from '../hotlist/shell-changes.js';
 import type { Config } from '../config/schema.js';
 import { AccessLogHotListChanges } from '../access/hotlist-changes.js';
 import { UserDirectory } from '../access/users.js';
@@ -31,9 +32,19 @@ function stateDatabase(config: Config): StateDatabase {
   return openStateDatabaseFor(config);
 }
 
-/** P6: hot-list changes made from the shell go into the access log, like the daemon's own. */
-function changeLog(db: StateDatabase): AccessLogHotListChanges {
-  return new AccessLogHotListChanges(() => db);
+/**
+ * P6: hot-list changes made from the shell go into the access log, like the daemon's own, and to
+ * the running daemon, which publishes them on MQTT `audit` at its next hot-list check.
+ */
+function changeLog(config: Config, db: StateDatabase): HotListChangeLog {
+  const accessLog = new AccessLogHotListChanges(() => db);
+  const toDaemon = new ShellChangeQueue(config.stateDir);
+  return {
+    append(change: HotListChange): void {
+      accessLog.append(change);
+      toDaemon.append(change);
+    },
+  };
 }
 
 /** Technician / publisher: hot-list commands (docs/hotlists.md). The daemon picks changes up within hotlists.checkIntervalS. */
@@ -86,7 +97,7 @@ export function registerHotlistCommands(program: Command): void {
     .action((file: string, o: { config: string; actor: string }) => {
       const config = loadConfig(o.config);
       const repo = new HotListRepository(config.stateDir, loadPublisherKeys(config.hotlists), config.hotlists.maxListBytes);
-      const log = changeLog(stateDatabase(config));
+      const log = changeLog(config, stateDatabase(config));
       try {
         const list = repo.install(readFileSync(file));
         log.append({ at: new Date().toISOString(), action: 'list-installed', actor: o.actor, list: list.name, version: list.version, detail: { source: list.source, entries: list.entries.length, signedBy: list.signedBy, via: 'cli' } });
@@ -124,7 +135,7 @@ export function registerHotlistCommands(program: Command): void {
         const login = await users.login(entry.local!.approvedBy, await readSecret(`password for ${entry.local!.approvedBy}: `), 'cli');
         if (!login.ok) throw new LocalEntryError('approvedBy', 'password of the approver is wrong (or the account is locked)');
         const list = new LocalEntryStore(config.stateDir).add(entry);
-        changeLog(db).append({ at: new Date().toISOString(), action: 'local-added', actor: entry.local!.enteredBy, list: 'local', version: list.version, detail: { plate: entry.plate, state: entry.state, type: entry.type, caseNumber: entry.local!.caseNumber, approvedBy: entry.local!.approvedBy, partial: entry.partial, expiresAt: entry.expiresAt } });
+        changeLog(config, db).append({ at: new Date().toISOString(), action: 'local-added', actor: entry.local!.enteredBy, list: 'local', version: list.version, detail: { plate: entry.plate, state: entry.state, type: entry.type, caseNumber: entry.local!.caseNumber, approvedBy: entry.local!.approvedBy, partial: entry.partial, expiresAt: entry.expiresAt } });
         process.stdout.write(`added local entry${entry.partial ? ' (partial)' : ''}, expires ${entry.expiresAt}\n`);
       } catch (err) {
         refuse(err);
@@ -141,7 +152,7 @@ export function registerHotlistCommands(program: Command): void {
       const config = loadConfig(o.config);
       const store = new LocalEntryStore(config.stateDir);
       const removed = store.remove(o.plate, o.case);
-      changeLog(stateDatabase(config)).append({ at: new Date().toISOString(), action: 'local-removed', actor: o.actor, list: 'local', version: store.load().version, detail: { plate: o.plate, caseNumber: o.case ?? null, removed } });
+      changeLog(config, stateDatabase(config)).append({ at: new Date().toISOString(), action: 'local-removed', actor: o.actor, list: 'local', version: store.load().version, detail: { plate: o.plate, caseNumber: o.case ?? null, removed } });
       process.stdout.write(`removed ${removed} local entr${removed === 1 ? 'y' : 'ies'}\n`);
     });
 

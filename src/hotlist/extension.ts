@@ -12,6 +12,7 @@ import { HotListMatcher } from './matcher.js';
 import { HotListRepository } from './repository.js';
 import { HotListRejectedError, loadPublicKey } from './signed-list.js';
 import { JsonLinesChangeLog, LocalEntryStore, type HotListChange, type HotListChangeLog } from './local-entries.js';
+import { ShellChangeQueue } from './shell-changes.js';
 import type { DeviceEvent, Hit } from './hit.js';
 import type { DeviceEventBus } from '../device-events.js';
 
@@ -47,6 +48,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
   private repo!: HotListRepository;
   private local!: LocalEntryStore;
   private changeLog!: HotListChangeLog;
+  private shellChanges!: ShellChangeQueue;
   private lists: HotList[] = [];
   private localList: HotList | undefined;
   private matcher = new HotListMatcher([]);
@@ -69,6 +71,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
     try {
       this.repo = new HotListRepository(ctx.config.stateDir, keys, this.cfg.maxListBytes);
       this.local = new LocalEntryStore(ctx.config.stateDir);
+      this.shellChanges = new ShellChangeQueue(ctx.config.stateDir);
     } catch (err) {
       // The cameras and the store keep running without hot lists; health says why (degraded).
       this.unavailable = `cannot use ${ctx.config.stateDir}/hotlists: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
@@ -183,9 +186,17 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
       if (this.repo.fingerprint() !== lists) this.reload();
       else if (this.local.fingerprint() !== local) this.use(this.lists);
       else this.checkStale();
+      this.publishShellChanges();
     } catch (err) {
       this.logger.error({ err }, 'hot-list check failed');
     }
+  }
+
+  /** `hotlist import|add|remove` changes go out on MQTT `audit` like the daemon's own; the command logged them already (P6). */
+  private publishShellChanges(): void {
+    const { changes, unreadable } = this.shellChanges.take();
+    if (unreadable > 0) this.logger.warn({ unreadable }, 'unreadable hot-list changes from the shell skipped');
+    for (const change of changes) this.emit('audit', change);
   }
 
   /** P10: stale raises an alarm once per transition, and clears it when a fresh version arrives. */

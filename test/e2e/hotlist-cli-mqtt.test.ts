@@ -1,0 +1,67 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateConfig } from '../../src/config/load.js';
+import { entry, makePublisher, schemaValidators, startHitExtensions, subscribe, tempDir, waitFor } from '../support/mqtt-harness.js';
+
+// docs/hotlists.md: every hot-list change, from the daemon or the shell, is published on the MQTT
+// `audit` topic. The shell side is the compiled CLI in a child process; the daemon side its hot-list
+// and MQTT extensions, started as the daemon starts them, on the same state directory, publishing
+// to the Mosquitto on 127.0.0.1:1883.
+const URL = 'mqtt://127.0.0.1:1883';
+const MAIN = 'dist/src/bin.cjs';
+const ADA = 'ada password 123';
+
+describe('hot-list changes made from the shell, on MQTT', { timeout: 240_000 }, () => {
+  it('publishes hotlist add, remove and import on audit once each, also a change made while the daemon was down', async () => {
+    const deviceId = `shell-${randomUUID().slice(0, 8)}`;
+    const dir = tempDir('hotlist-shell-');
+    const pub = makePublisher(dir);
+    const raw = {
+      deviceId,
+      location: { latitude: 37.77, longitude: -122.42, headingDeg: 90 },
+      cameras: [{ id: 'cam1', uri: 'test://' }],
+      http: { port: 0 },
+      log: { level: 'silent' },
+      stateDir: join(dir, 'state'),
+      hotlists: { publisherKeys: [{ id: pub.keyId, file: pub.pubFile }], checkIntervalS: 1 },
+      mqtt: { url: URL, allowPlainText: true, protocolVersion: 5 },
+    };
+    const configFile = join(dir, 'config.json');
+    writeFileSync(configFile, JSON.stringify(raw));
+    const cli = (args: string[], stdin = '') => {
+      const r = spawnSync('node', [MAIN, ...args, '--config', configFile], { encoding: 'utf8', input: stdin, timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+    };
+
+    // The daemon is down: the change waits for it.
+    cli(['user', 'add', 'ada', '--role', 'administrator', '--training-until', '2099-12-31'], `${ADA}\n`);
+    cli(['hotlist', 'add', '--plate', 'TEST01?', '--state', 'CA', '--entered-by', 'ivan', '--case', '25-0001', '--synopsis', 'test entry', '--approver', 'ada'], `${ADA}\n`);
+
+    const central = await subscribe(URL, `alpr/v1/${deviceId}/audit`, { protocolVersion: 5 });
+    onTestFinished(() => central.client.endAsync());
+    const daemon = await startHitExtensions(validateConfig(raw));
+    onTestFinished(() => daemon.stop());
+    const changes = () => central.messages.map((m) => [m.payload['action'], m.payload['actor']]);
+    await waitFor(() => changes().length >= 1, 15_000, 'the change made while the daemon was down');
+
+    cli(['hotlist', 'remove', '--plate', 'TEST01?', '--actor', 'ada']);
+    await waitFor(() => changes().length >= 2, 15_000, 'the removal');
+    const listFile = join(dir, 'ncic.hotlist');
+    writeFileSync(listFile, pub.sign('ncic', 5, [entry('TEST002', 'CA')]));
+    cli(['hotlist', 'import', listFile, '--actor', 'ada']);
+    await waitFor(() => changes().length >= 3, 15_000, 'the import');
+
+    // Several hot-list checks ran between the changes: none was published twice.
+    expect(changes()).toEqual([
+      ['local-added', 'ivan'],
+      ['local-removed', 'ada'],
+      ['list-installed', 'ada'],
+    ]);
+    const schemas = schemaValidators();
+    for (const m of central.messages) schemas.check(m.topic, m.payload);
+    expect(central.messages[2]!.payload).toMatchObject({ deviceId, list: 'ncic', version: 5, detail: { via: 'cli', entries: 1 } });
+  });
+});
