@@ -17,13 +17,16 @@ import { countFalsePlates, formatRate, scoreDetector, scorePlate, summarise, typ
 import { createProgress } from '../src/cli/progress.js';
 import { mergeEvalTable, type EvalRow } from '../src/eval/docs-table.js';
 import { normalisePlateText } from '../src/inference/plate-text.js';
+import { evaluateClip, isPassClipDir, loadPassClips, type ClipResult } from '../src/eval/passes.js';
+import { summarisePasses, type PassSummary } from '../src/eval/pass-score.js';
+import { createLogger } from '../src/log.js';
 import { parsePlateScale, rescalePlate, type PlateScale } from '../src/eval/plate-scale.js';
 
 /** OpenALPR's published end-to-end top-1 on its own benchmark sets, for the table. */
 const OPENALPR_TOP1: Record<string, number> = { us: 0.51, eu: 0.72, br: 0.42 };
 
 interface EvalOptions {
-  mode?: Mode;
+  mode?: Mode | 'passes';
   models: 'fp32' | 'int8';
   split: SplitChoice;
   json?: string;
@@ -202,10 +205,41 @@ function printFailures(failures: ListedFailure[]): void {
   }
 }
 
+const PASSES_HELP = 'video clips of vehicle passes (a folder made by scripts/synth/make_pass_clips.py), scored per vehicle: read once and right, once but wrong, twice, missed';
+
+/** `--mode passes`: each clip through the daemon's pipeline; one table row per clip and the total. */
+async function evaluatePasses(dir: string, engine: PlateEngine, config: ReturnType<typeof defaultConfig>, opts: EvalOptions): Promise<void> {
+  const set = loadPassClips(dir);
+  const logger = createLogger('warn');
+  const results: ClipResult[] = [];
+  for (const clip of opts.limit ? set.clips.slice(0, opts.limit) : set.clips) {
+    const started = process.cpuUsage();
+    const result = await evaluateClip(dir, clip, engine, config, logger);
+    const cpu = process.cpuUsage(started);
+    results.push(result);
+    process.stderr.write(`eval passes: ${clip.scenario}: ${result.frames} frames, ${((cpu.user + cpu.system) / 1000 / result.frames).toFixed(1)} CPU ms/frame\n`);
+  }
+  const all = results.flatMap((r) => r.outcomes);
+  const total = summarisePasses(all, results.reduce((s, r) => s + r.summary.strayReads, 0), results.reduce((s, r) => s + r.summary.reads, 0));
+  process.stdout.write(`\n${basename(resolve(dir))} — mode passes, split ${set.split}\n`);
+  process.stdout.write(`  ${'clip'.padEnd(20)} ${'vehicles'.padStart(8)}  ${'once, right'.padEnd(24)} ${'once, wrong'.padEnd(24)} ${'twice or more'.padEnd(24)} ${'missed'.padEnd(24)} stray reads\n`);
+  const row = (name: string, n: number, s: PassSummary) =>
+    process.stdout.write(`  ${name.padEnd(20)} ${String(n).padStart(8)}  ${formatRate(s.onceRight).padEnd(24)} ${formatRate(s.onceWrong).padEnd(24)} ${formatRate(s.twice).padEnd(24)} ${formatRate(s.missed).padEnd(24)} ${s.strayReads}\n`);
+  for (const r of results) row(r.scenario, r.summary.vehicles, r.summary);
+  row('all', total.vehicles, total);
+  if (opts.failures) {
+    for (const r of results) for (const o of r.outcomes) if (o.kind !== 'once-right') process.stdout.write(`    ${r.scenario.padEnd(20)} ${o.ref.padEnd(18)} ${o.kind}${o.kind === 'twice' ? ` (${o.reads} reads${o.anyRight ? ', one right' : ''})` : ''}\n`);
+  }
+  const out = opts.json ?? `bench-results/eval-passes-${set.split}-${opts.models}.json`;
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ mode: 'passes', split: set.split, date: new Date().toISOString(), total, clips: results }, null, 2));
+  process.stdout.write(`  → ${out}\n`);
+}
+
 const program = new Command()
   .name('eval')
   .argument('<paths...>', 'labelled set folders (labels.jsonl, or NAME.jpg + NAME.txt)')
-  .addOption(new Option('--mode <mode>', Object.entries(MODES).map(([name, m]) => `${name}: ${m.help}`).join('; ')).choices(Object.keys(MODES)))
+  .addOption(new Option('--mode <mode>', [...Object.entries(MODES).map(([name, m]) => `${name}: ${m.help}`), `passes: ${PASSES_HELP}`].join('; ')).choices([...Object.keys(MODES), 'passes']))
   .addOption(new Option('--models <precision>', 'model precision (int8: what the device runs)').choices(['fp32', 'int8']).default('int8'))
   .addOption(new Option('--split <split>', 'which fixed split to score: val (chosen on), test (only reported, never chosen on), train, all').choices(SPLIT_CHOICES).default('val'))
   .option('--json <file>', 'write results here (default bench-results/eval-SET-MODE-SPLIT-MODELS.json)')
@@ -229,6 +263,10 @@ const program = new Command()
     const rows: EvalRow[] = [];
     for (const path of paths) {
       const name = basename(resolve(path));
+      if (opts.mode === 'passes' || isPassClipDir(path)) {
+        await evaluatePasses(path, engine, config, opts);
+        continue;
+      }
       const all = loadLabelledSet(path).filter((i) => inSplit(i, opts.split));
       const images = opts.limit ? all.slice(0, opts.limit) : all;
       const plateScale = opts.plateScale ? parsePlateScale(opts.plateScale) : undefined;

@@ -1,12 +1,11 @@
-import { extname, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { defaultConfig } from '../config/defaults.js';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { PlateEngine, engineOptions } from '../inference/engine.js';
 import { decodeImageFile } from '../inference/image.js';
-import { CameraSource } from '../capture/index.js';
+import { playFile } from '../capture/play-file.js';
 import type { Frame } from '../capture/frame.js';
 import { CameraPipeline } from '../pipeline/camera-pipeline.js';
 import { observationsToPlates, toReadLinePlate } from './read-output.js';
@@ -55,10 +54,6 @@ export async function readFiles(files: string[], opts: ReadFilesOptions): Promis
 
 /** Every frame (up to `fps` per second of video) is analysed; one output line per vehicle pass. */
 async function readVideo(file: string, engine: PlateEngine, config: Config, fps: number, logger: ReturnType<typeof createLogger>): Promise<void> {
-  const path = resolve(file);
-  if (!existsSync(path)) throw new Error(`${file}: no such file`);
-  let failure: string | undefined;
-  let frames = 0;
   // Video time from the frame count: the capture caps files at `fps` frames per video second.
   const videoMs = (f: Frame) => (f.seq * 1000) / fps;
   const pipeline = new CameraPipeline(
@@ -72,34 +67,7 @@ async function readVideo(file: string, engine: PlateEngine, config: Config, fps:
       process.stdout.write(JSON.stringify({ file, time: Number((firstSeenMs / 1000).toFixed(2)), plates: [toReadLinePlate({ text: r.plate, confidence: r.confidence, state: r.state, box: r.box, candidates: r.candidates })] }) + '\n');
     }
   };
-  const source = new CameraSource({
-    id: 'file',
-    uri: `file://${path}`,
-    fpsCap: fps,
-    loop: false,
-    realtime: false,
-    dropOldFrames: false,
-    stallTimeoutMs: 30_000,
-    logger,
-    // Backpressure: the next frame is decoded only when this one is analysed, so none is skipped.
-    consumer: async (frame) => {
-      frames++;
-      emit(await pipeline.analyse(frame));
-    },
-  });
-  await new Promise<void>((resolveDone) => {
-    source.on('status', (s) => {
-      if (s.state === 'reconnecting' || s.state === 'offline') {
-        failure = s.reason ?? s.state;
-        void source.stop().then(() => resolveDone());
-      }
-    });
-    source.on('end', () => resolveDone());
-    source.start();
-  });
-  await source.stop();
-  if (failure !== undefined && frames === 0) throw new Error(`${file}: cannot decode video (${failure})`);
-  if (frames === 0) throw new Error(`${file}: no frames decoded`);
+  const played = await playFile(file, { fps, logger, onFrame: async (frame) => emit(await pipeline.analyse(frame)) });
   emit(await pipeline.flush());
-  if (failure !== undefined) process.stderr.write(`read: ${file}: video ended early after ${frames} frames (${failure})\n`);
+  if (played.endedEarly !== undefined) process.stderr.write(`read: ${file}: video ended early after ${played.frames} frames (${played.endedEarly})\n`);
 }
