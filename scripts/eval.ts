@@ -220,11 +220,12 @@ async function evaluatePasses(dir: string, engine: PlateEngine, config: ReturnTy
     process.stderr.write(`eval passes: ${clip.scenario}: ${result.frames} frames, ${((cpu.user + cpu.system) / 1000 / result.frames).toFixed(1)} CPU ms/frame\n`);
   }
   const all = results.flatMap((r) => r.outcomes);
-  const total = summarisePasses(all, results.reduce((s, r) => s + r.summary.strayReads, 0), results.reduce((s, r) => s + r.summary.reads, 0));
+  const sum = (k: 'strayReads' | 'otherPlateReads' | 'reads') => results.reduce((s, r) => s + r.summary[k], 0);
+  const total = summarisePasses(all, sum('strayReads'), sum('otherPlateReads'), sum('reads'));
   process.stdout.write(`\n${basename(resolve(dir))} — mode passes, split ${set.split}\n`);
-  process.stdout.write(`  ${'clip'.padEnd(20)} ${'vehicles'.padStart(8)}  ${'once, right'.padEnd(24)} ${'once, wrong'.padEnd(24)} ${'twice or more'.padEnd(24)} ${'missed'.padEnd(24)} stray reads\n`);
+  process.stdout.write(`  ${'clip'.padEnd(20)} ${'vehicles'.padStart(8)}  ${'once, right'.padEnd(24)} ${'once, wrong'.padEnd(24)} ${'twice or more'.padEnd(24)} ${'missed'.padEnd(24)} stray reads, unlabelled plates read\n`);
   const row = (name: string, n: number, s: PassSummary) =>
-    process.stdout.write(`  ${name.padEnd(20)} ${String(n).padStart(8)}  ${formatRate(s.onceRight).padEnd(24)} ${formatRate(s.onceWrong).padEnd(24)} ${formatRate(s.twice).padEnd(24)} ${formatRate(s.missed).padEnd(24)} ${s.strayReads}\n`);
+    process.stdout.write(`  ${name.padEnd(20)} ${String(n).padStart(8)}  ${formatRate(s.onceRight).padEnd(24)} ${formatRate(s.onceWrong).padEnd(24)} ${formatRate(s.twice).padEnd(24)} ${formatRate(s.missed).padEnd(24)} ${s.strayReads}, ${s.otherPlateReads}\n`);
   for (const r of results) row(r.scenario, r.summary.vehicles, r.summary);
   row('all', total.vehicles, total);
   if (opts.failures) {

@@ -9,6 +9,7 @@ folder (default eval-clips/) and never committed. Nothing here prints a plate te
 
 Scenarios, each one clip per split:
   cuts-1080p30        each picture held 0.45 s, hard cuts, no motion (like a slide show of vehicles)
+  cuts-centred-1080p30  as cuts, each plate moved to the same place at the same size (a queue at a stop line)
   approach-720p15     a slow zoom towards the plate over 3 s, then a cut to the next vehicle
   standstill-1080p15  each vehicle stands still for 3 s (a red light) with sensor noise, then a cut
   pairs-1080p30       two vehicles side by side in view at once for 1.5 s, then the next pair
@@ -84,9 +85,12 @@ def open_encoder(path: str, w: int, h: int, fps: int) -> subprocess.Popen:
     return subprocess.Popen(["gst-launch-1.0", "-q", *pipeline.split()], stdin=subprocess.PIPE)
 
 
-def vehicle(scene: dict, start: int, end: int, region, box) -> dict:
+def vehicle(scene: dict, start: int, end: int, region, boxes) -> dict:
+    """boxes: the labelled plate's box in the frame, once if it stays put, else at its first,
+    middle and last frame. Reads elsewhere in the picture are of unlabelled plates (the sets label
+    one plate per picture), which the eval counts apart."""
     return dict(ref=scene["ref"], text=scene["text"], startFrame=start, endFrame=end,
-                region=[int(v) for v in region], plateBox=[round(float(v), 1) for v in box])
+                region=[int(v) for v in region], plateBoxes=[[round(float(v), 1) for v in b] for b in boxes])
 
 
 def cuts(scenes, enc, w, h, fps, hold_s=0.45):
@@ -97,7 +101,27 @@ def cuts(scenes, enc, w, h, fps, hold_s=0.45):
         bx = [x0 + sc["box"][0] * s, y0 + sc["box"][1] * s, sc["box"][2] * s, sc["box"][3] * s]
         for _ in range(n):
             enc.stdin.write(canvas.tobytes())
-        out.append(vehicle(sc, f, f + n - 1, [0, 0, w, h], bx))
+        out.append(vehicle(sc, f, f + n - 1, [0, 0, w, h], [bx]))
+        f += n
+    return out, f
+
+
+def cuts_centred(scenes, enc, w, h, fps, hold_s=0.45, plate_w=0.09):
+    """As cuts, but every picture is scaled and shifted so its plate is the same size at the same
+    place: what a fixed camera sees of a queue of cars at a stop line, and the hardest case for a
+    tracker that links boxes by overlap."""
+    out, f = [], 0
+    n = int(round(hold_s * fps))
+    for sc in scenes:
+        img = read_rgb(sc["path"])
+        bx, by, bw, bh = sc["box"]
+        s = plate_w * w / bw
+        tx, ty = w / 2 - (bx + bw / 2) * s, 0.62 * h - (by + bh / 2) * s
+        m = np.float32([[s, 0, tx], [0, s, ty]])
+        canvas = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=BAR)
+        for _ in range(n):
+            enc.stdin.write(canvas.tobytes())
+        out.append(vehicle(sc, f, f + n - 1, [0, 0, w, h], [[bx * s + tx, by * s + ty, bw * s, bh * s]]))
         f += n
     return out, f
 
@@ -113,7 +137,7 @@ def standstill(scenes, enc, w, h, fps, hold_s=3.0, seed=5):
         for _ in range(n):
             noisy = np.clip(base + rng.normal(0, 3.0, (h, w, 1)).astype(np.int16), 0, 255).astype(np.uint8)
             enc.stdin.write(noisy.tobytes())
-        out.append(vehicle(sc, f, f + n - 1, [0, 0, w, h], bx))
+        out.append(vehicle(sc, f, f + n - 1, [0, 0, w, h], [bx]))
         f += n
     return out, f
 
@@ -140,7 +164,7 @@ def approach(scenes, enc, w, h, fps, dur_s=3.0, zoom=1.8):
             canvas, s, ox, oy = fit(view, w, h)
             enc.stdin.write(canvas.tobytes())
             boxes.append([ox + (sc["box"][0] - x0c) * s, oy + (sc["box"][1] - y0c) * s, sc["box"][2] * s, sc["box"][3] * s])
-        out.append(vehicle(sc, f, f + n - 1, [0, 0, w, h], boxes[n // 2]))
+        out.append(vehicle(sc, f, f + n - 1, [0, 0, w, h], [boxes[0], boxes[n // 2], boxes[-1]]))
         f += n
     return out, f
 
@@ -156,7 +180,7 @@ def pairs(scenes, enc, w, h, fps, hold_s=1.5):
             part, s, x0, y0 = fit(read_rgb(sc["path"]), half, h)
             canvas[:, j * half:(j + 1) * half] = part
             bx = [j * half + x0 + sc["box"][0] * s, y0 + sc["box"][1] * s, sc["box"][2] * s, sc["box"][3] * s]
-            vs.append(vehicle(sc, f, f + n - 1, [j * half, 0, half, h], bx))
+            vs.append(vehicle(sc, f, f + n - 1, [j * half, 0, half, h], [bx]))
         for _ in range(n):
             enc.stdin.write(canvas.tobytes())
         out.extend(vs)
@@ -164,8 +188,24 @@ def pairs(scenes, enc, w, h, fps, hold_s=1.5):
     return out, f
 
 
+class NullEncoder:
+    """Stands in for the encoder when only the ground truth is rewritten."""
+    class _Sink:
+        def write(self, _b):
+            pass
+
+        def close(self):
+            pass
+
+    stdin = _Sink()
+
+    def wait(self):
+        return 0
+
+
 SCENARIOS = {
     "cuts-1080p30": (cuts, 1920, 1080, 30),
+    "cuts-centred-1080p30": (cuts_centred, 1920, 1080, 30),
     "approach-720p15": (approach, 1280, 720, 15),
     "standstill-1080p15": (standstill, 1920, 1080, 15),
     "pairs-1080p30": (pairs, 1920, 1080, 30),
@@ -180,6 +220,7 @@ def main(argv=None) -> None:
     ap.add_argument("--out", default=None, help="folder (default eval-clips/SPLIT); git-ignored, never commit it")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--limit", type=int, default=0, help="at most this many vehicles per clip (0 = all)")
+    ap.add_argument("--truth-only", action="store_true", help="rewrite passes.json, keep the clips (after a truth-format change)")
     args = ap.parse_args(argv)
     out_dir = args.out or os.path.join(REPO, "eval-clips", args.split)
     os.makedirs(out_dir, exist_ok=True)
@@ -192,7 +233,7 @@ def main(argv=None) -> None:
     for name in args.scenarios.split(","):
         make, w, h, fps = SCENARIOS[name]
         path = os.path.join(out_dir, name + ".mp4")
-        enc = open_encoder(path, w, h, fps)
+        enc = NullEncoder() if args.truth_only else open_encoder(path, w, h, fps)
         vehicles, frames = make(scenes, enc, w, h, fps)
         enc.stdin.close()
         if enc.wait() != 0:

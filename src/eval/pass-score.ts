@@ -11,6 +11,8 @@ export interface ClipVehicle {
   endFrame: number;
   /** Where in the frame this vehicle's picture is: [x, y, w, h]. */
   region: Box;
+  /** The labelled plate's box in the frame: once if it stays put, else at its first, middle and last frame. */
+  plateBoxes: Box[];
 }
 
 /** A read the pipeline emitted, on the clip's video clock. */
@@ -37,14 +39,16 @@ export interface PassSummary {
   onceWrong: Rate;
   twice: Rate;
   missed: Rate;
-  /** Reads that belong to no vehicle (outside every vehicle's time and place). */
+  /** Reads that belong to no vehicle (outside every vehicle's time and picture). */
   strayReads: number;
+  /** Reads inside a vehicle's picture but away from its labelled plate: the sets label one plate per picture, so these are mostly real, unlabelled plates (a car behind). */
+  otherPlateReads: number;
   reads: number;
 }
 
 /**
- * Assigns each read to the vehicle it overlaps longest in time whose region holds the read's box
- * centre, then scores each vehicle: read exactly once and right, once but wrong, two or more times,
+ * Assigns each read to the vehicle it overlaps longest in time whose picture holds the read's box
+ * centre and whose labelled plate is where the read is, then scores each vehicle: read exactly once and right, once but wrong, two or more times,
  * or not at all. A read spanning several vehicles (two passes merged into one) lands on one of
  * them and the others count as missed: merging must not look like success.
  */
@@ -52,6 +56,7 @@ export function scorePasses(vehicles: ClipVehicle[], reads: PassRead[], fps: num
   const frameMs = 1000 / fps;
   const assigned = new Map<ClipVehicle, PassRead[]>(vehicles.map((v) => [v, []]));
   let stray = 0;
+  let other = 0;
   for (const r of reads) {
     const cx = r.box[0] + r.box[2] / 2;
     const cy = r.box[1] + r.box[3] / 2;
@@ -67,8 +72,9 @@ export function scorePasses(vehicles: ClipVehicle[], reads: PassRead[], fps: num
         best = v;
       }
     }
-    if (best) assigned.get(best)!.push(r);
-    else stray++;
+    if (!best) stray++;
+    else if (!nearPlate(best.plateBoxes, cx, cy)) other++;
+    else assigned.get(best)!.push(r);
   }
   const outcomes = vehicles.map((v): VehicleOutcome => {
     const rs = assigned.get(v)!;
@@ -77,11 +83,21 @@ export function scorePasses(vehicles: ClipVehicle[], reads: PassRead[], fps: num
     const kind: PassOutcomeKind = rs.length === 0 ? 'missed' : rs.length > 1 ? 'twice' : anyRight ? 'once-right' : 'once-wrong';
     return { ref: v.ref, kind, reads: rs.length, anyRight };
   });
-  return { outcomes, summary: summarisePasses(outcomes, stray, reads.length) };
+  return { outcomes, summary: summarisePasses(outcomes, stray, other, reads.length) };
+}
+
+/** Whether (cx, cy) lies on the labelled plate's path: the hull of its boxes, grown by one plate size each way. */
+function nearPlate(boxes: Box[], cx: number, cy: number): boolean {
+  if (!boxes.length) return true;
+  const x0 = Math.min(...boxes.map((b) => b[0] - b[2]));
+  const x1 = Math.max(...boxes.map((b) => b[0] + 2 * b[2]));
+  const y0 = Math.min(...boxes.map((b) => b[1] - b[3]));
+  const y1 = Math.max(...boxes.map((b) => b[1] + 2 * b[3]));
+  return cx >= x0 && cx <= x1 && cy >= y0 && cy <= y1;
 }
 
 /** Rates over vehicle outcomes: of one clip, or of several clips together. */
-export function summarisePasses(outcomes: VehicleOutcome[], strayReads: number, reads: number): PassSummary {
+export function summarisePasses(outcomes: VehicleOutcome[], strayReads: number, otherPlateReads: number, reads: number): PassSummary {
   const n = outcomes.length;
   const count = (k: PassOutcomeKind) => outcomes.filter((o) => o.kind === k).length;
   return {
@@ -91,6 +107,7 @@ export function summarisePasses(outcomes: VehicleOutcome[], strayReads: number, 
     twice: rate(count('twice'), n),
     missed: rate(count('missed'), n),
     strayReads,
+    otherPlateReads,
     reads,
   };
 }

@@ -47,7 +47,7 @@ export function loadPassClips(dir: string): PassClipSet {
   if (raw.version !== 1 || !Array.isArray(raw.clips)) throw new Error(`${dir}/passes.json: not a version 1 pass-clip index (make it with scripts/synth/make_pass_clips.py)`);
   for (const [i, c] of (raw.clips as PassClip[]).entries()) {
     const ok = typeof c.file === 'string' && typeof c.fps === 'number' && c.fps > 0 && Array.isArray(c.vehicles) &&
-      c.vehicles.every((v) => typeof v.text === 'string' && typeof v.ref === 'string' && Number.isInteger(v.startFrame) && Number.isInteger(v.endFrame) && Array.isArray(v.region) && v.region.length === 4);
+      c.vehicles.every((v) => typeof v.text === 'string' && typeof v.ref === 'string' && Number.isInteger(v.startFrame) && Number.isInteger(v.endFrame) && Array.isArray(v.region) && v.region.length === 4 && Array.isArray(v.plateBoxes));
     if (!ok) throw new Error(`${dir}/passes.json: clips[${i}] is malformed`);
   }
   return { split: String(raw.split ?? 'unknown'), clips: raw.clips as PassClip[] };

@@ -5,7 +5,7 @@ import { scorePasses, type ClipVehicle, type PassRead } from '../../src/eval/pas
 const fps = 30;
 const ms = (f: number) => (f * 1000) / fps;
 const full: ClipVehicle['region'] = [0, 0, 1920, 1080];
-const v = (ref: string, text: string, start: number, end: number, region = full): ClipVehicle => ({ ref, text, startFrame: start, endFrame: end, region });
+const v = (ref: string, text: string, start: number, end: number, region = full, plateBoxes: ClipVehicle['plateBoxes'] = [[880, 690, 140, 70]]): ClipVehicle => ({ ref, text, startFrame: start, endFrame: end, region, plateBoxes });
 const read = (text: string, first: number, last: number, box: PassRead['box'] = [900, 700, 120, 60]): PassRead => ({ text, firstSeenMs: ms(first), lastSeenMs: ms(last), box });
 
 describe('pass scoring', () => {
@@ -27,9 +27,16 @@ describe('pass scoring', () => {
   });
 
   it('tells apart two vehicles in view at once by where the read is', () => {
-    const vs = [v('p#1', '4AAA111', 0, 44, [0, 0, 960, 1080]), v('p#2', '8BBB222', 0, 44, [960, 0, 960, 1080])];
+    const vs = [v('p#1', '4AAA111', 0, 44, [0, 0, 960, 1080], [[290, 590, 120, 60]]), v('p#2', '8BBB222', 0, 44, [960, 0, 960, 1080], [[1390, 590, 120, 60]])];
     const reads = [read('8BBB222', 0, 44, [1400, 600, 100, 50]), read('4AAA111', 0, 44, [300, 600, 100, 50])];
     expect(scorePasses(vs, reads, fps).outcomes.map((o) => o.kind)).toEqual(['once-right', 'once-right']);
+  });
+
+  it('counts a read of another plate in the picture apart, not as a second read of the vehicle', () => {
+    const vs = [v('a#1', '4AAA111', 0, 12)];
+    const { outcomes, summary } = scorePasses(vs, [read('4AAA111', 0, 12), read('9ZZZ999', 0, 12, [1600, 200, 150, 45])], fps);
+    expect(outcomes[0]!.kind).toBe('once-right');
+    expect(summary.otherPlateReads).toBe(1);
   });
 
   it('counts reads outside every vehicle as stray', () => {
