@@ -11,9 +11,19 @@ export interface HttpAppOptions {
   beforeScrape?: () => void;
 }
 
+/** Largest request body accepted; a bigger one is answered 413 naming this limit (a hold of 10,000 read ids is ~300 KB). */
+export const HTTP_BODY_LIMIT_BYTES = 1_048_576;
+
 /** The local HTTP server as a Fastify instance that tests drive with inject(). */
 export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
   const app = Fastify({ loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    bodyLimit: HTTP_BODY_LIMIT_BYTES,
+    // A body key `__proto__` or `constructor.prototype` is refused (400), never merged into an object.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    // Fastify's default strips properties a schema does not allow; the OpenAPI document promises
+    // `additionalProperties: false`, so such a request is refused with 400 naming the property.
+    ajv: { customOptions: { removeAdditional: false } },
     // Health probes every few seconds would drown the journal; access to reads is logged by the
     // access log (issue 7), not by request logging.
     logController: new LogController({ disableRequestLogging: true }),

@@ -6,6 +6,7 @@ import type { AccessConfig } from '../../config/schema.js';
 import { appendAccessLog, type AccessAction } from '../../access/access-log.js';
 import { SharingRegistry, ShareError } from '../../access/sharing.js';
 import { TokenIssuer } from '../../access/tokens.js';
+import { HTTP_BODY_LIMIT_BYTES } from '../app.js';
 import { maySeeReads, type PublicUser, type UserDirectory } from '../../access/users.js';
 import { createHold, HoldError, listHolds, getHold, releaseHold } from '../../store/evidence-holds.js';
 import type { ReadStore, ReadView } from '../../store/read-store.js';
@@ -38,6 +39,18 @@ interface ValidationProblem {
 function fieldOf(v: ValidationProblem | undefined): string | undefined {
   return v?.params?.missingProperty ?? v?.params?.additionalProperty ?? (v?.instancePath?.split('/')[1] || undefined);
 }
+/**
+ * Bad input Fastify refuses before a handler runs (malformed JSON, a `__proto__` or
+ * `constructor.prototype` key, a body over the limit, an unknown content type): the status to answer
+ * and what to tell the caller; undefined for anything else (a fault of ours: 500).
+ */
+export function badRequest(err: { statusCode?: number; code?: string; message: string }, bodyLimitBytes: number): { status: number; error: string } | undefined {
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, error: `request body is larger than the limit of ${bodyLimitBytes} bytes` };
+  if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return { status: 400, error: 'body is not valid JSON, or holds a __proto__ or constructor.prototype key' };
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return { status: err.statusCode, error: err.message };
+  return undefined;
+}
+
 const UNAUTHORIZED = { error: 'authentication required: log in at POST /api/v1/login and send Authorization: Bearer <token>' };
 
 /**
@@ -66,7 +79,7 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
   app.addSchema(ErrorBody);
 
   // A failed schema check names the field (400); it is logged like any refused inquiry (P7).
-  app.setErrorHandler(async (err: Error & { validation?: ValidationProblem[]; statusCode?: number; validationContext?: string }, req, reply) => {
+  app.setErrorHandler(async (err: Error & { validation?: ValidationProblem[]; statusCode?: number; code?: string; validationContext?: string }, req, reply) => {
     if (err.validation) {
       const name = fieldOf(err.validation[0]);
       if (req.apiUser) await log(req.apiUser.username, 'api.denied', { route: req.routeOptions.url, problem: err.message }, 'denied');
@@ -74,6 +87,14 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
     }
     if (err instanceof HoldError || err instanceof ShareError) return reply.code(422).send({ error: err.message, field: err.field });
     if (err.statusCode === 429) return reply.code(429).send({ error: err.message });
+    const bad = badRequest(err, app.initialConfig.bodyLimit ?? HTTP_BODY_LIMIT_BYTES);
+    if (bad) {
+      // The caller's mistake, refused before any handler ran: one line without a stack, and (for a
+      // known user) an access-log entry like any refused request (P6).
+      req.log.info({ route: req.routeOptions.url, code: err.code, status: bad.status }, 'bad request refused');
+      if (req.apiUser) await log(req.apiUser.username, 'api.denied', { route: req.routeOptions.url, problem: bad.error }, 'denied');
+      return reply.code(bad.status).send({ error: bad.error });
+    }
     req.log.error({ err, route: req.routeOptions.url }, 'query API error');
     return reply.code(500).send({ error: 'internal error; see the device log' });
   });
