@@ -36,10 +36,12 @@ program
 const config = program.command('config').description('configuration tools');
 config
   .command('check')
-  .description('validate a configuration file; exit 78 naming the first bad field')
+  .description('validate a configuration file as `run` does (schema, broker TLS files, models, publisher keys, cameras); exit 78 naming the first bad field')
   .argument('<file>')
-  .action((file: string) => {
-    loadConfig(file);
+  .action(async (file: string) => {
+    const { checkConfigForRun } = await import('./cli/config-check.js');
+    // The same check `run` makes before it starts: valid here means the daemon accepts it.
+    checkConfigForRun(loadConfig(file), file);
     process.stdout.write(`${file}: valid\n`);
   });
 config

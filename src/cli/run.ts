@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import { loadConfig } from '../config/load.js';
+import { checkConfigForRun } from './config-check.js';
 import { createLogger } from '../log.js';
 import { Daemon, VERSION } from '../daemon.js';
 import { hitExtensions } from '../mqtt/extension.js';
@@ -26,6 +27,8 @@ export const EX_TEMPFAIL = 75;
 
 export async function runDaemon(opts: RunOptions): Promise<void> {
   const config = loadConfig(opts.config);
+  // What `config check` checks, before anything starts (exit 78 naming the field).
+  checkConfigForRun(config, opts.config);
   const logger = createLogger(config.log.level);
   const store = new StoreExtension();
   // Late-bound: the daemon and the systemd supervisor are made after their extensions.

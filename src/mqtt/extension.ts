@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import type { ComponentHealth, DaemonContext, DaemonExtension } from '../extension.js';
 import type { MqttConfig } from '../config/schema.js';
-import { ConfigError } from '../config/load.js';
 import type { Read, ReadSink } from '../pipeline/read.js';
 import { newReadId } from '../pipeline/read-id.js';
 import { HotListExtension } from '../hotlist/extension.js';
@@ -17,7 +16,7 @@ const DROP_EVENT_FIRST_DELAY_MS = 1000;
 import type { HotListChange, HotListChangeLog } from '../hotlist/local-entries.js';
 import { Outbox, type OutboxKind } from './outbox.js';
 import { deviceTopics, type DeviceTopics } from './topics.js';
-import { connectOptions, isLoopbackHost, reconnectDelayMs } from './connection.js';
+import { checkMqttConfig, connectOptions, reconnectDelayMs } from './connection.js';
 import { EmbeddedBroker } from './embedded-broker.js';
 import { auditPayload, eventPayload, hitPayload, readPayload, statePayload, type HitPayload, type StatePayload } from './messages.js';
 import { CommandHandler } from './commands.js';
@@ -79,8 +78,7 @@ export class MqttExtension implements DaemonExtension, ReadSink {
     this.url = this.cfg.url;
     if (!this.url && this.cfg.embeddedBroker.enabled) {
       const eb = this.cfg.embeddedBroker;
-      // P14/P16: the embedded broker is a loopback demo aid, never a way to serve data off the device.
-      if (!isLoopbackHost(eb.host)) throw new ConfigError(`mqtt.embeddedBroker.host ${eb.host} is not a loopback address (the embedded broker is for demos on this machine only)`, 'mqtt.embeddedBroker.host', '(config)');
+      checkMqttConfig(this.cfg);
       this.broker = await EmbeddedBroker.start(eb.host, eb.port);
       this.url = this.broker.url;
       this.cfg.protocolVersion = 4; // aedes speaks MQTT 3.1.1

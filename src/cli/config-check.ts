@@ -1,0 +1,40 @@
+import pino from 'pino';
+import { cameraSourceOptions } from '../capture/camera-config.js';
+import { buildPipelineDescription } from '../capture/pipeline-description.js';
+import { ConfigError } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { loadPublisherKeys } from '../hotlist/extension.js';
+import { resolveModel } from '../inference/manifest.js';
+import { checkMqttConfig } from '../mqtt/connection.js';
+
+const quiet = pino({ level: 'silent' });
+
+/**
+ * Everything `run` refuses at start with exit 78 beyond the schema, checked without starting
+ * anything: camera sources (uri, geometry), the models the manifest names (present, checksums), the
+ * hot-list publisher keys, and the broker settings (P16: plain text only when allowed, TLS files
+ * present). `config check` and `run` both call this one function, so "valid" means the daemon starts.
+ * Throws ConfigError, CaptureConfigError or ModelError naming the field; main.ts maps them to 78.
+ */
+export function checkConfigForRun(config: Config, file: string): void {
+  // The same checks a CameraSource makes when the daemon constructs it (before any model loads).
+  for (const cam of config.cameras) buildPipelineDescription(cameraSourceOptions(cam, quiet, async () => {}), new Set());
+  resolveModel(config.models.manifest, config.models.detector);
+  resolveModel(config.models.manifest, config.models.reader);
+  if (config.hotlists.enabled) {
+    config.hotlists.publisherKeys.forEach((k, i) => {
+      try {
+        loadPublisherKeys({ ...config.hotlists, publisherKeys: [k] });
+      } catch (err) {
+        const field = `hotlists.publisherKeys.${i}.file`;
+        throw new ConfigError(`${file}: ${field}: ${(err as NodeJS.ErrnoException).code ? `cannot read ${k.file} (${(err as NodeJS.ErrnoException).code})` : (err as Error).message}`, field, file);
+      }
+    });
+  }
+  try {
+    checkMqttConfig(config.mqtt);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`${file}: ${err.message}`, err.field, file);
+    throw err;
+  }
+}
