@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { parseHotListCsv, parseNcicExtract, HotListFormatError } from '../hotlist/format.js';
-import { generatePublisherKeys, HotListRejectedError, signHotList } from '../hotlist/signed-list.js';
+import { generatePublisherKeys, HotListRejectedError, HotListSignError, signHotList } from '../hotlist/signed-list.js';
 import { HotListRepository } from '../hotlist/repository.js';
 import { loadPublisherKeys } from '../hotlist/extension.js';
 import { LocalEntryError, LocalEntryStore, validateLocalEntry, type HotListChange, type HotListChangeLog } from '../hotlist/local-entries.js';
@@ -18,8 +18,24 @@ import { summarise } from '../hotlist/list.js';
 /** Exit code for refused input data (sysexits EX_DATAERR); bad config stays 78. */
 export const EX_DATAERR = 65;
 
+/** A file the command was pointed at (input list, key, output): one line naming it, exit 65, no stack. */
+class HotListFileError extends Error {
+  constructor(flag: string, path: string, err: unknown) {
+    super(`${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    this.name = 'HotListFileError';
+  }
+}
+
+function fileOp<T>(flag: string, path: string, op: () => T): T {
+  try {
+    return op();
+  } catch (err) {
+    throw new HotListFileError(flag, path, err);
+  }
+}
+
 function refuse(err: unknown): void {
-  if (err instanceof HotListFormatError || err instanceof HotListRejectedError || err instanceof LocalEntryError) {
+  if (err instanceof HotListFormatError || err instanceof HotListRejectedError || err instanceof LocalEntryError || err instanceof HotListSignError || err instanceof HotListFileError) {
     process.stderr.write(`alpr-edge: ${err.message}\n`);
     process.exitCode = EX_DATAERR;
     return;
@@ -75,14 +91,15 @@ export function registerHotlistCommands(program: Command): void {
     .requiredOption('-o, --out <file>', 'signed list file to write')
     .action((input: string, o: { format: string; name: string; source: string; issuedAt?: string; listVersion?: string; key: string; keyId: string; out: string }) => {
       try {
-        const text = readFileSync(input, 'utf8');
+        const text = fileOp('input', input, () => readFileSync(input, 'utf8'));
         if (o.format !== 'csv' && o.format !== 'ncic') throw new HotListFormatError(`--format must be csv or ncic, not ${o.format}`, 0, 'format');
         const entries = o.format === 'csv' ? parseHotListCsv(text) : parseNcicExtract(text);
+        if (o.issuedAt && Number.isNaN(Date.parse(o.issuedAt))) throw new HotListFormatError(`--issued-at must be an ISO 8601 time, not ${o.issuedAt}`, 0, 'issuedAt');
         const issuedAt = o.issuedAt ? new Date(o.issuedAt).toISOString() : new Date().toISOString();
         const version = o.listVersion ? Number(o.listVersion) : Math.floor(Date.parse(issuedAt) / 1000);
         if (!Number.isInteger(version) || version < 1) throw new HotListFormatError('--list-version must be a positive integer', 0, 'version');
-        const bytes = signHotList({ name: o.name, source: o.source, version, issuedAt, entries }, readFileSync(o.key, 'utf8'), o.keyId);
-        writeFileSync(o.out, bytes);
+        const bytes = signHotList({ name: o.name, source: o.source, version, issuedAt, entries }, fileOp('--key', o.key, () => readFileSync(o.key, 'utf8')), o.keyId);
+        fileOp('--out', o.out, () => writeFileSync(o.out, bytes));
         process.stdout.write(`signed ${o.name} v${version}: ${entries.length} entries, ${bytes.length} bytes → ${o.out}\n`);
       } catch (err) {
         refuse(err);

@@ -59,13 +59,33 @@ const ListMeta = Type.Object(
 const validateMeta = ajv.compile<Static<typeof ListMeta>>(ListMeta);
 const validateLocal = ajv.compile<LocalApprovalFields>(HotListBodySchema.properties.entries.items.properties.local);
 
+/** The publisher's list or key cannot be signed; `field` names what to fix (the list name, an entry's field, the key). */
+export class HotListSignError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`cannot sign: ${field} ${message}`);
+    this.name = 'HotListSignError';
+  }
+}
+
 /** Publisher side: checks and signs a list body with an Ed25519 private key (PEM). */
 export function signHotList(body: HotListBody, privateKeyPem: string, keyId: string): Buffer {
-  const key = createPrivateKey(privateKeyPem);
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`signing key "${keyId}" is ${key.asymmetricKeyType}, expected ed25519`);
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(privateKeyPem);
+  } catch (err) {
+    throw new HotListSignError('key', `is not a PEM private key (${(err as Error).message})`);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new HotListSignError('key', `"${keyId}" is ${key.asymmetricKeyType}, expected ed25519`);
+  const name: unknown = body.name;
   if (!validateBody(body)) {
     const e = validateBody.errors?.[0];
-    throw new Error(`list body ${e?.instancePath || '(body)'} ${e?.message ?? 'is invalid'}`);
+    // A name becomes a file name on the device: `../../x` is refused here, and again by the device.
+    const field = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(body)';
+    const value = field === 'name' ? ` (got ${JSON.stringify(name).slice(0, 80)})` : '';
+    throw new HotListSignError(field, `${e?.message ?? 'is invalid'}${value}`);
   }
   const bodyBytes = encodeListBody(body);
   const header: SignedHeader = {
