@@ -34,3 +34,41 @@ export async function makeH264Clip(path: string, opts: ClipOptions): Promise<voi
     { timeout: 20_000 },
   );
 }
+
+/**
+ * Writes an H.264 MP4 that shows each JPEG picture for `hold` frames, with hard cuts between
+ * them (a slide show of vehicles). The pictures must share one size.
+ */
+export async function makeSlideShowClip(path: string, jpegs: Buffer[], opts: { hold: number; fps: number; dir: string }): Promise<void> {
+  const { writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  let n = 0;
+  for (const jpeg of jpegs) for (let i = 0; i < opts.hold; i++) await writeFile(join(opts.dir, `slide-${String(n++).padStart(5, '0')}.jpg`), jpeg);
+  await run(
+    'gst-launch-1.0',
+    [
+      '-q',
+      'multifilesrc',
+      `location=${join(opts.dir, 'slide-%05d.jpg')}`,
+      'index=0',
+      `caps=image/jpeg,framerate=${opts.fps}/1`,
+      '!',
+      'jpegdec',
+      '!',
+      'videoconvert',
+      '!',
+      'video/x-raw,format=I420',
+      '!',
+      'x264enc',
+      'speed-preset=ultrafast',
+      'threads=1',
+      `key-int-max=${opts.fps}`,
+      '!',
+      'mp4mux',
+      '!',
+      'filesink',
+      `location=${path}`,
+    ],
+    { timeout: 60_000 },
+  );
+}
