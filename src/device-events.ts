@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 // raises an event without importing the daemon or MQTT; the MQTT extension publishes every event on
 // alpr/v1/<deviceId>/events (docs/mqtt-api.md, schema docs/schemas/event.json).
 
-export const DEVICE_EVENT_TYPES = ['hotlist-stale', 'hotlist-fresh', 'hotlist-refused', 'hotlist-installed', 'camera-down', 'camera-up', 'tamper', 'disk', 'outbox-dropped'] as const;
+export const DEVICE_EVENT_TYPES = ['hotlist-stale', 'hotlist-fresh', 'hotlist-refused', 'hotlist-installed', 'hotlist-versions', 'camera-down', 'camera-up', 'tamper', 'disk', 'outbox-dropped'] as const;
 export type DeviceEventType = (typeof DEVICE_EVENT_TYPES)[number];
 export type EventSeverity = 'info' | 'warning' | 'critical';
 

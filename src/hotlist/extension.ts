@@ -57,6 +57,8 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
   private staleNames = new Set<string>();
   private hitsTotal = 0;
   private unavailable: string | undefined;
+  /** P10: the versions file cannot be read: installs are refused (fail closed) until it is repaired. */
+  private versionsProblem: string | undefined;
 
   constructor(private readonly opts: HotListExtensionOptions = {}) {
     super();
@@ -103,9 +105,11 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
     const lists = this.summaries();
     const stale = lists.filter((l) => l.stale).map((l) => l.name);
     const signed = lists.filter((l) => l.name !== 'local').length;
-    // P10: a device without a current list cannot do its job: degraded, visible in /healthz.
-    const status = stale.length > 0 || signed === 0 ? 'degraded' : 'ok';
-    return { status, lists: lists.map(({ name, version, entries, ageHours, stale: s }) => ({ name, version, entries, ageHours, stale: s })), stale, hits: this.hitsTotal, ...(signed === 0 ? { reason: 'no signed hot list loaded' } : {}) };
+    // P10: a device without a current list, or that cannot take a new one, cannot do its job:
+    // degraded, visible in /healthz.
+    const reasons = [...(signed === 0 ? ['no signed hot list loaded'] : []), ...(this.versionsProblem ? [`installs refused: ${this.versionsProblem}`] : [])];
+    const status = stale.length > 0 || reasons.length > 0 ? 'degraded' : 'ok';
+    return { status, lists: lists.map(({ name, version, entries, ageHours, stale: s }) => ({ name, version, entries, ageHours, stale: s })), stale, hits: this.hitsTotal, ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}) };
   }
 
   async accept(read: Read): Promise<void> {
@@ -140,6 +144,8 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
       this.use([...this.lists.filter((l) => l.name !== list.name), list].sort((a, b) => a.name.localeCompare(b.name)));
       return summarise(list, this.cfg.maxAgeHours);
     } catch (err) {
+      // The repository may have just found the versions file unreadable: say so at once.
+      this.checkVersions();
       const reason = err instanceof HotListRejectedError ? err.reason : 'malformed';
       this.record({ at: new Date().toISOString(), action: 'list-refused', actor, list: '(unknown)', detail: { reason, message: (err as Error).message } });
       this.logger.warn({ reason, err: (err as Error).message, actor }, 'hot list refused; current lists kept');
@@ -177,6 +183,26 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
     this.logger.info({ lists: lists.map((l) => ({ name: l.name, version: l.version, entries: l.entries.length })), localEntries: this.localList.entries.length }, 'hot lists loaded');
     this.emit('lists-changed', this.summaries());
     this.checkStale();
+    this.checkVersions();
+  }
+
+  /**
+   * P10: an unreadable or corrupt versions file would let an older signed list in again, so the
+   * repository refuses installs; here health turns degraded and one `hotlist-versions` event goes out
+   * (critical), and another (info) once the file is readable again.
+   */
+  private checkVersions(): void {
+    const problem = this.repo.versionsProblem();
+    if (problem === this.versionsProblem) return;
+    const was = this.versionsProblem;
+    this.versionsProblem = problem;
+    if (problem) {
+      this.logger.error({ problem }, 'hot-list versions file unreadable; installs refused until it is repaired');
+      this.emitEvent('hotlist-versions', 'critical', { problem, installs: 'refused' });
+    } else {
+      this.logger.info({ was }, 'hot-list versions file readable again; installs accepted');
+      this.emitEvent('hotlist-versions', 'info', { problem: null, installs: 'accepted' });
+    }
   }
 
   private tick(): void {
@@ -185,7 +211,10 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
       // A changed local list alone (`hotlist add`) does not need the signed lists verified again.
       if (this.repo.fingerprint() !== lists) this.reload();
       else if (this.local.fingerprint() !== local) this.use(this.lists);
-      else this.checkStale();
+      else {
+        this.checkStale();
+        this.checkVersions();
+      }
       this.publishShellChanges();
     } catch (err) {
       this.logger.error({ err }, 'hot-list check failed');

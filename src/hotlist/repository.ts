@@ -23,10 +23,23 @@ export function writeFileAtomic(path: string, data: Buffer | string): void {
   }
 }
 
+/** `versions.json` exists but cannot be read or is not a map of list names to versions. */
+export class HotListVersionsError extends Error {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
+    super(`${file} ${problem}`);
+    this.name = 'HotListVersionsError';
+  }
+}
+
 /**
  * Signed lists on disk, under `<stateDir>/hotlists/`. The signed file itself is kept, so every
  * start re-verifies what it loads. `versions.json` is a high-water mark per list name: a replayed
- * older version is refused even if someone deleted the newer list file.
+ * older version is refused even if someone deleted the newer list file. It fails closed: a versions
+ * file that cannot be read or parsed refuses every install until a person repairs it (P10), and a
+ * name it does not know takes the stored list's own version as its floor.
  */
 export class HotListRepository {
   readonly dir: string;
@@ -44,24 +57,61 @@ export class HotListRepository {
     mkdirSync(this.listsDir, { recursive: true, mode: 0o700 });
   }
 
+  /** The highest version installed per name; throws HotListVersionsError when the file is unreadable or corrupt. */
   highWaterMarks(): Record<string, number> {
     if (!existsSync(this.versionsFile)) return {};
+    let parsed: unknown;
     try {
-      return JSON.parse(readFileSync(this.versionsFile, 'utf8')) as Record<string, number>;
-    } catch {
-      return {};
+      parsed = JSON.parse(readFileSync(this.versionsFile, 'utf8'));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new HotListVersionsError(this.versionsFile, code ? `cannot be read (${code})` : `is not JSON (${(err as Error).message})`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new HotListVersionsError(this.versionsFile, 'is not an object of list names and versions');
+    for (const [name, version] of Object.entries(parsed)) {
+      if (!Number.isSafeInteger(version) || (version as number) < 1) throw new HotListVersionsError(this.versionsFile, `gives list "${name.slice(0, 64)}" the version ${JSON.stringify(version)?.slice(0, 32)}, not a positive integer`);
+    }
+    return parsed as Record<string, number>;
+  }
+
+  /** Why installs are refused now (the versions file is unreadable or corrupt), or undefined. */
+  versionsProblem(): string | undefined {
+    try {
+      this.highWaterMarks();
+      return undefined;
+    } catch (err) {
+      if (err instanceof HotListVersionsError) return err.message;
+      throw err;
     }
   }
 
   /** Verifies, refuses replays, then atomically replaces the stored list of the same name. */
   install(bytes: Buffer): HotList {
+    let marks: Record<string, number>;
+    try {
+      marks = this.highWaterMarks();
+    } catch (err) {
+      // Fail closed: without the high-water marks an older signed list would be accepted again.
+      if (err instanceof HotListVersionsError) throw new HotListRejectedError('unavailable', `${err.message}; installs are refused until it is repaired (docs/hotlists.md)`);
+      throw err;
+    }
     const list = verifySignedList(bytes, this.keys, this.maxBytes);
-    const marks = this.highWaterMarks();
-    const current = marks[list.name] ?? 0;
+    const current = marks[list.name] ?? this.storedVersion(list.name);
     if (list.version <= current) throw new HotListRejectedError('replay', `list "${list.name}" version ${list.version} is not newer than the installed version ${current}`);
     writeFileAtomic(join(this.listsDir, `${list.name}.hotlist`), bytes);
     writeFileAtomic(this.versionsFile, JSON.stringify({ ...marks, [list.name]: list.version }));
     return list;
+  }
+
+  /** The version of the stored list of that name, as its signature vouches for it; 0 when there is none that verifies. */
+  private storedVersion(name: string): number {
+    const file = join(this.listsDir, `${name}.hotlist`);
+    if (!existsSync(file)) return 0;
+    try {
+      return verifySignedList(readFileSync(file), this.keys, this.maxBytes).version;
+    } catch {
+      return 0;
+    }
   }
 
   /** Every stored list, re-verified; a file that no longer verifies is reported, not loaded. */
@@ -80,6 +130,11 @@ export class HotListRepository {
 
   /** Cheap change detection for lists installed by another process (`alpr-edge hotlist import`). */
   fingerprint(): string {
-    return existsSync(this.versionsFile) ? readFileSync(this.versionsFile, 'utf8') : '';
+    try {
+      return existsSync(this.versionsFile) ? readFileSync(this.versionsFile, 'utf8') : '';
+    } catch (err) {
+      // Unreadable: installs are refused (versionsProblem); the check itself goes on.
+      return `unreadable: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
+    }
   }
 }
