@@ -31,6 +31,9 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(D.REPO, "train-runs", "detector"))
     ap.add_argument("--datasets", default=D.DEFAULT_DATASETS)
+    ap.add_argument("--leave-out", action="append", default=[], metavar="SET",
+                    help="leave-one-source-out: train and choose checkpoints without this scene set (repeatable); "
+                         "score the result on all of it with `npm run eval -- SET --split all`")
     ap.add_argument("--steps", type=int, default=4000, help="length of the LR schedule / run")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--size", type=int, default=320, help="training crop side (px)")
@@ -177,6 +180,13 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     t_load = time.time()
     scenes = D.load_scene_cache(args.datasets, os.path.join(args.out, "cache"))
+    unknown = set(args.leave_out) - set(D.SCENE_SETS)
+    if unknown:
+        raise SystemExit("--leave-out: not a scene set of the detector: %s" % ", ".join(sorted(unknown)))
+    if args.leave_out:
+        # Left out of training and of the checkpoint choice alike: it stands for a camera never seen.
+        scenes = [s for s in scenes if s["set"] not in args.leave_out]
+        log("leave-one-source-out: without %s" % ", ".join(args.leave_out))
     val = [s for s in scenes if s["split"] == "val" and len(s["boxes"])]
     # uc3m-lp has 395 val scenes; a fixed 120 of them keep each evaluation under a minute.
     uc3m = [s for s in val if s["set"] == "uc3m-lp"]

@@ -41,6 +41,9 @@ def parse_args(argv=None):
     ap.add_argument("--real-frac", type=float, default=0.4, help="share of each batch from real crops")
     ap.add_argument("--state-weight", type=float, default=0.5, help="lambda of the state CE loss")
     ap.add_argument("--no-uc3m", action="store_true", help="skip the masked Spanish crops")
+    ap.add_argument("--leave-out", action="append", default=[], metavar="SET",
+                    help="leave-one-source-out: train and choose checkpoints without this real set (repeatable); "
+                         "score the result on all of it with `npm run eval -- SET --split all`")
     ap.add_argument("--synth-new", type=int, default=8,
                     help="fresh synthetic renders per batch (the rest of the synthetic share comes "
                          "from a re-augmented pool; rendering is the data bottleneck)")
@@ -74,8 +77,9 @@ class BatchStream(torch.utils.data.IterableDataset):
     beside the training step. The stream is seeded from (seed, start_step): a resumed run gets
     a fresh but reproducible stream rather than replaying the batches already seen."""
 
-    def __init__(self, cache_path, synth_dir, batch_size, real_frac, seed, start_step, synth_new):
+    def __init__(self, cache_path, synth_dir, batch_size, real_frac, seed, start_step, synth_new, leave_out=()):
         self.cache_path, self.synth_dir, self.synth_new = cache_path, synth_dir, synth_new
+        self.leave_out = tuple(leave_out)
         self.bs, self.real_frac, self.seed, self.start_step = batch_size, real_frac, seed, start_step
 
     def __iter__(self):
@@ -87,7 +91,7 @@ class BatchStream(torch.utils.data.IterableDataset):
         np.random.seed(rng.getrandbits(32))
         plates = D.import_synth(self.synth_dir)
         with open(self.cache_path, "rb") as f:
-            items = [it for it in pickle.load(f) if it["split"] == "train"]
+            items = [it for it in pickle.load(f) if it["split"] == "train" and it["set"] not in self.leave_out]
         by_set = {}
         for it in items:
             by_set.setdefault(it["set"], []).append(it)
@@ -112,7 +116,7 @@ class BatchStream(torch.utils.data.IterableDataset):
 
 def make_loader(args, cache_path, start_step):
     ds = BatchStream(cache_path, args.synth_dir, args.batch_size, args.real_frac, args.seed, start_step,
-                     args.synth_new)
+                     args.synth_new, getattr(args, "leave_out", None) or ())
     kw = dict(batch_size=None, num_workers=args.workers)
     if args.workers > 0:
         kw["prefetch_factor"] = 4
@@ -270,6 +274,13 @@ def main():
     except ImportError:
         log("fatal: no synthetic plate renderer at", args.synth_dir)
         sys.exit(2)
+    unknown = set(args.leave_out) - set(D.REAL_SETS)
+    if unknown:
+        raise SystemExit("--leave-out: not a real set of the reader: %s" % ", ".join(sorted(unknown)))
+    if args.leave_out:
+        # Nothing of a left-out source may choose the checkpoint either: it stands for a camera never seen.
+        items = [it for it in items if it["set"] not in args.leave_out]
+        log("leave-one-source-out: without %s" % ", ".join(args.leave_out))
     val = build_val(items, plates, args.synth_val)
     del items  # the worker reloads the cache; keep only val crops here
 
