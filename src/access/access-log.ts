@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { StateDatabase } from '../store/database.js';
+import type { Sealer } from '../store/device-keys.js';
 
 /** What was done; inquiries (search, image view, export) are what audits sample (P9). */
 export type AccessAction =
   | 'login' | 'search' | 'image.view' | 'read.view' | 'export' | 'hold.create' | 'hold.release'
   | 'user.add' | 'user.disable' | 'user.passwd' | 'share.request' | 'share.approve' | 'share.refuse'
-  | 'config.change' | 'key.rotate' | 'purge' | 'api.denied' | 'openapi.view' | 'audit.sample' | 'hotlist.change' | 'cli.denied'
+  | 'config.change' | 'key.rotate' | 'purge' | 'api.denied' | 'openapi.view' | 'audit.sample' | 'audit.verify' | 'hotlist.change' | 'cli.denied'
   | 'device.provision' | 'device.key' | 'device.cert' | 'tamper';
 
 export const INQUIRY_ACTIONS: readonly AccessAction[] = ['search', 'image.view', 'read.view', 'export'];
@@ -24,6 +25,85 @@ export interface AccessLogEntry {
 }
 
 export type AccessLogInput = Pick<AccessLogEntry, 'user' | 'action' | 'parameters' | 'result'> & { time?: string };
+
+/**
+ * A parameter that holds plate text, as it lies in the log: sealed with the device's data key
+ * `kid` (AES-256-GCM, base64), bound to its entry and place (P16: plate text is never on disk in the
+ * clear, in the log no more than in the store). The chain hashes this form, so `audit verify` needs no key.
+ */
+export interface SealedParameter {
+  $sealed: string;
+  kid: string;
+}
+
+/** Parameters named so hold plate text, at any depth (a search's plate, a hold query's, a hot-list entry's). */
+const PLATE_PARAMETERS: ReadonlySet<string> = new Set(['plate']);
+
+/** A parameter that is plate text, sealed or not, at `path`, with no key to seal it. */
+export class AccessLogSealError extends Error {
+  constructor(readonly field: string) {
+    super(`access-log parameter ${field} holds plate text and must be sealed with the device key (P16), but no key was given`);
+    this.name = 'AccessLogSealError';
+  }
+}
+
+export function isSealedParameter(v: unknown): v is SealedParameter {
+  return typeof v === 'object' && v !== null && typeof (v as SealedParameter).$sealed === 'string' && typeof (v as SealedParameter).kid === 'string';
+}
+
+const sealAad = (seq: number, path: string) => `access-log:${seq}:${path}`;
+
+/** Copies `value`, changing each plate parameter at any depth with `fn(value, path)`. */
+function mapPlateParameters(value: unknown, fn: (v: unknown, path: string) => unknown, path = ''): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => mapPlateParameters(v, fn, `${path}${path ? '.' : ''}${i}`));
+  if (value === null || typeof value !== 'object' || isSealedParameter(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const p = `${path}${path ? '.' : ''}${k}`;
+    out[k] = PLATE_PARAMETERS.has(k) && v !== undefined && v !== null && !isSealedParameter(v) ? fn(v, p) : mapPlateParameters(v, fn, p);
+  }
+  return out;
+}
+
+function sealParameters(parameters: Record<string, unknown>, seq: number, sealer: Sealer | undefined): Record<string, unknown> {
+  return mapPlateParameters(parameters, (v, path) => {
+    if (!sealer) throw new AccessLogSealError(path);
+    const kid = sealer.currentKeyId;
+    return { $sealed: sealer.seal(Buffer.from(JSON.stringify(v)), sealAad(seq, path), kid).toString('base64'), kid } satisfies SealedParameter;
+  }) as Record<string, unknown>;
+}
+
+/** Each sealed parameter of an entry and where it lies (`query.plate`). */
+function sealedParametersOf(value: unknown, path = ''): Array<{ path: string; sealed: SealedParameter }> {
+  if (isSealedParameter(value)) return [{ path, sealed: value }];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => sealedParametersOf(v, `${path}${path ? '.' : ''}${k}`));
+}
+
+function openSealed(sealer: Sealer, seq: number, path: string, s: SealedParameter): unknown {
+  return JSON.parse(sealer.open(Buffer.from(s.$sealed, 'base64'), sealAad(seq, path), s.kid).toString('utf8')) as unknown;
+}
+
+/**
+ * An entry's parameters with the sealed ones opened, for an administrator's audit (P9); a value that
+ * does not open is shown as `{ unreadable: why }`. Undefined when the entry seals nothing.
+ */
+export function openParameters(entry: AccessLogEntry, sealer: Sealer): Record<string, unknown> | undefined {
+  const sealed = sealedParametersOf(entry.parameters);
+  if (sealed.length === 0) return undefined;
+  const opened = structuredClone(entry.parameters);
+  for (const { path, sealed: s } of sealed) {
+    const keys = path.split('.');
+    let at = opened as Record<string, unknown>;
+    for (const k of keys.slice(0, -1)) at = at[k] as Record<string, unknown>;
+    try {
+      at[keys.at(-1)!] = openSealed(sealer, entry.seq, path, s);
+    } catch (err) {
+      at[keys.at(-1)!] = { unreadable: (err as Error).message };
+    }
+  }
+  return opened;
+}
 
 const HEAD = 'access-log.head';
 const GENESIS = '0'.repeat(64);
@@ -51,14 +131,17 @@ interface Head {
  * one as the action it records (P6), so the two commit together or not at all; LMDB's single writer
  * serialises appends across processes (daemon and CLI).
  */
-export function appendAccessLogInTxn(db: StateDatabase, input: AccessLogInput): AccessLogEntry {
+export function appendAccessLogInTxn(db: StateDatabase, input: AccessLogInput, sealer?: Sealer): AccessLogEntry {
   const head = (db.meta.get(HEAD) as Head | undefined) ?? { seq: 0, hash: GENESIS };
+  const seq = head.seq + 1;
   const partial = {
-    seq: head.seq + 1,
+    seq,
     time: input.time ?? new Date().toISOString(),
     user: input.user,
     action: input.action,
-    parameters: input.parameters,
+    // P16: plate text is sealed with the device key (`sealer`); without one, an entry holding plate
+    // text is refused (AccessLogSealError) rather than written in the clear.
+    parameters: sealParameters(input.parameters, seq, sealer),
     result: input.result,
     prevHash: head.hash,
   };
@@ -74,8 +157,8 @@ export function appendAccessLogInTxn(db: StateDatabase, input: AccessLogInput): 
  * (lmdb-js's asynchronous transaction callbacks never resolved on our test machines; the chain's
  * read-modify-write needs a real transaction, so it uses transactionSync.)
  */
-export function appendAccessLog(db: StateDatabase, input: AccessLogInput): AccessLogEntry {
-  return db.root.transactionSync(() => appendAccessLogInTxn(db, input));
+export function appendAccessLog(db: StateDatabase, input: AccessLogInput, sealer?: Sealer): AccessLogEntry {
+  return db.root.transactionSync(() => appendAccessLogInTxn(db, input, sealer));
 }
 
 export interface ChainVerification {
@@ -87,8 +170,11 @@ export interface ChainVerification {
   problem?: string;
 }
 
-/** Walks the whole chain: an edited, deleted, inserted or reordered entry, or a cut-off tail, breaks it. */
-export function verifyAccessLog(db: StateDatabase): ChainVerification {
+/**
+ * Walks the whole chain: an edited, deleted, inserted or reordered entry, or a cut-off tail, breaks it.
+ * Given the device keys, it also checks that every sealed parameter opens (authenticates) where it lies.
+ */
+export function verifyAccessLog(db: StateDatabase, sealer?: Sealer): ChainVerification {
   const head = (db.meta.get(HEAD) as Head | undefined) ?? { seq: 0, hash: GENESIS };
   let prev = GENESIS;
   let expectSeq = 1;
@@ -99,6 +185,15 @@ export function verifyAccessLog(db: StateDatabase): ChainVerification {
     if (key !== expectSeq || e?.seq !== expectSeq) return bad(`entry ${expectSeq} is missing or out of order (found key ${String(key)})`);
     if (e.prevHash !== prev) return bad(`entry ${expectSeq} does not link to entry ${expectSeq - 1}`);
     if (entryHash(e) !== e.hash) return bad(`entry ${expectSeq} was altered (hash mismatch)`);
+    if (sealer) {
+      for (const { path, sealed } of sealedParametersOf(e.parameters)) {
+        try {
+          openSealed(sealer, e.seq, path, sealed);
+        } catch (err) {
+          return bad(`entry ${expectSeq}: sealed parameter ${path} does not open (${(err as Error).message})`);
+        }
+      }
+    }
     prev = e.hash;
     expectSeq++;
     entries++;
@@ -128,7 +223,11 @@ export interface AuditSample {
   n: number;
   /** Inquiries in the period the sample was drawn from. */
   population: number;
-  entries: AccessLogEntry[];
+  /**
+   * The entries as they lie in the log (so their hashes can be checked), each with `parametersInClear`
+   * where it seals plate text and the device keys were given: the auditor reads what was searched.
+   */
+  entries: Array<AccessLogEntry & { parametersInClear?: Record<string, unknown> }>;
   chain: ChainVerification;
 }
 
@@ -136,7 +235,7 @@ export interface AuditSample {
  * P9: draws `n` inquiries (search, view, export) logged in [from, to) at random, reproducibly for a
  * given seed, with the chain's verification at the time of drawing.
  */
-export function sampleInquiries(db: StateDatabase, opts: { from: Date; to: Date; n: number; seed: string }): AuditSample {
+export function sampleInquiries(db: StateDatabase, opts: { from: Date; to: Date; n: number; seed: string }, sealer?: Sealer): AuditSample {
   const population: AccessLogEntry[] = [];
   for (const { value } of db.accessLog.getRange({ snapshot: true })) {
     const e = value as AccessLogEntry;
@@ -150,6 +249,9 @@ export function sampleInquiries(db: StateDatabase, opts: { from: Date; to: Date;
     const j = i + Math.floor(rand() * (pool.length - i));
     [pool[i], pool[j]] = [pool[j]!, pool[i]!];
   }
-  const entries = pool.slice(0, k).sort((a, b) => a.seq - b.seq);
-  return { from: opts.from.toISOString(), to: opts.to.toISOString(), seed: opts.seed, n: opts.n, population: population.length, entries, chain: verifyAccessLog(db) };
+  const entries = pool.slice(0, k).sort((a, b) => a.seq - b.seq).map((e) => {
+    const parametersInClear = sealer ? openParameters(e, sealer) : undefined;
+    return parametersInClear ? { ...e, parametersInClear } : e;
+  });
+  return { from: opts.from.toISOString(), to: opts.to.toISOString(), seed: opts.seed, n: opts.n, population: population.length, entries, chain: verifyAccessLog(db, sealer) };
 }

@@ -12,6 +12,7 @@ import type { Config } from '../config/schema.js';
 import { AccessLogHotListChanges } from '../access/hotlist-changes.js';
 import { UserDirectory } from '../access/users.js';
 import { openStateDatabaseFor, type StateDatabase } from '../store/database.js';
+import { openDeviceKeys } from '../store/device-keys.js';
 import { readSecret } from './store-commands.js';
 import { summarise } from '../hotlist/list.js';
 
@@ -53,8 +54,9 @@ function stateDatabase(config: Config): StateDatabase {
  * the running daemon, which publishes them on MQTT `audit` at its next hot-list check.
  */
 function changeLog(config: Config, db: StateDatabase): HotListChangeLog {
-  const accessLog = new AccessLogHotListChanges(() => db);
-  const toDaemon = new ShellChangeQueue(config.stateDir);
+  const keys = openDeviceKeys(config.stateDir);
+  const accessLog = new AccessLogHotListChanges(() => ({ db, keys }));
+  const toDaemon = new ShellChangeQueue(config.stateDir, keys);
   return {
     append(change: HotListChange): void {
       accessLog.append(change);

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Config } from '../config/schema.js';
+import type { AccessLogEntry } from '../access/access-log.js';
 
 // Shell commands for the store and access control: users, holds, exports, audits, sharing, keys.
 // Each opens the same LMDB environment as the daemon (LMDB allows both at once) and records what it
@@ -84,7 +85,7 @@ async function actAs(ctx: Ctx, username: string | undefined, roles: string[], wh
   if (why) {
     // P6: a refused action is logged like an allowed one.
     const { appendAccessLog } = await import('../access/access-log.js');
-    appendAccessLog(ctx.db, { user: r.user.username, action: 'cli.denied', parameters: { what, why }, result: 'denied' });
+    appendAccessLog(ctx.db, { user: r.user.username, action: 'cli.denied', parameters: { what, why }, result: 'denied' }, ctx.keys);
     throw new CommandError(why);
   }
   return { username: r.user.username, role: r.user.role };
@@ -249,12 +250,23 @@ export function registerStoreCommands(program: Command): void {
   const audit = program.command('audit').description('access-log audits (P6, P9)');
   audit
     .command('verify')
-    .description('verify the access log hash chain; exit 1 naming the first bad entry')
+    .description('verify the access log hash chain and that its sealed parameters open; exit 1 naming the first bad entry (shown, plate text opened, to an administrator given with --as)')
+    .option('--as <admin>', 'administrator to whom the first bad entry is shown')
     .option(...CONFIG_OPTION)
-    .action(run(async (o: { config: string }) => {
-      const { verifyAccessLog } = await import('../access/access-log.js');
-      const r = verifyAccessLog((await context(o.config)).db);
-      print(r);
+    .action(run(async (o: { as?: string; config: string }) => {
+      const ctx = await context(o.config);
+      const by = o.as ? await actAs(ctx, o.as, ['administrator'], 'an audit') : undefined;
+      const { verifyAccessLog, openParameters, appendAccessLog } = await import('../access/access-log.js');
+      const r = verifyAccessLog(ctx.db, ctx.keys);
+      const bad = by && r.firstBadSeq !== undefined ? (ctx.db.accessLog.get(r.firstBadSeq) as AccessLogEntry | undefined) : undefined;
+      if (by) {
+        // Showing plate text is an access like any other (P6).
+        appendAccessLog(ctx.db, { user: by.username, action: 'audit.verify', parameters: { ok: r.ok, entries: r.entries, ...(r.firstBadSeq !== undefined ? { firstBadSeq: r.firstBadSeq, shown: bad !== undefined } : {}) }, result: 'ok' });
+      }
+      if (bad) {
+        const parametersInClear = openParameters(bad, ctx.keys);
+        print({ ...r, firstBadEntry: parametersInClear ? { ...bad, parametersInClear } : bad });
+      } else print(r);
       return r.ok ? 0 : 1;
     }));
   audit
@@ -275,7 +287,8 @@ export function registerStoreCommands(program: Command): void {
       if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new CommandError('--from and --to must be ISO dates');
       if (!Number.isInteger(o.n) || o.n < 1) throw new CommandError('--n must be a positive integer');
       const { sampleInquiries, appendAccessLog } = await import('../access/access-log.js');
-      const sample = sampleInquiries(ctx.db, { from, to, n: o.n, seed: o.seed });
+      // The administrator sees what was searched: sealed plate text is opened in the sample (P9, P16).
+      const sample = sampleInquiries(ctx.db, { from, to, n: o.n, seed: o.seed }, ctx.keys);
       const body = JSON.stringify({ ...sample, deviceId: ctx.config.deviceId, drawnBy: by.username, publicKeyPem: ctx.keys.signingPublicKeyPem }, null, 2) + '\n';
       const signature = ctx.keys.signDetached(Buffer.from(body)).toString('base64');
       await appendAccessLog(ctx.db, { user: by.username, action: 'audit.sample', parameters: { from: sample.from, to: sample.to, n: o.n, seed: o.seed, drawn: sample.entries.length }, result: 'ok' });

@@ -13,6 +13,7 @@ import { HotListRepository } from './repository.js';
 import { HotListRejectedError, loadPublicKey } from './signed-list.js';
 import { JsonLinesChangeLog, LocalEntryStore, type HotListChange, type HotListChangeLog } from './local-entries.js';
 import { ShellChangeQueue } from './shell-changes.js';
+import { openDeviceKeys } from '../store/device-keys.js';
 import type { DeviceEvent, Hit } from './hit.js';
 import type { DeviceEventBus } from '../device-events.js';
 
@@ -73,7 +74,8 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
     try {
       this.repo = new HotListRepository(ctx.config.stateDir, keys, this.cfg.maxListBytes);
       this.local = new LocalEntryStore(ctx.config.stateDir);
-      this.shellChanges = new ShellChangeQueue(ctx.config.stateDir);
+      // P16: the queue's lines are sealed with the device keys, which the CLI seals them with too.
+      this.shellChanges = new ShellChangeQueue(ctx.config.stateDir, openDeviceKeys(ctx.config.stateDir));
     } catch (err) {
       // The cameras and the store keep running without hot lists; health says why (degraded).
       this.unavailable = `cannot use ${ctx.config.stateDir}/hotlists: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;

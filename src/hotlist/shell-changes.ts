@@ -2,6 +2,15 @@ import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSyn
 import { join } from 'node:path';
 import { writeFileAtomic } from './repository.js';
 import type { HotListChange, HotListChangeLog } from './local-entries.js';
+import type { Sealer } from '../store/device-keys.js';
+
+/** One line of the file: the change sealed with the device key (P16: a local entry's plate is in it). */
+interface SealedLine {
+  kid: string;
+  sealed: string;
+}
+
+const AAD = 'hotlist-shell-change';
 
 /**
  * Hot-list changes made from the shell (`hotlist import|add|remove`), waiting for the running daemon
@@ -9,12 +18,17 @@ import type { HotListChange, HotListChangeLog } from './local-entries.js';
  * appends one JSON line per change; the daemon, at each hot-list check, takes the lines past the
  * offset it saved last time. The access log is the record of the change (P6); this file only carries
  * it across the process boundary, so a change made while the daemon is down is published once it runs.
+ * Each line is sealed with the device key, as reads are in the store (P16): a local entry's plate
+ * is never in the file in the clear.
  */
 export class ShellChangeQueue implements HotListChangeLog {
   private readonly file: string;
   private readonly offsetFile: string;
 
-  constructor(stateDir: string) {
+  constructor(
+    stateDir: string,
+    private readonly keys: Sealer,
+  ) {
     const dir = join(stateDir, 'hotlists');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.file = join(dir, 'shell-changes.jsonl');
@@ -23,12 +37,15 @@ export class ShellChangeQueue implements HotListChangeLog {
 
   append(change: HotListChange): void {
     // One write of one line: appends from several shells do not interleave.
-    appendFileSync(this.file, JSON.stringify(change) + '\n', { mode: 0o600 });
+    const kid = this.keys.currentKeyId;
+    const line: SealedLine = { kid, sealed: this.keys.seal(Buffer.from(JSON.stringify(change)), AAD, kid).toString('base64') };
+    appendFileSync(this.file, JSON.stringify(line) + '\n', { mode: 0o600 });
   }
 
   /**
    * Changes appended since the last take, oldest first, and marks them taken. `unreadable` counts
-   * lines that are not a change (a shell killed mid-write); they are skipped, not retried.
+   * lines that are not a change (a shell killed mid-write, a line that does not open with the device
+   * keys); they are skipped, not retried. Lines written in the clear before sealing are still read.
    */
   take(): { changes: HotListChange[]; unreadable: number } {
     const none = { changes: [], unreadable: 0 };
@@ -53,7 +70,8 @@ export class ShellChangeQueue implements HotListChangeLog {
     for (const line of bytes.subarray(0, end).toString('utf8').split('\n')) {
       if (line.trim() === '') continue;
       try {
-        changes.push(JSON.parse(line) as HotListChange);
+        const parsed = JSON.parse(line) as SealedLine | HotListChange;
+        changes.push('sealed' in parsed ? (JSON.parse(this.keys.open(Buffer.from(parsed.sealed, 'base64'), AAD, parsed.kid).toString('utf8')) as HotListChange) : parsed);
       } catch {
         unreadable++;
       }

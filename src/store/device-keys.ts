@@ -118,7 +118,15 @@ export class DeviceKeys {
   }
 
   private key(id: string): Buffer {
-    const k = this.dataKeys.get(id);
+    let k = this.dataKeys.get(id);
+    // A key made by another process since this one opened (`key rotate` while the daemon runs):
+    // read it from its file, so what that process sealed opens here too.
+    if (!k && /^[0-9a-f]{8}$/.test(id) && existsSync(join(this.dir, `data-${id}.key`))) {
+      const file = join(this.dir, `data-${id}.key`);
+      k = readSecret(file);
+      if (k.length !== KEY_BYTES) throw new DeviceKeyError(`${file} holds ${k.length} bytes, expected ${KEY_BYTES}`, file);
+      this.dataKeys.set(id, k);
+    }
     if (!k) throw new SealError(`no data key ${id} in ${this.dir}`, id);
     return k;
   }
@@ -158,6 +166,17 @@ export class DeviceKeys {
   get signingPublicKeyPem(): string {
     return createPublicKey(this.signingKey).export({ type: 'spki', format: 'pem' }) as string;
   }
+}
+
+/**
+ * What other components need of the device keys to keep personal data off the disk in the clear
+ * (P16): the access log, the MQTT outbox and the hot-list shell queue seal with it.
+ */
+export type Sealer = Pick<DeviceKeys, 'currentKeyId' | 'seal' | 'open'>;
+
+/** The device keys of a state directory (`<stateDir>/keys`), made on first use. */
+export function openDeviceKeys(stateDir: string): DeviceKeys {
+  return DeviceKeys.open(join(stateDir, 'keys'));
 }
 
 export function verifyDetached(data: Buffer, signature: Buffer, publicKeyPem: string): boolean {

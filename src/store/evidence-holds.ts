@@ -46,7 +46,7 @@ function logRefusal<T>(store: ReadStore, user: string, action: 'hold.create' | '
   try {
     return fn();
   } catch (err) {
-    if (err instanceof HoldError) appendAccessLog(store.db, { user, action, parameters: { ...parameters, problem: err.message, field: err.field }, result: 'refused' });
+    if (err instanceof HoldError) appendAccessLog(store.db, { user, action, parameters: { ...parameters, problem: err.message, field: err.field }, result: 'refused' }, store.keys);
     throw err;
   }
 }
@@ -89,7 +89,7 @@ function placeHold(store: ReadStore, req: HoldRequest, user: string, nowMs: numb
       db.heldReads.put([id, hold.name], 1);
       db.holdReads.put([hold.name, id], 1);
     }
-    appendAccessLogInTxn(db, { user, action: 'hold.create', parameters: { hold: hold.name, caseNumber: hold.caseNumber, reason: hold.reason, readCount: ids.length, ...(req.query ? { query: req.query } : {}) }, result: 'ok' });
+    appendAccessLogInTxn(db, { user, action: 'hold.create', parameters: { hold: hold.name, caseNumber: hold.caseNumber, reason: hold.reason, readCount: ids.length, ...(req.query ? { query: req.query } : {}) }, result: 'ok' }, store.keys);
   });
   return hold;
 }

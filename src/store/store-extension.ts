@@ -27,7 +27,7 @@ export class StoreExtension implements DaemonExtension {
   store: ReadStore | undefined;
   private db: StateDatabase | undefined;
   /** Hot-list changes go to the access log in this store's database (open while the daemon runs). */
-  readonly hotListChanges = new AccessLogHotListChanges(() => this.db);
+  readonly hotListChanges = new AccessLogHotListChanges(() => (this.store ? { db: this.store.db, keys: this.store.keys } : undefined));
   private logger: Logger | undefined;
   private readonly queue: Read[] = [];
   private writing: Promise<void> | undefined;

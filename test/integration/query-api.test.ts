@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { sampleInquiries, verifyAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
+import { openParameters, sampleInquiries, verifyAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
 import { SharingRegistry } from '../../src/access/sharing.js';
 import { TokenIssuer } from '../../src/access/tokens.js';
 import { UserDirectory } from '../../src/access/users.js';
@@ -134,7 +134,10 @@ describe('query API through Fastify inject', () => {
     expect(body.reads[0]).toMatchObject({ plate: '7ABC123', cameraId: 'north', location: { description: 'Main St & 1st' }, images: { plate: `/api/v1/reads/${fresh.id}/images/plate` } });
     expect(body.reads[0].box).toEqual(fresh.box);
     expect(body.reads[0].candidates).toEqual(fresh.candidates);
-    expect(logOf(api).at(-1)).toMatchObject({ user: 'ivan', action: 'search', result: 'ok', parameters: { reason: 'robbery suspect', caseNumber: '24-0042', plate: '7abc123', results: 1 } });
+    const entry = logOf(api).at(-1)!;
+    expect(entry).toMatchObject({ user: 'ivan', action: 'search', result: 'ok', parameters: { reason: 'robbery suspect', caseNumber: '24-0042', plate: { $sealed: expect.any(String) }, results: 1 } });
+    // P16: the plate searched for is sealed; the device keys open it for an audit.
+    expect(openParameters(entry, api.store.keys)).toMatchObject({ plate: '7abc123' });
   });
 
   it('paginates with a cursor, newest first', async () => {

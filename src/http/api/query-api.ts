@@ -65,8 +65,9 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
   // The stand-in hash an unknown name is checked against is made now, not on the first failed login,
   // so even that one takes no longer than a wrong password (P6).
   await users.prepareLogin();
+  // P16: parameters holding plate text are sealed with the device key.
   const log = (user: string, action: AccessAction, parameters: Record<string, unknown>, result: 'ok' | 'denied' | 'failed' | 'refused') =>
-    appendAccessLog(store.db, { user, action, parameters, result });
+    appendAccessLog(store.db, { user, action, parameters, result }, store.keys);
 
   await app.register(swagger, {
     openapi: {
