@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
@@ -6,13 +7,14 @@ import { parseHotListCsv, parseNcicExtract, HotListFormatError } from '../hotlis
 import { generatePublisherKeys, HotListRejectedError, HotListSignError, signHotList } from '../hotlist/signed-list.js';
 import { HotListRepository } from '../hotlist/repository.js';
 import { loadPublisherKeys } from '../hotlist/extension.js';
-import { LocalEntryError, LocalEntryStore, validateLocalEntry, type HotListChange, type HotListChangeLog } from '../hotlist/local-entries.js';
+import { LocalEntryError, LocalEntryStore, validateLocalEntry, type HotListChange, type HotListChangeLog, type LocalEntryInput } from '../hotlist/local-entries.js';
 import { ShellChangeQueue } from '../hotlist/shell-changes.js';
 import type { Config } from '../config/schema.js';
 import { AccessLogHotListChanges } from '../access/hotlist-changes.js';
 import { UserDirectory } from '../access/users.js';
 import { openStateDatabaseFor, type StateDatabase } from '../store/database.js';
 import { openDeviceKeys } from '../store/device-keys.js';
+import { appendAccessLog } from '../access/access-log.js';
 import { readSecret } from './store-commands.js';
 import { summarise } from '../hotlist/list.js';
 
@@ -63,6 +65,20 @@ function changeLog(config: Config, db: StateDatabase): HotListChangeLog {
       toDaemon.append(change);
     },
   };
+}
+
+/**
+ * P6: a refused local entry is on the record like an added one: who asked, the case number and
+ * synopsis they gave, the approver they named, and why it was refused (the plate sealed, P16).
+ */
+function logRefusedEntry(config: Config, db: StateDatabase, input: LocalEntryInput, err: LocalEntryError): void {
+  const given = (v: string | null | undefined) => (typeof v === 'string' && v.trim() ? v.trim().slice(0, 500) : null);
+  appendAccessLog(db, {
+    user: given(input.enteredBy) ?? `cli:${userInfo().username}`,
+    action: 'hotlist.change',
+    parameters: { change: 'local-refused', list: 'local', plate: given(input.plate), caseNumber: given(input.caseNumber), synopsis: given(input.synopsis), approvedBy: given(input.approvedBy), problem: err.message, field: err.field, via: 'cli' },
+    result: 'refused',
+  }, openDeviceKeys(config.stateDir));
 }
 
 /** Technician / publisher: hot-list commands (docs/hotlists.md). The daemon picks changes up within hotlists.checkIntervalS. */
@@ -144,12 +160,9 @@ export function registerHotlistCommands(program: Command): void {
       const config = loadConfig(o.config);
       const db = stateDatabase(config);
       const users = new UserDirectory(db, config.access);
+      const input: LocalEntryInput = { plate: o.plate, state: o.state ?? null, type: o.type, enteredBy: o.enteredBy, caseNumber: o.case, synopsis: o.synopsis, approvedBy: o.approver, expiresAt: o.expires, fuzzy: o.fuzzy, vehicle: o.vehicle };
       try {
-        const entry = await validateLocalEntry(
-          { plate: o.plate, state: o.state ?? null, type: o.type, enteredBy: o.enteredBy, caseNumber: o.case, synopsis: o.synopsis, approvedBy: o.approver, expiresAt: o.expires, fuzzy: o.fuzzy, vehicle: o.vehicle },
-          users,
-          config.hotlists.localEntryMaxDays,
-        );
+        const entry = await validateLocalEntry(input, users, config.hotlists.localEntryMaxDays);
         // P11: approval is the approver's act: they confirm with their own password (logged as a login).
         const login = await users.login(entry.local!.approvedBy, await readSecret(`password for ${entry.local!.approvedBy}: `), 'cli');
         if (!login.ok) throw new LocalEntryError('approvedBy', 'password of the approver is wrong (or the account is locked)');
@@ -157,6 +170,7 @@ export function registerHotlistCommands(program: Command): void {
         changeLog(config, db).append({ at: new Date().toISOString(), action: 'local-added', actor: entry.local!.enteredBy, list: 'local', version: list.version, detail: { plate: entry.plate, state: entry.state, type: entry.type, caseNumber: entry.local!.caseNumber, approvedBy: entry.local!.approvedBy, partial: entry.partial, expiresAt: entry.expiresAt } });
         process.stdout.write(`added local entry${entry.partial ? ' (partial)' : ''}, expires ${entry.expiresAt}\n`);
       } catch (err) {
+        if (err instanceof LocalEntryError) logRefusedEntry(config, db, input, err);
         refuse(err);
       }
     });

@@ -73,7 +73,7 @@ function shellUser(): string {
 }
 
 /** Logs a person in for a shell action (their password from stdin) and checks their role. */
-async function actAs(ctx: Ctx, username: string | undefined, roles: string[], what: string): Promise<{ username: string; role: string }> {
+async function actAs(ctx: Ctx, username: string | undefined, roles: string[], what: string, given: { reason?: string; caseNumber?: string } = {}): Promise<{ username: string; role: string }> {
   if (!username) throw new CommandError(`${what} needs --as <username> (one of roles: ${roles.join(', ')})`);
   const password = await readSecret(`password for ${username}: `);
   const r = await ctx.users.login(username, password, 'cli');
@@ -83,9 +83,9 @@ async function actAs(ctx: Ctx, username: string | undefined, roles: string[], wh
     ? `${what} needs role ${roles.join(' or ')}; ${username} is ${r.user.role}`
     : roles.every((x) => x !== 'technician') && !maySeeReads(r.user) ? `${username}'s training expired on ${r.user.trainingValidUntil} (P8)` : undefined;
   if (why) {
-    // P6: a refused action is logged like an allowed one.
+    // P6: a refused action is logged like an allowed one, with the reason and case number given.
     const { appendAccessLog } = await import('../access/access-log.js');
-    appendAccessLog(ctx.db, { user: r.user.username, action: 'cli.denied', parameters: { what, why }, result: 'denied' }, ctx.keys);
+    appendAccessLog(ctx.db, { user: r.user.username, action: 'cli.denied', parameters: { what, why, ...given }, result: 'denied' }, ctx.keys);
     throw new CommandError(why);
   }
   return { username: r.user.username, role: r.user.role };
@@ -187,7 +187,7 @@ export function registerStoreCommands(program: Command): void {
     .option(...CONFIG_OPTION)
     .action(run(async (name: string, o: { case: string; reason: string; as: string; read?: string[]; plate?: string; match?: 'exact' | 'lookalike' | 'partial'; camera?: string; from?: string; to?: string; config: string }) => {
       const ctx = await context(o.config);
-      const by = await actAs(ctx, o.as, ['investigator', 'administrator'], 'placing a hold');
+      const by = await actAs(ctx, o.as, ['investigator', 'administrator'], 'placing a hold', { reason: o.reason, caseNumber: o.case });
       for (const [flag, value] of [['--from', o.from], ['--to', o.to]] as const) {
         if (value !== undefined && Number.isNaN(Date.parse(value))) throw new CommandError(`${flag} must be an ISO 8601 time, got "${value}"`);
       }
@@ -206,7 +206,7 @@ export function registerStoreCommands(program: Command): void {
     .option(...CONFIG_OPTION)
     .action(run(async (name: string, o: { reason: string; as: string; config: string }) => {
       const ctx = await context(o.config);
-      const by = await actAs(ctx, o.as, ['investigator', 'administrator'], 'releasing a hold');
+      const by = await actAs(ctx, o.as, ['investigator', 'administrator'], 'releasing a hold', { reason: o.reason });
       const { getHold, releaseHold } = await import('../store/evidence-holds.js');
       const hold = getHold(ctx.store, name);
       if (hold && !hold.releasedAt && by.role !== 'administrator' && hold.createdBy !== by.username) {

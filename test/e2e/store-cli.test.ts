@@ -132,7 +132,14 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
     expect(removed.status, removed.stderr).toBe(0);
     const { db } = openTestStore(validateConfig(raw));
     const changes = [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action === 'hotlist.change');
-    expect(changes.map((e) => [e.user, e.parameters['change'], e.parameters['approvedBy'] ?? null])).toEqual([['ivan', 'local-added', 'ada'], ['ada', 'local-removed', null]]);
+    // P6: the three refused attempts are on the record too.
+    expect(changes.map((e) => [e.user, e.parameters['change'], e.parameters['approvedBy'] ?? null])).toEqual([
+      ['ivan', 'local-refused', 'ivan'],
+      ['ivan', 'local-refused', 'sgt-nobody'],
+      ['ivan', 'local-refused', 'ada'],
+      ['ivan', 'local-added', 'ada'],
+      ['ada', 'local-removed', null],
+    ]);
     await db.root.close();
   });
 

@@ -51,6 +51,19 @@ export function badRequest(err: { statusCode?: number; code?: string; message: s
   return undefined;
 }
 
+/** The reason, case number and plate a request carried (query or body), whatever else was wrong with it. */
+function callerGave(req: FastifyRequest): { reason?: string; caseNumber?: string; plate?: string } {
+  const out: { reason?: string; caseNumber?: string; plate?: string } = {};
+  for (const source of [req.body, req.query]) {
+    if (typeof source !== 'object' || source === null) continue;
+    for (const key of ['reason', 'caseNumber', 'plate'] as const) {
+      const v: unknown = Object.hasOwn(source, key) ? (source as Record<string, unknown>)[key] : undefined;
+      if (typeof v === 'string' && out[key] === undefined) out[key] = v.slice(0, 500);
+    }
+  }
+  return out;
+}
+
 const UNAUTHORIZED = { error: 'authentication required: log in at POST /api/v1/login and send Authorization: Bearer <token>' };
 
 /**
@@ -68,6 +81,10 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
   // P16: parameters holding plate text are sealed with the device key.
   const log = (user: string, action: AccessAction, parameters: Record<string, unknown>, result: 'ok' | 'denied' | 'failed' | 'refused') =>
     appendAccessLog(store.db, { user, action, parameters, result }, store.keys);
+  // P6/P7: a denied call is logged with the reason, case number (and plate) the caller gave, as an
+  // allowed one is, so an audit sees what was asked for and why it was turned down.
+  const denied = (req: FastifyRequest, user: string, parameters: Record<string, unknown>) =>
+    log(user, 'api.denied', { route: req.routeOptions.url, ...callerGave(req), ...parameters }, 'denied');
 
   await app.register(swagger, {
     openapi: {
@@ -83,7 +100,7 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
   app.setErrorHandler(async (err: Error & { validation?: ValidationProblem[]; statusCode?: number; code?: string; validationContext?: string }, req, reply) => {
     if (err.validation) {
       const name = fieldOf(err.validation[0]);
-      if (req.apiUser) await log(req.apiUser.username, 'api.denied', { route: req.routeOptions.url, problem: err.message }, 'denied');
+      if (req.apiUser) await denied(req, req.apiUser.username, { problem: err.message });
       return reply.code(400).send({ error: err.message, ...(name ? { field: name } : {}) });
     }
     if (err instanceof HoldError || err instanceof ShareError) return reply.code(422).send({ error: err.message, field: err.field });
@@ -93,7 +110,7 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
       // The caller's mistake, refused before any handler ran: one line without a stack, and (for a
       // known user) an access-log entry like any refused request (P6).
       req.log.info({ route: req.routeOptions.url, code: err.code, status: bad.status }, 'bad request refused');
-      if (req.apiUser) await log(req.apiUser.username, 'api.denied', { route: req.routeOptions.url, problem: bad.error }, 'denied');
+      if (req.apiUser) await denied(req, req.apiUser.username, { problem: bad.error });
       return reply.code(bad.status).send({ error: bad.error });
     }
     req.log.error({ err, route: req.routeOptions.url }, 'query API error');
@@ -117,7 +134,7 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
     const user = req.apiUser!;
     if (maySeeReads(user)) return user;
     const why = user.role === 'technician' ? 'technicians never see reads (P8)' : 'training has expired (P8)';
-    await log(user.username, 'api.denied', { route: req.routeOptions.url, why }, 'denied');
+    await denied(req, user.username, { why });
     await reply.code(403).send({ error: `forbidden: ${why}` });
     return undefined;
   };
@@ -191,7 +208,7 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
     if (!user) return reply;
     const hold = getHold(store, req.params.name);
     if (hold && user.role !== 'administrator' && hold.createdBy !== user.username) {
-      await log(user.username, 'api.denied', { route: req.routeOptions.url, hold: hold.name, why: 'not the creator or an administrator' }, 'denied');
+      await denied(req, user.username, { hold: hold.name, why: 'not the creator or an administrator' });
       return reply.code(403).send({ error: 'forbidden: only the hold\'s creator or an administrator may release it' });
     }
     return releaseHold(store, req.params.name, user.username, req.query.reason);
@@ -212,7 +229,7 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
   }, async (req, reply) => {
     const user = req.apiUser!;
     if (user.role !== 'administrator' || !maySeeReads(user)) {
-      await log(user.username, 'api.denied', { route: req.routeOptions.url, id: req.params.id, why: 'approver is not an administrator' }, 'denied');
+      await denied(req, user.username, { id: req.params.id, why: 'approver is not an administrator' });
       return reply.code(403).send({ error: 'forbidden: only an administrator can approve sharing requests (P14)' });
     }
     return sharing.approve(req.params.id, user);
