@@ -15,6 +15,7 @@ export const DROP_EVENT_INTERVAL_MS = 60_000;
 const DROP_EVENT_FIRST_DELAY_MS = 1000;
 import type { HotListChange, HotListChangeLog } from '../hotlist/local-entries.js';
 import { Outbox, type OutboxKind } from './outbox.js';
+import { openDeviceKeys } from '../store/device-keys.js';
 import { deviceTopics, type DeviceTopics } from './topics.js';
 import { checkMqttConfig, connectOptions, reconnectDelayMs } from './connection.js';
 import { EmbeddedBroker } from './embedded-broker.js';
@@ -90,7 +91,8 @@ export class MqttExtension implements DaemonExtension, ReadSink {
     this.topics = deviceTopics(this.deviceId);
     this.clientOpts = connectOptions(this.cfg, this.url, this.deviceId, { topic: this.topics.state, payload: JSON.stringify(this.offlineState('connection lost')) });
     this.registerMetrics(ctx);
-    this.outbox = new Outbox(join(ctx.config.stateDir, 'mqtt-outbox'), { maxMessages: this.cfg.outboxMaxMessages, maxBytes: this.cfg.outboxMaxBytes });
+    // P16: messages wait on disk sealed with the device keys, as reads do in the store.
+    this.outbox = new Outbox(join(ctx.config.stateDir, 'mqtt-outbox'), { maxMessages: this.cfg.outboxMaxMessages, maxBytes: this.cfg.outboxMaxBytes }, openDeviceKeys(ctx.config.stateDir));
     this.m.outboxMessages.set(this.outbox.size);
     if (this.outbox.size > 0) ctx.logger.info({ messages: this.outbox.size }, 'outbox holds messages from before the restart; sending them first');
     this.commands = new CommandHandler({
@@ -247,7 +249,9 @@ export class MqttExtension implements DaemonExtension, ReadSink {
     this.pumping = true;
     try {
       while (this.inflight.size < this.cfg.inflight) {
+        const unreadableBefore = outbox.unreadable;
         const batch = outbox.peek(this.cursor, this.cfg.inflight - this.inflight.size);
+        if (outbox.unreadable > unreadableBefore) this.logger.error({ dropped: outbox.unreadable - unreadableBefore, unreadableTotal: outbox.unreadable }, 'outbox messages do not open with the device keys (data key deleted or file damaged); dropped');
         if (batch.length === 0) break;
         for (const msg of batch) {
           this.cursor = msg.seq + 1;

@@ -1,5 +1,6 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
+import type { Sealer } from '../store/device-keys.js';
 
 export type OutboxKind = 'hit' | 'read' | 'event' | 'audit';
 
@@ -11,10 +12,26 @@ export interface OutboxMessage {
   payload: Buffer;
 }
 
+/**
+ * A message as it lies in LMDB: the payload (plate text, location, JPEGs) sealed with the device key
+ * `kid` (P16). `payload` in the clear only in messages queued before sealing, still delivered.
+ */
+interface StoredMessage {
+  kind: OutboxKind;
+  topic: string;
+  messageId: string;
+  kid?: string;
+  sealed?: Buffer;
+  payload?: Buffer;
+}
+
 interface IndexRecord {
   kind: OutboxKind;
   bytes: number;
 }
+
+/** Binds a sealed payload to its message: one moved to another message does not open. */
+const aad = (topic: string, messageId: string) => `outbox:${topic}:${messageId}`;
 
 export interface OutboxLimits {
   maxMessages: number;
@@ -31,11 +48,13 @@ const DROP_ORDER: OutboxKind[] = ['read', 'event', 'audit', 'hit'];
  * The durable MQTT outbox: every message is written to LMDB before it is sent and removed only
  * when the broker acknowledged it (QoS 1), so link loss and restarts lose nothing; delivery is in
  * sequence order. Keys are increasing integers; a small index db (kind, size) lets the bound be
- * enforced without reading payloads.
+ * enforced without reading payloads. Payloads are sealed with the device key as the store seals reads
+ * (P16): LMDB reuses the pages of acknowledged messages but does not erase them, so nothing readable
+ * may ever be written to them.
  */
 export class Outbox {
   private readonly root: RootDatabase;
-  private readonly messages: Database<{ kind: OutboxKind; topic: string; messageId: string; payload: Buffer }, number>;
+  private readonly messages: Database<StoredMessage, number>;
   private readonly index: Database<IndexRecord, number>;
   private readonly byKind: Record<OutboxKind, number[]> = { hit: [], read: [], event: [], audit: [] };
   /** In-memory mirror of the index db, so removal bookkeeping is synchronous and idempotent. */
@@ -44,10 +63,13 @@ export class Outbox {
   private totalBytes = 0;
   private count = 0;
   readonly dropped: Record<OutboxKind, number> = { hit: 0, read: 0, event: 0, audit: 0 };
+  /** Messages dropped because they did not open with the device keys (counted in `dropped` too). */
+  unreadable = 0;
 
   constructor(
     path: string,
     private readonly limits: OutboxLimits,
+    private readonly keys: Sealer,
   ) {
     mkdirSync(path, { recursive: true, mode: 0o700 });
     this.root = open({ path, compression: false });
@@ -94,17 +116,35 @@ export class Outbox {
     this.meta.set(seq, { kind, bytes: payload.length });
     this.totalBytes += payload.length;
     this.count++;
+    const kid = this.keys.currentKeyId;
+    const sealed = this.keys.seal(payload, aad(topic, messageId), kid);
     await this.root.transaction(() => {
-      void this.messages.put(seq, { kind, topic, messageId, payload });
+      void this.messages.put(seq, { kind, topic, messageId, kid, sealed });
       void this.index.put(seq, { kind, bytes: payload.length });
     });
     return { seq, dropped };
   }
 
-  /** Up to `limit` messages with seq ≥ `fromSeq`, oldest first. */
+  /**
+   * Up to `limit` messages with seq ≥ `fromSeq`, oldest first, payloads opened. A message that does
+   * not open (its data key deleted, the file damaged) cannot be sent: it is dropped and counted.
+   */
   peek(fromSeq: number, limit: number): OutboxMessage[] {
     const out: OutboxMessage[] = [];
-    for (const { key, value } of this.messages.getRange({ start: fromSeq, limit })) out.push({ seq: key, ...value, payload: Buffer.from(value.payload) });
+    for (const { key, value } of this.messages.getRange({ start: fromSeq })) {
+      if (out.length >= limit) break;
+      // Not in the index: acknowledged or dropped, its removal not yet committed.
+      if (!this.meta.has(key)) continue;
+      const { kind, topic, messageId } = value;
+      try {
+        const payload = value.sealed && value.kid ? this.keys.open(value.sealed, aad(topic, messageId), value.kid) : Buffer.from(value.payload ?? Buffer.alloc(0));
+        out.push({ seq: key, kind, topic, messageId, payload });
+      } catch {
+        this.dropped[kind]++;
+        this.unreadable++;
+        this.remove(key).catch(() => undefined);
+      }
+    }
     return out;
   }
 

@@ -4,6 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Outbox } from '../../src/mqtt/outbox.js';
+import { openDeviceKeys } from '../../src/store/device-keys.js';
 import { MESSAGE_SCHEMAS, renderSchemaFile, type ResponsePayload } from '../../src/mqtt/messages.js';
 import { CommandHandler } from '../../src/mqtt/commands.js';
 import { deviceTopics } from '../../src/mqtt/topics.js';
@@ -14,14 +15,18 @@ import { createMetrics } from '../../src/http/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import { entry, makePublisher, tempDir, testConfig } from '../support/mqtt-harness.js';
 
+/** The device keys the daemon seals outbox messages with (P16). */
+const keysIn = (stateDir: string) => openDeviceKeys(stateDir);
+
 describe('durable MQTT outbox (LMDB)', () => {
   it('keeps messages in order across a reopen (restart) until each is acknowledged', async () => {
     const dir = tempDir('outbox-');
-    const a = new Outbox(dir, { maxMessages: 100, maxBytes: 1 << 20 });
+    const keys = keysIn(tempDir('outbox-keys-'));
+    const a = new Outbox(dir, { maxMessages: 100, maxBytes: 1 << 20 }, keys);
     for (let i = 0; i < 5; i++) await a.enqueue('hit', 't/hits', `id${i}`, Buffer.from(`hit ${i}`));
     await a.ack(a.peek(0, 1)[0]!.seq);
     await a.close();
-    const b = new Outbox(dir, { maxMessages: 100, maxBytes: 1 << 20 });
+    const b = new Outbox(dir, { maxMessages: 100, maxBytes: 1 << 20 }, keys);
     expect(b.peek(0, 10).map((m) => m.payload.toString())).toEqual(['hit 1', 'hit 2', 'hit 3', 'hit 4']);
     const { seq } = await b.enqueue('read', 't/reads', 'id5', Buffer.from('read 5'));
     expect(seq).toBeGreaterThan(b.peek(0, 10)[3]!.seq);
@@ -29,7 +34,7 @@ describe('durable MQTT outbox (LMDB)', () => {
   });
 
   it('when full drops reads oldest-first, never a hit before a read, and a read that does not fit is itself dropped', async () => {
-    const o = new Outbox(tempDir('outbox-'), { maxMessages: 4, maxBytes: 1 << 20 });
+    const o = new Outbox(tempDir('outbox-'), { maxMessages: 4, maxBytes: 1 << 20 }, keysIn(tempDir('outbox-keys-')));
     await o.enqueue('read', 'r', 'r1', Buffer.from('r1'));
     await o.enqueue('hit', 'h', 'h1', Buffer.from('h1'));
     await o.enqueue('read', 'r', 'r2', Buffer.from('r2'));
@@ -47,7 +52,7 @@ describe('durable MQTT outbox (LMDB)', () => {
   });
 
   it('bounds bytes as well as messages', async () => {
-    const o = new Outbox(tempDir('outbox-'), { maxMessages: 1000, maxBytes: 100 });
+    const o = new Outbox(tempDir('outbox-'), { maxMessages: 1000, maxBytes: 100 }, keysIn(tempDir('outbox-keys-')));
     for (let i = 0; i < 5; i++) await o.enqueue('read', 'r', `r${i}`, Buffer.alloc(30));
     expect(o.bytes).toBeLessThanOrEqual(100);
     expect(o.size).toBe(3);
