@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { SharingConfig } from '../config/schema.js';
 import type { StateDatabase } from '../store/database.js';
 import { appendAccessLogInTxn } from './access-log.js';
+import { matchImmigration } from './immigration-agencies.js';
+import { foldedReadings } from './text-fold.js';
 
 /** P14: a request from another agency, kept on file whether approved or refused. */
 export interface ShareRequest {
@@ -25,14 +27,32 @@ export class ShareError extends Error {
   }
 }
 
-// California Values Act (Gov. Code §7284.6): no ALPR data for immigration enforcement. Matched on
-// the stated purpose; a refusal is logged so an auditor sees every attempt.
-const IMMIGRATION = /immigra|deport|removal proceeding|\bICE\b|\bERO\b|\bHSI\b|\bCBP\b|border patrol|customs and border|undocumented|illegal alien|\b8 ?U\.?S\.?C/i;
+/** An agency name as compared with the MOU list: folded (look-alikes, accents, case), words only. */
+export function agencyKey(name: string): string {
+  return foldedReadings(name)[0]!.words.join(' ');
+}
 
-/** Why a request must be refused under P14, or undefined when it may go to an administrator. */
-export function refusalFor(req: Pick<ShareRequest, 'agencyState' | 'purpose' | 'agency'>, config: SharingConfig): string | undefined {
-  if (IMMIGRATION.test(req.purpose) || IMMIGRATION.test(req.agency)) return 'immigration enforcement is not a permitted purpose (California Values Act)';
-  if (config.inStateOnly && req.agencyState.toUpperCase() !== config.homeState) return `agency state ${req.agencyState} is outside ${config.homeState} (sharing.inStateOnly)`;
+/** The MOU entry a request's agency and state match, if `sharing.allowedAgencies` lists it. */
+function allowedAgency(agency: string, state: string, config: SharingConfig): SharingConfig['allowedAgencies'][number] | undefined {
+  const key = agencyKey(agency);
+  return config.allowedAgencies.find((a) => a.state === state && [a.name, ...a.aliases].some((n) => agencyKey(n) === key));
+}
+
+/**
+ * Why a request must be refused under P14, or undefined when it may go to an administrator. First
+ * the California Values Act (Gov. Code §7284.6): no data for immigration enforcement, whatever name
+ * the agency uses or however the words are spelt (src/access/immigration-agencies.ts, on the agency,
+ * the requester and the purpose); then the department's own rules: in-state only, and, when it
+ * keeps one, its MOU list of agencies. A refusal is kept and logged so an auditor sees every attempt.
+ */
+export function refusalFor(req: Pick<ShareRequest, 'agencyState' | 'purpose' | 'agency' | 'requester'>, config: SharingConfig): string | undefined {
+  for (const [field, kind] of [['agency', 'agency'], ['requester', 'agency'], ['purpose', 'purpose']] as const) {
+    const m = matchImmigration(req[field], kind);
+    if (m) return `immigration enforcement is not a permitted purpose (California Values Act): the ${field} names ${m.agency ? `${m.agency} ("${m.matched}")` : `"${m.matched}"`}`;
+  }
+  const state = req.agencyState.toUpperCase();
+  if (config.inStateOnly && state !== config.homeState) return `agency state ${req.agencyState} is outside ${config.homeState} (sharing.inStateOnly)`;
+  if (config.allowedAgencies.length > 0 && !allowedAgency(req.agency, state, config)) return `agency "${req.agency}" (${state}) is not one this department shares with (sharing.allowedAgencies, its MOU list)`;
   return undefined;
 }
 

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { cameraSourceOptions } from '../capture/camera-config.js';
 import { buildPipelineDescription } from '../capture/pipeline-description.js';
+import { matchImmigration } from '../access/immigration-agencies.js';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { loadPublisherKeys } from '../hotlist/extension.js';
@@ -12,8 +13,9 @@ const quiet = pino({ level: 'silent' });
 /**
  * Everything `run` refuses at start with exit 78 beyond the schema, checked without starting
  * anything: camera sources (uri, geometry), the models the manifest names (present, checksums), the
- * hot-list publisher keys, and the broker settings (P16: plain text only when allowed, TLS files
- * present). `config check` and `run` both call this one function, so "valid" means the daemon starts.
+ * hot-list publisher keys, the broker settings (P16: plain text only when allowed, TLS files
+ * present), and the sharing MOU list (P14: no immigration agency on it, none a request could never
+ * come from). `config check` and `run` both call this one function, so "valid" means the daemon starts.
  * Throws ConfigError, CaptureConfigError or ModelError naming the field; main.ts maps them to 78.
  */
 export function checkConfigForRun(config: Config, file: string): void {
@@ -31,6 +33,15 @@ export function checkConfigForRun(config: Config, file: string): void {
       }
     });
   }
+  config.sharing.allowedAgencies.forEach((a, i) => {
+    for (const [field, name] of [['name', a.name], ...a.aliases.map((n, k) => [`aliases.${k}`, n] as const)] as const) {
+      const m = matchImmigration(name, 'agency');
+      if (m) throw new ConfigError(`${file}: sharing.allowedAgencies.${i}.${field} "${name}" names ${m.agency ?? `"${m.matched}"`}: no sharing for immigration enforcement (P14, California Values Act)`, `sharing.allowedAgencies.${i}.${field}`, file);
+    }
+    if (config.sharing.inStateOnly && a.state !== config.sharing.homeState) {
+      throw new ConfigError(`${file}: sharing.allowedAgencies.${i}.state ${a.state} is outside ${config.sharing.homeState}, and sharing.inStateOnly refuses every request from it`, `sharing.allowedAgencies.${i}.state`, file);
+    }
+  });
   try {
     checkMqttConfig(config.mqtt);
   } catch (err) {

@@ -128,10 +128,24 @@ const Access = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const SharingAgency = Type.Object(
+  {
+    name: Type.String({ minLength: 2, maxLength: 200, description: 'The agency as named in the MOU; requests match it ignoring case, accents, punctuation and look-alike letters.' }),
+    state: Type.String({ pattern: '^[A-Z]{2}$', description: 'Its state (two-letter code); a request must give the same.' }),
+    aliases: Type.Array(Type.String({ minLength: 2, maxLength: 200 }), { default: [], maxItems: 16, description: 'Other names a request may use for it, e.g. `SJPD`.' }),
+  },
+  { additionalProperties: false },
+);
+
 const Sharing = Type.Object(
   {
     inStateOnly: Type.Boolean({ default: true, description: 'P14: refuse sharing requests from agencies outside `homeState`.' }),
     homeState: Type.String({ pattern: '^[A-Z]{2}$', default: 'CA', description: 'State of this department (two-letter code).' }),
+    allowedAgencies: Type.Array(SharingAgency, {
+      default: [],
+      maxItems: 1000,
+      description: 'P14: the agencies this department shares with under an MOU, each with its state. Empty: any agency may ask (the other rules still apply). Set: a request from an agency not on it is refused outright. A federal immigration agency cannot be listed (`config check` refuses it).',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
