@@ -1,4 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -293,9 +292,11 @@ export function registerStoreCommands(program: Command): void {
       const signature = ctx.keys.signDetached(Buffer.from(body)).toString('base64');
       await appendAccessLog(ctx.db, { user: by.username, action: 'audit.sample', parameters: { from: sample.from, to: sample.to, n: o.n, seed: o.seed, drawn: sample.entries.length }, result: 'ok' });
       if (o.out) {
-        mkdirSync(dirname(o.out), { recursive: true });
-        writeFileSync(o.out, body);
-        writeFileSync(`${o.out}.sig`, signature + '\n');
+        // P16: the sample names people and what they searched for: 0600 in a 0700 directory.
+        const { makePrivateDir, writePrivateFile } = await import('../store/private-files.js');
+        makePrivateDir(dirname(o.out));
+        writePrivateFile(o.out, body);
+        writePrivateFile(`${o.out}.sig`, signature + '\n');
         print({ out: o.out, drawn: sample.entries.length, population: sample.population, chainOk: sample.chain.ok });
       } else print(body.trimEnd());
       return sample.chain.ok ? 0 : 1;

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { appendAccessLog, appendAccessLogInTxn } from '../access/access-log.js';
 import type { ShareRequest } from '../access/sharing.js';
 import { verifyDetached } from './device-keys.js';
+import { makePrivateDir, writePrivateFile } from './private-files.js';
 import { getHold, heldReadIds, HoldError, type EvidenceHold } from './evidence-holds.js';
 import type { ReadStore, ReadView } from './read-store.js';
 
@@ -70,11 +71,13 @@ function writeExport(store: ReadStore, opts: Parameters<typeof exportHold>[1]): 
   // P14: data leaving for another agency needs an approved request on file.
   if (opts.share && opts.share.status !== 'approved') throw new ExportError(`sharing request ${opts.share.id} is ${opts.share.status}, not approved`, 'share');
   if (existsSync(opts.outDir) && readdirSync(opts.outDir).length > 0) throw new ExportError(`${opts.outDir} is not empty; export into a new directory`, 'out');
-  mkdirSync(join(opts.outDir, 'images'), { recursive: true });
+  // P16: the bundle is evidence: readable by the service account alone (0700 / 0600).
+  makePrivateDir(opts.outDir);
+  makePrivateDir(join(opts.outDir, 'images'));
   const now = new Date(opts.nowMs ?? Date.now()).toISOString();
   const files: Record<string, string> = {};
   const write = (rel: string, data: Buffer | string) => {
-    writeFileSync(join(opts.outDir, rel), data);
+    writePrivateFile(join(opts.outDir, rel), data);
     files[rel] = sha256(data);
   };
   const reads: ReadView[] = [];
@@ -101,8 +104,8 @@ function writeExport(store: ReadStore, opts: Parameters<typeof exportHold>[1]): 
   const publicKeyPem = store.keys.signingPublicKeyPem;
   const manifest: ExportManifest = { format: EXPORT_FORMAT, deviceId: opts.deviceId, hold: hold.name, caseNumber: hold.caseNumber, createdAt: now, createdBy: opts.by, files, publicKeyPem, publicKeyFingerprint: keyFingerprint(publicKeyPem) };
   const manifestText = JSON.stringify(manifest, null, 2) + '\n';
-  writeFileSync(join(opts.outDir, 'manifest.json'), manifestText);
-  writeFileSync(join(opts.outDir, 'manifest.sig'), store.keys.signDetached(Buffer.from(manifestText)).toString('base64') + '\n');
+  writePrivateFile(join(opts.outDir, 'manifest.json'), manifestText);
+  writePrivateFile(join(opts.outDir, 'manifest.sig'), store.keys.signDetached(Buffer.from(manifestText)).toString('base64') + '\n');
   const manifestSha256 = sha256(manifestText);
   store.db.root.transactionSync(() => {
     appendAccessLogInTxn(store.db, { user: opts.by, action: 'export', parameters: { hold: hold.name, caseNumber: hold.caseNumber, readCount: reads.length, manifestSha256, ...(opts.share ? { shareRequest: opts.share.id } : {}) }, result: 'ok' });
