@@ -11,7 +11,7 @@ import { LocalEntryError, LocalEntryStore, validateLocalEntry, type HotListChang
 import { ShellChangeQueue } from '../hotlist/shell-changes.js';
 import type { Config } from '../config/schema.js';
 import { AccessLogHotListChanges } from '../access/hotlist-changes.js';
-import { UserDirectory } from '../access/users.js';
+import { maySeeReads, UserDirectory } from '../access/users.js';
 import { openStateDatabaseFor, type StateDatabase } from '../store/database.js';
 import { openDeviceKeys } from '../store/device-keys.js';
 import { appendAccessLog } from '../access/access-log.js';
@@ -37,7 +37,44 @@ function fileOp<T>(flag: string, path: string, op: () => T): T {
   }
 }
 
+/** Exit code for a person without the right to do what they asked (sysexits EX_NOPERM). */
+export const EX_NOPERM = 77;
+
+/** The person named is not signed in (wrong password, unknown, locked) or may not do this: exit 77. */
+class HotListPermissionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HotListPermissionError';
+  }
+}
+
+/** Who the log names for a shell action before anyone has signed in. */
+function shellUser(): string {
+  return `cli:${userInfo().username}`;
+}
+
+/**
+ * P6/P11: an administrator with current training signs in with their own password (stdin, logged
+ * as a login) for a change to local entries; a refusal is logged like an allowed change.
+ */
+async function signInAdministrator(config: Config, db: StateDatabase, username: string, what: string, asked: Record<string, unknown>): Promise<string> {
+  const users = new UserDirectory(db, config.access);
+  const login = await users.login(username, await readSecret(`password for ${username}: `), 'cli');
+  if (!login.ok) throw new HotListPermissionError(`${what}: invalid username or password`);
+  const why = login.user.role !== 'administrator' ? `needs an administrator; ${login.user.username} is ${login.user.role}` : !maySeeReads(login.user) ? `${login.user.username}'s training expired on ${login.user.trainingValidUntil} (P8)` : undefined;
+  if (why) {
+    appendAccessLog(db, { user: login.user.username, action: 'cli.denied', parameters: { what, why, ...asked }, result: 'denied' }, openDeviceKeys(config.stateDir));
+    throw new HotListPermissionError(`${what} ${why}`);
+  }
+  return login.user.username;
+}
+
 function refuse(err: unknown): void {
+  if (err instanceof HotListPermissionError) {
+    process.stderr.write(`alpr-edge: ${err.message}\n`);
+    process.exitCode = EX_NOPERM;
+    return;
+  }
   if (err instanceof HotListFormatError || err instanceof HotListRejectedError || err instanceof LocalEntryError || err instanceof HotListSignError || err instanceof HotListFileError) {
     process.stderr.write(`alpr-edge: ${err.message}\n`);
     process.exitCode = EX_DATAERR;
@@ -71,12 +108,12 @@ function changeLog(config: Config, db: StateDatabase): HotListChangeLog {
  * P6: a refused local entry is on the record like an added one: who asked, the case number and
  * synopsis they gave, the approver they named, and why it was refused (the plate sealed, P16).
  */
-function logRefusedEntry(config: Config, db: StateDatabase, input: LocalEntryInput, err: LocalEntryError): void {
+function logRefusedEntry(config: Config, db: StateDatabase, user: string, input: LocalEntryInput, err: LocalEntryError): void {
   const given = (v: string | null | undefined) => (typeof v === 'string' && v.trim() ? v.trim().slice(0, 500) : null);
   appendAccessLog(db, {
-    user: given(input.enteredBy) ?? `cli:${userInfo().username}`,
+    user,
     action: 'hotlist.change',
-    parameters: { change: 'local-refused', list: 'local', plate: given(input.plate), caseNumber: given(input.caseNumber), synopsis: given(input.synopsis), approvedBy: given(input.approvedBy), problem: err.message, field: err.field, via: 'cli' },
+    parameters: { change: 'local-refused', list: 'local', plate: given(input.plate), enteredBy: given(input.enteredBy), caseNumber: given(input.caseNumber), synopsis: given(input.synopsis), approvedBy: given(input.approvedBy), problem: err.message, field: err.field, via: 'cli' },
     result: 'refused',
   }, openDeviceKeys(config.stateDir));
 }
@@ -149,10 +186,10 @@ export function registerHotlistCommands(program: Command): void {
     .option('--plate <plate>', 'plate; ? stands for one unknown character, * for any run (partial, P12)')
     .option('--state <st>', 'two-letter state (omit when unknown)')
     .option('--type <type>', 'SVS, SLR, SFR, BOLO or CUSTOM', 'BOLO')
-    .option('--entered-by <name>', 'member entering the entry')
+    .option('--entered-by <user>', 'member entering the entry: a user of `alpr-edge user` (investigator or administrator); their password is read from stdin first')
     .option('--case <number>', 'case or incident number')
     .option('--synopsis <text>', 'short synopsis')
-    .option('--approver <name>', 'administrator approving the entry (a user of `alpr-edge user`; their password is read from stdin)')
+    .option('--approver <user>', 'administrator approving the entry (a user of `alpr-edge user`); their password is read from stdin next, not again if they entered it')
     .option('--expires <date>', 'expiry (default and maximum: hotlists.localEntryMaxDays from now)')
     .option('--vehicle <text>', 'vehicle description')
     .option('--fuzzy', 'also match reads one character off', false)
@@ -161,32 +198,49 @@ export function registerHotlistCommands(program: Command): void {
       const db = stateDatabase(config);
       const users = new UserDirectory(db, config.access);
       const input: LocalEntryInput = { plate: o.plate, state: o.state ?? null, type: o.type, enteredBy: o.enteredBy, caseNumber: o.case, synopsis: o.synopsis, approvedBy: o.approver, expiresAt: o.expires, fuzzy: o.fuzzy, vehicle: o.vehicle };
+      // Until the member has signed in, the log can only name the shell account.
+      let by = shellUser();
       try {
-        const entry = await validateLocalEntry(input, users, config.hotlists.localEntryMaxDays);
+        const member = o.enteredBy?.trim();
+        if (!member) throw new LocalEntryError('enteredBy', 'is required (P11): the member entering the entry, a user of `alpr-edge user`');
+        // P6/P11: the member entering the entry signs in with their own password (logged as a login),
+        // so the log and the entry name a person, not what was typed.
+        const entering = await users.login(member, await readSecret(`password for ${member}: `), 'cli');
+        if (!entering.ok) throw new LocalEntryError('enteredBy', 'password of the member entering the entry is wrong (or the account is locked)');
+        by = entering.user.username;
+        const entry = await validateLocalEntry({ ...input, enteredBy: by }, users, config.hotlists.localEntryMaxDays);
         // P11: approval is the approver's act: they confirm with their own password (logged as a login).
-        const login = await users.login(entry.local!.approvedBy, await readSecret(`password for ${entry.local!.approvedBy}: `), 'cli');
-        if (!login.ok) throw new LocalEntryError('approvedBy', 'password of the approver is wrong (or the account is locked)');
+        if (entry.local!.approvedBy !== by) {
+          const login = await users.login(entry.local!.approvedBy, await readSecret(`password for ${entry.local!.approvedBy}: `), 'cli');
+          if (!login.ok) throw new LocalEntryError('approvedBy', 'password of the approver is wrong (or the account is locked)');
+        }
         const list = new LocalEntryStore(config.stateDir).add(entry);
-        changeLog(config, db).append({ at: new Date().toISOString(), action: 'local-added', actor: entry.local!.enteredBy, list: 'local', version: list.version, detail: { plate: entry.plate, state: entry.state, type: entry.type, caseNumber: entry.local!.caseNumber, approvedBy: entry.local!.approvedBy, partial: entry.partial, expiresAt: entry.expiresAt } });
+        changeLog(config, db).append({ at: new Date().toISOString(), action: 'local-added', actor: by, list: 'local', version: list.version, detail: { plate: entry.plate, state: entry.state, type: entry.type, caseNumber: entry.local!.caseNumber, approvedBy: entry.local!.approvedBy, partial: entry.partial, expiresAt: entry.expiresAt } });
         process.stdout.write(`added local entry${entry.partial ? ' (partial)' : ''}, expires ${entry.expiresAt}\n`);
       } catch (err) {
-        if (err instanceof LocalEntryError) logRefusedEntry(config, db, input, err);
+        if (err instanceof LocalEntryError) logRefusedEntry(config, db, by, input, err);
         refuse(err);
       }
     });
 
   hl.command('remove')
-    .description('remove local entries for a plate')
+    .description('remove local entries for a plate (P11: an administrator, like approving one; their password is read from stdin)')
     .option('-c, --config <file>', 'configuration file', '/etc/alpr-edge/config.json')
     .requiredOption('--plate <plate>', 'plate as entered')
     .option('--case <number>', 'only the entry with this case number')
-    .requiredOption('--actor <name>', 'who removes it (access log)')
-    .action((o: { config: string; plate: string; case?: string; actor: string }) => {
+    .requiredOption('--as <admin>', 'administrator removing it (a user of `alpr-edge user`)')
+    .action(async (o: { config: string; plate: string; case?: string; as: string }) => {
       const config = loadConfig(o.config);
-      const store = new LocalEntryStore(config.stateDir);
-      const removed = store.remove(o.plate, o.case);
-      changeLog(config, stateDatabase(config)).append({ at: new Date().toISOString(), action: 'local-removed', actor: o.actor, list: 'local', version: store.load().version, detail: { plate: o.plate, caseNumber: o.case ?? null, removed } });
-      process.stdout.write(`removed ${removed} local entr${removed === 1 ? 'y' : 'ies'}\n`);
+      const db = stateDatabase(config);
+      try {
+        const by = await signInAdministrator(config, db, o.as, 'removing a local hot-list entry', { plate: o.plate, caseNumber: o.case ?? null });
+        const store = new LocalEntryStore(config.stateDir);
+        const removed = store.remove(o.plate, o.case);
+        changeLog(config, db).append({ at: new Date().toISOString(), action: 'local-removed', actor: by, list: 'local', version: store.load().version, detail: { plate: o.plate, caseNumber: o.case ?? null, removed } });
+        process.stdout.write(`removed ${removed} local entr${removed === 1 ? 'y' : 'ies'}\n`);
+      } catch (err) {
+        refuse(err);
+      }
     });
 
   hl.command('status')

@@ -65,7 +65,8 @@ export interface LocalEntryInput {
 
 /**
  * Checks a local entry against P11 (member, case number, synopsis, administrator approval) and P12
- * (partial plates allowed, marked partial), and that it expires within `maxDays`.
+ * (partial plates allowed, marked partial), and that it expires within `maxDays`. The member and the
+ * approver are users of the directory (P6: named people, not free text); the caller signs both in.
  */
 export async function validateLocalEntry(input: LocalEntryInput, users: UserDirectory, maxDays: number, nowMs = Date.now()): Promise<HotListEntry> {
   const required = ['plate', 'enteredBy', 'caseNumber', 'synopsis', 'approvedBy'] as const;
@@ -78,6 +79,11 @@ export async function validateLocalEntry(input: LocalEntryInput, users: UserDire
   if (!(LIST_TYPES as readonly string[]).includes(type)) throw new LocalEntryError('type', `must be one of ${LIST_TYPES.join(', ')}`);
   const synopsis = input.synopsis!.trim();
   if (synopsis.length > 500) throw new LocalEntryError('synopsis', 'must be at most 500 characters');
+  const member = await users.findUser(input.enteredBy!.trim());
+  if (!member) throw new LocalEntryError('enteredBy', `"${input.enteredBy}" is not a known member (a user of \`alpr-edge user\`)`);
+  // P8: technicians manage the device but take no part in investigations.
+  if (member.role === 'technician') throw new LocalEntryError('enteredBy', `"${member.name}" has role technician; an investigator or administrator enters local entries (P8)`);
+  if (!member.trainingValid) throw new LocalEntryError('enteredBy', `"${member.name}"'s training has expired (P8); renew it before entering`);
   const approver = await users.findUser(input.approvedBy!.trim());
   if (!approver) throw new LocalEntryError('approvedBy', `"${input.approvedBy}" is not a known member`);
   // P11: only an administrator approves local entries.
@@ -104,7 +110,7 @@ export async function validateLocalEntry(input: LocalEntryInput, users: UserDire
     expiresAt,
     partial: isPartialPlate(plate),
     fuzzy: input.fuzzy ?? false,
-    local: { enteredBy: input.enteredBy!.trim(), caseNumber: input.caseNumber!.trim(), synopsis, approvedBy: approver.name },
+    local: { enteredBy: member.name, caseNumber: input.caseNumber!.trim(), synopsis, approvedBy: approver.name },
   };
   if (input.vehicle) entry.vehicle = input.vehicle.slice(0, 200);
   return entry;

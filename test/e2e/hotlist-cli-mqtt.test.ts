@@ -13,6 +13,7 @@ import { entry, makePublisher, schemaValidators, startHitExtensions, subscribe, 
 const URL = 'mqtt://127.0.0.1:1883';
 const MAIN = 'dist/src/bin.cjs';
 const ADA = 'ada password 123';
+const IVAN = 'ivan password 123';
 
 describe('hot-list changes made from the shell, on MQTT', { timeout: 240_000 }, () => {
   it('publishes hotlist add, remove and import on audit once each, also a change made while the daemon was down', async () => {
@@ -38,7 +39,8 @@ describe('hot-list changes made from the shell, on MQTT', { timeout: 240_000 }, 
 
     // The daemon is down: the change waits for it.
     cli(['user', 'add', 'ada', '--role', 'administrator', '--training-until', '2099-12-31'], `${ADA}\n`);
-    cli(['hotlist', 'add', '--plate', 'TEST01?', '--state', 'CA', '--entered-by', 'ivan', '--case', '25-0001', '--synopsis', 'test entry', '--approver', 'ada'], `${ADA}\n`);
+    cli(['user', 'add', 'ivan', '--role', 'investigator', '--training-until', '2099-12-31', '--as', 'ada'], `${ADA}\n${IVAN}\n`);
+    cli(['hotlist', 'add', '--plate', 'TEST01?', '--state', 'CA', '--entered-by', 'ivan', '--case', '25-0001', '--synopsis', 'test entry', '--approver', 'ada'], `${IVAN}\n${ADA}\n`);
 
     const central = await subscribe(URL, `alpr/v1/${deviceId}/audit`, { protocolVersion: 5 });
     onTestFinished(() => central.client.endAsync());
@@ -47,7 +49,7 @@ describe('hot-list changes made from the shell, on MQTT', { timeout: 240_000 }, 
     const changes = () => central.messages.map((m) => [m.payload['action'], m.payload['actor']]);
     await waitFor(() => changes().length >= 1, 15_000, 'the change made while the daemon was down');
 
-    cli(['hotlist', 'remove', '--plate', 'TEST01?', '--actor', 'ada']);
+    cli(['hotlist', 'remove', '--plate', 'TEST01?', '--as', 'ada'], `${ADA}\n`);
     await waitFor(() => changes().length >= 2, 15_000, 'the removal');
     const listFile = join(dir, 'ncic.hotlist');
     writeFileSync(listFile, pub.sign('ncic', 5, [entry('TEST002', 'CA')]));

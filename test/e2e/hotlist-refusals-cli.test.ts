@@ -24,11 +24,12 @@ describe('refused local hot-list entries', { timeout: 240_000 }, () => {
     expect(cli(['user', 'add', 'ivan', '--role', 'investigator', '--training-until', '2099-12-31', '--as', 'ada'], `${ADA}\n${IVAN}\n`).status).toBe(0);
 
     const entry = ['hotlist', 'add', '--plate', '6RFS123', '--state', 'CA', '--entered-by', 'ivan', '--synopsis', 'stolen trailer'];
-    const noCase = cli([...entry, '--approver', 'ada'], `${ADA}\n`);
+    // The member entering the entry signs in first (P6), then the approver.
+    const noCase = cli([...entry, '--approver', 'ada'], `${IVAN}\n${ADA}\n`);
     expect(noCase.status).toBe(65);
     const byInvestigator = cli([...entry, '--case', '25-0201', '--approver', 'ivan'], `${IVAN}\n`);
     expect(byInvestigator.status).toBe(65);
-    const wrongPassword = cli([...entry, '--case', '25-0202', '--approver', 'ada'], 'not her password\n');
+    const wrongPassword = cli([...entry, '--case', '25-0202', '--approver', 'ada'], `${IVAN}\nnot her password\n`);
     expect(wrongPassword.status).toBe(65);
 
     const { db, keys } = openTestStore(validateConfig(raw));

@@ -116,19 +116,20 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
     const byInvestigator = cli([...entry, '--approver', 'ivan'], `${IVAN}\n`);
     expect(byInvestigator.status).toBe(65);
     expect(byInvestigator.stderr).toContain('an administrator must approve');
-    const unknown = cli([...entry, '--approver', 'sgt-nobody'], 'x\n');
+    // P6/P11: the member entering the entry signs in first (their password, then the approver's).
+    const unknown = cli([...entry, '--approver', 'sgt-nobody'], `${IVAN}\nx\n`);
     expect(unknown.status).toBe(65);
     expect(unknown.stderr).toContain('approvedBy');
-    const wrongPassword = cli([...entry, '--approver', 'ada'], 'not her password\n');
+    const wrongPassword = cli([...entry, '--approver', 'ada'], `${IVAN}\nnot her password\n`);
     expect(wrongPassword.status).toBe(65);
     expect(wrongPassword.stderr).toContain('password of the approver');
-    const ok = cli([...entry, '--approver', 'ada'], `${ADA}\n`);
+    const ok = cli([...entry, '--approver', 'ada'], `${IVAN}\n${ADA}\n`);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('(partial)');
     const local = JSON.parse(readFileSync(join(raw.stateDir, 'hotlists', 'local.json'), 'utf8'));
     expect(local.entries).toHaveLength(1);
     expect(local.entries[0].local).toMatchObject({ enteredBy: 'ivan', approvedBy: 'ada', caseNumber: '25-0099' });
-    const removed = cli(['hotlist', 'remove', '--plate', '7SY?12*', '--actor', 'ada']);
+    const removed = cli(['hotlist', 'remove', '--plate', '7SY?12*', '--as', 'ada'], `${ADA}\n`);
     expect(removed.status, removed.stderr).toBe(0);
     const { db } = openTestStore(validateConfig(raw));
     const changes = [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action === 'hotlist.change');
