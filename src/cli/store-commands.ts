@@ -305,7 +305,7 @@ export function registerStoreCommands(program: Command): void {
   const share = program.command('share').description('sharing requests from other agencies (P14)');
   share
     .command('request')
-    .description('record a request; immigration-enforcement purposes and (by default) out-of-state agencies are refused and logged')
+    .description('record a request; immigration enforcement (any agency name or spelling), (by default) out-of-state agencies and agencies not on sharing.allowedAgencies are refused and logged')
     .requiredOption('--agency <name>')
     .requiredOption('--agency-state <code>', 'two-letter state of the agency')
     .requiredOption('--requester <name>', 'person asking, at that agency')
