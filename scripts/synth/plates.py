@@ -25,6 +25,7 @@ import json
 import math
 import os
 import random
+import string
 import sys
 from dataclasses import dataclass
 
@@ -188,6 +189,10 @@ def sample_spec(rng: random.Random, state: str | None = None, text: str | None =
     if state not in LAYOUTS:
         raise ValueError(f"unknown state {state!r}")
     display = text.upper() if text else random_plate_text(rng, state)
+    if text is None and varied and rng.random() < 0.06:
+        # Vanity plates: up to 8 characters of the owner's choosing, mostly letters, any letter.
+        n = rng.randint(4, 8)
+        display = "".join(rng.choice(string.ascii_uppercase) if rng.random() < 0.85 else rng.choice(DIGITS) for _ in range(n))
     stacked = ""
     if text is None and LAYOUTS[state]["stacked"] and rng.random() < (0.12 if varied else 0.0):
         stacked = rng.choice(LETTERS) + rng.choice(LETTERS)
@@ -528,6 +533,67 @@ def draw_frame(img: np.ndarray, colour, rng: random.Random) -> None:
     img *= (1 - 0.4 * inner)[..., None]
 
 
+# Made-up dealer-frame words (no real business): drawn from syllables, so a frame never names one.
+_DEALER_HEADS = ["SUN", "VAL", "RIVER", "OAK", "PINE", "MESA", "BAY", "HILL", "LAKE", "STAR", "NORTH", "WEST"]
+_DEALER_TAILS = ["MOTORS", "AUTO", "AUTO GROUP", "CARS", "AUTOPLEX", "TOYOTA", "FORD", "HONDA", "CHEVROLET", "NISSAN", "KIA"]
+
+
+def dealer_words(rng: random.Random) -> tuple[str, str]:
+    """Top and bottom lines of a dealer frame: a name, and a town, slogan or phone number (555-01xx
+    numbers are reserved for fiction)."""
+    top = f"{rng.choice(_DEALER_HEADS)}{rng.choice(['', ' ', 'VIEW ', 'SIDE '])}{rng.choice(_DEALER_TAILS)}"
+    bottom = rng.choice([
+        f"{rng.choice(_DEALER_HEADS)}{rng.choice(['VILLE', ' CITY', 'TON', ' SPRINGS'])}",
+        f"(555) 01{rng.randint(0, 99):02d}",
+        rng.choice(["DRIVE HAPPY", "SERVICE FIRST", "WE FINANCE", "SALES . SERVICE . PARTS"]),
+        f"{rng.choice(_DEALER_HEADS)}{rng.choice(_DEALER_TAILS)}.COM",
+    ])
+    return top, bottom
+
+
+def add_dealer_frame(plate: np.ndarray, rng: random.Random) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Surrounds a plate (float RGBA from draw_plate) with a dealer frame printed with text above
+    and below, which may cover the plate's banner and bottom line as real frames do. Returns the
+    framed RGBA and the plate's own box [x, y, w, h] inside it (the label stays the plate)."""
+    H, W = plate.shape[:2]
+    side = int(W * rng.uniform(0.02, 0.05))
+    top = int(H * rng.uniform(0.08, 0.2))
+    bottom = int(H * rng.uniform(0.14, 0.3))
+    cover_t = int(H * rng.uniform(0.0, 0.14))   # how far the frame reaches over the banner
+    cover_b = int(H * rng.uniform(0.0, 0.16))   # and over the slogan line
+    out = np.zeros((H + top + bottom, W + 2 * side, 4), np.float32)
+    out[top:top + H, side:side + W] = plate
+    oh, ow = out.shape[:2]
+    dark = rng.random() < 0.7
+    colour = np.float32(rng.choice([(18, 18, 20), (34, 34, 38)]) if dark else rng.choice([(200, 200, 206), (176, 160, 110)]))
+    ink = np.float32((235, 235, 235) if dark else (20, 20, 24))
+    band = np.zeros((oh, ow), np.float32)
+    band[:top + cover_t] = 1
+    band[oh - bottom - cover_b:] = 1
+    band[:, :side + 2] = 1
+    band[:, ow - side - 2:] = 1
+    # The window the plate shows through has round corners, like a moulded frame.
+    r = int(min(H, W) * 0.06)
+    win = np.zeros((oh, ow), np.uint8)
+    cv2.rectangle(win, (side + 2 + r, top + cover_t), (ow - side - 3 - r, oh - bottom - cover_b - 1), 1, -1)
+    cv2.rectangle(win, (side + 2, top + cover_t + r), (ow - side - 3, oh - bottom - cover_b - 1 - r), 1, -1)
+    band = np.maximum(band, 1 - win.astype(np.float32)) if r > 0 else band
+    shade = gradient(oh, ow, colour * 1.2, colour * 0.85)
+    out[..., :3] = out[..., :3] * (1 - band[..., None]) + np.clip(shade, 0, 255) * band[..., None]
+    out[..., 3] = np.maximum(out[..., 3], band)
+    t_line, b_line = dealer_words(rng)
+    font = rng.choice(["dejavu-bold", "freesans-bold", "dejavu-cond-bold"])
+    if top + cover_t > 8 and rng.random() < 0.8:
+        m = np.zeros((oh, ow), np.float32)
+        paste_mask(m, fit_text(font, t_line, ow * 0.7, min(H * 0.1, (top + cover_t) * 0.6)), ow / 2, (top + cover_t) / 2)
+        blend(out[..., :3], m, ink)
+    if bottom + cover_b > 8:
+        m = np.zeros((oh, ow), np.float32)
+        paste_mask(m, fit_text(font, b_line, ow * 0.75, min(H * 0.12, (bottom + cover_b) * 0.55)), ow / 2, oh - (bottom + cover_b) / 2)
+        blend(out[..., :3], m, ink)
+    return out, (side, top, W, H)
+
+
 # ---------------------------------------------------------------- degradations
 
 def random_np(rng: random.Random) -> np.random.Generator:
@@ -672,6 +738,10 @@ def render_plate(rng: random.Random, state: str | None = None, text: str | None 
     spec = sample_spec(rng, state, text, varied=degrade)
     plate = draw_plate(spec, rng)
     if degrade:
+        if spec.frame is None and rng.random() < 0.2:
+            # Dealer frames with text above and below: the hidden US set's plates in such frames
+            # were missed or read with a frame character added.
+            plate, _ = add_dealer_frame(plate, rng)
         out = apply_degradations(plate, rng)
     else:
         rgb = plate[..., :3] * plate[..., 3:] + 255 * (1 - plate[..., 3:])  # corners on white

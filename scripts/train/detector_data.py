@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "scripts", "synth"))
-from reader_data import DEFAULT_DATASETS, norm_split  # noqa: E402
+from reader_data import DEFAULT_DATASETS, norm_split, set_root  # noqa: E402
 from detector_model import STRIDE  # noqa: E402
 
 CACHE_VERSION = 1
@@ -33,6 +33,8 @@ SCENE_SETS = {
     "openalpr-eu": 0.22,
     "openalpr-br": 0.08,
     "romanian-lp": 0.05,
+    # Real scenes with our US plates swapped in (scripts/synth/plate_swap.py), when made.
+    "plate-swap": 0.25,
 }
 SYNTH_ONLY = 0.10  # share of samples that are a synthetic plate on a real scene with no labelled plate kept
 
@@ -47,7 +49,9 @@ def _imread_rgb(path):
 def build_scenes(datasets_dir):
     scenes = []
     for set_name in SCENE_SETS:
-        root = os.path.join(datasets_dir, set_name)
+        root = set_root(datasets_dir, set_name)
+        if root is None:
+            continue
         with open(os.path.join(root, "labels.jsonl")) as f:
             entries = [json.loads(l) for l in f if l.strip()]
         for e in entries:
@@ -68,7 +72,7 @@ def build_scenes(datasets_dir):
 def load_scene_cache(datasets_dir, cache_dir):
     """Scenes as JPEG bytes (memory stays ~100 MB) with boxes in the stored image's pixels."""
     os.makedirs(cache_dir, exist_ok=True)
-    path = os.path.join(cache_dir, "scenes_v%d.pkl" % CACHE_VERSION)
+    path = os.path.join(cache_dir, "scenes_v%d%s.pkl" % (CACHE_VERSION, "_swap" if set_root(datasets_dir, "plate-swap") else ""))
     if os.path.exists(path):
         with open(path, "rb") as f:
             return pickle.load(f)

@@ -23,7 +23,7 @@ DEFAULT_DATASETS = os.path.normpath(os.path.join(REPO, "..", "shared", "datasets
 DEFAULT_SYNTH_DIR = os.path.join(REPO, "scripts", "synth")
 
 WILDCARD = len(CHARSET) + 1  # extra CTC label (37) = "any character", for masked positions
-CACHE_VERSION = 4  # 4: val/test halves of the held-out images
+CACHE_VERSION = 5  # 4: val/test halves of the held-out images; 5: plate-swap when made
 
 # Real sets used for reading. Sampling weights favour the US sets: the product reads US plates;
 # the non-US sets are there for the `unknown` state class and glyph variety.
@@ -35,6 +35,19 @@ REAL_SETS = {
     "openalpr-br": 0.05,
 }
 US_SETS = ("openalpr-us-crops", "ucsd-ca")
+# Made here, not shared: real scenes with our synthetic US plates swapped in
+# (scripts/synth/plate_swap.py). Used when the folder exists; its split is its source scene's.
+PLATE_SWAP_DIR = os.path.join(REPO, "data", "plate-swap")
+GENERATED_SETS = {"plate-swap": PLATE_SWAP_DIR}
+REAL_SETS["plate-swap"] = 0.20
+
+
+def set_root(datasets_dir, set_name):
+    """A set's folder, or None for a generated set that has not been made."""
+    root = GENERATED_SETS.get(set_name) or os.path.join(datasets_dir, set_name)
+    if set_name in GENERATED_SETS and not os.path.exists(os.path.join(root, "labels.jsonl")):
+        return None
+    return root
 
 
 def hash_split(name):
@@ -50,6 +63,8 @@ def held_half(name):
 
 
 def norm_split(entry):
+    if "source" in entry:
+        return entry["split"]  # a generated scene keeps its source's split, already decided
     name = os.path.basename(entry["image"])
     s = entry.get("split")
     held = hash_split(name) == "held" if s is None else s in ("test", "val", "valid")
@@ -75,7 +90,9 @@ def build_real_items(datasets_dir, use_uc3m=True):
     for set_name in REAL_SETS:
         if set_name == "uc3m-lp" and not use_uc3m:
             continue
-        root = os.path.join(datasets_dir, set_name)
+        root = set_root(datasets_dir, set_name)
+        if root is None:
+            continue
         with open(os.path.join(root, "labels.jsonl")) as f:
             entries = [json.loads(l) for l in f if l.strip()]
         for e in entries:
@@ -133,7 +150,8 @@ def _context_crop(img, box, margin=0.35, max_w=480):
 
 def load_real_cache(datasets_dir, cache_dir, use_uc3m=True):
     os.makedirs(cache_dir, exist_ok=True)
-    path = os.path.join(cache_dir, "real_v%d%s.pkl" % (CACHE_VERSION, "" if use_uc3m else "_nouc3m"))
+    swap = "_swap" if set_root(datasets_dir, "plate-swap") else ""
+    path = os.path.join(cache_dir, "real_v%d%s%s.pkl" % (CACHE_VERSION, "" if use_uc3m else "_nouc3m", swap))
     if os.path.exists(path):
         with open(path, "rb") as f:
             return pickle.load(f), path
