@@ -121,9 +121,14 @@ export function entryHash(e: Omit<AccessLogEntry, 'hash'>): string {
   return createHash('sha256').update(canonicalJson({ seq, time, user, action, parameters, result, prevHash })).digest('hex');
 }
 
-interface Head {
+/** The last entry of the chain: its sequence number and hash (seq 0 and the genesis hash when empty). */
+export interface Head {
   seq: number;
   hash: string;
+}
+
+export function accessLogHead(db: StateDatabase): Head {
+  return (db.meta.get(HEAD) as Head | undefined) ?? { seq: 0, hash: GENESIS };
 }
 
 /**

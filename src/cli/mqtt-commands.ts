@@ -25,7 +25,7 @@ export function registerMqttCommands(program: Command): void {
     .description('central side: follow a fleet\'s hits (MQTT 5 shared subscription), print one line per hit, save hits and images')
     .requiredOption('--broker <url>', 'broker URL, mqtts://host:8883 (mqtt:// only to loopback unless --allow-plain-text)')
     .option('--group <name>', 'shared-subscription group; consumers in one group split the hits', 'alpr-edge-watch')
-    .option('--out <dir>', 'save <dir>/<deviceId>/<messageId>.json, -plate.jpg and -overview.jpg')
+    .option('--out <dir>', 'save <dir>/<deviceId>/<messageId>.json, -plate.jpg and -overview.jpg, and the signed access-log heads in <dir>/<deviceId>/anchors.jsonl')
     .option('--ca <file>', 'CA certificate of the broker (mqtts; the only CA trusted)')
     .option('--cert <file>', 'client certificate (mqtts)')
     .option('--key <file>', 'client key (mqtts)')

@@ -43,8 +43,8 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   daemon = new Daemon(config, logger, {
     // Data-flow order: store → hot list → MQTT (the hot list emits hits that MQTT publishes); GPIO last.
     // P5: reads the central side acknowledged go to the store's forward-then-purge (if enabled).
-    // Hot-list changes go into the store's access log (P6).
-    extensions: [store, ...hitExtensions({ version: VERSION, printHits: opts.printHits, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)), hotListChanges: store.hotListChanges }), gpio],
+    // Hot-list changes go into the store's access log, and the log's signed heads out on MQTT (P6).
+    extensions: [store, ...hitExtensions({ version: VERSION, printHits: opts.printHits, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)), hotListChanges: store.hotListChanges, anchors: store }), gpio],
     onRead: opts.printReads ? (read) => process.stdout.write(formatReadLine(read) + '\n') : undefined,
     onWedged: () => {
       wedged = true;

@@ -249,18 +249,25 @@ export function registerStoreCommands(program: Command): void {
   const audit = program.command('audit').description('access-log audits (P6, P9)');
   audit
     .command('verify')
-    .description('verify the access log hash chain and that its sealed parameters open; exit 1 naming the first bad entry (shown, plate text opened, to an administrator given with --as)')
+    .description('verify the access log hash chain and that its sealed parameters open, and with --anchors against the signed heads the central side kept; exit 1 naming the first bad entry (shown, plate text opened, to an administrator given with --as)')
+    .option('--anchors <file>', 'signed heads of this device as `alpr-edge watch` saved them (<out>/<deviceId>/anchors.jsonl)')
     .option('--as <admin>', 'administrator to whom the first bad entry is shown')
     .option(...CONFIG_OPTION)
-    .action(run(async (o: { as?: string; config: string }) => {
+    .action(run(async (o: { anchors?: string; as?: string; config: string }) => {
       const ctx = await context(o.config);
       const by = o.as ? await actAs(ctx, o.as, ['administrator'], 'an audit') : undefined;
       const { verifyAccessLog, openParameters, appendAccessLog } = await import('../access/access-log.js');
-      const r = verifyAccessLog(ctx.db, ctx.keys);
-      const bad = by && r.firstBadSeq !== undefined ? (ctx.db.accessLog.get(r.firstBadSeq) as AccessLogEntry | undefined) : undefined;
+      const chain = verifyAccessLog(ctx.db, ctx.keys);
+      // P6: the local chain proves only that the file is consistent; heads that left the device show
+      // whether it is the history that was anchored (docs/operations.md).
+      const { checkAnchors, readAnchorsFile } = await import('../access/anchors.js');
+      const anchors = o.anchors ? checkAnchors(ctx.db, readAnchorsFile(o.anchors), ctx.config.deviceId, ctx.keys.signingPublicKeyPem) : undefined;
+      const r = anchors ? { ...chain, ok: chain.ok && anchors.ok, anchors } : chain;
+      const badSeq = r.firstBadSeq ?? anchors?.firstDisagreement?.seq;
+      const bad = by && badSeq !== undefined ? (ctx.db.accessLog.get(badSeq) as AccessLogEntry | undefined) : undefined;
       if (by) {
         // Showing plate text is an access like any other (P6).
-        appendAccessLog(ctx.db, { user: by.username, action: 'audit.verify', parameters: { ok: r.ok, entries: r.entries, ...(r.firstBadSeq !== undefined ? { firstBadSeq: r.firstBadSeq, shown: bad !== undefined } : {}) }, result: 'ok' });
+        appendAccessLog(ctx.db, { user: by.username, action: 'audit.verify', parameters: { ok: r.ok, entries: r.entries, ...(badSeq !== undefined ? { firstBadSeq: badSeq, shown: bad !== undefined } : {}), ...(anchors ? { anchors: anchors.anchors, anchorProblems: anchors.problems.length } : {}) }, result: 'ok' });
       }
       if (bad) {
         const parametersInClear = openParameters(bad, ctx.keys);

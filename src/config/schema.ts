@@ -124,6 +124,7 @@ const Access = Type.Object(
     maxFailedLogins: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Failed logins in a row that lock an account.' }),
     lockoutMinutes: Type.Integer({ minimum: 1, maximum: 10080, default: 15, description: 'How long a locked account stays locked.' }),
     loginRateLimitPerMinute: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Login attempts per client address per minute.' }),
+    anchorIntervalMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: 15, description: 'P6: the signed access-log head is published on MQTT `anchors` at least this often (and at start, and after each export, hold change, user change and audit).' }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -9,6 +9,7 @@ import { newReadId } from '../pipeline/read-id.js';
 import { HotListExtension } from '../hotlist/extension.js';
 import type { Hit } from '../hotlist/hit.js';
 import type { DeviceEventBus } from '../device-events.js';
+import type { ChainAnchor } from '../access/anchors.js';
 
 /** At most one outbox-dropped event this often; the first gathers the drops of its first second. */
 export const DROP_EVENT_INTERVAL_MS = 60_000;
@@ -19,7 +20,7 @@ import { openDeviceKeys } from '../store/device-keys.js';
 import { deviceTopics, type DeviceTopics } from './topics.js';
 import { checkMqttConfig, connectOptions, reconnectDelayMs } from './connection.js';
 import { EmbeddedBroker } from './embedded-broker.js';
-import { auditPayload, eventPayload, hitPayload, readPayload, statePayload, type HitPayload, type StatePayload } from './messages.js';
+import { anchorPayload, auditPayload, eventPayload, hitPayload, readPayload, statePayload, type HitPayload, type StatePayload } from './messages.js';
 import { CommandHandler } from './commands.js';
 
 export interface MqttExtensionOptions {
@@ -31,6 +32,13 @@ export interface MqttExtensionOptions {
   onBrokerHit?: (hit: HitPayload) => void;
   /** P5: the central side acknowledged these reads (feeds the store's forward-then-purge). */
   onReadsAcknowledged?: (readIds: string[]) => void;
+  /** P6: signed access-log heads to publish on `anchors` (the store's); returns the unsubscribe. */
+  anchors?: AnchorSource;
+}
+
+/** Where signed access-log heads come from (the store extension implements it). */
+export interface AnchorSource {
+  onAnchor(listener: (a: ChainAnchor) => void): () => void;
 }
 
 /**
@@ -115,6 +123,8 @@ export class MqttExtension implements DaemonExtension, ReadSink {
       h.on('lists-changed', onLists);
       this.detach.push(() => h.off('hit', onHit), () => h.off('audit', onAudit), () => h.off('lists-changed', onLists));
     }
+    // P6: signed access-log heads leave through the outbox too; dropped (as audit) only before hits.
+    if (this.opts.anchors) this.detach.push(this.opts.anchors.onAnchor((a) => void this.enqueue('audit', this.topics.anchors, (id) => anchorPayload(a, id))));
     // Every component's events (hot lists, cameras, disk, tamper, our own drops) leave through the outbox.
     this.events = ctx.events;
     this.detach.push(
@@ -369,13 +379,14 @@ export function formatHitLine(hit: HitPayload): string {
 }
 
 /** The hot-list matcher and MQTT, wired to each other, in data-flow order (after the store). */
-export function hitExtensions(opts: { version: string; printHits?: boolean; onReadsAcknowledged?: (readIds: string[]) => void; hotListChanges?: HotListChangeLog }): [HotListExtension, MqttExtension] {
+export function hitExtensions(opts: { version: string; printHits?: boolean; onReadsAcknowledged?: (readIds: string[]) => void; hotListChanges?: HotListChangeLog; anchors?: AnchorSource }): [HotListExtension, MqttExtension] {
   const hotlist = new HotListExtension(opts.hotListChanges ? { changeLog: opts.hotListChanges } : {});
   const mqttExt = new MqttExtension({
     hotlist,
     version: opts.version,
     onBrokerHit: opts.printHits ? (hit) => process.stdout.write(formatHitLine(hit) + '\n') : undefined,
     onReadsAcknowledged: opts.onReadsAcknowledged,
+    anchors: opts.anchors,
   });
   return [hotlist, mqttExt];
 }

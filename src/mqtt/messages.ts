@@ -4,6 +4,7 @@ import type { Hit } from '../hotlist/hit.js';
 import { DEVICE_EVENT_TYPES, type DeviceEvent } from '../device-events.js';
 import type { HotListChange } from '../hotlist/local-entries.js';
 import type { HotListSummary } from '../hotlist/list.js';
+import type { ChainAnchor } from '../access/anchors.js';
 
 // Payload schemas of every message the device publishes: the single source of the JSON Schemas in
 // docs/schemas/ (`alpr-edge mqtt schemas`), which tests validate every published message against.
@@ -121,6 +122,20 @@ export const AuditMessage = Type.Object(
   { additionalProperties: false, $id: 'https://alpr-edge.example/schemas/audit.json', title: 'alpr/v1/<deviceId>/audit' },
 );
 
+export const AnchorMessage = Type.Object(
+  {
+    schema: Type.Literal('alpr-edge/anchor/1'),
+    messageId: Envelope.messageId,
+    deviceId: Id,
+    seq: Type.Integer({ minimum: 0, description: 'Sequence number of the last access-log entry when signed (0: the log is empty).' }),
+    hash: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'sha256 (hex) of that entry, which chains every entry before it.' }),
+    at: Time,
+    keyFingerprint: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'sha256 of the device\'s Ed25519 public key (`alpr-edge key show`).' }),
+    signature: Type.String({ contentEncoding: 'base64', description: 'Ed25519 signature of the canonical JSON (keys sorted) of schema, deviceId, seq, hash, at and keyFingerprint.' }),
+  },
+  { additionalProperties: false, $id: 'https://alpr-edge.example/schemas/anchor.json', title: 'alpr/v1/<deviceId>/anchors' },
+);
+
 const ListState = Type.Object({ name: Type.String(), source: Type.String(), version: Type.Integer(), issuedAt: Time, entries: Type.Integer(), ageHours: Type.Number(), stale: Type.Boolean() }, { additionalProperties: false });
 
 export const StateMessage = Type.Object(
@@ -177,6 +192,7 @@ export const MESSAGE_SCHEMAS: Record<string, TSchema> = {
   'read.json': ReadMessage,
   'event.json': EventMessage,
   'audit.json': AuditMessage,
+  'anchor.json': AnchorMessage,
   'state.json': StateMessage,
   'response.json': CommandResponse,
   'cmd-hotlist-chunk.json': HotListChunk,
@@ -191,6 +207,7 @@ export type HitPayload = Static<typeof HitMessage>;
 export type ReadPayload = Static<typeof ReadMessage>;
 export type EventPayload = Static<typeof EventMessage>;
 export type AuditPayload = Static<typeof AuditMessage>;
+export type AnchorPayload = Static<typeof AnchorMessage>;
 export type StatePayload = Static<typeof StateMessage>;
 export type ResponsePayload = Static<typeof CommandResponse>;
 
@@ -254,6 +271,11 @@ export function auditPayload(deviceId: string, change: HotListChange, messageId:
   const out: AuditPayload = { schema: 'alpr-edge/audit/1', messageId, deviceId, at: change.at, action: change.action, actor: change.actor, list: change.list, detail: change.detail };
   if (change.version !== undefined) out.version = change.version;
   return out;
+}
+
+/** A signed access-log head as published; the signature covers the anchor, not the messageId. */
+export function anchorPayload(a: ChainAnchor, messageId: string): AnchorPayload {
+  return { schema: a.schema, messageId, deviceId: a.deviceId, seq: a.seq, hash: a.hash, at: a.at, keyFingerprint: a.keyFingerprint, signature: a.signature };
 }
 
 export function statePayload(deviceId: string, version: string, cameras: string[], lists: HotListSummary[], camerasDown: ReadonlySet<string> = new Set()): StatePayload {

@@ -14,6 +14,8 @@ export interface DeviceTopics {
   events: string;
   /** Access-log entries (hot-list changes today). */
   audit: string;
+  /** Signed heads of the access-log chain (P6): kept off the device, they expose a rewritten log. */
+  anchors: string;
   /** Subscription filter for requests: alpr/v1/<id>/cmd/<command>. */
   commands: string;
   /** Prefix of request topics; the command name follows it. */
@@ -31,6 +33,7 @@ export function deviceTopics(deviceId: string): DeviceTopics {
     reads: `${base}/reads`,
     events: `${base}/events`,
     audit: `${base}/audit`,
+    anchors: `${base}/anchors`,
     commands: `${base}/cmd/#`,
     commandPrefix: `${base}/cmd/`,
     responsePrefix: `${base}/response/`,
@@ -40,6 +43,7 @@ export function deviceTopics(deviceId: string): DeviceTopics {
 /** Fleet-wide filters for central consumers; `$share/<group>/` splits load across consumers (MQTT 5). */
 export const FLEET_HITS = `${API_ROOT}/+/hits`;
 export const FLEET_STATE = `${API_ROOT}/+/state`;
+export const FLEET_ANCHORS = `${API_ROOT}/+/anchors`;
 
 export function sharedSubscription(group: string, filter: string): string {
   return `$share/${group}/${filter}`;

@@ -1,11 +1,11 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { Logger } from 'pino';
-import { HitMessage, type HitPayload } from './messages.js';
-import { FLEET_HITS, sharedSubscription } from './topics.js';
+import { AnchorMessage, HitMessage, type AnchorPayload, type HitPayload } from './messages.js';
+import { FLEET_ANCHORS, FLEET_HITS, sharedSubscription } from './topics.js';
 import { isLoopbackHost } from './connection.js';
 
 // The reference central-side consumer (`alpr-edge watch`, docs/mqtt-api.md "Central side"): one
@@ -14,6 +14,8 @@ import { isLoopbackHost } from './connection.js';
 // and saved with its images before the broker gets the PUBACK — so a consumer that dies mid-hit
 // gets it again instead of losing it. A broker that speaks only MQTT 3.1.1 (the demo's embedded
 // one) gets a plain subscription instead: everything works but the split between consumers.
+// The fleet's signed access-log heads (`anchors`, P6) are kept too: appended to
+// <out>/<deviceId>/anchors.jsonl, the file `alpr-edge audit verify --anchors` checks a device against.
 
 export interface WatchOptions {
   brokerUrl: string;
@@ -36,11 +38,14 @@ export interface WatchOptions {
   logger: Logger;
   /** Called once per new, valid hit, after it is saved. */
   onHit?: (hit: HitPayload, receivedAtMs: number) => void;
+  /** Called once per new, valid signed access-log head, after it is saved. */
+  onAnchor?: (anchor: AnchorPayload) => void;
 }
 
 export interface WatchStats {
   received: number;
   hits: number;
+  anchors: number;
   duplicates: number;
   invalid: number;
 }
@@ -84,6 +89,10 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 /** The hit schema as published (docs/schemas/hit.json is rendered from the same object). */
 export function hitValidator() {
   return addFormats(new Ajv2020({ strict: false, allErrors: false })).compile<HitPayload>(HitMessage);
+}
+
+export function anchorValidator() {
+  return addFormats(new Ajv2020({ strict: false, allErrors: false })).compile<AnchorPayload>(AnchorMessage);
 }
 
 /** Remembers the last `size` ids in arrival order. */
@@ -136,9 +145,10 @@ export function watchConnectOptions(o: WatchOptions): IClientOptions {
 
 /** One member of a consumer group over the fleet's hits. */
 export class HitWatcher {
-  readonly stats: WatchStats = { received: 0, hits: 0, duplicates: 0, invalid: 0 };
+  readonly stats: WatchStats = { received: 0, hits: 0, anchors: 0, duplicates: 0, invalid: 0 };
   private client: MqttClient | undefined;
   private readonly validate = hitValidator();
+  private readonly validateAnchor = anchorValidator();
   private readonly seen: RecentIds;
   /** False once the broker turned out to speak MQTT 3.1.1 only, which has no shared subscriptions. */
   private shared = true;
@@ -150,6 +160,11 @@ export class HitWatcher {
   get subscription(): string {
     const filter = this.o.filter ?? FLEET_HITS;
     return this.shared ? sharedSubscription(this.o.group, filter) : filter;
+  }
+
+  /** The fleet's signed access-log heads, split across the group like hits. */
+  get anchorSubscription(): string {
+    return this.shared ? sharedSubscription(this.o.group, FLEET_ANCHORS) : FLEET_ANCHORS;
   }
 
   async start(): Promise<void> {
@@ -170,7 +185,10 @@ export class HitWatcher {
     // mqtt.js sends the PUBACK when this callback is called: after the hit is handled and saved.
     client.handleMessage = (packet, done) => {
       try {
-        if (packet.cmd === 'publish') this.onMessage(packet);
+        if (packet.cmd === 'publish') {
+          if (packet.topic.endsWith('/anchors')) this.onAnchor(packet);
+          else this.onMessage(packet);
+        }
       } catch (err) {
         this.o.logger.error({ err: (err as Error).message }, 'handling a hit failed');
       }
@@ -178,7 +196,7 @@ export class HitWatcher {
     };
     client.on('error', (err) => this.o.logger.warn({ err: err.message }, 'broker connection error'));
     client.on('reconnect', () => this.o.logger.info('reconnecting'));
-    const granted = await client.subscribeAsync(this.subscription, { qos: 1 });
+    const granted = await client.subscribeAsync([this.subscription, this.anchorSubscription], { qos: 1 });
     const refused = granted.find((g) => g.qos > 2);
     if (refused) {
       await this.stop();
@@ -210,6 +228,35 @@ export class HitWatcher {
     }
     this.stats.hits++;
     this.o.onHit?.(hit, receivedAtMs);
+  }
+
+  private onAnchor(packet: IPublishPacket): void {
+    this.stats.received++;
+    let anchor: unknown;
+    try {
+      anchor = JSON.parse(Buffer.from(packet.payload).toString('utf8'));
+    } catch {
+      anchor = undefined;
+    }
+    if (!this.validateAnchor(anchor)) {
+      this.stats.invalid++;
+      this.o.logger.warn({ topic: packet.topic }, 'message on anchors does not match anchor.json; skipped');
+      return;
+    }
+    if (this.seen.has(anchor.messageId)) {
+      this.stats.duplicates++;
+      return;
+    }
+    this.seen.add(anchor.messageId);
+    if (this.o.outDir) {
+      const dir = join(this.o.outDir, anchor.deviceId);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // One line per head, appended in one write; a repeat (another consumer, a restart) is harmless.
+      appendFileSync(join(dir, 'anchors.jsonl'), JSON.stringify(anchor) + '\n', { mode: 0o600 });
+    }
+    this.stats.anchors++;
+    this.o.logger.info({ deviceId: anchor.deviceId, seq: anchor.seq, at: anchor.at }, 'access-log head received');
+    this.o.onAnchor?.(anchor);
   }
 
   /**

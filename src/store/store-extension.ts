@@ -9,6 +9,7 @@ import { appendAccessLog, appendAccessLogInTxn, canonicalJson, type AccessLogInp
 import { SharingRegistry } from '../access/sharing.js';
 import { UserDirectory } from '../access/users.js';
 import { AccessLogHotListChanges } from '../access/hotlist-changes.js';
+import { AnchorSchedule, type ChainAnchor } from '../access/anchors.js';
 import { queryApi } from '../http/api/query-api.js';
 import { openStateDatabase, storePath, type StateDatabase } from './database.js';
 import { DeviceKeys } from './device-keys.js';
@@ -41,6 +42,9 @@ export class StoreExtension implements DaemonExtension {
   private lastDropAtMs = 0;
   private metrics: { written: Counter; dropped: Counter; purged: Counter<'reason'>; writeErrors: Counter; usedBytes: Gauge; queued: Gauge; corrupt: Gauge } | undefined;
   private queueMax = 1000;
+  private anchorSchedule: AnchorSchedule | undefined;
+  private readonly anchorListeners = new Set<(a: ChainAnchor) => void>();
+  private lastAnchor: ChainAnchor | undefined;
 
   async start(ctx: DaemonContext): Promise<ReadSink> {
     const { config } = ctx;
@@ -63,6 +67,19 @@ export class StoreExtension implements DaemonExtension {
       corrupt: new Gauge({ name: 'alpr_edge_store_corrupt_records_skipped', help: 'Stored records or images that failed to decode or authenticate since start; skipped, never fatal', registers, collect: () => this.metrics?.corrupt.set(this.store?.corruptSkipped ?? 0) }),
     };
     this.recordConfigChange(config);
+    // P6: signed heads of the access log leave the device (MQTT `anchors`), so a rewrite of the
+    // LMDB file on the device can be found by `audit verify --anchors`.
+    this.anchorSchedule = new AnchorSchedule({
+      db: this.db,
+      signer: keys,
+      deviceId: config.deviceId,
+      intervalMs: config.access.anchorIntervalMinutes * 60_000,
+      publish: (a) => {
+        this.lastAnchor = a;
+        for (const l of this.anchorListeners) l(a);
+      },
+    });
+    this.anchorSchedule.start();
     await ctx.http.register(queryApi, { store, users: new UserDirectory(this.db, config.access), sharing: new SharingRegistry(this.db, config.sharing), access: config.access });
     // P3: purge at start (in the background: months of backlog must not delay the cameras) and then
     // on a timer that never keeps the process alive.
@@ -71,6 +88,16 @@ export class StoreExtension implements DaemonExtension {
     this.timer.unref();
     ctx.logger.info({ path, retentionDays: config.store.retentionDays, keyId: keys.currentKeyId, reads: this.db.reads.getCount() }, 'store open');
     return { name: this.name, accept: async (read) => this.enqueue(read) };
+  }
+
+  /**
+   * Signed access-log heads as they are made; a new listener gets the latest at once (the one made
+   * at start, before MQTT started). Returns the unsubscribe function.
+   */
+  onAnchor(listener: (a: ChainAnchor) => void): () => void {
+    this.anchorListeners.add(listener);
+    if (this.lastAnchor) listener(this.lastAnchor);
+    return () => this.anchorListeners.delete(listener);
   }
 
   /** Access-log entries for what other extensions observe (the tamper switch); dropped before start. */
@@ -195,6 +222,7 @@ export class StoreExtension implements DaemonExtension {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.anchorSchedule?.stop();
     // Bounded: shutdown must finish within the daemon's 5 s.
     await Promise.race([this.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
     await this.purging?.catch(() => undefined);
