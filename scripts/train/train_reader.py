@@ -41,6 +41,8 @@ def parse_args(argv=None):
     ap.add_argument("--real-frac", type=float, default=0.4, help="share of each batch from real crops")
     ap.add_argument("--state-weight", type=float, default=0.5, help="lambda of the state CE loss")
     ap.add_argument("--no-uc3m", action="store_true", help="skip the masked Spanish crops")
+    ap.add_argument("--width", type=float, default=1.0,
+                    help="channel width multiplier (1.0: 0.57 M parameters, the shipped reader; 1.75: about 1.7 M)")
     ap.add_argument("--leave-out", action="append", default=[], metavar="SET",
                     help="leave-one-source-out: train and choose checkpoints without this real set (repeatable); "
                          "score the result on all of it with `npm run eval -- SET --split all`")
@@ -284,7 +286,12 @@ def main():
     val = build_val(items, plates, args.synth_val)
     del items  # the worker reloads the cache; keep only val crops here
 
-    model = PlateReader().to(device)
+    width = args.width
+    if args.resume and os.path.exists(last_path):
+        width = load_checkpoint(last_path).get("width", 1.0)  # a resumed run keeps its own width
+    if args.init_onnx and width != 1.0:
+        raise SystemExit("--init-onnx unfolds the shipped width-1.0 reader; a wider one starts from scratch")
+    model = PlateReader(width).to(device)
     log("model params %d, device %s, threads %d" % (count_params(model), device, torch.get_num_threads()))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda_factory(args.warmup, args.steps))
@@ -326,7 +333,7 @@ def main():
         atomic_save(dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
                          step=step, best_score=best_score, counts=counts, rng=rng_state(),
                          args=vars(args), commands=commands, train_seconds=train_seconds,
-                         train_counts=train_counts, val_counts=val_counts), last_path)
+                         train_counts=train_counts, val_counts=val_counts, width=width), last_path)
 
     mlog = open(os.path.join(args.out, "metrics.jsonl"), "a")
 
@@ -346,7 +353,7 @@ def main():
             best_score = m["score"]
             atomic_save(dict(model=model.state_dict(), step=step, metrics=m, counts=dict(counts),
                              train_counts=train_counts, val_counts=val_counts, args=vars(args),
-                             commands=list(commands), arch="PlateReader", width=1.0), best_path)
+                             commands=list(commands), arch="PlateReader", width=width), best_path)
             log("  new best (score %.4f) -> %s" % (best_score, best_path))
 
     if do_eval_init:
