@@ -2,7 +2,9 @@
 """Plate swap: realistic US scenes with known text. Every labelled plate of a real scene in
 ../shared/datasets gets one of our synthetic US plates rendered into its place: the same place,
 size and tilt, blurred, noised and lit like the plate it replaces, with the real car, bumper,
-shadow and (sometimes) a dealer frame with text around it, then the whole picture re-encoded.
+shadow and (sometimes) a dealer frame with text around it; now and then a bumper sticker or badge
+with text that is no plate (unlabelled: a hard negative), night IR, motion blur or a coarse video
+codec's look over the whole picture; then the picture re-encoded.
 
 Output (a git-ignored folder; the pictures are third-party photographs and are never committed):
   OUT/images/<set>/<n>.jpg and OUT/labels.jsonl in the shared datasets' format, each line with the
@@ -161,6 +163,57 @@ def load_scenes(datasets, sets, split):
     return out
 
 
+_STICKER_WORDS = ["HONOR STUDENT", "COEXIST", "BABY ON BOARD", "26.2", "I BRAKE FOR", "GO TEAM", "SURF",
+                  "STUDENT DRIVER", "VOTE", "PARKING PERMIT", "4X4", "HYBRID", "SPORT", "LIMITED", "V6 TURBO"]
+
+
+def add_hard_negative(img, plate_boxes, rng):
+    """Text that is no plate, on the car away from the plate: a bumper sticker or a badge, white
+    or coloured, with letters and digits. It is not labelled, so a detector learns to leave it."""
+    H, W = img.shape[:2]
+    if not plate_boxes:
+        return
+    x, y, w, h = plate_boxes[0]
+    sw, sh = int(w * rng.uniform(0.8, 1.6)), int(h * rng.uniform(0.35, 0.7))
+    for _ in range(10):
+        sx = int(x + w / 2 + rng.choice([-1, 1]) * w * rng.uniform(1.2, 2.6) - sw / 2)
+        sy = int(y + h / 2 + rng.uniform(-1.5, 0.8) * h - sh / 2)
+        if 0 <= sx and sx + sw < W and 0 <= sy and sy + sh < H and all(
+                sx + sw < b[0] or sx > b[0] + b[2] or sy + sh < b[1] or sy > b[1] + b[3] for b in plate_boxes):
+            break
+    else:
+        return
+    bg = rng.choice([(245, 245, 245), (20, 20, 24), (200, 30, 40), (30, 60, 150), (250, 210, 40)])
+    ink = (20, 20, 20) if sum(bg) > 450 else (245, 245, 245)
+    sticker = np.zeros((sh, sw), np.float32)
+    plates.paste_mask(sticker, plates.fit_text(rng.choice(["dejavu-bold", "freesans-bold"]), rng.choice(_STICKER_WORDS), sw * 0.9, sh * 0.7), sw / 2, sh / 2)
+    patch = np.empty((sh, sw, 3), np.float32)
+    patch[:] = bg
+    patch += (np.float32(ink) - patch) * sticker[..., None]
+    region = img[sy:sy + sh, sx:sx + sw].astype(np.float32)
+    light = region.mean() / 128
+    img[sy:sy + sh, sx:sx + sw] = np.clip(cv2.GaussianBlur(patch * min(1.3, max(0.4, light)), (0, 0), 0.6), 0, 255).astype(np.uint8)
+
+
+def camera_look(img, rng):
+    """What a roadside camera adds to the whole picture: now and then night IR (grey, dark, the
+    retroreflective plate bright), motion blur, or a coarse video codec's loss of detail."""
+    r = rng.random()
+    if r < 0.12:
+        grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        grey = np.clip((grey / 255) ** 1.6 * 255 * rng.uniform(0.6, 1.0), 0, 255)
+        img[:] = np.repeat(grey[..., None], 3, axis=2).astype(np.uint8)
+    elif r < 0.24:
+        k = plates.motion_kernel(rng.uniform(2, 7), rng.uniform(-20, 20))
+        img[:] = cv2.filter2D(img, -1, k)
+    elif r < 0.36:
+        h, w = img.shape[:2]
+        f = rng.uniform(0.45, 0.75)
+        small = cv2.resize(img, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
+        ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(25, 45)])
+        img[:] = cv2.resize(cv2.imdecode(buf, cv2.IMREAD_UNCHANGED), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def swap_scene(scene, rng, jpeg_q=None):
     img = cv2.imread(scene["path"], cv2.IMREAD_COLOR)
     if img is None:
@@ -174,6 +227,9 @@ def swap_scene(scene, rng, jpeg_q=None):
             new.append({"box": box, "text": text, "region": f"us-{state.lower()}"})
     if not new:
         return None
+    if rng.random() < 0.3:
+        add_hard_negative(img, [p["box"] for p in new], rng)
+    camera_look(img, rng)
     q = jpeg_q or rng.randint(70, 95)
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, q])
     return buf.tobytes(), new, img
