@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { StateDatabase } from '../store/database.js';
-import type { Sealer } from '../store/device-keys.js';
+import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } from '../store/device-keys.js';
 
 /** What was done; inquiries (search, image view, export) are what audits sample (P9). */
 export type AccessAction =
@@ -31,10 +31,7 @@ export type AccessLogInput = Pick<AccessLogEntry, 'user' | 'action' | 'parameter
  * `kid` (AES-256-GCM, base64), bound to its entry and place (P16: plate text is never on disk in the
  * clear, in the log no more than in the store). The chain hashes this form, so `audit verify` needs no key.
  */
-export interface SealedParameter {
-  $sealed: string;
-  kid: string;
-}
+export type SealedParameter = SealedValue;
 
 /** Parameters named so hold plate text, at any depth (a search's plate, a hold query's, a hot-list entry's). */
 const PLATE_PARAMETERS: ReadonlySet<string> = new Set(['plate']);
@@ -47,9 +44,7 @@ export class AccessLogSealError extends Error {
   }
 }
 
-export function isSealedParameter(v: unknown): v is SealedParameter {
-  return typeof v === 'object' && v !== null && typeof (v as SealedParameter).$sealed === 'string' && typeof (v as SealedParameter).kid === 'string';
-}
+export const isSealedParameter: (v: unknown) => v is SealedParameter = isSealedValue;
 
 const sealAad = (seq: number, path: string) => `access-log:${seq}:${path}`;
 
@@ -68,8 +63,7 @@ function mapPlateParameters(value: unknown, fn: (v: unknown, path: string) => un
 function sealParameters(parameters: Record<string, unknown>, seq: number, sealer: Sealer | undefined): Record<string, unknown> {
   return mapPlateParameters(parameters, (v, path) => {
     if (!sealer) throw new AccessLogSealError(path);
-    const kid = sealer.currentKeyId;
-    return { $sealed: sealer.seal(Buffer.from(JSON.stringify(v)), sealAad(seq, path), kid).toString('base64'), kid } satisfies SealedParameter;
+    return sealValue(sealer, v, sealAad(seq, path));
   }) as Record<string, unknown>;
 }
 
@@ -81,7 +75,7 @@ function sealedParametersOf(value: unknown, path = ''): Array<{ path: string; se
 }
 
 function openSealed(sealer: Sealer, seq: number, path: string, s: SealedParameter): unknown {
-  return JSON.parse(sealer.open(Buffer.from(s.$sealed, 'base64'), sealAad(seq, path), s.kid).toString('utf8')) as unknown;
+  return openValue(sealer, s, sealAad(seq, path));
 }
 
 /**

@@ -170,9 +170,35 @@ export class DeviceKeys {
 
 /**
  * What other components need of the device keys to keep personal data off the disk in the clear
- * (P16): the access log, the MQTT outbox and the hot-list shell queue seal with it.
+ * (P16): the access log, evidence holds, the MQTT outbox and the hot-list shell queue seal with it.
  */
 export type Sealer = Pick<DeviceKeys, 'currentKeyId' | 'seal' | 'open'>;
+
+/**
+ * A JSON value as it lies on disk, sealed with the device's data key `kid` (AES-256-GCM, base64 of
+ * iv ‖ tag ‖ ciphertext) and bound to its place by `aad`: a sealed value copied to another record
+ * does not open there. The one on-disk form of sealed plate text outside the read store (access-log
+ * parameters, evidence-hold queries), so all of them open the same way.
+ */
+export interface SealedValue {
+  $sealed: string;
+  kid: string;
+}
+
+export function isSealedValue(v: unknown): v is SealedValue {
+  return typeof v === 'object' && v !== null && typeof (v as SealedValue).$sealed === 'string' && typeof (v as SealedValue).kid === 'string';
+}
+
+/** P16: seals `value` (as JSON) with the current data key, bound to `aad`. */
+export function sealValue(sealer: Sealer, value: unknown, aad: string): SealedValue {
+  const kid = sealer.currentKeyId;
+  return { $sealed: sealer.seal(Buffer.from(JSON.stringify(value)), aad, kid).toString('base64'), kid };
+}
+
+/** The value `sealValue` sealed; throws SealError when it does not open with `aad` (moved, altered, key gone). */
+export function openValue(sealer: Sealer, sealed: SealedValue, aad: string): unknown {
+  return JSON.parse(sealer.open(Buffer.from(sealed.$sealed, 'base64'), aad, sealed.kid).toString('utf8')) as unknown;
+}
 
 /** The device keys of a state directory (`<stateDir>/keys`), made on first use. */
 export function openDeviceKeys(stateDir: string): DeviceKeys {

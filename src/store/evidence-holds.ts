@@ -1,4 +1,5 @@
 import { appendAccessLogInTxn, appendAccessLog } from '../access/access-log.js';
+import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } from './device-keys.js';
 import type { PlateMatch, ReadStore } from './read-store.js';
 
 /** A typed refusal of a hold operation, naming what to fix. */
@@ -9,6 +10,15 @@ export class HoldError extends Error {
   }
 }
 
+/** The reads a hold was made over, when it was not a list of read ids. */
+export interface HoldQuery {
+  plate?: string;
+  match?: PlateMatch;
+  cameraId?: string;
+  from?: string;
+  to?: string;
+}
+
 /** P4: reads that are or may become evidence, kept past retention until released. */
 export interface EvidenceHold {
   name: string;
@@ -16,19 +26,47 @@ export interface EvidenceHold {
   reason: string;
   createdBy: string;
   createdAt: string;
-  /** The query the hold was made from, when it was not a list of read ids. */
-  query?: { plate?: string; match?: PlateMatch; cameraId?: string; from?: string; to?: string };
+  /**
+   * The query the hold was made from, when it was not a list of read ids. `plateUnreadable` says why
+   * its plate is not shown when the sealed plate does not open (its data key deleted).
+   */
+  query?: HoldQuery & { plateUnreadable?: string };
   readCount: number;
   releasedAt?: string;
   releasedBy?: string;
 }
+
+/** A hold as it lies in the holds table: the query's plate sealed with the device key (P16). */
+type StoredHold = Omit<EvidenceHold, 'query'> & { query?: Omit<HoldQuery, 'plate'> & { plate?: string | SealedValue } };
 
 export interface HoldRequest {
   name: string;
   caseNumber: string;
   reason: string;
   readIds?: string[];
-  query?: EvidenceHold['query'];
+  query?: HoldQuery;
+}
+
+/** Binds a sealed query plate to its hold: one copied to another hold (or a later one of the same name) does not open. */
+const plateAad = (hold: Pick<EvidenceHold, 'name' | 'createdAt'>) => `hold:${hold.name}:${hold.createdAt}:query.plate`;
+
+/** P16: the hold as the holds table keeps it, its query's plate sealed as reads are in the store. */
+function sealHold(hold: EvidenceHold | StoredHold, keys: Sealer): StoredHold {
+  const plate = hold.query?.plate;
+  if (plate === undefined || isSealedValue(plate)) return hold as StoredHold;
+  return { ...hold, query: { ...hold.query, plate: sealValue(keys, plate, plateAad(hold)) } };
+}
+
+/** The hold as people see it (an authorised user, P8): its query's plate opened. Holds placed before sealing are shown as they lie. */
+function openHold(stored: StoredHold, keys: Sealer): EvidenceHold {
+  const plate = stored.query?.plate;
+  if (!isSealedValue(plate)) return stored as EvidenceHold;
+  const { plate: _sealed, ...rest } = stored.query!;
+  try {
+    return { ...stored, query: { ...rest, plate: openValue(keys, plate, plateAad(stored)) as string } };
+  } catch (err) {
+    return { ...stored, query: { ...rest, plateUnreadable: (err as Error).message } };
+  }
 }
 
 const HOLD_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -82,9 +120,9 @@ function placeHold(store: ReadStore, req: HoldRequest, user: string, nowMs: numb
   };
   const { db } = store;
   db.root.transactionSync(() => {
-    const existing = db.holds.get(req.name) as EvidenceHold | undefined;
+    const existing = db.holds.get(req.name) as StoredHold | undefined;
     if (existing && !existing.releasedAt) throw new HoldError(`a hold named "${req.name}" already exists`, 'name');
-    db.holds.put(hold.name, hold);
+    db.holds.put(hold.name, sealHold(hold, store.keys));
     for (const id of ids) {
       db.heldReads.put([id, hold.name], 1);
       db.holdReads.put([hold.name, id], 1);
@@ -98,26 +136,47 @@ function placeHold(store: ReadStore, req: HoldRequest, user: string, nowMs: numb
 export function releaseHold(store: ReadStore, name: string, user: string, reason: string, nowMs = Date.now()): EvidenceHold {
   const { db } = store;
   return logRefusal(store, user, 'hold.release', { hold: name, reason }, () => db.root.transactionSync(() => {
-    const hold = db.holds.get(name) as EvidenceHold | undefined;
+    const hold = db.holds.get(name) as StoredHold | undefined;
     if (!hold || hold.releasedAt) throw new HoldError(`no active hold named "${name}"`, 'name');
     for (const key of db.holdReads.getKeys({ start: [name, ''], end: [name, '\uffff'] })) {
       const id = (key as [string, string])[1];
       db.heldReads.remove([id, name]);
       db.holdReads.remove([name, id]);
     }
-    const released: EvidenceHold = { ...hold, releasedAt: new Date(nowMs).toISOString(), releasedBy: user };
+    const released = sealHold({ ...hold, releasedAt: new Date(nowMs).toISOString(), releasedBy: user }, store.keys);
     db.holds.put(name, released);
     appendAccessLogInTxn(db, { user, action: 'hold.release', parameters: { hold: name, caseNumber: hold.caseNumber, reason }, result: 'ok' });
-    return released;
+    return openHold(released, store.keys);
   }));
 }
 
+/** Every hold, active and released, with its query's plate opened: for users who may see reads (P8). */
 export function listHolds(store: ReadStore): EvidenceHold[] {
-  return [...store.db.holds.getRange()].map((e) => e.value as EvidenceHold);
+  return [...store.db.holds.getRange()].map((e) => openHold(e.value as StoredHold, store.keys));
 }
 
 export function getHold(store: ReadStore, name: string): EvidenceHold | undefined {
-  return store.db.holds.get(name) as EvidenceHold | undefined;
+  const stored = store.db.holds.get(name) as StoredHold | undefined;
+  return stored && openHold(stored, store.keys);
+}
+
+/**
+ * P16: seals the query plates of holds placed before they were sealed (at daemon start). Returns how
+ * many holds it rewrote. LMDB frees the old pages without erasing them; they are reused (zeroed) as
+ * the store writes on.
+ */
+export function sealHoldQueries(store: ReadStore): number {
+  const { db } = store;
+  const clear = [...db.holds.getRange()].filter((e) => typeof (e.value as StoredHold).query?.plate === 'string');
+  if (clear.length === 0) return 0;
+  db.root.transactionSync(() => {
+    for (const { key } of clear) {
+      // Read again in the transaction: another process may have changed the hold since.
+      const hold = db.holds.get(key) as StoredHold | undefined;
+      if (typeof hold?.query?.plate === 'string') db.holds.put(key, sealHold(hold, store.keys));
+    }
+  });
+  return clear.length;
 }
 
 export function heldReadIds(store: ReadStore, name: string): string[] {

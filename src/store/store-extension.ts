@@ -14,6 +14,7 @@ import { queryApi } from '../http/api/query-api.js';
 import { openStateDatabase, storePath, type StateDatabase } from './database.js';
 import { DeviceKeys } from './device-keys.js';
 import { ReadStore } from './read-store.js';
+import { sealHoldQueries } from './evidence-holds.js';
 
 /** Reads written per LMDB transaction at most; bigger batches amortise the commit's fsync. */
 const WRITE_BATCH = 200;
@@ -56,6 +57,9 @@ export class StoreExtension implements DaemonExtension {
     const keys = DeviceKeys.open(join(config.stateDir, 'keys'));
     const store = new ReadStore(this.db, keys, config.store, ctx.logger, path);
     this.store = store;
+    // P16: holds placed before their query plates were sealed are sealed now.
+    const resealed = sealHoldQueries(store);
+    if (resealed > 0) ctx.logger.info({ holds: resealed }, 'evidence-hold query plates sealed with the device key');
     const registers = [ctx.metrics.registry];
     this.metrics = {
       written: new Counter({ name: 'alpr_edge_store_reads_written_total', help: 'Reads committed to the store', registers }),
