@@ -12,6 +12,7 @@ import { assessHealth, type HealthReport } from './http/health.js';
 import type { DaemonExtension } from './extension.js';
 import { DeviceEventBus } from './device-events.js';
 import { RateWindow } from './pipeline/rate-window.js';
+import { planReload } from './config/live.js';
 
 export const VERSION = '0.1.0';
 
@@ -55,9 +56,10 @@ export class Daemon {
   private started: DaemonExtension[] = [];
   private readonly startedAtMs = Date.now();
   private stopping = false;
+  private running = false;
 
   constructor(
-    private readonly config: Config,
+    private config: Config,
     private readonly logger: Logger,
     private readonly opts: DaemonOptions = {},
   ) {
@@ -90,6 +92,38 @@ export class Daemon {
     await this.http.listen({ host: c.http.host, port: c.http.port });
     this.logger.info({ component: 'http', address: this.httpAddress }, 'http server listening');
     c.cameras.forEach((cam, i) => this.cameras.push(this.startCamera(cam, sources[i]!, engine)));
+    this.running = true;
+  }
+
+  /**
+   * `systemctl reload` (SIGHUP) with a configuration already validated as `run` validates it: the
+   * live settings (src/config/live.ts) go to the extensions, which also re-read publisher key files
+   * even when the config is unchanged; every other changed setting is named in the log as waiting for
+   * a restart, and the daemon goes on with its old value. An extension that refuses (an unreadable
+   * key) keeps what it had, and the reload is reported as failed.
+   */
+  async reload(next: Config): Promise<{ ok: boolean; live: string[]; needRestart: string[] }> {
+    const log = this.logger.child({ component: 'daemon' });
+    if (!this.running || this.stopping) {
+      log.warn('reload ignored: the daemon is starting or stopping');
+      return { ok: false, live: [], needRestart: [] };
+    }
+    const plan = planReload(this.config, next);
+    let ok = true;
+    for (const ext of this.started) {
+      try {
+        await ext.reconfigure?.(plan.running);
+      } catch (err) {
+        ok = false;
+        log.error({ extension: ext.name, err: (err as Error).message }, 'reload refused by an extension; it keeps its previous settings');
+      }
+    }
+    if (ok) this.config = plan.running;
+    if (plan.needRestart.length > 0) {
+      log.warn({ settings: plan.needRestart }, 'changed settings need a restart to take effect (systemctl restart alpr-edge); running with their previous values');
+    }
+    log.info({ applied: ok ? plan.live : [], ok }, 'configuration reloaded');
+    return { ok, live: plan.live, needRestart: plan.needRestart };
   }
 
   private createSource(cam: Config['cameras'][number]): CameraSource {
@@ -226,6 +260,7 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.running = false;
     await Promise.allSettled(this.cameras.map((rt) => rt.source.stop()));
     // Passes still in view are emitted rather than lost.
     await Promise.allSettled(this.cameras.map((rt) => this.flushCamera(rt)));

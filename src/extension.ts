@@ -33,4 +33,9 @@ export interface DaemonExtension {
   start(ctx: DaemonContext): Promise<ReadSink | undefined>;
   stop(): Promise<void>;
   health?(): ComponentHealth;
+  /**
+   * `systemctl reload` (SIGHUP) with a validated configuration: take the live settings
+   * (src/config/live.ts) and re-read what they name (publisher key files). Throw to keep the old ones.
+   */
+  reconfigure?(config: Config): Promise<void>;
 }

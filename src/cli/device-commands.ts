@@ -22,15 +22,17 @@ export function registerDeviceCommands(program: Command): void {
     .option('--state-dir <dir>', 'state directory (default /var/lib/alpr-edge)')
     .option('--admin <username>', 'create this first administrator')
     .option('--admin-training-until <date>', 'their training valid until YYYY-MM-DD (P8)')
+    .option('--publisher-key <id=file>', 'trust this hot-list publisher key (Ed25519 PEM, from hotlist keygen --public); repeat for more', (v: string, prev: string[] = []) => [...prev, v])
     .option('--cert <file>', 'only install the certificate the broker CA signed for our CSR')
     .action(async (o: import('./provision-command.js').ProvisionFlags) => {
       const { provisionCommand } = await import('./provision-command.js');
       const { ProvisionError } = await import('../device/provision.js');
       const { UserError } = await import('../access/users.js');
+      const { PublisherKeyError } = await import('../hotlist/publisher-keys.js');
       try {
         process.exitCode = await provisionCommand(o);
       } catch (err) {
-        if (!(err instanceof ProvisionError || err instanceof UserError)) throw err;
+        if (!(err instanceof ProvisionError || err instanceof UserError || err instanceof PublisherKeyError)) throw err;
         process.stderr.write(`alpr-edge: ${err.message} (${err.field})\n`);
         process.exitCode = 1;
       }

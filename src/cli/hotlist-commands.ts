@@ -17,6 +17,8 @@ import { openDeviceKeys } from '../store/device-keys.js';
 import { appendAccessLog } from '../access/access-log.js';
 import { readSecret } from './store-commands.js';
 import { summarise } from '../hotlist/list.js';
+import { runningDaemonTrust } from '../hotlist/publisher-keys.js';
+import { registerHotlistKeyCommands } from './hotlist-key-commands.js';
 
 /** Exit code for refused input data (sysexits EX_DATAERR); bad config stays 78. */
 export const EX_DATAERR = 65;
@@ -118,9 +120,16 @@ function logRefusedEntry(config: Config, db: StateDatabase, user: string, input:
   }, openDeviceKeys(config.stateDir));
 }
 
+/** The list is installed, but a daemon running with older keys would not load it: say so, and how to fix it. */
+function warnIfDaemonDistrusts(config: Config, keyId: string): void {
+  const trust = runningDaemonTrust(config.stateDir);
+  if (!trust || trust.keyIds.includes(keyId)) return;
+  process.stderr.write(`alpr-edge: warning: the running daemon (pid ${trust.pid}) does not trust key "${keyId}" yet and will not load this list: sudo systemctl reload alpr-edge (or kill -HUP ${trust.pid})\n`);
+}
+
 /** Technician / publisher: hot-list commands (docs/hotlists.md). The daemon picks changes up within hotlists.checkIntervalS. */
 export function registerHotlistCommands(program: Command): void {
-  const hl = program.command('hotlist').description('hot lists: sign (publisher), import, local entries, status');
+  const hl = program.command('hotlist').description('hot lists: sign (publisher), import, local entries, publisher keys, status');
 
   hl.command('keygen')
     .description('publisher: make an Ed25519 key pair for signing lists')
@@ -174,6 +183,7 @@ export function registerHotlistCommands(program: Command): void {
         const list = repo.install(readFileSync(file));
         log.append({ at: new Date().toISOString(), action: 'list-installed', actor: o.actor, list: list.name, version: list.version, detail: { source: list.source, entries: list.entries.length, signedBy: list.signedBy, via: 'cli' } });
         process.stdout.write(`installed ${list.name} v${list.version} (${list.entries.length} entries, signed by ${list.signedBy})\n`);
+        warnIfDaemonDistrusts(config, list.signedBy);
       } catch (err) {
         if (err instanceof HotListRejectedError) log.append({ at: new Date().toISOString(), action: 'list-refused', actor: o.actor, list: '(unknown)', detail: { reason: err.reason, via: 'cli' } });
         refuse(err);
@@ -254,4 +264,5 @@ export function registerHotlistCommands(program: Command): void {
       const rows = [...lists.map((l) => summarise(l, config.hotlists.maxAgeHours)), { ...summarise(local, config.hotlists.maxAgeHours), stale: false }];
       process.stdout.write(JSON.stringify({ lists: rows, unreadable: errors.map((e) => ({ file: e.file, error: e.error.message })) }, null, 2) + '\n');
     });
+  registerHotlistKeyCommands(hl);
 }

@@ -23,6 +23,7 @@ export interface ProvisionFlags {
   admin?: string;
   adminTrainingUntil?: string;
   cert?: string;
+  publisherKey?: string[];
 }
 
 interface Field {
@@ -190,6 +191,7 @@ export async function provisionCommand(flags: ProvisionFlags): Promise<number> {
       ...(values.ca ? { caFile: values.ca } : {}),
       stateDir: String(values.stateDir),
       ...(admin ? { admin } : {}),
+      ...(flags.publisherKey?.length ? { publisherKeys: flags.publisherKey } : {}),
     };
     if (term) {
       const ok = (await term.ask(`Write ${flags.config} and create the device key for ${answers.deviceId}? (yes/no)`, 'yes')).toLowerCase();

@@ -1,4 +1,5 @@
 import closeWithGrace from 'close-with-grace';
+import type { Logger } from 'pino';
 import { loadConfig } from '../config/load.js';
 import { checkConfigForRun } from './config-check.js';
 import { createLogger } from '../log.js';
@@ -20,6 +21,25 @@ export interface RunOptions {
 export function formatReadLine(read: Read): string {
   const { plateJpeg, overviewJpeg, ...rest } = read;
   return JSON.stringify({ ...rest, plateJpegBytes: plateJpeg.length, overviewJpegBytes: overviewJpeg.length });
+}
+
+/**
+ * SIGHUP: the config file is read and checked as at start; a file `run` would refuse is logged and
+ * the daemon goes on with what it has. What changes live and what waits for a restart:
+ * src/config/live.ts, docs/device.md.
+ */
+async function reloadConfig(file: string, daemon: Daemon, logger: Logger): Promise<void> {
+  const log = logger.child({ component: 'daemon' });
+  log.info({ config: file }, 'SIGHUP: reloading the configuration');
+  let next;
+  try {
+    next = loadConfig(file);
+    checkConfigForRun(next, file);
+  } catch (err) {
+    log.error({ config: file, err: (err as Error).message }, 'configuration not reloaded: the file has a problem; running with the previous one');
+    return;
+  }
+  await daemon.reload(next);
 }
 
 /** sysexits EX_TEMPFAIL: wedged capture pipelines; systemd's Restart=always starts the daemon again. */
@@ -57,8 +77,9 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   supervisor = transport
     ? new SystemdSupervisor({ transport, health: () => running.health(), logger: logger.child({ component: 'systemd' }), watchdogMs: watchdogIntervalMs() })
     : undefined;
-  // Signals are wired before start so a SIGTERM during model loading still stops cleanly.
-  const closer = closeWithGrace({ delay: 4500 }, async ({ signal, err }) => {
+  // Signals are wired before start so a SIGTERM during model loading still stops cleanly. SIGHUP is
+  // `systemctl reload` (ExecReload in systemd/alpr-edge.service), not a stop.
+  const closer = closeWithGrace({ delay: 4500, skip: ['SIGHUP'] }, async ({ signal, err }) => {
     if (err) logger.fatal({ component: 'daemon', err }, 'unexpected error; stopping');
     else logger.info({ component: 'daemon', signal, wedged }, 'stopping');
     await supervisor?.stop();
@@ -66,6 +87,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     // close-with-grace would exit 0 after a manual close; systemd and the journal should see why.
     if (wedged) process.exit(EX_TEMPFAIL);
   });
+  process.on('SIGHUP', () => void reloadConfig(opts.config, running, logger));
   supervisor?.begin();
   await running.start();
   supervisor?.daemonStarted();

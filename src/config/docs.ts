@@ -1,4 +1,5 @@
 import { ConfigSchema } from './schema.js';
+import { LIVE_SETTINGS } from './live.js';
 
 interface JsonSchema {
   type?: string;
@@ -67,6 +68,13 @@ export function renderConfigDocs(): string {
     'calls valid is one the daemon accepts. A commented example is `config/example.jsonc`.',
     '',
     'Relative paths (`models.manifest`, `file://relative/clip.mp4`) resolve against the install directory.',
+    '',
+    `**Changing settings on a running device.** \`sudo systemctl reload alpr-edge\` (SIGHUP) reads the file again and`,
+    `checks it as \`run\` does; a file it would refuse is logged and the daemon goes on as it was. These take`,
+    `effect at once: ${LIVE_SETTINGS.map((s) => `\`${s}\``).join(', ')} (the publisher key files are`,
+    'read again too, so a list signed by a key added since start loads). Every other setting is read once',
+    'at start: a reload logs the changed ones by name ("changed settings need a restart", level warn) and',
+    'the daemon keeps their old values until `sudo systemctl restart alpr-edge`. docs/device.md has more.',
     '',
     '| key | type | required | default | limits | meaning |',
     '|---|---|---|---|---|---|',

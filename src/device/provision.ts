@@ -9,6 +9,7 @@ import { redactUri } from '../capture/index.js';
 import { appendAccessLog } from '../access/access-log.js';
 import { openStateDatabaseFor } from '../store/database.js';
 import { UserDirectory } from '../access/users.js';
+import { installPublisherKeys, planPublisherKeys } from '../hotlist/publisher-keys.js';
 
 // P17: a technician sets the device's identity, camera, location and broker over SSH, and each step
 // is in the access log. The device key never leaves the device: provisioning makes a key and a
@@ -37,6 +38,8 @@ export interface ProvisionAnswers {
   caFile?: string;
   stateDir: string;
   admin?: { username: string; trainingValidUntil: string; password: string };
+  /** P10: hot-list publisher keys to trust, `ID=FILE` (copied beside the config; same id replaced). */
+  publisherKeys?: string[];
 }
 
 export interface ProvisionResult {
@@ -72,8 +75,11 @@ export function tlsDir(stateDir: string): string {
  * `raw` is what is written (defaults stay implicit, so a later release's defaults apply), `config`
  * its validated form.
  */
-export function configFor(a: ProvisionAnswers, configFile: string, existing: Record<string, unknown>, files: { caFile?: string; keyFile: string; certFile?: string }): { raw: Record<string, unknown>; config: Config } {
+export function configFor(a: ProvisionAnswers, configFile: string, existing: Record<string, unknown>, files: { caFile?: string; keyFile: string; certFile?: string; publisherKeys?: { id: string; file: string }[] }): { raw: Record<string, unknown>; config: Config } {
   const oldMqtt = (existing['mqtt'] ?? {}) as Record<string, unknown>;
+  const oldHotlists = (existing['hotlists'] ?? {}) as Record<string, unknown>;
+  const newKeys = files.publisherKeys ?? [];
+  const keptKeys = ((oldHotlists['publisherKeys'] ?? []) as { id: string }[]).filter((k) => !newKeys.some((n) => n.id === k.id));
   const oldTls = (oldMqtt['tls'] ?? {}) as Record<string, unknown>;
   const oldCameras = (existing['cameras'] ?? []) as Record<string, unknown>[];
   const raw = {
@@ -93,6 +99,7 @@ export function configFor(a: ProvisionAnswers, configFile: string, existing: Rec
         ...(files.certFile ? { certFile: files.certFile } : {}),
       },
     },
+    ...(newKeys.length > 0 ? { hotlists: { ...oldHotlists, publisherKeys: [...keptKeys, ...newKeys] } } : {}),
   };
   return { raw, config: validateConfig(raw, configFile) };
 }
@@ -124,7 +131,8 @@ export async function provisionDevice(a: ProvisionAnswers, configFile: string): 
   const certFile = join(tls, 'device.crt');
   const caTarget = a.caFile ? join(tls, 'broker-ca.crt') : ((existing['mqtt'] as { tls?: { caFile?: string } } | undefined)?.tls?.caFile || undefined);
   // Validated before anything is written: a typo fails here naming the field (exit 78).
-  const { raw, config } = configFor(a, configFile, existing, { caFile: caTarget, keyFile, certFile: existsSync(certFile) ? certFile : undefined });
+  const publisherKeys = planPublisherKeys(configFile, a.publisherKeys ?? []);
+  const { raw, config } = configFor(a, configFile, existing, { caFile: caTarget, keyFile, certFile: existsSync(certFile) ? certFile : undefined, publisherKeys: publisherKeys.map(({ id, file }) => ({ id, file })) });
   if (a.caFile) {
     try {
       new X509Certificate(readFileSync(a.caFile));
@@ -154,6 +162,12 @@ export async function provisionDevice(a: ProvisionAnswers, configFile: string): 
     if (a.caFile) {
       copyFileSync(a.caFile, caTarget!);
       steps.push(`broker CA pinned: ${caTarget}`);
+    }
+
+    installPublisherKeys(publisherKeys);
+    for (const k of publisherKeys) {
+      appendAccessLog(db, { user: by, action: 'config.change', parameters: { change: 'publisher-key-added', setting: 'hotlists.publisherKeys', keyId: k.id, file: k.file, publicKeySha256: k.sha256, configFile, via: 'provision' }, result: 'ok' });
+      steps.push(`hot-list publisher key trusted: ${k.id} (sha256 ${k.sha256})`);
     }
 
     const text = JSON.stringify(raw, null, 2) + '\n';

@@ -15,6 +15,8 @@ import { JsonLinesChangeLog, LocalEntryStore, type HotListChange, type HotListCh
 import { ShellChangeQueue } from './shell-changes.js';
 import { openDeviceKeys } from '../store/device-keys.js';
 import type { DeviceEvent, Hit } from './hit.js';
+import { clearDaemonTrust, recordDaemonTrust } from './publisher-keys.js';
+import type { Config } from '../config/schema.js';
 import type { DeviceEventBus } from '../device-events.js';
 
 export function loadPublisherKeys(cfg: HotListsConfig): Map<string, KeyObject> {
@@ -44,6 +46,7 @@ export interface HotListExtensionOptions {
 export class HotListExtension extends EventEmitter<HotListEvents> implements DaemonExtension, ReadSink {
   readonly name = 'hotlist';
   private cfg!: HotListsConfig;
+  private stateDir!: string;
   private logger!: Logger;
   private events!: DeviceEventBus;
   private repo!: HotListRepository;
@@ -57,6 +60,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
   private seen = '';
   private staleNames = new Set<string>();
   private hitsTotal = 0;
+  private keyIds: string[] = [];
   private unavailable: string | undefined;
   /** P10: the versions file cannot be read: installs are refused (fail closed) until it is repaired. */
   private versionsProblem: string | undefined;
@@ -67,6 +71,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
 
   async start(ctx: DaemonContext): Promise<ReadSink | undefined> {
     this.cfg = ctx.config.hotlists;
+    this.stateDir = ctx.config.stateDir;
     this.logger = ctx.logger;
     this.events = ctx.events;
     if (!this.cfg.enabled) return undefined;
@@ -84,13 +89,49 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
     }
     this.changeLog = this.opts.changeLog ?? new JsonLinesChangeLog(join(this.repo.dir, 'changes.log'));
     this.reload();
-    this.timer = setInterval(() => this.tick(), this.cfg.checkIntervalS * 1000);
-    this.timer.unref();
+    this.trust(keys);
+    this.startTimer();
     return this;
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.repo) clearDaemonTrust(this.stateDir);
+  }
+
+  /**
+   * `systemctl reload` (SIGHUP): the publisher keys are read again (new ones, rotated files) and the
+   * stored lists verified against them, so a list signed by a key added since start loads now; the
+   * other live settings (src/config/live.ts) take their new values. A key that cannot be read throws
+   * before anything changes: the daemon keeps the keys it had.
+   */
+  async reconfigure(config: Config): Promise<void> {
+    if (!this.repo || !config.hotlists.enabled) return;
+    const next = { ...config.hotlists, enabled: this.cfg.enabled };
+    const keys = loadPublisherKeys(next);
+    const interval = next.checkIntervalS !== this.cfg.checkIntervalS;
+    this.cfg = next;
+    this.repo = new HotListRepository(this.stateDir, keys, next.maxListBytes);
+    this.reload();
+    this.trust(keys);
+    if (interval) this.startTimer();
+  }
+
+  private startTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = setInterval(() => this.tick(), this.cfg.checkIntervalS * 1000);
+    this.timer.unref();
+  }
+
+  /** A note of the trusted key ids for `hotlist import`, which warns when this daemon would not load a list. */
+  private trust(keys: Map<string, KeyObject>): void {
+    this.keyIds = [...keys.keys()];
+    this.logger.info({ publisherKeys: this.keyIds }, 'publisher keys loaded');
+    try {
+      recordDaemonTrust(this.stateDir, this.keyIds);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'cannot note the trusted publisher keys for `hotlist import`');
+    }
   }
 
   /** Lists and their ages, for health and the MQTT `state` topic (no plates, P1). */
@@ -111,7 +152,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
     // degraded, visible in /healthz.
     const reasons = [...(signed === 0 ? ['no signed hot list loaded'] : []), ...(this.versionsProblem ? [`installs refused: ${this.versionsProblem}`] : [])];
     const status = stale.length > 0 || reasons.length > 0 ? 'degraded' : 'ok';
-    return { status, lists: lists.map(({ name, version, entries, ageHours, stale: s }) => ({ name, version, entries, ageHours, stale: s })), stale, hits: this.hitsTotal, ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}) };
+    return { status, lists: lists.map(({ name, version, entries, ageHours, stale: s }) => ({ name, version, entries, ageHours, stale: s })), stale, hits: this.hitsTotal, publisherKeys: this.keyIds, ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}) };
   }
 
   async accept(read: Read): Promise<void> {

@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { createPublicKey, X509Certificate } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -85,6 +85,30 @@ describe('alpr-edge provision (flags)', () => {
     expect(bad.status).toBe(78);
     expect(bad.stderr).toContain('location.latitude must be <= 90');
     expect(spawnSync('ls', [work], { encoding: 'utf8' }).stdout.trim()).toBe('');
+  });
+});
+
+describe('alpr-edge provision --publisher-key', () => {
+  it('trusts the hot-list publisher keys given, copied beside the config, each on the access log; a bad key writes nothing', () => {
+    const work = mkdtempSync(join(dir, 'keys-'));
+    const config = join(work, 'etc', 'config.json');
+    const state = join(work, 'state');
+    const pem = join(work, 'agency.pub.pem');
+    writeFileSync(pem, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
+    const bad = cli(flags(config, state, ['--publisher-key', `agency-2025=${join(work, 'missing.pem')}`]));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain(`--publisher-key agency-2025=${join(work, 'missing.pem')}: ENOENT`);
+    expect(spawnSync('ls', [work], { encoding: 'utf8' }).stdout.trim()).toBe('agency.pub.pem');
+
+    const r = cli(flags(config, state, ['--publisher-key', `agency-2025=${pem}`]));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/✓ hot-list publisher key trusted: agency-2025 \(sha256 [0-9a-f]{64}\)/);
+    const copy = join(work, 'etc', 'publisher-keys', 'agency-2025.pem');
+    expect(loadConfig(config).hotlists.publisherKeys).toEqual([{ id: 'agency-2025', file: copy }]);
+    expect(readFileSync(copy, 'utf8')).toBe(readFileSync(pem, 'utf8'));
+    const log = accessLog(state);
+    expect(log.ok).toBe(true);
+    expect(log.entries.find((e) => e.action === 'config.change')!.parameters).toMatchObject({ change: 'publisher-key-added', keyId: 'agency-2025', file: copy, via: 'provision' });
   });
 });
 

@@ -14,7 +14,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * `systemd-analyze verify` in a scratch root that holds the unit, Debian's own units (targets it
- * depends on) and a stand-in /usr/bin/alpr-edge (verify checks that ExecStart= is executable).
+ * depends on) and stand-ins for /usr/bin/alpr-edge and /bin/kill (verify checks that ExecStart= and
+ * ExecReload= are executable).
  * scripts/setup installs systemd; a warning is as bad as an error here, so any output fails.
  */
 function verifyUnit(unitText: string): { status: number | null; output: string } {
@@ -25,6 +26,10 @@ function verifyUnit(unitText: string): { status: number | null; output: string }
   cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true });
   writeFileSync(join(root, 'usr/bin/alpr-edge'), '#!/bin/sh\n');
   chmodSync(join(root, 'usr/bin/alpr-edge'), 0o755);
+  // ExecReload= names /bin/kill, as on Debian (merged /usr) and Yocto images.
+  mkdirSync(join(root, 'bin'));
+  writeFileSync(join(root, 'bin/kill'), '#!/bin/sh\n');
+  chmodSync(join(root, 'bin/kill'), 0o755);
   writeFileSync(join(root, 'usr/lib/systemd/system/alpr-edge.service'), unitText);
   const r = spawnSync('systemd-analyze', ['verify', `--root=${root}`, 'alpr-edge.service'], { encoding: 'utf8' });
   return { status: r.status, output: (r.stdout + r.stderr).trim() };
@@ -65,6 +70,10 @@ describe('systemd unit', () => {
     expect(s.get('CapabilityBoundingSet')).toEqual(['']);
     expect(s.get('DeviceAllow')).toEqual(['char-video4linux rw', 'char-gpiochip rw']);
     expect(s.has('MemoryDenyWriteExecute')).toBe(false);
+  });
+
+  it('reloads with SIGHUP (systemctl reload re-reads the config and publisher keys, docs/device.md)', () => {
+    expect(unitSettings(text).get('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
   });
 });
 
