@@ -224,7 +224,7 @@ export function registerHotlistCommands(program: Command): void {
           const login = await users.login(entry.local!.approvedBy, await readSecret(`password for ${entry.local!.approvedBy}: `), 'cli');
           if (!login.ok) throw new LocalEntryError('approvedBy', 'password of the approver is wrong (or the account is locked)');
         }
-        const list = new LocalEntryStore(config.stateDir).add(entry);
+        const list = new LocalEntryStore(config.stateDir, openDeviceKeys(config.stateDir)).add(entry);
         changeLog(config, db).append({ at: new Date().toISOString(), action: 'local-added', actor: by, list: 'local', version: list.version, detail: { plate: entry.plate, state: entry.state, type: entry.type, caseNumber: entry.local!.caseNumber, approvedBy: entry.local!.approvedBy, partial: entry.partial, expiresAt: entry.expiresAt } });
         process.stdout.write(`added local entry${entry.partial ? ' (partial)' : ''}, expires ${entry.expiresAt}\n`);
       } catch (err) {
@@ -244,7 +244,7 @@ export function registerHotlistCommands(program: Command): void {
       const db = stateDatabase(config);
       try {
         const by = await signInAdministrator(config, db, o.as, 'removing a local hot-list entry', { plate: o.plate, caseNumber: o.case ?? null });
-        const store = new LocalEntryStore(config.stateDir);
+        const store = new LocalEntryStore(config.stateDir, openDeviceKeys(config.stateDir));
         const removed = store.remove(o.plate, o.case);
         changeLog(config, db).append({ at: new Date().toISOString(), action: 'local-removed', actor: by, list: 'local', version: store.load().version, detail: { plate: o.plate, caseNumber: o.case ?? null, removed } });
         process.stdout.write(`removed ${removed} local entr${removed === 1 ? 'y' : 'ies'}\n`);
@@ -260,7 +260,7 @@ export function registerHotlistCommands(program: Command): void {
       const config = loadConfig(o.config);
       const repo = new HotListRepository(config.stateDir, loadPublisherKeys(config.hotlists), config.hotlists.maxListBytes);
       const { lists, errors } = repo.loadAll();
-      const local = new LocalEntryStore(config.stateDir).load();
+      const local = new LocalEntryStore(config.stateDir, openDeviceKeys(config.stateDir)).load();
       const rows = [...lists.map((l) => summarise(l, config.hotlists.maxAgeHours)), { ...summarise(local, config.hotlists.maxAgeHours), stale: false }];
       process.stdout.write(JSON.stringify({ lists: rows, unreadable: errors.map((e) => ({ file: e.file, error: e.error.message })) }, null, 2) + '\n');
     });

@@ -78,9 +78,10 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
     const keys = loadPublisherKeys(this.cfg);
     try {
       this.repo = new HotListRepository(ctx.config.stateDir, keys, this.cfg.maxListBytes);
-      this.local = new LocalEntryStore(ctx.config.stateDir);
-      // P16: the queue's lines are sealed with the device keys, which the CLI seals them with too.
-      this.shellChanges = new ShellChangeQueue(ctx.config.stateDir, openDeviceKeys(ctx.config.stateDir));
+      // P16: local entries and the queue's lines are sealed with the device keys, which the CLI seals them with too.
+      const deviceKeys = openDeviceKeys(ctx.config.stateDir);
+      this.local = new LocalEntryStore(ctx.config.stateDir, deviceKeys);
+      this.shellChanges = new ShellChangeQueue(ctx.config.stateDir, deviceKeys);
     } catch (err) {
       // The cameras and the store keep running without hot lists; health says why (degraded).
       this.unavailable = `cannot use ${ctx.config.stateDir}/hotlists: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } from '../store/device-keys.js';
 import { isPartialPlate, LIST_TYPES, type HotList, type HotListBody, type HotListEntry, type ListType } from './list.js';
 import { HotListEntries } from './entry-table.js';
 import { normalisePlate, parseListDate } from './format.js';
@@ -116,11 +117,43 @@ export async function validateLocalEntry(input: LocalEntryInput, users: UserDire
   return entry;
 }
 
-/** The device's own list of local entries (`<stateDir>/hotlists/local.json`), replaced atomically. */
+/** `local.json` cannot be read, is not a list, or does not open with the device keys; names the file. */
+export class LocalEntriesFileError extends Error {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
+    super(`${file} ${problem}`);
+    this.name = 'LocalEntriesFileError';
+  }
+}
+
+type LocalListBody = HotListBody & { signedBy: string };
+
+/**
+ * `local.json` as it lies on disk: the version in the clear, so a change is noticed without opening
+ * the list, and the list (plates, case numbers, synopses) sealed with the device key, bound to that
+ * version (P16).
+ */
+interface SealedLocalFile {
+  version: number;
+  list: SealedValue;
+}
+
+const localAad = (version: number) => `hotlist-local:v${version}`;
+
+/**
+ * The device's own list of local entries (`<stateDir>/hotlists/local.json`), replaced atomically and
+ * sealed with the device keys, as reads are in the store (P16). A file written in the clear before
+ * sealing is still read, and rewritten sealed the first time it is.
+ */
 export class LocalEntryStore {
   private readonly file: string;
 
-  constructor(stateDir: string) {
+  constructor(
+    stateDir: string,
+    private readonly keys: Sealer,
+  ) {
     const dir = join(stateDir, 'hotlists');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.file = join(dir, 'local.json');
@@ -131,15 +164,44 @@ export class LocalEntryStore {
     return { ...raw, entries: HotListEntries.from(raw.entries) };
   }
 
-  private read(): HotListBody & { signedBy: string } {
-    if (!existsSync(this.file)) return { name: 'local', source: 'local entries', version: 0, issuedAt: new Date(0).toISOString(), entries: [], signedBy: 'local' };
-    return JSON.parse(readFileSync(this.file, 'utf8')) as HotListBody & { signedBy: string };
+  private parse(): SealedLocalFile | LocalListBody | undefined {
+    if (!existsSync(this.file)) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(this.file, 'utf8'));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new LocalEntriesFileError(this.file, code ? `cannot be read (${code})` : `is not JSON (${(err as Error).message})`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || !Number.isSafeInteger((parsed as { version?: unknown }).version)) throw new LocalEntriesFileError(this.file, 'is not a local hot list (no version)');
+    return parsed as SealedLocalFile | LocalListBody;
+  }
+
+  private read(): LocalListBody {
+    const parsed = this.parse();
+    if (!parsed) return { name: 'local', source: 'local entries', version: 0, issuedAt: new Date(0).toISOString(), entries: [], signedBy: 'local' };
+    if ('list' in parsed && isSealedValue(parsed.list)) {
+      try {
+        return openValue(this.keys, parsed.list, localAad(parsed.version)) as LocalListBody;
+      } catch (err) {
+        throw new LocalEntriesFileError(this.file, `does not open with the device keys (${(err as Error).message}); restore the keys or the file`);
+      }
+    }
+    // P16: a list written in the clear before sealing: sealed now, its version unchanged.
+    const clear = parsed as LocalListBody;
+    this.write(clear);
+    return clear;
+  }
+
+  private write(list: LocalListBody): void {
+    const file: SealedLocalFile = { version: list.version, list: sealValue(this.keys, list, localAad(list.version)) };
+    writeFileAtomic(this.file, JSON.stringify(file));
   }
 
   add(entry: HotListEntry, nowMs = Date.now()): HotList {
     const list = this.read();
     const next = { ...list, version: list.version + 1, issuedAt: new Date(nowMs).toISOString(), entries: [...list.entries, entry] };
-    writeFileAtomic(this.file, JSON.stringify(next));
+    this.write(next);
     return { ...next, entries: HotListEntries.from(next.entries) };
   }
 
@@ -149,11 +211,12 @@ export class LocalEntryStore {
     const p = normalisePlate(plate);
     const keep = list.entries.filter((e) => !(e.plate === p && (caseNumber === undefined || e.recordNumber === caseNumber)));
     const removed = list.entries.length - keep.length;
-    if (removed > 0) writeFileAtomic(this.file, JSON.stringify({ ...list, version: list.version + 1, issuedAt: new Date(nowMs).toISOString(), entries: keep }));
+    if (removed > 0) this.write({ ...list, version: list.version + 1, issuedAt: new Date(nowMs).toISOString(), entries: keep });
     return removed;
   }
 
+  /** The version on disk, read without opening the list (the daemon checks it every checkIntervalS). */
   fingerprint(): string {
-    return existsSync(this.file) ? String(this.read().version) : '0';
+    return String(this.parse()?.version ?? 0);
   }
 }

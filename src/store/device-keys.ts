@@ -170,7 +170,8 @@ export class DeviceKeys {
 
 /**
  * What other components need of the device keys to keep personal data off the disk in the clear
- * (P16): the access log, evidence holds, the MQTT outbox and the hot-list shell queue seal with it.
+ * (P16): the access log, evidence holds, local hot-list entries, the MQTT outbox and the hot-list
+ * shell queue seal with it.
  */
 export type Sealer = Pick<DeviceKeys, 'currentKeyId' | 'seal' | 'open'>;
 
@@ -178,7 +179,7 @@ export type Sealer = Pick<DeviceKeys, 'currentKeyId' | 'seal' | 'open'>;
  * A JSON value as it lies on disk, sealed with the device's data key `kid` (AES-256-GCM, base64 of
  * iv ‖ tag ‖ ciphertext) and bound to its place by `aad`: a sealed value copied to another record
  * does not open there. The one on-disk form of sealed plate text outside the read store (access-log
- * parameters, evidence-hold queries), so all of them open the same way.
+ * parameters, evidence-hold queries, local hot-list entries), so all of them open the same way.
  */
 export interface SealedValue {
   $sealed: string;

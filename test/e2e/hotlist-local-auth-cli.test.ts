@@ -5,6 +5,8 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { openParameters, type AccessLogEntry } from '../../src/access/access-log.js';
 import { validateConfig } from '../../src/config/load.js';
+import { LocalEntryStore } from '../../src/hotlist/local-entries.js';
+import { openDeviceKeys } from '../../src/store/device-keys.js';
 import { openTestStore } from '../support/store-fixtures.js';
 
 // Issue 20 §3: who may change the device's local hot-list entries. The compiled CLI as over SSH,
@@ -23,13 +25,9 @@ function setup() {
   expect(cli(['user', 'add', 'ada', '--role', 'administrator', '--training-until', '2099-12-31'], `${ADA}\n`).status).toBe(0);
   expect(cli(['user', 'add', 'ivan', '--role', 'investigator', '--training-until', '2099-12-31', '--as', 'ada'], `${ADA}\n${IVAN}\n`).status).toBe(0);
   expect(cli(['user', 'add', 'tom', '--role', 'technician', '--training-until', '2099-12-31', '--as', 'ada'], `${ADA}\n${TOM}\n`).status).toBe(0);
-  const entries = (): { plate: string; local: { enteredBy: string; approvedBy: string } }[] => {
-    try {
-      return JSON.parse(readFileSync(join(raw.stateDir, 'hotlists', 'local.json'), 'utf8')).entries;
-    } catch {
-      return [];
-    }
-  };
+  // P16: local.json is sealed with the device keys; the test opens it as the daemon does.
+  const entries = () => [...new LocalEntryStore(raw.stateDir, openDeviceKeys(raw.stateDir)).load().entries];
+  const localFile = () => readFileSync(join(raw.stateDir, 'hotlists', 'local.json'), 'utf8');
   const accessLog = async () => {
     const { db, keys } = openTestStore(validateConfig(raw));
     try {
@@ -38,7 +36,7 @@ function setup() {
       await db.root.close();
     }
   };
-  return { cli, entries, accessLog };
+  return { cli, entries, localFile, accessLog };
 }
 
 const ENTRY = ['hotlist', 'add', '--plate', '5AUT123', '--state', 'CA', '--case', '25-0301', '--synopsis', 'stolen trailer', '--approver', 'ada'];
@@ -73,7 +71,7 @@ describe('who may change local hot-list entries', { timeout: 300_000 }, () => {
   });
 
   it('P11/P6: --entered-by on hotlist add must be a user who signs in, an investigator or administrator; the entry and the log name them', async () => {
-    const { cli, entries, accessLog } = setup();
+    const { cli, entries, localFile, accessLog } = setup();
     const stranger = cli([...ENTRY, '--entered-by', 'Det. Nobody'], `whatever\n${ADA}\n`);
     expect(stranger.status).toBe(65);
     expect(stranger.stderr).toContain('enteredBy');
@@ -92,7 +90,8 @@ describe('who may change local hot-list entries', { timeout: 300_000 }, () => {
     // An administrator entering and approving their own entry signs in once.
     const own = cli([...ENTRY, '--plate', '5AUT124', '--entered-by', 'ada'], `${ADA}\n`);
     expect(own.status, own.stderr).toBe(0);
-    expect(entries().map((e) => [e.plate, e.local.enteredBy, e.local.approvedBy])).toEqual([['5AUT123', 'ivan', 'ada'], ['5AUT124', 'ada', 'ada']]);
+    expect(entries().map((e) => [e.plate, e.local?.enteredBy, e.local?.approvedBy])).toEqual([['5AUT123', 'ivan', 'ada'], ['5AUT124', 'ada', 'ada']]);
+    expect(localFile()).not.toContain('5AUT12');
 
     const log = await accessLog();
     const changes = log.filter((e) => e.action === 'hotlist.change');

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccessLogEntry } from '../../src/access/access-log.js';
 import { validateConfig } from '../../src/config/load.js';
+import { LocalEntryStore } from '../../src/hotlist/local-entries.js';
+import { openDeviceKeys } from '../../src/store/device-keys.js';
 import { createHold } from '../../src/store/evidence-holds.js';
 import { makeRead, openTestStore } from '../support/store-fixtures.js';
 
@@ -126,9 +128,10 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
     const ok = cli([...entry, '--approver', 'ada'], `${IVAN}\n${ADA}\n`);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('(partial)');
-    const local = JSON.parse(readFileSync(join(raw.stateDir, 'hotlists', 'local.json'), 'utf8'));
-    expect(local.entries).toHaveLength(1);
-    expect(local.entries[0].local).toMatchObject({ enteredBy: 'ivan', approvedBy: 'ada', caseNumber: '25-0099' });
+    // P16: local.json is sealed with the device keys; opened as the daemon opens it.
+    const local = [...new LocalEntryStore(raw.stateDir, openDeviceKeys(raw.stateDir)).load().entries];
+    expect(local).toHaveLength(1);
+    expect(local[0]!.local).toMatchObject({ enteredBy: 'ivan', approvedBy: 'ada', caseNumber: '25-0099' });
     const removed = cli(['hotlist', 'remove', '--plate', '7SY?12*', '--as', 'ada'], `${ADA}\n`);
     expect(removed.status, removed.stderr).toBe(0);
     const { db } = openTestStore(validateConfig(raw));

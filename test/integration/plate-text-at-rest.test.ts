@@ -1,18 +1,25 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Fastify from 'fastify';
+import pino from 'pino';
 import { SharingRegistry } from '../../src/access/sharing.js';
 import { UserDirectory } from '../../src/access/users.js';
+import { DeviceEventBus } from '../../src/device-events.js';
+import { HotListExtension } from '../../src/hotlist/extension.js';
+import type { Hit } from '../../src/hotlist/hit.js';
+import { LocalEntryStore } from '../../src/hotlist/local-entries.js';
 import { buildHttpApp } from '../../src/http/app.js';
 import { queryApi } from '../../src/http/api/query-api.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { storePath } from '../../src/store/database.js';
 import { createHold, getHold, listHolds, releaseHold, sealHoldQueries } from '../../src/store/evidence-holds.js';
+import { entry, makePublisher, makeRead as makeHitRead, testConfig as hitTestConfig, tempDir } from '../support/mqtt-harness.js';
 import { makeRead, openTestStore, silent, testConfig } from '../support/store-fixtures.js';
 
-// Issue 20 §2 (P16): nothing readable on disk. Plate text people hold evidence over is sealed with
-// the device key as reads are in the store; the raw bytes of the files are searched for synthetic
-// plates that only those records hold.
+// Issue 20 §2 (P16): nothing readable on disk. Plate text people hold evidence over, or enter on the
+// device's own hot list, is sealed with the device key as reads are in the store; the raw bytes of
+// the files are searched for synthetic plates that only those records hold.
 const PW = 'correct horse battery';
 
 describe('evidence-hold queries at rest', () => {
@@ -68,5 +75,52 @@ describe('evidence-hold queries at rest', () => {
     expect(sealHoldQueries(store)).toBe(0);
     expect(db.holds.get('case-old')).toMatchObject({ query: { plate: { $sealed: expect.any(String) } } });
     expect(listHolds(store).find((h) => h.name === 'case-old')?.query).toEqual({ plate: '6QHLDOLD' });
+  });
+});
+
+describe('local hot-list entries at rest', () => {
+  const local = (plate: string) => entry(plate, 'CA', { type: 'BOLO', reason: 'armed robbery suspect', recordNumber: '25-0501', local: { enteredBy: 'ivan', caseNumber: '25-0501', synopsis: 'armed robbery suspect', approvedBy: 'ada' } });
+
+  async function startDaemonHotLists(stateDir: string) {
+    const dir = tempDir('hl-local-');
+    const pub = makePublisher(dir);
+    const config = hitTestConfig('local-pole', stateDir, pub.pubFile, {});
+    const ext = new HotListExtension();
+    await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });
+    onTestFinished(() => ext.stop());
+    const hits: Hit[] = [];
+    ext.on('hit', (h) => hits.push(h));
+    return { ext, hits };
+  }
+
+  it('P16: hotlists/local.json holds no plate text; the daemon and the CLI load the sealed list, and a clear file from before is read and rewritten sealed', async () => {
+    const config = testConfig();
+    const { keys, db } = openTestStore(config);
+    onTestFinished(() => db.root.close());
+    const file = join(config.stateDir, 'hotlists', 'local.json');
+    const cli = new LocalEntryStore(config.stateDir, keys);
+    cli.add(local('5LCL701'));
+    cli.add(local('5LCL7?2'));
+    const text = readFileSync(file, 'utf8');
+    for (const needle of ['5LCL7', '25-0501', 'armed robbery']) expect(text, needle).not.toContain(needle);
+    expect(cli.remove('5LCL7?2', undefined)).toBe(1);
+    expect(readFileSync(file, 'utf8')).not.toContain('5LCL7');
+
+    // The CLI (another process, the same keys) and the daemon read the sealed list.
+    expect(new LocalEntryStore(config.stateDir, keys).load()).toMatchObject({ name: 'local', version: 3, entries: { length: 1 } });
+    const { ext, hits } = await startDaemonHotLists(config.stateDir);
+    await ext.accept(makeHitRead('5LCL701', 'CA', 'local-pole'));
+    expect(hits.map((h) => [h.list.name, h.entry.plate, h.entry.local?.caseNumber])).toEqual([['local', '5LCL701', '25-0501']]);
+
+    // A list written in the clear before sealing (as the previous release wrote it): still read, its
+    // version kept (so the daemon does not take it for a change), and sealed by that first read.
+    const before = { name: 'local', source: 'local entries', version: 7, issuedAt: new Date().toISOString(), entries: [local('5LCLOLD')], signedBy: 'local' };
+    writeFileSync(file, JSON.stringify(before), { mode: 0o600 });
+    const upgraded = new LocalEntryStore(config.stateDir, keys);
+    expect(upgraded.fingerprint()).toBe('7');
+    expect(upgraded.load()).toMatchObject({ version: 7, entries: { length: 1 } });
+    expect(readFileSync(file, 'utf8')).not.toContain('5LCLOLD');
+    expect(upgraded.fingerprint()).toBe('7');
+    expect([...upgraded.load().entries].map((e) => e.plate)).toEqual(['5LCLOLD']);
   });
 });
