@@ -10,8 +10,11 @@ export type Role = (typeof ROLES)[number];
 export interface User {
   username: string;
   role: Role;
-  /** YYYY-MM-DD; after this day the user may not see reads until training is renewed (P8). */
-  trainingValidUntil: string;
+  /**
+   * YYYY-MM-DD; after this day the user may not see reads until training is renewed (P8). Null for a
+   * technician added without one: technicians never see reads, so training gates nothing for them.
+   */
+  trainingValidUntil: string | null;
   passwordHash: string;
   disabled: boolean;
   failedLogins: number;
@@ -54,7 +57,11 @@ function publicUser(u: User): PublicUser {
 /** P8: may this user see reads now? Investigators and administrators with current training only. */
 export function maySeeReads(user: Pick<User, 'role' | 'trainingValidUntil' | 'disabled'>, nowMs = Date.now()): boolean {
   if (user.disabled || user.role === 'technician') return false;
-  return new Date(nowMs).toISOString().slice(0, 10) <= user.trainingValidUntil;
+  return trainingCurrent(user.trainingValidUntil, nowMs);
+}
+
+function trainingCurrent(until: string | null, nowMs: number): boolean {
+  return until !== null && new Date(nowMs).toISOString().slice(0, 10) <= until;
 }
 
 export type LoginResult = { ok: true; user: PublicUser } | { ok: false; why: 'unknown-user' | 'bad-password' | 'disabled' | 'locked' };
@@ -81,7 +88,7 @@ export class UserDirectory {
   /** The hot-list module's approver lookup (P11): enabled users by name, with their role and training (P8). */
   async findUser(name: string, nowMs = Date.now()): Promise<{ name: string; role: Role; trainingValid: boolean } | undefined> {
     const u = this.get(name);
-    return u && !u.disabled ? { name: u.username, role: u.role, trainingValid: new Date(nowMs).toISOString().slice(0, 10) <= u.trainingValidUntil } : undefined;
+    return u && !u.disabled ? { name: u.username, role: u.role, trainingValid: trainingCurrent(u.trainingValidUntil, nowMs) } : undefined;
   }
 
   list(): PublicUser[] {
@@ -92,13 +99,16 @@ export class UserDirectory {
     return this.list().some((u) => u.role === 'administrator' && !u.disabled);
   }
 
-  async add(input: { username: string; role: Role; trainingValidUntil: string; password: string }, by: string): Promise<PublicUser> {
+  /** P8: investigators and administrators need a training date; a technician (who never sees reads) may have none. */
+  async add(input: { username: string; role: Role; trainingValidUntil?: string | null; password: string }, by: string): Promise<PublicUser> {
     if (!USERNAME.test(input.username)) throw new UserError(`username "${input.username}" must match ${USERNAME.source}`, 'username');
     if (!ROLES.includes(input.role)) throw new UserError(`role must be one of ${ROLES.join(', ')}`, 'role');
-    if (!DATE.test(input.trainingValidUntil) || Number.isNaN(Date.parse(input.trainingValidUntil))) throw new UserError('training-valid-until must be a date YYYY-MM-DD', 'trainingValidUntil');
+    const until = input.trainingValidUntil ?? null;
+    if (until === null && input.role !== 'technician') throw new UserError(`an ${input.role} needs a training date YYYY-MM-DD: training gates access to reads (P8)`, 'trainingValidUntil');
+    if (until !== null && (!DATE.test(until) || Number.isNaN(Date.parse(until)))) throw new UserError('training-valid-until must be a date YYYY-MM-DD', 'trainingValidUntil');
     checkPassword(input.password);
     const passwordHash = await hashPassword(input.password);
-    const user: User = { username: input.username, role: input.role, trainingValidUntil: input.trainingValidUntil, passwordHash, disabled: false, failedLogins: 0, createdAt: new Date().toISOString(), createdBy: by };
+    const user: User = { username: input.username, role: input.role, trainingValidUntil: until, passwordHash, disabled: false, failedLogins: 0, createdAt: new Date().toISOString(), createdBy: by };
     this.db.root.transactionSync(() => {
       // P6: no shared accounts, and no silent replacement of someone's credential.
       if (this.db.users.get(user.username)) throw new UserError(`user "${user.username}" already exists`, 'username');

@@ -108,6 +108,25 @@ function run<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (
   };
 }
 
+/** sysexits EX_USAGE: a command given without what it needs to mean anything. */
+const EX_USAGE = 64;
+
+/**
+ * P4, P9: a bundle or sample signed with the key it carries proves only that its files agree with
+ * each other; whoever changed them could have re-signed them with a key of their own. Only a
+ * fingerprint known from elsewhere ties it to the device, so one is required, or an explicit
+ * --trust-embedded-key, which is said aloud.
+ */
+function requireKeyFingerprint(command: string, o: { fingerprint?: string; trustEmbeddedKey: boolean }): number | undefined {
+  if (o.fingerprint) return undefined;
+  if (!o.trustEmbeddedKey) {
+    process.stderr.write(`alpr-edge: ${command} needs --fingerprint <sha256>: the device's signing key fingerprint (alpr-edge key show on the device, or the evidence record); --trust-embedded-key checks only against the key inside, which proves nothing about who signed\n`);
+    return EX_USAGE;
+  }
+  process.stderr.write('alpr-edge: warning: checked against the key embedded in the files only (--trust-embedded-key): this shows they agree with each other, not that this device signed them; compare publicKeyFingerprint with the device\'s\n');
+  return undefined;
+}
+
 function print(value: unknown): void {
   process.stdout.write(typeof value === 'string' ? value + '\n' : JSON.stringify(value, null, 2) + '\n');
 }
@@ -119,16 +138,18 @@ export function registerStoreCommands(program: Command): void {
     .description('add a user; the new password is read from stdin (after the --as password)')
     .argument('<username>')
     .addOption(new Option('--role <role>', 'technician, investigator or administrator').choices(['technician', 'investigator', 'administrator']).makeOptionMandatory())
-    .requiredOption('--training-until <date>', 'training valid until YYYY-MM-DD (P8)')
+    .option('--training-until <date>', 'training valid until YYYY-MM-DD (P8); investigators and administrators only, as training gates access to reads')
     .option('--as <admin>', 'administrator making the change (not needed for the first administrator)')
     .option(...CONFIG_OPTION)
-    .action(run(async (username: string, o: { role: 'technician' | 'investigator' | 'administrator'; trainingUntil: string; as?: string; config: string }) => {
+    .action(run(async (username: string, o: { role: 'technician' | 'investigator' | 'administrator'; trainingUntil?: string; as?: string; config: string }) => {
+      // Asked before any password, so a forgotten date costs no typing.
+      if (o.role !== 'technician' && !o.trainingUntil) throw new CommandError(`--training-until YYYY-MM-DD is required for an ${o.role}: training gates access to reads (P8); a technician needs none`);
       const ctx = await context(o.config);
       // Bootstrap: the first administrator is added from the device shell; after that, by an administrator.
       const by = ctx.users.hasAdministrator() ? (await actAs(ctx, o.as, ['administrator'], 'adding a user')).username : shellUser();
       if (!ctx.users.hasAdministrator() && o.role !== 'administrator') throw new CommandError('the first user must be an administrator');
       const password = await readSecret(`new password for ${username}: `);
-      print(await ctx.users.add({ username, role: o.role, trainingValidUntil: o.trainingUntil, password }, by));
+      print(await ctx.users.add({ username, role: o.role, trainingValidUntil: o.trainingUntil ?? null, password }, by));
     }));
   user
     .command('list')
@@ -179,12 +200,12 @@ export function registerStoreCommands(program: Command): void {
     .requiredOption('--as <user>', 'investigator or administrator placing the hold')
     .option('--read <id...>', 'read ids to hold')
     .option('--plate <plate>', 'plate of the reads to hold')
-    .addOption(new Option('--match <how>', 'plate match').choices(['exact', 'lookalike', 'partial']))
+    .addOption(new Option('--match <how>', 'plate match (look-alike, as hits name it, is lookalike)').choices(['exact', 'lookalike', 'look-alike', 'partial']))
     .option('--camera <id>', 'only reads of this camera')
     .option('--from <time>', 'reads captured at or after (ISO 8601)')
     .option('--to <time>', 'reads captured at or before (ISO 8601)')
     .option(...CONFIG_OPTION)
-    .action(run(async (name: string, o: { case: string; reason: string; as: string; read?: string[]; plate?: string; match?: 'exact' | 'lookalike' | 'partial'; camera?: string; from?: string; to?: string; config: string }) => {
+    .action(run(async (name: string, o: { case: string; reason: string; as: string; read?: string[]; plate?: string; match?: 'exact' | 'lookalike' | 'look-alike' | 'partial'; camera?: string; from?: string; to?: string; config: string }) => {
       const ctx = await context(o.config);
       const by = await actAs(ctx, o.as, ['investigator', 'administrator'], 'placing a hold', { reason: o.reason, caseNumber: o.case });
       for (const [flag, value] of [['--from', o.from], ['--to', o.to]] as const) {
@@ -192,7 +213,7 @@ export function registerStoreCommands(program: Command): void {
       }
       const byQuery = o.plate !== undefined || o.camera !== undefined || o.from !== undefined || o.to !== undefined;
       if (o.read?.length && byQuery) throw new CommandError('give either --read ids or a query (--plate, --camera, --from, --to), not both');
-      const query = byQuery ? { plate: o.plate, match: o.match, cameraId: o.camera, from: o.from, to: o.to } : undefined;
+      const query = byQuery ? { plate: o.plate, match: o.match === 'look-alike' ? 'lookalike' as const : o.match, cameraId: o.camera, from: o.from, to: o.to } : undefined;
       const { createHold } = await import('../store/evidence-holds.js');
       print(createHold(ctx.store, { name, caseNumber: o.case, reason: o.reason, readIds: o.read, ...(query ? { query: JSON.parse(JSON.stringify(query)) as typeof query } : {}) }, by.username));
     }));
@@ -236,13 +257,16 @@ export function registerStoreCommands(program: Command): void {
 
   program
     .command('verify-export')
-    .description('check an export bundle offline: signature, every file hash, nothing added or removed; exit 1 if not intact')
+    .description('check an export bundle offline against the device key: signature, every file hash, nothing added or removed; exit 1 if not intact')
     .argument('<dir>')
-    .option('--fingerprint <sha256>', 'expected device key fingerprint (from `alpr-edge key show`)')
-    .action(run(async (dir: string, o: { fingerprint?: string }) => {
+    .option('--fingerprint <sha256>', 'the device\'s signing key fingerprint, from `alpr-edge key show` or the evidence record (required, unless --trust-embedded-key)')
+    .option('--trust-embedded-key', 'check only against the key inside the bundle (proves the files agree with each other, not that this device made them)', false)
+    .action(run(async (dir: string, o: { fingerprint?: string; trustEmbeddedKey: boolean }) => {
+      const refused = requireKeyFingerprint('verify-export', o);
+      if (refused) return refused;
       const { verifyExport } = await import('../store/export-bundle.js');
       const r = verifyExport(dir, o.fingerprint);
-      print(r);
+      print({ ...r, keyChecked: o.fingerprint ? 'fingerprint' : 'embedded key only' });
       return r.ok ? 0 : 1;
     }));
 
@@ -307,6 +331,22 @@ export function registerStoreCommands(program: Command): void {
         print({ out: o.out, drawn: sample.entries.length, population: sample.population, chainOk: sample.chain.ok });
       } else print(body.trimEnd());
       return sample.chain.ok ? 0 : 1;
+    }));
+
+  audit
+    .command('verify-sample')
+    .description('check an audit sample offline: its signature (FILE.sig) by the device key, and each entry against its hash; exit 1 if not intact')
+    .argument('<file>', 'the sample, as `audit sample --out FILE` wrote it')
+    .option('--sig <file>', 'the signature (default: FILE.sig)')
+    .option('--fingerprint <sha256>', 'the device\'s signing key fingerprint, from `alpr-edge key show` or the device\'s records (required, unless --trust-embedded-key)')
+    .option('--trust-embedded-key', 'check only against the key inside the sample (proves it is unchanged since signed, not that this device signed it)', false)
+    .action(run(async (file: string, o: { sig?: string; fingerprint?: string; trustEmbeddedKey: boolean }) => {
+      const refused = requireKeyFingerprint('audit verify-sample', o);
+      if (refused) return refused;
+      const { verifyAuditSample } = await import('../access/sample-verification.js');
+      const r = verifyAuditSample(file, { signatureFile: o.sig, expectedFingerprint: o.fingerprint });
+      print({ ...r, keyChecked: o.fingerprint ? 'fingerprint' : 'embedded key only' });
+      return r.ok ? 0 : 1;
     }));
 
   const share = program.command('share').description('sharing requests from other agencies (P14)');

@@ -64,7 +64,7 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
     const ok = cliNoConfig(['verify-export', out, '--fingerprint', fingerprint]);
     expect(ok.status, ok.stdout).toBe(0);
     appendFileSync(join(out, `images/${read.id}-plate.jpg`), 'x');
-    const bad = cliNoConfig(['verify-export', out]);
+    const bad = cliNoConfig(['verify-export', out, '--fingerprint', fingerprint]);
     expect(bad.status).toBe(1);
     expect(bad.stdout).toContain('was changed');
     const wrongPw = cli(['export', '--hold', 'case-9', '--out', join(dir, 'usb2'), '--as', 'ivan'], 'not it\n');

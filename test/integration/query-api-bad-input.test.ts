@@ -58,7 +58,7 @@ describe('query API: bad input over HTTP', () => {
       { what: 'a 5 MB body', body: JSON.stringify({ ...hold, reason: 'x'.repeat(5_000_000) }), status: 413, says: new RegExp(`limit of ${HTTP_BODY_LIMIT_BYTES} bytes`) },
       { what: '__proto__', body: '{"name":"case-1","caseNumber":"24-1","reason":"evidence","__proto__":{"isAdmin":true}}', status: 400, says: /__proto__/ },
       { what: 'constructor.prototype', body: '{"name":"case-1","caseNumber":"24-1","reason":"evidence","constructor":{"prototype":{"isAdmin":true}}}', status: 400, says: /constructor/ },
-      { what: 'a plain constructor key', body: '{"name":"case-1","caseNumber":"24-1","reason":"evidence","constructor":"x"}', status: 400, says: /additional properties|required property 'username'/ },
+      { what: 'a plain constructor key', body: '{"name":"case-1","caseNumber":"24-1","reason":"evidence","constructor":"x"}', status: 400, says: /constructor is not a parameter of this request; valid: |username is required/ },
     ];
     for (const c of cases) {
       for (const url of ['/api/v1/holds', '/api/v1/login']) {

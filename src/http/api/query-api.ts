@@ -14,6 +14,7 @@ import {
   ErrorBody, HoldBody, HoldNameParams, HoldOut, ImageParams, InquiryQuery, LoginBody, LoginReply, ReadIdParams, ReadOut,
   ReleaseQuery, SearchQuery, SearchReply, ShareBody, ShareIdParams, ShareOut, StoreStatusReply,
 } from './schemas.js';
+import { describeValidation, type SchemaProblem } from './validation-errors.js';
 
 export interface QueryApiOptions {
   store: ReadStore;
@@ -30,9 +31,13 @@ declare module 'fastify' {
 
 const PREFIX = '/api/v1';
 
-interface ValidationProblem {
-  instancePath?: string;
-  params?: { missingProperty?: string; additionalProperty?: string };
+type ValidationProblem = SchemaProblem & { params?: { missingProperty?: string; additionalProperty?: string } };
+
+/** What the caller sent in the part of the request a schema check failed on, and that part's schema. */
+function failedPart(req: FastifyRequest, context: string | undefined): { schema: unknown; input: unknown } {
+  const part = context === 'querystring' ? 'querystring' : context === 'params' ? 'params' : context === 'headers' ? 'headers' : 'body';
+  const input = part === 'querystring' ? req.query : part === 'params' ? req.params : part === 'headers' ? req.headers : req.body;
+  return { schema: (req.routeOptions.schema as Record<string, unknown> | undefined)?.[part], input };
 }
 
 /** The field a schema check failed on: a missing or unknown property, or the first step of the path. */
@@ -62,6 +67,11 @@ function callerGave(req: FastifyRequest): { reason?: string; caseNumber?: string
     }
   }
   return out;
+}
+
+/** Hits name the kind `look-alike`; searches and holds take that spelling as well as `lookalike`. */
+function sameMatch<M extends string | undefined>(match: M): Exclude<M, 'look-alike'> | 'lookalike' {
+  return (match === 'look-alike' ? 'lookalike' : match) as Exclude<M, 'look-alike'> | 'lookalike';
 }
 
 const UNAUTHORIZED = { error: 'authentication required: log in at POST /api/v1/login and send Authorization: Bearer <token>' };
@@ -100,8 +110,10 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
   app.setErrorHandler(async (err: Error & { validation?: ValidationProblem[]; statusCode?: number; code?: string; validationContext?: string }, req, reply) => {
     if (err.validation) {
       const name = fieldOf(err.validation[0]);
-      if (req.apiUser) await denied(req, req.apiUser.username, { problem: err.message });
-      return reply.code(400).send({ error: err.message, ...(name ? { field: name } : {}) });
+      const { schema, input } = failedPart(req, err.validationContext);
+      const error = describeValidation(err.validation, schema, input);
+      if (req.apiUser) await denied(req, req.apiUser.username, { problem: error });
+      return reply.code(400).send({ error, ...(name ? { field: name } : {}) });
     }
     if (err instanceof HoldError || err instanceof ShareError) return reply.code(422).send({ error: err.message, field: err.field });
     if (err.statusCode === 429) return reply.code(429).send({ error: err.message });
@@ -157,7 +169,7 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
   }, async (req, reply) => {
     const user = await requireReadAccess(req, reply);
     if (!user) return reply;
-    const q = req.query;
+    const q = { ...req.query, match: sameMatch(req.query.match) };
     const page = store.search({ plate: q.plate, match: q.match, cameraId: q.camera, fromMs: q.from ? Date.parse(q.from) : undefined, toMs: q.to ? Date.parse(q.to) : undefined, limit: q.limit, cursor: q.cursor });
     // The entry commits before the answer leaves: no read is seen without a record of who saw it (P6).
     await log(user.username, 'search', { reason: q.reason, caseNumber: q.caseNumber, plate: q.plate, match: q.match, camera: q.camera, from: q.from, to: q.to, cursor: q.cursor, results: page.reads.length }, 'ok');
@@ -191,7 +203,8 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
   }, async (req, reply) => {
     const user = await requireReadAccess(req, reply);
     if (!user) return reply;
-    const hold = createHold(store, req.body, user.username);
+    const { query, ...rest } = req.body;
+    const hold = createHold(store, { ...rest, ...(query ? { query: { ...query, match: sameMatch(query.match) } } : {}) }, user.username);
     return reply.code(201).send(hold);
   });
 

@@ -11,9 +11,14 @@ export const LoginBody = Type.Object(
 );
 export const LoginReply = Type.Object({ token: Type.String(), expiresAt: Type.String({ format: 'date-time' }), role: Type.String() });
 
+/** `look-alike` is how hits name the kind (src/hotlist/matcher.ts); both spellings search the same. */
+const MATCH = [Type.Literal('exact'), Type.Literal('lookalike'), Type.Literal('look-alike'), Type.Literal('partial')];
+const MATCH_DESCRIPTION = 'exact; lookalike (or look-alike, as hits name it): 0/O/Q/D, 1/I/L, 2/Z, 5/S, 6/G, 8/B alike; partial: * any run, ? or _ one character.';
+const DATE_TIME = 'a date-time with a time zone (RFC 3339), e.g. 2026-12-05T00:00:00Z; a date alone is refused';
+
 /** P7: every inquiry carries a reason; the case number is recorded when given. */
 const Inquiry = {
-  reason: Type.String({ minLength: 3, maxLength: 500, description: 'Why this inquiry is made (P7); stored in the access log.' }),
+  reason: Type.String({ minLength: 3, maxLength: 500, description: 'Why this inquiry is made (P7), 3 to 500 characters; stored in the access log.' }),
   caseNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Case or incident number (P7).' })),
 };
 
@@ -21,10 +26,10 @@ export const SearchQuery = Type.Object(
   {
     ...Inquiry,
     plate: Type.Optional(Type.String({ minLength: 1, maxLength: 16, pattern: '^[A-Za-z0-9 .*?_-]+$', description: 'Plate; with match=partial, * is any run and ? or _ one character.' })),
-    match: Type.Optional(Type.Union([Type.Literal('exact'), Type.Literal('lookalike'), Type.Literal('partial')], { default: 'exact' })),
-    camera: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
-    from: Type.Optional(Type.String({ format: 'date-time' })),
-    to: Type.Optional(Type.String({ format: 'date-time' })),
+    match: Type.Optional(Type.Union(MATCH, { default: 'exact', description: MATCH_DESCRIPTION })),
+    camera: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Camera id.' })),
+    from: Type.Optional(Type.String({ format: 'date-time', description: `Reads captured at or after this time: ${DATE_TIME}.` })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: `Reads captured before this time: ${DATE_TIME}.` })),
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
     cursor: Type.Optional(Type.String({ pattern: '^[0-9A-HJKMNP-TV-Z]{26}$', description: 'nextCursor of the previous page.' })),
   },
@@ -65,14 +70,14 @@ export const HoldBody = Type.Object(
   {
     name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
     caseNumber: Type.String({ minLength: 1, maxLength: 64 }),
-    reason: Type.String({ minLength: 3, maxLength: 500 }),
+    reason: Type.String({ minLength: 3, maxLength: 500, description: 'Why these reads are or may become evidence, 3 to 500 characters.' }),
     readIds: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9A-HJKMNP-TV-Z]{26}$' }), { minItems: 1, maxItems: 10000 })),
     query: Type.Optional(Type.Object({
       plate: Type.Optional(Type.String({ minLength: 1, maxLength: 16 })),
-      match: Type.Optional(Type.Union([Type.Literal('exact'), Type.Literal('lookalike'), Type.Literal('partial')])),
+      match: Type.Optional(Type.Union(MATCH, { description: MATCH_DESCRIPTION })),
       cameraId: Type.Optional(Type.String()),
-      from: Type.Optional(Type.String({ format: 'date-time' })),
-      to: Type.Optional(Type.String({ format: 'date-time' })),
+      from: Type.Optional(Type.String({ format: 'date-time', description: `${DATE_TIME}.` })),
+      to: Type.Optional(Type.String({ format: 'date-time', description: `${DATE_TIME}.` })),
     }, { additionalProperties: false })),
   },
   { additionalProperties: false },
@@ -84,7 +89,7 @@ export const HoldOut = Type.Object({
   query: Type.Optional(Type.Object({}, { additionalProperties: true })),
 });
 export const HoldNameParams = Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }) });
-export const ReleaseQuery = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false });
+export const ReleaseQuery = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500, description: 'Why the hold ends, 3 to 500 characters.' }) }, { additionalProperties: false });
 
 export const ShareBody = Type.Object(
   {
