@@ -171,21 +171,28 @@ export function registerHotlistCommands(program: Command): void {
     });
 
   hl.command('import')
-    .description('install a signed list file (over SSH); refused unless signed by a configured key and newer than the installed version')
+    .description('install a signed list file (over SSH; P11: an administrator, their password read from stdin); refused unless signed by a configured key and newer than the installed version')
     .argument('<file>', 'signed list file')
     .option('-c, --config <file>', 'configuration file', '/etc/alpr-edge/config.json')
-    .option('--actor <name>', 'who is importing (access log)', process.env['SUDO_USER'] ?? process.env['USER'] ?? 'unknown')
-    .action((file: string, o: { config: string; actor: string }) => {
+    .requiredOption('--as <admin>', 'administrator importing it (a user of `alpr-edge user`)')
+    .action(async (file: string, o: { config: string; as: string }) => {
       const config = loadConfig(o.config);
-      const repo = new HotListRepository(config.stateDir, loadPublisherKeys(config.hotlists), config.hotlists.maxListBytes);
-      const log = changeLog(config, stateDatabase(config));
+      const db = stateDatabase(config);
+      // Set once the administrator has signed in: a list refused after that is logged as theirs.
+      let log: ((change: Omit<HotListChange, 'at' | 'actor'>) => void) | undefined;
       try {
-        const list = repo.install(readFileSync(file));
-        log.append({ at: new Date().toISOString(), action: 'list-installed', actor: o.actor, list: list.name, version: list.version, detail: { source: list.source, entries: list.entries.length, signedBy: list.signedBy, via: 'cli' } });
+        // P6/P11: a list changes what the device alerts on, like a local entry: the log names the
+        // administrator who signed in, not a free-text actor.
+        const by = await signInAdministrator(config, db, o.as, 'importing a hot list', { file });
+        const changes = changeLog(config, db);
+        log = (change) => changes.append({ ...change, at: new Date().toISOString(), actor: by });
+        const repo = new HotListRepository(config.stateDir, loadPublisherKeys(config.hotlists), config.hotlists.maxListBytes);
+        const list = repo.install(fileOp('file', file, () => readFileSync(file)));
+        log({ action: 'list-installed', list: list.name, version: list.version, detail: { source: list.source, entries: list.entries.length, signedBy: list.signedBy, via: 'cli' } });
         process.stdout.write(`installed ${list.name} v${list.version} (${list.entries.length} entries, signed by ${list.signedBy})\n`);
         warnIfDaemonDistrusts(config, list.signedBy);
       } catch (err) {
-        if (err instanceof HotListRejectedError) log.append({ at: new Date().toISOString(), action: 'list-refused', actor: o.actor, list: '(unknown)', detail: { reason: err.reason, via: 'cli' } });
+        if (err instanceof HotListRejectedError) log?.({ action: 'list-refused', list: '(unknown)', detail: { reason: err.reason, via: 'cli' } });
         refuse(err);
       }
     });

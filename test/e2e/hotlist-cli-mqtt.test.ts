@@ -53,7 +53,7 @@ describe('hot-list changes made from the shell, on MQTT', { timeout: 240_000 }, 
     await waitFor(() => changes().length >= 2, 15_000, 'the removal');
     const listFile = join(dir, 'ncic.hotlist');
     writeFileSync(listFile, pub.sign('ncic', 5, [entry('TEST002', 'CA')]));
-    cli(['hotlist', 'import', listFile, '--actor', 'ada']);
+    cli(['hotlist', 'import', listFile, '--as', 'ada'], `${ADA}\n`);
     await waitFor(() => changes().length >= 3, 15_000, 'the import');
 
     // Several hot-list checks ran between the changes: none was published twice.

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { entry, makePublisher, tempDir, waitFor } from '../support/mqtt-harness.js';
 
 // Issue 22: a running daemon learns new publisher keys and config. The daemon is the compiled CLI's
-// `run` in a child process, as systemd starts it; `hotlist keys` and `hotlist import` are the CLI as
-// a technician runs it over SSH; SIGHUP is what `systemctl reload alpr-edge` sends (ExecReload).
+// `run` in a child process, as systemd starts it; `hotlist keys` and `hotlist import` (an
+// administrator, P11) are the CLI as run over SSH; SIGHUP is what `systemctl reload alpr-edge` sends (ExecReload).
 const MAIN = 'dist/src/bin.cjs';
+const ADA = 'ada password 123';
 
 interface HotListHealth {
   status: string;
@@ -31,7 +32,9 @@ describe('publisher keys and config reload on a running daemon', { timeout: 240_
       stateDir,
       hotlists: { checkIntervalS: 1 },
     }));
-    const cli = (args: string[]) => spawnSync('node', [MAIN, ...args, '--config', configFile], { encoding: 'utf8', timeout: 60_000 });
+    const cli = (args: string[], stdin = '') => spawnSync('node', [MAIN, ...args, '--config', configFile], { encoding: 'utf8', input: stdin, timeout: 60_000 });
+    // P11: `hotlist import` is an administrator's act.
+    expect(cli(['user', 'add', 'ada', '--role', 'administrator', '--training-until', '2099-12-31'], `${ADA}\n`).status).toBe(0);
 
     const child = spawn('node', [MAIN, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     onTestFinished(() => {
@@ -60,7 +63,7 @@ describe('publisher keys and config reload on a running daemon', { timeout: 240_
     // The import succeeds (the CLI reads the new config) but warns: this daemon would not load the list.
     const listFile = join(dir, 'ncic.hotlist');
     writeFileSync(listFile, pub.sign('ncic', 5, [entry('KEY0001', 'CA')]));
-    const imported = cli(['hotlist', 'import', listFile, '--actor', 'tech']);
+    const imported = cli(['hotlist', 'import', listFile, '--as', 'ada'], `${ADA}\n`);
     expect(imported.status, imported.stderr).toBe(0);
     expect(imported.stderr).toContain(`warning: the running daemon (pid ${child.pid}) does not trust key "${pub.keyId}" yet and will not load this list: sudo systemctl reload alpr-edge`);
     await waitFor(() => stderr.includes('stored hot list does not verify; not loaded'), 15_000, 'the daemon to try the new list');
@@ -80,7 +83,7 @@ describe('publisher keys and config reload on a running daemon', { timeout: 240_
 
     // Now the daemon trusts the key: no warning.
     writeFileSync(listFile, pub.sign('ncic', 6, [entry('KEY0001', 'CA')]));
-    const again = cli(['hotlist', 'import', listFile, '--actor', 'tech']);
+    const again = cli(['hotlist', 'import', listFile, '--as', 'ada'], `${ADA}\n`);
     expect(again.status, again.stderr).toBe(0);
     expect(again.stderr).not.toContain('warning');
 

@@ -7,6 +7,7 @@ import { openParameters, type AccessLogEntry } from '../../src/access/access-log
 import { validateConfig } from '../../src/config/load.js';
 import { LocalEntryStore } from '../../src/hotlist/local-entries.js';
 import { openDeviceKeys } from '../../src/store/device-keys.js';
+import { entry, makePublisher } from '../support/mqtt-harness.js';
 import { openTestStore } from '../support/store-fixtures.js';
 
 // Issue 20 §3: who may change the device's local hot-list entries. The compiled CLI as over SSH,
@@ -18,7 +19,8 @@ const TOM = 'tom password 123';
 
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'hotlist-auth-'));
-  const raw = { deviceId: 'auth-pole', location: { latitude: 1, longitude: 2, headingDeg: 3 }, cameras: [{ id: 'c1', uri: 'test://' }], stateDir: join(dir, 'state'), log: { level: 'warn' } };
+  const publisher = makePublisher(dir);
+  const raw = { deviceId: 'auth-pole', location: { latitude: 1, longitude: 2, headingDeg: 3 }, cameras: [{ id: 'c1', uri: 'test://' }], stateDir: join(dir, 'state'), log: { level: 'warn' }, hotlists: { publisherKeys: [{ id: publisher.keyId, file: publisher.pubFile }] } };
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(raw));
   const cli = (args: string[], stdin = '') => spawnSync('node', [MAIN, ...args, '--config', configFile], { encoding: 'utf8', input: stdin, timeout: 60_000 });
@@ -36,7 +38,7 @@ function setup() {
       await db.root.close();
     }
   };
-  return { cli, entries, localFile, accessLog };
+  return { cli, entries, localFile, accessLog, dir, publisher };
 }
 
 const ENTRY = ['hotlist', 'add', '--plate', '5AUT123', '--state', 'CA', '--case', '25-0301', '--synopsis', 'stolen trailer', '--approver', 'ada'];
@@ -105,5 +107,48 @@ describe('who may change local hot-list entries', { timeout: 300_000 }, () => {
       ['ada', 'local-added', null],
     ]);
     expect(log.filter((e) => e.action === 'login').map((e) => [e.user, e.result])).toEqual(expect.arrayContaining([['ivan', 'failed'], ['ivan', 'ok'], ['tom', 'ok']]));
+  });
+
+  it('P11/P6: importing a hot list needs an authenticated administrator, and the log names that person', async () => {
+    const { cli, accessLog, dir, publisher } = setup();
+    const listFile = join(dir, 'ncic.hotlist');
+    writeFileSync(listFile, publisher.sign('ncic', 5, [entry('5IMP001', 'CA')]));
+    const installed = () => {
+      const status = cli(['hotlist', 'status']);
+      expect(status.status, status.stderr).toBe(0);
+      return (JSON.parse(status.stdout) as { lists: { name: string; version: number }[] }).lists.filter((l) => l.name !== 'local').map((l) => [l.name, l.version]);
+    };
+
+    // A free-text actor is no longer a way in; an investigator, or a wrong password, is refused (77).
+    const freeText = cli(['hotlist', 'import', listFile, '--actor', 'Sgt. Admin']);
+    expect(freeText.status).not.toBe(0);
+    const noOne = cli(['hotlist', 'import', listFile]);
+    expect(noOne.status).not.toBe(0);
+    expect(noOne.stderr).toContain('--as');
+    const notAdmin = cli(['hotlist', 'import', listFile, '--as', 'ivan'], `${IVAN}\n`);
+    expect(notAdmin.status).toBe(77);
+    expect(notAdmin.stderr).toContain('importing a hot list needs an administrator; ivan is investigator');
+    const wrongPassword = cli(['hotlist', 'import', listFile, '--as', 'ada'], 'not her password\n');
+    expect(wrongPassword.status).toBe(77);
+    expect(wrongPassword.stderr).toContain('invalid username or password');
+    expect(installed()).toEqual([]);
+
+    const ok = cli(['hotlist', 'import', listFile, '--as', 'ada'], `${ADA}\n`);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('installed ncic v5');
+    expect(installed()).toEqual([['ncic', 5]]);
+    // A list the device refuses (here a replay) is on the record as the signed-in administrator's.
+    const replay = cli(['hotlist', 'import', listFile, '--as', 'ada'], `${ADA}\n`);
+    expect(replay.status).toBe(65);
+
+    const log = await accessLog();
+    expect(log.filter((e) => e.action === 'cli.denied').map((e) => [e.user, e.opened['what']])).toEqual([['ivan', 'importing a hot list']]);
+    expect(log.filter((e) => e.action === 'login' && e.user === 'ada').map((e) => e.result)).toEqual(expect.arrayContaining(['failed', 'ok']));
+    const changes = log.filter((e) => e.action === 'hotlist.change');
+    expect(changes.map((e) => [e.user, e.parameters['change'], e.parameters['list'], e.result])).toEqual([
+      ['ada', 'list-installed', 'ncic', 'ok'],
+      ['ada', 'list-refused', '(unknown)', 'refused'],
+    ]);
+    expect(changes[1]!.parameters).toMatchObject({ reason: 'replay', via: 'cli' });
   });
 });

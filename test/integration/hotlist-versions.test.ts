@@ -15,6 +15,7 @@ import { entry, makePublisher, makeRead, schemaValidators, tempDir, testConfig }
 // installed, so an older signed list is never accepted again (P10). The hot-list extension as the
 // daemon starts it, on a real state directory, and the compiled CLI's `hotlist import` beside it.
 const MAIN = 'dist/src/bin.cjs';
+const ADA = 'ada password 123';
 
 async function start() {
   const dir = tempDir('hl-versions-');
@@ -23,6 +24,9 @@ async function start() {
   const config = testConfig('versions-pole', join(dir, 'state'), pub.pubFile, {}, raw.hotlists);
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify({ deviceId: 'versions-pole', location: { latitude: 1, longitude: 2, headingDeg: 3 }, cameras: [{ id: 'c1', uri: 'test://' }], stateDir: config.stateDir, log: { level: 'silent' }, ...raw }));
+  // P11: `hotlist import` is an administrator's act; the first administrator is added from the shell.
+  const admin = spawnSync('node', [MAIN, 'user', 'add', 'ada', '--role', 'administrator', '--training-until', '2099-12-31', '--config', configFile], { encoding: 'utf8', input: `${ADA}\n`, timeout: 60_000 });
+  expect(admin.status, admin.stderr).toBe(0);
   const ext = new HotListExtension();
   const events: DeviceEvent[] = [];
   ext.on('event', (e) => events.push(e));
@@ -69,7 +73,7 @@ describe('hot-list versions file', { timeout: 120_000 }, () => {
       // The shell's `hotlist import` refuses the replay the same way (exit 65).
       const listFile = join(dir, 'ncic-5.hotlist');
       writeFileSync(listFile, v5);
-      const cli = spawnSync('node', [MAIN, 'hotlist', 'import', listFile, '--config', configFile], { encoding: 'utf8', timeout: 60_000 });
+      const cli = spawnSync('node', [MAIN, 'hotlist', 'import', listFile, '--as', 'ada', '--config', configFile], { encoding: 'utf8', input: `${ADA}\n`, timeout: 60_000 });
       expect(cli.status, `${what}: ${cli.stderr}`).toBe(65);
       expect(cli.stderr).toMatch(/hot list refused \(unavailable\): .*versions\.json/);
       rmSync(versionsFile, { recursive: true });
