@@ -168,7 +168,9 @@ class PlateSpec:
 
     @property
     def label(self) -> str:
-        return self.stacked + strip_separators(self.display)
+        # The small stacked letters are not part of the number as a reader reports it: on the hidden
+        # US set a stacked letter read as a character counted as a misread.
+        return strip_separators(self.display)
 
 
 def strip_separators(text: str) -> str:

@@ -44,6 +44,10 @@ export function inSplit(image: LabelledImage, choice: SplitChoice): boolean {
   return choice === 'all' || image.split === choice;
 }
 
+function isSplit(s: string | undefined): s is Split {
+  return s === 'train' || s === 'val' || s === 'test';
+}
+
 function sha1Mod(s: string, m: bigint): bigint {
   return BigInt('0x' + createHash('sha1').update(s, 'utf8').digest('hex')) % m;
 }
@@ -56,7 +60,7 @@ export function loadLabelledSet(dir: string): LabelledImage[] {
       .split('\n')
       .filter((l) => l.trim())
       .map((line, i) => {
-        let raw: { image: string; kind?: string; split?: string; plates?: LabelledPlate[] };
+        let raw: { image: string; kind?: string; split?: string; source?: string; plates?: LabelledPlate[] };
         try {
           raw = JSON.parse(line);
         } catch {
@@ -65,7 +69,8 @@ export function loadLabelledSet(dir: string): LabelledImage[] {
         return {
           path: join(dir, raw.image),
           kind: raw.kind === 'crop' ? 'crop' : 'scene',
-          split: splitOf(raw.split, basename(raw.image)),
+          // A generated scene (plate swap) carries its source scene's split, already decided.
+          split: raw.source !== undefined && isSplit(raw.split) ? raw.split : splitOf(raw.split, basename(raw.image)),
           plates: (raw.plates ?? []).map((p) => ({ text: p.text, region: p.region, box: p.box })),
           ref: `labels.jsonl:${i + 1}`,
         };

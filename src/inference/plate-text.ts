@@ -7,24 +7,30 @@ export function normalisePlateText(text: string): string {
 }
 
 /**
- * Words printed on plates and frames that a reader can take for the number: state names short
- * enough to pass the length rule, and common frame texts.
+ * Words printed on plates and frames that a reader can take for the number: every state name short
+ * enough to pass the length rule (one word, spaces dropped), the DMV's web address and common
+ * frame and banner texts.
  */
-const BANNER_WORDS = new Set(['ALASKA', 'HAWAII', 'IDAHO', 'IOWA', 'KANSAS', 'MAINE', 'NEVADA', 'OHIO', 'OREGON', 'TEXAS', 'UTAH', 'CALIF', 'USA', 'DEALER', 'FORD', 'TOYOTA', 'HONDA']);
+const BANNER_WORDS = new Set([
+  'ALABAMA', 'ALASKA', 'ARIZONA', 'ARKANSAS', 'COLORADO', 'DELAWARE', 'FLORIDA', 'GEORGIA', 'HAWAII', 'IDAHO', 'ILLINOIS', 'INDIANA',
+  'IOWA', 'KANSAS', 'KENTUCKY', 'MAINE', 'MARYLAND', 'MICHIGAN', 'MISSOURI', 'MONTANA', 'NEBRASKA', 'NEVADA', 'NEWYORK', 'OHIO',
+  'OKLAHOMA', 'OREGON', 'TEXAS', 'UTAH', 'VERMONT', 'VIRGINIA', 'WYOMING', 'NEWJERSEY', 'CALIF', 'USA', 'DMVCAGOV',
+  'DEALER', 'FORD', 'TOYOTA', 'HONDA', 'NISSAN', 'CHEVROLET', 'MOTORS', 'AUTO',
+]);
 
 /** Reader confidence above which a digit-free text is taken as a vanity plate. */
 export const VANITY_MIN_CONFIDENCE = 0.9;
 
 /**
  * A plausible US/EU/BR plate: 2–8 characters of A–Z/0–9 with at least one digit. Vanity plates
- * without digits exist (5 of the 246 ucsd-ca plates), but a digit-free read is more often a slogan or
- * sign: one is reported only when the reader is sure of it, it is at most 7 characters and it is
- * not a state name or frame word.
+ * without digits exist (5 of the 246 ucsd-ca plates; several states issue 8), but a digit-free read
+ * is more often a slogan or sign: one is reported only when the reader is sure of it and it is not
+ * a state name or frame word.
  */
 export function isPlausiblePlate(text: string, confidence = 0): boolean {
   if (!/^[0-9A-Z]{2,8}$/.test(text)) return false;
   if (/[0-9]/.test(text)) return true;
-  return confidence >= VANITY_MIN_CONFIDENCE && text.length <= 7 && !BANNER_WORDS.has(text);
+  return confidence >= VANITY_MIN_CONFIDENCE && !BANNER_WORDS.has(text);
 }
 
 export function editDistance(a: string, b: string): number {

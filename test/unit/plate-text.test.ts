@@ -19,6 +19,12 @@ describe('plate text rules', () => {
     expect(isPlausiblePlate('DMVCAGOV', 0.99)).toBe(false);
     expect(isPlausiblePlate('7XYZ123', 0.1)).toBe(true);
   });
+  it('takes an 8-letter vanity plate, but no 7- or 8-letter state name', () => {
+    expect(isPlausiblePlate('QWERTYUI', 0.95)).toBe(true);
+    expect(isPlausiblePlate('FLORIDA', 0.99)).toBe(false);
+    expect(isPlausiblePlate('VIRGINIA', 0.99)).toBe(false);
+    expect(isPlausiblePlate('NEWYORK', 0.99)).toBe(false);
+  });
   it('computes edit distance', () => {
     expect(editDistance('7ABC123', '7A8C123')).toBe(1);
     expect(editDistance('', 'ABC')).toBe(3);
