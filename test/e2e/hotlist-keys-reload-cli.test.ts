@@ -86,6 +86,8 @@ describe('publisher keys and config reload on a running daemon', { timeout: 240_
     const again = cli(['hotlist', 'import', listFile, '--as', 'ada'], `${ADA}\n`);
     expect(again.status, again.stderr).toBe(0);
     expect(again.stderr).not.toContain('warning');
+    // The daemon takes it at its next hot-list check (hotlists.checkIntervalS, 1 s here).
+    await waitFor(() => logLines().some((l) => l['msg'] === 'hot lists loaded' && JSON.stringify(l['lists']).includes('"version":6')), 15_000, 'the daemon to load version 6');
 
     // A config the daemon would refuse at start is refused on reload too; the daemon keeps its keys.
     writeFileSync(configFile, JSON.stringify({ ...raw, hotlists: { publisherKeys: [{ id: pub.keyId, file: join(dir, 'gone.pem') }] } }));
