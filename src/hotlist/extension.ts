@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DaemonContext, DaemonExtension, ComponentHealth } from '../extension.js';
@@ -11,7 +11,7 @@ import { summarise, type HotList, type HotListSummary } from './list.js';
 import { HotListMatcher } from './matcher.js';
 import { HotListRepository } from './repository.js';
 import { HotListRejectedError, loadPublicKey } from './signed-list.js';
-import { JsonLinesChangeLog, LocalEntryStore, type HotListChange, type HotListChangeLog } from './local-entries.js';
+import { LocalEntryStore, type HotListChange, type HotListChangeLog } from './local-entries.js';
 import { ShellChangeQueue } from './shell-changes.js';
 import { openDeviceKeys } from '../store/device-keys.js';
 import type { DeviceEvent, Hit } from './hit.js';
@@ -36,7 +36,12 @@ export interface HotListEvents {
 }
 
 export interface HotListExtensionOptions {
-  changeLog?: HotListChangeLog;
+  /**
+   * Where list installs and refusals are recorded: the access log in the store's database (P6; the
+   * daemon hands over `StoreExtension.hotListChanges`). There is no file of its own: every record
+   * of a change is in the hash chain, plate text sealed (P16).
+   */
+  changeLog: HotListChangeLog;
 }
 
 /**
@@ -65,7 +70,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
   /** P10: the versions file cannot be read: installs are refused (fail closed) until it is repaired. */
   private versionsProblem: string | undefined;
 
-  constructor(private readonly opts: HotListExtensionOptions = {}) {
+  constructor(private readonly opts: HotListExtensionOptions) {
     super();
   }
 
@@ -88,7 +93,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
       this.logger.error({ err: (err as Error).message }, 'hot lists unavailable');
       return undefined;
     }
-    this.changeLog = this.opts.changeLog ?? new JsonLinesChangeLog(join(this.repo.dir, 'changes.log'));
+    this.changeLog = this.opts.changeLog;
     this.reload();
     this.trust(keys);
     this.startTimer();

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } from '../store/device-keys.js';
 import { isPartialPlate, LIST_TYPES, type HotList, type HotListBody, type HotListEntry, type ListType } from './list.js';
@@ -37,17 +37,12 @@ export interface HotListChange {
   detail: Record<string, unknown>;
 }
 
-/** Where hot-list changes are recorded; the access module's hash-chained log implements it later. */
+/**
+ * Where hot-list changes are recorded: the access module's hash-chained log implements it
+ * (`AccessLogHotListChanges`), sealing a local entry's plate (P6, P16).
+ */
 export interface HotListChangeLog {
   append(change: HotListChange): void;
-}
-
-/** Interim change log: JSON lines under the state directory (0600). */
-export class JsonLinesChangeLog implements HotListChangeLog {
-  constructor(private readonly file: string) {}
-  append(change: HotListChange): void {
-    appendFileSync(this.file, JSON.stringify(change) + '\n', { mode: 0o600 });
-  }
 }
 
 export interface LocalEntryInput {

@@ -379,8 +379,8 @@ export function formatHitLine(hit: HitPayload): string {
 }
 
 /** The hot-list matcher and MQTT, wired to each other, in data-flow order (after the store). */
-export function hitExtensions(opts: { version: string; printHits?: boolean; onReadsAcknowledged?: (readIds: string[]) => void; hotListChanges?: HotListChangeLog; anchors?: AnchorSource }): [HotListExtension, MqttExtension] {
-  const hotlist = new HotListExtension(opts.hotListChanges ? { changeLog: opts.hotListChanges } : {});
+export function hitExtensions(opts: { version: string; printHits?: boolean; onReadsAcknowledged?: (readIds: string[]) => void; hotListChanges: HotListChangeLog; anchors?: AnchorSource }): [HotListExtension, MqttExtension] {
+  const hotlist = new HotListExtension({ changeLog: opts.hotListChanges });
   const mqttExt = new MqttExtension({
     hotlist,
     version: opts.version,

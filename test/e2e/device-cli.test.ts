@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { freePort, makeCerts, startMosquitto } from '../support/mosquitto.js';
-import { entry, makePublisher } from '../support/mqtt-harness.js';
+import { entry, makePublisher, memoryChangeLog } from '../support/mqtt-harness.js';
 import { validateConfig } from '../../src/config/load.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
 import { assessHealth } from '../../src/http/health.js';
@@ -162,7 +162,7 @@ describe('alpr-edge status', () => {
       stateDir: join(listDir, 'state'),
       hotlists: { publisherKeys: [{ id: publisher.keyId, file: publisher.pubFile }] },
     });
-    const hotlist = new HotListExtension();
+    const hotlist = new HotListExtension({ changeLog: memoryChangeLog() });
     await hotlist.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });
     onTestFinished(() => hotlist.stop());
     hotlist.installSigned(publisher.sign('ncic', 7, [entry('TEST001', 'CA'), entry('TEST002', 'CA')]), 'test');

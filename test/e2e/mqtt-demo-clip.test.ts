@@ -5,7 +5,7 @@ import pino from 'pino';
 import { resolveInstallPath, validateConfig } from '../../src/config/load.js';
 import { Daemon, VERSION } from '../../src/daemon.js';
 import { hitExtensions } from '../../src/mqtt/extension.js';
-import { entry, makePublisher, schemaValidators, subscribe, tempDir, waitFor } from '../support/mqtt-harness.js';
+import { entry, makePublisher, memoryChangeLog, schemaValidators, subscribe, tempDir, waitFor } from '../support/mqtt-harness.js';
 
 interface ClipTruth {
   passes: { text: string; state: string }[];
@@ -17,7 +17,7 @@ describe('clip in → hit with images out on the broker (P13)', () => {
   const deviceId = `e2e-${randomUUID().slice(0, 6)}`;
   const dir = tempDir('mqtt-e2e-');
   const pub = makePublisher(dir);
-  const [hotlist, mqttExt] = hitExtensions({ version: VERSION });
+  const [hotlist, mqttExt] = hitExtensions({ version: VERSION, hotListChanges: memoryChangeLog() });
   const config = validateConfig({
     deviceId,
     location: { latitude: 37.77, longitude: -122.42, headingDeg: 90, description: 'e2e' },

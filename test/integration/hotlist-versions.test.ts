@@ -9,7 +9,7 @@ import { HotListExtension } from '../../src/hotlist/extension.js';
 import type { DeviceEvent } from '../../src/hotlist/hit.js';
 import { HotListRejectedError } from '../../src/hotlist/signed-list.js';
 import { createMetrics } from '../../src/http/metrics.js';
-import { entry, makePublisher, makeRead, schemaValidators, tempDir, testConfig } from '../support/mqtt-harness.js';
+import { entry, makePublisher, makeRead, memoryChangeLog, schemaValidators, tempDir, testConfig } from '../support/mqtt-harness.js';
 
 // Issue 20 §3: `<stateDir>/hotlists/versions.json` holds the highest version of each list ever
 // installed, so an older signed list is never accepted again (P10). The hot-list extension as the
@@ -27,7 +27,7 @@ async function start() {
   // P11: `hotlist import` is an administrator's act; the first administrator is added from the shell.
   const admin = spawnSync('node', [MAIN, 'user', 'add', 'ada', '--role', 'administrator', '--training-until', '2099-12-31', '--config', configFile], { encoding: 'utf8', input: `${ADA}\n`, timeout: 60_000 });
   expect(admin.status, admin.stderr).toBe(0);
-  const ext = new HotListExtension();
+  const ext = new HotListExtension({ changeLog: memoryChangeLog() });
   const events: DeviceEvent[] = [];
   ext.on('event', (e) => events.push(e));
   await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });

@@ -1,26 +1,45 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import pino from 'pino';
+import { verifyAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
+import { AccessLogHotListChanges } from '../../src/access/hotlist-changes.js';
 import { SharingRegistry } from '../../src/access/sharing.js';
 import { UserDirectory } from '../../src/access/users.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
+import * as localEntries from '../../src/hotlist/local-entries.js';
 import type { Hit } from '../../src/hotlist/hit.js';
-import { LocalEntryStore } from '../../src/hotlist/local-entries.js';
+import { HotListRejectedError } from '../../src/hotlist/signed-list.js';
 import { buildHttpApp } from '../../src/http/app.js';
 import { queryApi } from '../../src/http/api/query-api.js';
 import { createMetrics } from '../../src/http/metrics.js';
-import { storePath } from '../../src/store/database.js';
+import { storePath, type StateDatabase } from '../../src/store/database.js';
+import type { Sealer } from '../../src/store/device-keys.js';
 import { createHold, getHold, listHolds, releaseHold, sealHoldQueries } from '../../src/store/evidence-holds.js';
 import { entry, makePublisher, makeRead as makeHitRead, testConfig as hitTestConfig, tempDir } from '../support/mqtt-harness.js';
 import { makeRead, openTestStore, silent, testConfig } from '../support/store-fixtures.js';
 
 // Issue 20 §2 (P16): nothing readable on disk. Plate text people hold evidence over, or enter on the
-// device's own hot list, is sealed with the device key as reads are in the store; the raw bytes of
-// the files are searched for synthetic plates that only those records hold.
+// device's own hot list, is sealed with the device key as reads are in the store, and hot-list
+// changes are recorded only in the (sealed) access log; the raw bytes of the files are searched for
+// synthetic plates that only those records hold.
 const PW = 'correct horse battery';
+const { LocalEntryStore } = localEntries;
+
+/** The hot-list extension as the daemon starts it: its changes go to the store's access log. */
+async function startDaemonHotLists(stateDir: string, store: { db: StateDatabase; keys: Sealer }) {
+  const dir = tempDir('hl-daemon-');
+  const pub = makePublisher(dir);
+  const config = hitTestConfig('rest-pole', stateDir, pub.pubFile, {});
+  const ext = new HotListExtension({ changeLog: new AccessLogHotListChanges(() => store) });
+  await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });
+  onTestFinished(() => ext.stop());
+  const hits: Hit[] = [];
+  ext.on('hit', (h) => hits.push(h));
+  return { ext, hits, pub };
+}
 
 describe('evidence-hold queries at rest', () => {
   it('P16: a hold\'s query plate is sealed in the holds table (not in the LMDB file); listing holds shows it to an authorised user', async () => {
@@ -81,18 +100,6 @@ describe('evidence-hold queries at rest', () => {
 describe('local hot-list entries at rest', () => {
   const local = (plate: string) => entry(plate, 'CA', { type: 'BOLO', reason: 'armed robbery suspect', recordNumber: '25-0501', local: { enteredBy: 'ivan', caseNumber: '25-0501', synopsis: 'armed robbery suspect', approvedBy: 'ada' } });
 
-  async function startDaemonHotLists(stateDir: string) {
-    const dir = tempDir('hl-local-');
-    const pub = makePublisher(dir);
-    const config = hitTestConfig('local-pole', stateDir, pub.pubFile, {});
-    const ext = new HotListExtension();
-    await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });
-    onTestFinished(() => ext.stop());
-    const hits: Hit[] = [];
-    ext.on('hit', (h) => hits.push(h));
-    return { ext, hits };
-  }
-
   it('P16: hotlists/local.json holds no plate text; the daemon and the CLI load the sealed list, and a clear file from before is read and rewritten sealed', async () => {
     const config = testConfig();
     const { keys, db } = openTestStore(config);
@@ -108,8 +115,8 @@ describe('local hot-list entries at rest', () => {
 
     // The CLI (another process, the same keys) and the daemon read the sealed list.
     expect(new LocalEntryStore(config.stateDir, keys).load()).toMatchObject({ name: 'local', version: 3, entries: { length: 1 } });
-    const { ext, hits } = await startDaemonHotLists(config.stateDir);
-    await ext.accept(makeHitRead('5LCL701', 'CA', 'local-pole'));
+    const { ext, hits } = await startDaemonHotLists(config.stateDir, { db, keys });
+    await ext.accept(makeHitRead('5LCL701', 'CA', 'rest-pole'));
     expect(hits.map((h) => [h.list.name, h.entry.plate, h.entry.local?.caseNumber])).toEqual([['local', '5LCL701', '25-0501']]);
 
     // A list written in the clear before sealing (as the previous release wrote it): still read, its
@@ -122,5 +129,36 @@ describe('local hot-list entries at rest', () => {
     expect(readFileSync(file, 'utf8')).not.toContain('5LCLOLD');
     expect(upgraded.fingerprint()).toBe('7');
     expect([...upgraded.load().entries].map((e) => e.plate)).toEqual(['5LCLOLD']);
+  });
+});
+
+describe('hot-list changes at rest', () => {
+  it('P16: hot-list changes are recorded only in the sealed access log: no changes.log, and no plate text in the clear under hotlists/', async () => {
+    // The interim JSON-lines change log (plate text in the clear) is gone: nothing can fall back to it.
+    expect(Object.keys(localEntries)).not.toContain('JsonLinesChangeLog');
+
+    const config = testConfig();
+    const { db, keys } = openTestStore(config);
+    onTestFinished(() => db.root.close());
+    const { ext, pub } = await startDaemonHotLists(config.stateDir, { db, keys });
+    const list = pub.sign('ncic', 3, [entry('4CHG001', 'CA')]);
+    ext.installSigned(list, 'mqtt:central');
+    expect(() => ext.installSigned(list, 'mqtt:central')).toThrow(HotListRejectedError);
+    new LocalEntryStore(config.stateDir, keys).add(entry('4CHG002', 'CA', { type: 'BOLO', local: { enteredBy: 'ivan', caseNumber: '25-0601', synopsis: 'stolen trailer', approvedBy: 'ada' } }));
+
+    const hotlists = join(config.stateDir, 'hotlists');
+    expect(existsSync(join(hotlists, 'changes.log'))).toBe(false);
+    // Every file the device writes about hot lists, but for the signed lists themselves (the
+    // publisher's files, kept to be verified again at every start).
+    const files = readdirSync(hotlists, { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && !f.name.endsWith('.hotlist'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect(readFileSync(join(f.parentPath, f.name)).includes('4CHG00'), f.name).toBe(false);
+
+    const changes = [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action === 'hotlist.change');
+    expect(changes.map((e) => [e.user, e.parameters['change'], e.parameters['list'], e.result])).toEqual([
+      ['mqtt:central', 'list-installed', 'ncic', 'ok'],
+      ['mqtt:central', 'list-refused', '(unknown)', 'refused'],
+    ]);
+    expect(verifyAccessLog(db, keys)).toMatchObject({ ok: true });
   });
 });

@@ -18,6 +18,7 @@ import { HotListExtension } from '../../src/hotlist/extension.js';
 import { MqttExtension } from '../../src/mqtt/extension.js';
 import { generatePublisherKeys, signHotList } from '../../src/hotlist/signed-list.js';
 import type { HotListEntry } from '../../src/hotlist/list.js';
+import type { HotListChange, HotListChangeLog } from '../../src/hotlist/local-entries.js';
 
 export const PLATE_JPEG = readFileSync('test/fixtures/plates/00-ca.jpg');
 export const OVERVIEW_JPEG = readFileSync('test/fixtures/scenes/one-car.jpg');
@@ -77,10 +78,19 @@ export function testConfig(deviceId: string, stateDir: string, pubFile: string, 
   });
 }
 
+/**
+ * Hot-list changes kept in memory, for tests of the hot-list extension without a store (the daemon
+ * hands it the store's access log).
+ */
+export function memoryChangeLog(): HotListChangeLog & { changes: HotListChange[] } {
+  const changes: HotListChange[] = [];
+  return { changes, append: (change) => void changes.push(change) };
+}
+
 /** Hot list + MQTT started the way the daemon starts extensions, minus cameras and models. */
 export async function startHitExtensions(config: Config) {
   const ctx: DaemonContext = { config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() };
-  const hotlist = new HotListExtension();
+  const hotlist = new HotListExtension({ changeLog: memoryChangeLog() });
   const mqttExt = new MqttExtension({ hotlist, version: 'test' });
   await hotlist.start({ ...ctx, logger: ctx.logger.child({ component: 'hotlist' }) });
   await mqttExt.start({ ...ctx, logger: ctx.logger.child({ component: 'mqtt' }) });

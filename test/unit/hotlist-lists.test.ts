@@ -13,7 +13,7 @@ import { HotListExtension } from '../../src/hotlist/extension.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import type { DeviceEvent } from '../../src/hotlist/hit.js';
-import { entry, makePublisher, makeRead, tempDir, testConfig } from '../support/mqtt-harness.js';
+import { entry, makePublisher, makeRead, memoryChangeLog, tempDir, testConfig } from '../support/mqtt-harness.js';
 
 const CSV = `# comment
 plate,state,type,reason,record_number,entered,expires,fuzzy,vehicle
@@ -225,7 +225,7 @@ describe('hot-list extension', () => {
     const dir = tempDir('hl-ext-');
     const pub = makePublisher(dir);
     const config = testConfig('unit-pole', dir, pub.pubFile, {}, { maxAgeHours, checkIntervalS: 1 });
-    const ext = new HotListExtension();
+    const ext = new HotListExtension({ changeLog: memoryChangeLog() });
     const events: DeviceEvent[] = [];
     ext.on('event', (e) => events.push(e));
     await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });

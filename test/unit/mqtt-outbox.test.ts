@@ -13,7 +13,7 @@ import Fastify from 'fastify';
 import { HotListExtension } from '../../src/hotlist/extension.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
-import { entry, makePublisher, tempDir, testConfig } from '../support/mqtt-harness.js';
+import { entry, makePublisher, memoryChangeLog, tempDir, testConfig } from '../support/mqtt-harness.js';
 
 /** The device keys the daemon seals outbox messages with (P16). */
 const keysIn = (stateDir: string) => openDeviceKeys(stateDir);
@@ -85,7 +85,7 @@ describe('MQTT API contract', () => {
     // A real hot-list extension behind the handler, so list and chunk payloads reach their parsers.
     const dir = tempDir('fuzz-cmd-');
     const pub = makePublisher(dir);
-    const hotlist = new HotListExtension();
+    const hotlist = new HotListExtension({ changeLog: memoryChangeLog() });
     await hotlist.start({ config: testConfig('fuzz-pole', dir, pub.pubFile, {}), logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });
     const goodList = pub.sign('fuzz', 1, [entry('7FUZZ01', 'CA')]);
     const handler = new CommandHandler({
