@@ -13,6 +13,7 @@ import type { DaemonExtension } from './extension.js';
 import { DeviceEventBus } from './device-events.js';
 import { RateWindow } from './pipeline/rate-window.js';
 import { planReload } from './config/live.js';
+import { clockSync } from './device/clock.js';
 
 export const VERSION = '0.1.0';
 
@@ -82,7 +83,10 @@ export class Daemon {
     const sources = c.cameras.map((cam) => this.createSource(cam));
     const engine = await PlateEngine.load(engineOptions(c, { logger: this.logger.child({ component: 'inference' }) }));
     this.engine = engine;
-    this.http = buildHttpApp({ logger: this.logger, metrics: this.metrics, health: () => this.health(), beforeScrape: () => this.syncCaptureCounters() });
+    this.http = buildHttpApp({
+      logger: this.logger, metrics: this.metrics, health: () => this.health(), beforeScrape: () => this.syncCaptureCounters(),
+      console: { config: c.http.console, clock: clockSync },
+    });
     for (const ext of this.opts.extensions ?? []) {
       const sink = await ext.start({ config: c, logger: this.logger.child({ component: ext.name }), metrics: this.metrics, http: this.http, events: this.events });
       this.started.push(ext);

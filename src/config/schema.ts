@@ -89,6 +89,15 @@ const Http = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1', description: 'Bind address of the local health/metrics/query server.' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port.' }),
+    console: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Serve the web console (docs/console.md) on this server; off leaves the API and health only.' }),
+        idleMinutes: Type.Integer({ minimum: 1, maximum: 240, default: 15, description: 'A console session with no user action for this long is signed out (the live view and health polling do not count as action).' }),
+        maxSessionHours: Type.Integer({ minimum: 1, maximum: 24, default: 12, description: 'A console session ends this long after sign-in, active or not.' }),
+        liveMaxFps: Type.Number({ minimum: 0.5, maximum: 10, default: 4, description: 'Live-view frames per second a viewer may fetch per camera at most; frames are encoded only while someone watches.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'The local web console: technician live view and health, investigator search, administration.' },
+    ),
   },
   { additionalProperties: false, default: {} },
 );

@@ -2,6 +2,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
 import type { HealthReport } from './health.js';
+import { registerConsoleFiles, SECURITY_HEADERS, type ConsoleOptions } from './console.js';
+import { ConsoleSessions } from './api/console-sessions.js';
+import { resolveInstallPath } from '../config/load.js';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -9,6 +12,8 @@ export interface HttpAppOptions {
   health: () => HealthReport;
   /** Pulls counters owned elsewhere (capture) into the registry just before a scrape. */
   beforeScrape?: () => void;
+  /** The web console (docs/console.md): its files here, its session routes in the query API. */
+  console?: ConsoleOptions;
 }
 
 /** Largest request body accepted; a bigger one is answered 413 naming this limit (a hold of 10,000 read ids is ~300 KB). */
@@ -28,6 +33,20 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     // access log (issue 7), not by request logging.
     logController: new LogController({ disableRequestLogging: true }),
   });
+
+  // Every answer carries the security headers; anything that does not say otherwise is not cached,
+  // so no plate text or image lingers in a browser's or proxy's cache.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.headers(SECURITY_HEADERS);
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  if (opts.console?.config.enabled) {
+    const { config, live, clock } = opts.console;
+    app.decorate('consoleContext', { config, sessions: new ConsoleSessions(config), health: opts.health, live, clock });
+    registerConsoleFiles(app, opts.console.filesDir ?? resolveInstallPath('dist/console'));
+  }
 
   app.get('/healthz', async (_req, reply) => {
     const report = opts.health();

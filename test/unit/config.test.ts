@@ -24,7 +24,7 @@ function errorOf(raw: unknown): ConfigError {
 describe('configuration schema', () => {
   it('fills every default so a minimal config runs', () => {
     const c = validateConfig(minimal);
-    expect(c.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 8080, console: { enabled: true, idleMinutes: 15, maxSessionHours: 12, liveMaxFps: 4 } });
     expect(c.thresholds.minFrames).toBe(2);
     expect(c.cameras[0]!.fpsCap).toBe(15);
     expect(c.models.detector).toBe('detector-int8');

@@ -7,6 +7,8 @@ import { appendAccessLog, type AccessAction } from '../../access/access-log.js';
 import { SharingRegistry, ShareError } from '../../access/sharing.js';
 import { TokenIssuer } from '../../access/tokens.js';
 import { HTTP_BODY_LIMIT_BYTES } from '../app.js';
+import { consoleRoutes, sessionAuthenticator } from './console-routes.js';
+import type { ConsoleSession } from './console-sessions.js';
 import { maySeeReads, type PublicUser, type UserDirectory } from '../../access/users.js';
 import { createHold, HoldError, listHolds, getHold, releaseHold } from '../../store/evidence-holds.js';
 import type { ReadStore, ReadView } from '../../store/read-store.js';
@@ -129,10 +131,22 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
     return reply.code(500).send({ error: 'internal error; see the device log' });
   });
 
+  // The web console (docs/console.md), when the HTTP app serves it: its session cookie is accepted
+  // wherever a bearer token is, with a CSRF token on every state-changing request.
+  const consoleCtx = app.consoleContext;
+  const sessions = new WeakMap<FastifyRequest, ConsoleSession>();
+  const bySession = consoleCtx ? sessionAuthenticator(consoleCtx, users, denied) : undefined;
+
   // Authentication runs before validation, so nothing about a route's data leaks to strangers (P1).
   app.addHook('onRequest', async (req, reply) => {
     if (req.routeOptions.url === `${PREFIX}/login`) return;
+    if (consoleCtx && req.routeOptions.url === `${PREFIX}/session` && req.method === 'POST') return;
     const header = req.headers.authorization;
+    if (header === undefined && bySession) {
+      const session = await bySession(req, reply);
+      if (session) sessions.set(req, session);
+      return;
+    }
     const claims = header?.startsWith('Bearer ') ? tokens.verify(header.slice(7)) : undefined;
     const user = claims ? users.get(claims.sub) : undefined;
     // P6: a disabled account or a changed password ends the tokens issued before, at once.
@@ -254,6 +268,10 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
     const u = store.usage();
     return { reads: u.reads, usedBytes: u.usedBytes, holds: listHolds(store).filter((h) => !h.releasedAt).length, corruptSkipped: store.corruptSkipped };
   });
+
+  if (consoleCtx) {
+    await app.register(consoleRoutes, { ctx: consoleCtx, users, store, access: opts.access, health: consoleCtx.health, denied, sessionOf: (req) => sessions.get(req) });
+  }
 
   app.get(`${PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
 }

@@ -1,0 +1,36 @@
+import type { Static } from '@sinclair/typebox';
+import type { HoldOut, ReadOut, SearchReply, ShareOut } from '../../src/http/api/schemas.js';
+import type { HealthReport } from '../../src/http/health.js';
+import type { LiveFrame } from '../../src/http/console.js';
+
+// The API's own types (its TypeBox schemas): the console and the server cannot drift apart.
+
+export type Read = Static<typeof ReadOut>;
+export type SearchResult = Static<typeof SearchReply>;
+export type Hold = Static<typeof HoldOut>;
+export type ShareRequest = Static<typeof ShareOut>;
+export type { HealthReport };
+
+export interface DeviceStatus {
+  now: string;
+  health: HealthReport;
+  store: { reads: number; usedBytes: number; mapSizeBytes: number; fsFreeBytes: number | null; corruptSkipped: number };
+  clock: { synced: boolean | undefined; source: string; detail: string } | null;
+}
+
+export interface LiveCamera {
+  id: string;
+  state: string;
+  reason: string | null;
+  analysedFps: number;
+  framesIn: number;
+  framesDropped: number;
+  framesAnalysed: number;
+  lastFrameAgeMs: number | null;
+  frame: (Omit<LiveFrame, 'jpeg'> & { imageUrl: string }) | null;
+}
+
+export interface LiveReply {
+  refreshMs: number;
+  cameras: LiveCamera[];
+}
