@@ -13,6 +13,7 @@ import type { DaemonExtension } from './extension.js';
 import { DeviceEventBus } from './device-events.js';
 import { RateWindow } from './pipeline/rate-window.js';
 import { planReload } from './config/live.js';
+import { LiveView } from './device/live-view.js';
 import { clockSync } from './device/clock.js';
 
 export const VERSION = '0.1.0';
@@ -49,6 +50,8 @@ export class Daemon {
   readonly metrics: Metrics;
   /** Device events from every component; the MQTT extension publishes them. */
   readonly events = new DeviceEventBus();
+  /** The web console's live view: fed by every camera's analysed frames while someone watches. */
+  readonly liveView: LiveView;
   private engine: PlateEngine | undefined;
   private http: FastifyInstance | undefined;
   private cameras: CameraRuntime[] = [];
@@ -65,6 +68,7 @@ export class Daemon {
     private readonly opts: DaemonOptions = {},
   ) {
     this.metrics = createMetrics();
+    this.liveView = new LiveView({ detectorMaxSide: config.models.detectorMaxSide, maxFps: config.http.console.liveMaxFps });
   }
 
   get httpAddress(): string | undefined {
@@ -85,7 +89,7 @@ export class Daemon {
     this.engine = engine;
     this.http = buildHttpApp({
       logger: this.logger, metrics: this.metrics, health: () => this.health(), beforeScrape: () => this.syncCaptureCounters(),
-      console: { config: c.http.console, clock: clockSync },
+      console: { config: c.http.console, live: this.liveView, clock: clockSync },
     });
     for (const ext of this.opts.extensions ?? []) {
       const sink = await ext.start({ config: c, logger: this.logger.child({ component: ext.name }), metrics: this.metrics, http: this.http, events: this.events });
@@ -148,7 +152,7 @@ export class Daemon {
     const log = this.logger.child({ component: 'daemon', camera: cam.id });
     const offline = isOfflineFile(cam);
     const analysedRate = new RateWindow();
-    const pipeline = new CameraPipeline(engine, {
+    const pipeline = new CameraPipeline(this.liveView.tapEngine(cam.id, engine), {
       deviceId: this.config.deviceId,
       cameraId: cam.id,
       location: this.config.location,

@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, onSignedOut, setCsrfToken, type Whoami } from './api.js';
 import { SignIn } from './pages/sign-in.js';
+import { LivePage } from './pages/live.js';
 import { HealthPage } from './pages/health.js';
 
 type Role = Whoami['role'];
@@ -12,12 +13,14 @@ interface PageDef {
   roles: Role[];
 }
 
-// Each role's pages; the server refuses what a role may not use anyway, the menu only shows what it may.
+// P8: technicians get the live view and health, never search or reads. The server refuses them
+// anyway; the menu only shows each role what it may use.
 const PAGES: PageDef[] = [
+  { path: 'live', title: 'Live view', roles: ['technician', 'administrator'] },
   { path: 'health', title: 'Device health', roles: ['technician', 'investigator', 'administrator'] },
 ];
 
-const HOME: Record<Role, string> = { technician: 'health', investigator: 'health', administrator: 'health' };
+const HOME: Record<Role, string> = { technician: 'live', investigator: 'health', administrator: 'health' };
 
 /** How often a person's activity is reported to the server (which keeps the session from going idle). */
 const ACTIVITY_PING_MS = 60_000;
@@ -131,6 +134,7 @@ function App() {
         <button type="button" class="link" onClick={() => signOut('signed out')}>Sign out</button>
       </header>
       <main>
+        {section === 'live' && <LivePage />}
         {section === 'health' && <HealthPage />}
       </main>
     </div>

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { defaultConfig } from '../../src/config/defaults.js';
+import { engineOptions, PlateEngine } from '../../src/inference/engine.js';
+import { decodeImageFile } from '../../src/inference/image.js';
 import { PASSWORD, startConsoleApp, USERS, type ConsoleApp } from '../support/console-app.js';
 
 // The web console in a real browser: Debian's chromium (scripts/setup installs it), headless, driven
@@ -76,12 +79,22 @@ const inPageFetch = (page: Page, url: string, init: { method?: string; headers?:
 
 describe('web console in a real browser (chromium, playwright-core)', () => {
   let c: ConsoleApp;
+  let feeder: NodeJS.Timeout | undefined;
 
   beforeAll(async () => {
     c = await startConsoleApp();
-  });
+    // The live view gets what the daemon's pipeline gives it: a camera frame and the models' own
+    // answer for it (boxes and reads, text included: the live view must drop it).
+    const engine = await PlateEngine.load(engineOptions(defaultConfig()));
+    const scene = await decodeImageFile(join(import.meta.dirname, '../fixtures/scenes/two-cars.jpg'));
+    const result = await engine.readImage(scene);
+    await engine.close();
+    expect(result.plates.map((p) => p.text)).toContain('XHS8158');
+    feeder = setInterval(() => c.live.offer('north', scene, result), 100);
+  }, 120_000);
 
   afterAll(async () => {
+    if (feeder) clearInterval(feeder);
     await c?.close();
   });
 
@@ -105,5 +118,55 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
       const page0 = received.find((r) => r.url.endsWith('/console/') && r.status === 200)!;
       expect(page0.headers['content-security-policy']).toContain("default-src 'none'");
     }
+  }, 120_000);
+
+  it('technician: live view with boxes and plate widths, and health; never a stored read in any response (P8)', async () => {
+    const { context, received, settle } = await openBrowser();
+    const page = await context.newPage();
+    await signIn(page, c.baseUrl, USERS.technician);
+    await page.waitForURL('**/console/live');
+    await imagesLoaded(page, '[data-testid=live-north] img', 1);
+    expect(await page.locator('[data-testid=live-north] svg.overlay .plate rect').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('[data-testid=live-north] table tbody tr').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('[data-testid=fps]').textContent()).toBe('14.8 fps');
+    // Several refreshes a second: the frame's sequence number moves on while the page is open.
+    const seqOf = async () => Number(/seq=(\d+)/.exec((await page.locator('[data-testid=live-north] img').getAttribute('src')) ?? '')?.[1]);
+    const firstSeq = await seqOf();
+    await page.waitForFunction((s) => Number(/seq=(\d+)/.exec(document.querySelector('[data-testid=live-north] img')?.getAttribute('src') ?? '')?.[1]) > s + 2, firstSeq);
+    await screenshot(page, 'technician-live');
+    // No search for a technician: not in the menu, and its address leads back to the live view.
+    expect(await page.locator('nav a', { hasText: 'Search' }).count()).toBe(0);
+    await page.click('nav a:has-text("Device health")');
+    await page.waitForSelector('[data-testid=health-hotlists] >> text=ca-doj-svs');
+    expect(await page.locator('[data-testid=health-clock]').textContent()).toContain('fixture clock');
+    await screenshot(page, 'technician-health');
+    await page.goto(`${c.baseUrl}/console/search`);
+    await page.waitForURL('**/console/live');
+    // The API refuses a technician anyway (P8), and says so in the access log.
+    expect((await inPageFetch(page, '/api/v1/reads?reason=curious')).status).toBe(403);
+    expect((await inPageFetch(page, `/api/v1/reads/${c.reads[0]!.id}/images/plate?reason=curious`)).status).toBe(403);
+    expect(c.accessLog().filter((e) => e.user === 'tina' && e.action === 'api.denied')).toHaveLength(2);
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    await page.close();
+    await settle();
+
+    // Every response the technician's browser received: no plate text, read id or stored image.
+    expect(received.length).toBeGreaterThan(10);
+    const storedImages = c.reads.flatMap((r) => [r.plateJpeg, r.overviewJpeg]);
+    for (const r of received) {
+      const text = r.body.toString('latin1');
+      for (const read of c.reads) {
+        expect(text, r.url).not.toContain(read.plate);
+        expect(text, r.url).not.toContain(read.id);
+      }
+      for (const img of storedImages) expect(r.body.equals(img), r.url).toBe(false);
+      if (r.url.includes('/api/v1/reads')) expect(r.status, r.url).toBe(403);
+    }
+    expect(received.some((r) => r.url.includes('/api/v1/live/north/frame.jpg') && r.status === 200 && r.headers['content-type'] === 'image/jpeg')).toBe(true);
+    // The sign-in's cookie: httpOnly, SameSite=Strict, Secure on this loopback origin; CSP on the page.
+    const signInReply = received.find((r) => r.url.endsWith('/api/v1/session') && r.setCookie.length > 0)!;
+    expect(signInReply.setCookie[0]).toMatch(/^alpr_console=[A-Za-z0-9_-]+; Path=\/api\/v1; HttpOnly; SameSite=Strict; Secure$/);
+    const page0 = received.find((r) => r.url.endsWith('/console/') && r.status === 200)!;
+    expect(page0.headers['content-security-policy']).toContain("default-src 'none'");
   }, 120_000);
 });

@@ -78,9 +78,10 @@ describe('web console sessions', () => {
     expect(foreign.statusCode).toBe(403);
   });
 
-  it('P8: a technician\'s session gets device health, never a read', async () => {
+  it('P8: a technician\'s session gets the live view and health, never a read', async () => {
     const s = await signIn(c, USERS.technician);
     const headers = { ...HOST, cookie: s.cookie };
+    expect((await c.app.inject({ method: 'GET', url: '/api/v1/live', headers })).statusCode).toBe(200);
     expect((await c.app.inject({ method: 'GET', url: '/api/v1/device', headers })).statusCode).toBe(200);
     const search = await c.app.inject({ method: 'GET', url: '/api/v1/reads?reason=curious', headers });
     expect(search.statusCode).toBe(403);
@@ -88,6 +89,9 @@ describe('web console sessions', () => {
     expect(image.statusCode).toBe(403);
     for (const r of c.reads) expect(search.body + image.body).not.toContain(r.plate);
     expect(c.accessLog().at(-1)).toMatchObject({ user: 'tina', action: 'api.denied' });
+    // Investigators do not aim cameras.
+    const inv = await signIn(c, USERS.investigator);
+    expect((await c.app.inject({ method: 'GET', url: '/api/v1/live', headers: { ...HOST, cookie: inv.cookie } })).statusCode).toBe(403);
   });
 
   it('idle logout: polling does not keep a session alive, a person\'s action does; past the idle time it is gone', async () => {
@@ -99,7 +103,7 @@ describe('web console sessions', () => {
     };
     session()!.lastActiveMs -= 60_000;
     const before = session()!.lastActiveMs;
-    await c.app.inject({ method: 'GET', url: '/api/v1/device', headers });
+    await c.app.inject({ method: 'GET', url: '/api/v1/live', headers });
     await c.app.inject({ method: 'GET', url: '/api/v1/device', headers });
     expect(session()!.lastActiveMs).toBe(before);
     await c.app.inject({ method: 'GET', url: '/api/v1/session', headers });
@@ -151,6 +155,26 @@ describe('web console sessions', () => {
     expect(s.res.headers['cache-control']).toBe('no-store');
     expect((await c.app.inject({ method: 'GET', url: '/console/search' })).body).toContain('/console/app.js');
     expect((await c.app.inject({ method: 'GET', url: '/console/../package.json' })).statusCode).toBe(404);
+  });
+
+  it('the live view is made only while watched, at most liveMaxFps per camera, and carries no plate text', async () => {
+    const s = await signIn(c, USERS.technician);
+    const headers = { ...HOST, cookie: s.cookie };
+    const img = { width: 64, height: 32, data: Buffer.alloc(64 * 32 * 3, 90) };
+    const result = { boxes: [{ box: [10, 10, 30, 10] as [number, number, number, number], score: 0.8 }], plates: [{ box: [10, 10, 30, 10] as [number, number, number, number], text: 'SECRET1', confidence: 0.9, charConfidences: [], candidates: [{ text: 'SECRET1', confidence: 0.9 }], detectorScore: 0.8 }] };
+    // The first request starts the watch; frames analysed from then on are kept.
+    expect((await c.app.inject({ method: 'GET', url: '/api/v1/live', headers })).statusCode).toBe(200);
+    c.live.offer('north', img, result);
+    const live = await c.app.inject({ method: 'GET', url: '/api/v1/live', headers });
+    const cam = live.json().cameras[0];
+    expect(cam).toMatchObject({ id: 'north', analysedFps: 14.8, framesDropped: 1240 });
+    expect(cam.frame).toMatchObject({ width: 64, height: 32, detections: [{ box: [10, 10, 30, 10], score: 0.8 }], plates: [{ widthPx: 30, readConfidence: 0.9 }], neededPlateWidthPx: 30 });
+    expect(live.body).not.toContain('SECRET1');
+    const jpeg = await c.app.inject({ method: 'GET', url: cam.frame.imageUrl, headers });
+    expect(jpeg.statusCode).toBe(200);
+    expect(jpeg.headers['content-type']).toBe('image/jpeg');
+    expect(jpeg.headers['cache-control']).toBe('no-store');
+    expect(jpeg.rawPayload.subarray(0, 2).toString('hex')).toBe('ffd8');
   });
 });
 

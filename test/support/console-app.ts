@@ -8,12 +8,13 @@ import { buildHttpApp } from '../../src/http/app.js';
 import { queryApi } from '../../src/http/api/query-api.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import type { HealthReport } from '../../src/http/health.js';
+import { LiveView } from '../../src/device/live-view.js';
 import type { Read } from '../../src/pipeline/read.js';
 import { makeRead, openTestStore, silent, testConfig } from './store-fixtures.js';
 
 // The local HTTP server as the daemon builds it (query API, console files, console routes), on a
 // free loopback port with a temporary state directory, three users and reads made from our
-// fixture scenes (real JPEGs).
+// fixture scenes (real JPEGs). The live view is the daemon's LiveView, fed by hand.
 
 export const PASSWORD = 'correct horse battery';
 export const USERS = { technician: 'tina', investigator: 'ivan', administrator: 'ada' } as const;
@@ -62,11 +63,12 @@ export async function startConsoleApp(opts: { idleMinutes?: number } = {}) {
   const config = testConfig({ retentionDays: 30 }, { access: { loginRateLimitPerMinute: 1000 }, http: { console: { idleMinutes: opts.idleMinutes ?? 15, liveMaxFps: 10 } } });
   const { db, store, keys } = openTestStore(config);
   const users = new UserDirectory(db, config.access);
+  const live = new LiveView({ detectorMaxSide: config.models.detectorMaxSide, maxFps: config.http.console.liveMaxFps });
   const app = buildHttpApp({
     logger: silent,
     metrics: createMetrics(),
     health: healthFixture,
-    console: { config: config.http.console, clock: async () => ({ synced: true, source: 'test', detail: 'fixture clock' }) },
+    console: { config: config.http.console, live, clock: async () => ({ synced: true, source: 'test', detail: 'fixture clock' }) },
   });
   await app.register(queryApi, { store, users, sharing: new SharingRegistry(db, config.sharing), access: config.access });
   for (const [role, username] of Object.entries(USERS)) {
@@ -82,7 +84,7 @@ export async function startConsoleApp(opts: { idleMinutes?: number } = {}) {
   const addr = app.server.address();
   const baseUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   return {
-    app, db, store, keys, users, reads, baseUrl, config,
+    app, db, store, keys, users, live, reads, baseUrl, config,
     accessLog: () => [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry),
     async close() {
       await app.close();

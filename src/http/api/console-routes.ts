@@ -1,15 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { AccessConfig } from '../../config/schema.js';
-import { maySeeReads, type PublicUser, type UserDirectory } from '../../access/users.js';
+import { maySeeReads, type PublicUser, type Role, type UserDirectory } from '../../access/users.js';
 import type { ReadStore } from '../../store/read-store.js';
 import type { ConsoleContext } from '../console.js';
 import type { HealthReport } from '../health.js';
 import { clearedSessionCookie, csrfMatches, isLoopbackHost, sessionCookie, sessionCookieValue, type ConsoleSession } from './console-sessions.js';
 import { ErrorBody, LoginBody } from './schemas.js';
 
-// The web console's routes under /api/v1 (docs/console.md): sign-in to a cookie session and
-// device health. Searches, reads and images go through the query API's
+// The web console's routes under /api/v1 (docs/console.md): sign-in to a cookie session, the
+// technician's live view and device health. Searches, reads and images go through the query API's
 // own routes, which accept the session cookie as they accept a bearer token.
 
 const PREFIX = '/api/v1';
@@ -17,7 +17,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Polled by the console (health): does not count as user action for the idle timeout. */
+    /** Polled by the console (live view, health): does not count as user action for the idle timeout. */
     consolePassive?: boolean;
   }
 }
@@ -99,6 +99,8 @@ const Whoami = Type.Object({
   username: Type.String(), role: Type.String(), trainingValidUntil: Type.Union([Type.String(), Type.Null()]), maySeeReads: Type.Boolean(), idleMinutes: Type.Integer(),
   csrfToken: Type.Optional(Type.String()), idleExpiresAt: Type.Optional(Type.String()),
 });
+const CameraParams = Type.Object({ camera: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }) });
+const FrameQuery = Type.Object({ seq: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false });
 
 export interface ConsoleRoutesOptions {
   ctx: ConsoleContext;
@@ -120,6 +122,14 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleRoutesOpt
     if (!ctx.clock) return Promise.resolve(undefined);
     if (!clockCache || Date.now() - clockCache.atMs > 30_000) clockCache = { atMs: Date.now(), value: ctx.clock().catch(() => undefined) };
     return clockCache.value;
+  };
+
+  const requireRole = async (req: FastifyRequest, reply: FastifyReply, roles: Role[], what: string): Promise<PublicUser | undefined> => {
+    const user = req.apiUser!;
+    if (roles.includes(user.role) && !user.disabled) return user;
+    await denied(req, user.username, { why: `${what} is for ${roles.join(' and ')}s` });
+    await reply.code(403).send({ error: `forbidden: ${what} is for ${roles.join(' and ')}s` });
+    return undefined;
   };
 
   app.post<{ Body: typeof LoginBody.static }>(`${PREFIX}/session`, {
@@ -160,5 +170,39 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleRoutesOpt
       store: { reads: u.reads, usedBytes: u.usedBytes, mapSizeBytes: u.mapSizeBytes, fsFreeBytes: Number.isFinite(u.fsFreeBytes) ? u.fsFreeBytes : null, corruptSkipped: store.corruptSkipped },
       clock: (await clock()) ?? null,
     };
+  });
+
+  const liveRoles: Role[] = ['technician', 'administrator'];
+
+  // The live view (technician, administrator): the newest analysed frame of each camera with the
+  // detector's boxes and each plate's width and sharpness; never plate text, never a stored read (P8).
+  app.get(`${PREFIX}/live`, {
+    schema: { summary: 'Live view: each camera\'s newest analysed frame (boxes, plate widths, sharpness; no plate text) with fps and drops', response: { 200: Type.Object({}, { additionalProperties: true }) } },
+    config: { consolePassive: true },
+  }, async (req, reply) => {
+    if (!(await requireRole(req, reply, liveRoles, 'the live view'))) return reply;
+    ctx.live?.watch();
+    const report = opts.health();
+    const cameras = await Promise.all(report.cameras.map(async (c) => {
+      const f = await ctx.live?.frame(c.id);
+      const { jpeg: _jpeg, ...frame } = f ?? { jpeg: undefined };
+      return {
+        id: c.id, state: c.state, reason: c.reason ?? null, analysedFps: c.analysedFps, framesIn: c.framesIn, framesDropped: c.framesDropped,
+        framesAnalysed: c.framesAnalysed, lastFrameAgeMs: c.lastFrameAgeMs,
+        frame: f ? { ...frame, imageUrl: `${PREFIX}/live/${encodeURIComponent(c.id)}/frame.jpg?seq=${f.seq}` } : null,
+      };
+    }));
+    return { refreshMs: Math.round(1000 / ctx.config.liveMaxFps), cameras };
+  });
+
+  app.get<{ Params: typeof CameraParams.static; Querystring: typeof FrameQuery.static }>(`${PREFIX}/live/:camera/frame.jpg`, {
+    schema: { summary: 'Live view JPEG of one camera (the frame named by seq while it is kept, else the newest)', params: CameraParams, querystring: FrameQuery, response: { 404: ErrorBody } },
+    config: { consolePassive: true },
+  }, async (req, reply) => {
+    if (!(await requireRole(req, reply, liveRoles, 'the live view'))) return reply;
+    ctx.live?.watch();
+    const f = await ctx.live?.frame(req.params.camera, req.query.seq);
+    if (!f) return reply.code(404).send({ error: `no live frame of camera ${req.params.camera} yet` });
+    return reply.type('image/jpeg').header('cache-control', 'no-store').header('x-frame-seq', String(f.seq)).send(f.jpeg);
   });
 }
