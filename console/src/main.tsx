@@ -1,9 +1,11 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, onSignedOut, setCsrfToken, type Whoami } from './api.js';
+import { api, onSignedOut, setCsrfToken, type Inquiry, type Whoami } from './api.js';
 import { SignIn } from './pages/sign-in.js';
 import { LivePage } from './pages/live.js';
 import { HealthPage } from './pages/health.js';
+import { SearchPage } from './pages/search.js';
+import { ReadPage } from './pages/read.js';
 
 type Role = Whoami['role'];
 
@@ -17,10 +19,11 @@ interface PageDef {
 // anyway; the menu only shows each role what it may use.
 const PAGES: PageDef[] = [
   { path: 'live', title: 'Live view', roles: ['technician', 'administrator'] },
+  { path: 'search', title: 'Search reads', roles: ['investigator', 'administrator'] },
   { path: 'health', title: 'Device health', roles: ['technician', 'investigator', 'administrator'] },
 ];
 
-const HOME: Record<Role, string> = { technician: 'live', investigator: 'health', administrator: 'health' };
+const HOME: Record<Role, string> = { technician: 'live', investigator: 'search', administrator: 'health' };
 
 /** How often a person's activity is reported to the server (which keeps the session from going idle). */
 const ACTIVITY_PING_MS = 60_000;
@@ -79,6 +82,9 @@ function App() {
   const [me, setMe] = useState<Whoami | null>(null);
   const [checked, setChecked] = useState(false);
   const [notice, setNotice] = useState<string | undefined>();
+  // P7: the reason and case number of the investigator's current inquiry, kept while they browse
+  // its results; every read and image request carries them.
+  const [inquiry, setInquiry] = useState<Inquiry | undefined>();
   const path = usePath();
 
   const signedIn = useCallback((who: Whoami) => {
@@ -90,6 +96,7 @@ function App() {
   const signOut = useCallback((why?: string) => {
     void api('DELETE', '/session').catch(() => undefined);
     setCsrfToken(undefined);
+    setInquiry(undefined);
     setMe(null);
     setNotice(why);
   }, []);
@@ -97,7 +104,8 @@ function App() {
   useEffect(() => {
     onSignedOut((why) => {
       setCsrfToken(undefined);
-        setMe(null);
+      setInquiry(undefined);
+      setMe(null);
       setNotice(why);
     });
     api<Whoami>('GET', '/session', { signInAttempt: true })
@@ -112,8 +120,8 @@ function App() {
   if (!me) return <SignIn notice={notice} onSignedIn={signedIn} />;
 
   const allowed = PAGES.filter((p) => p.roles.includes(me.role));
-  const [section] = path.split('/');
-  const page = allowed.find((p) => p.path === section);
+  const [section, ...rest] = path.split('/');
+  const page = allowed.find((p) => p.path === section) ?? (section === 'reads' && me.role !== 'technician' ? { path: 'reads', title: 'Read', roles: [] } : undefined);
   if (!page) {
     // Unknown or not this role's: the role's first page.
     queueMicrotask(() => navigate(HOME[me.role]));
@@ -126,7 +134,7 @@ function App() {
         <span class="brand">alpr-edge</span>
         <nav>
           {allowed.map((p) => (
-            <a key={p.path} href={`/console/${p.path}`} class={p.path === section ? 'active' : ''}
+            <a key={p.path} href={`/console/${p.path}`} class={p.path === section || (section === 'reads' && p.path === 'search') ? 'active' : ''}
               onClick={(e) => { e.preventDefault(); navigate(p.path); }}>{p.title}</a>
           ))}
         </nav>
@@ -136,6 +144,8 @@ function App() {
       <main>
         {section === 'live' && <LivePage />}
         {section === 'health' && <HealthPage />}
+        {section === 'search' && <SearchPage me={me} inquiry={inquiry} setInquiry={setInquiry} openRead={(id) => navigate(`reads/${id}`)} />}
+        {section === 'reads' && <ReadPage id={rest[0] ?? ''} inquiry={inquiry} setInquiry={setInquiry} back={() => navigate('search')} />}
       </main>
     </div>
   );

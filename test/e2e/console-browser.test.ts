@@ -169,4 +169,68 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     const page0 = received.find((r) => r.url.endsWith('/console/') && r.status === 200)!;
     expect(page0.headers['content-security-policy']).toContain("default-src 'none'");
   }, 120_000);
+
+  it('investigator: no search without a reason; a search with one shows the reads, each view in the access log (P6, P7, P13)', async () => {
+    const { context } = await openBrowser();
+    const page = await context.newPage();
+    const blocked: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) blocked.push(m.text());
+    });
+    await signIn(page, c.baseUrl, USERS.investigator);
+    await page.waitForURL('**/console/search');
+    expect(await page.locator('button[name=search]').isDisabled()).toBe(true);
+    await page.fill('input[name=plate]', 'XHS8158');
+    expect(await page.locator('button[name=search]').isDisabled()).toBe(true);
+    // The API refuses it anyway, and logs the refusal under the investigator's name.
+    const refused = await inPageFetch(page, '/api/v1/reads?plate=XHS8158');
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.body)).toMatchObject({ field: 'reason' });
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ivan', action: 'api.denied', result: 'denied' });
+
+    await page.fill('input[name=plate]', '');
+    await page.fill('textarea[name=reason]', 'stolen vehicle report');
+    await page.fill('input[name=caseNumber]', '24-000123');
+    await page.click('button[name=search]');
+    await page.waitForSelector('[data-testid=results] .read-card');
+    expect(await page.locator('[data-testid=results] .read-card').count()).toBe(3);
+    const texts = await page.locator('[data-testid=results] .plate-text').allTextContents();
+    expect(texts.sort()).toEqual(c.reads.map((r) => r.plate).sort());
+    await imagesLoaded(page, '[data-testid=results] img.crop', 3);
+    const log = c.accessLog();
+    expect(log.filter((e) => e.user === 'ivan' && e.action === 'search' && e.result === 'ok').at(-1)).toMatchObject({ parameters: { reason: 'stolen vehicle report', caseNumber: '24-000123', results: 3 } });
+    const crops = log.filter((e) => e.user === 'ivan' && e.action === 'image.view' && e.parameters['kind'] === 'plate');
+    expect(new Set(crops.map((e) => e.parameters['readId']))).toEqual(new Set(c.reads.map((r) => r.id)));
+    for (const e of crops) expect(e.parameters).toMatchObject({ reason: 'stolen vehicle report', caseNumber: '24-000123' });
+    await screenshot(page, 'investigator-search');
+
+    // A read's page: overview, candidates, vehicle colour and the P13 warning.
+    const target = c.reads.find((r) => r.plate === 'SGK9091')!;
+    await page.click(`a[href="/console/reads/${target.id}"]`);
+    await page.waitForSelector('[data-testid=verify-notice]');
+    await imagesLoaded(page, '.read-page img', 2);
+    const body = (await page.locator('.read-page').textContent()) ?? '';
+    expect(body).toContain('CLETS');
+    expect(body).toContain('silver');
+    expect(body).toContain('SGK9091');
+    expect(await page.locator('.read-page table tbody tr').count()).toBe(2);
+    const after = c.accessLog();
+    expect(after.filter((e) => e.action === 'read.view').at(-1)).toMatchObject({ user: 'ivan', parameters: { readId: target.id, reason: 'stolen vehicle report', caseNumber: '24-000123' } });
+    expect(after.some((e) => e.action === 'image.view' && e.parameters['kind'] === 'overview' && e.parameters['readId'] === target.id)).toBe(true);
+    await screenshot(page, 'investigator-read');
+
+    // An evidence hold from selected reads: a state-changing request, sent with the CSRF token.
+    await page.click('button:has-text("Back to results")');
+    await page.waitForSelector('[data-testid=results] .read-card');
+    const boxes = page.locator('[data-testid=results] .read-card input[type=checkbox]');
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await page.fill('input[name=holdName]', 'case-24-000123');
+    await page.click('button:has-text("Place hold")');
+    await page.waitForSelector('text=Hold case-24-000123 placed on 2 read(s)');
+    // Without the token the same request is refused (CSRF).
+    const forged = await inPageFetch(page, '/api/v1/holds', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'forged', caseNumber: '1', reason: 'forged', readIds: [target.id] }) });
+    expect(forged.status).toBe(403);
+    expect(blocked).toEqual([]);
+  }, 120_000);
 });
