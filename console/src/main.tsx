@@ -6,6 +6,7 @@ import { LivePage } from './pages/live.js';
 import { HealthPage } from './pages/health.js';
 import { SearchPage } from './pages/search.js';
 import { ReadPage } from './pages/read.js';
+import { AdminPage } from './pages/admin.js';
 
 type Role = Whoami['role'];
 
@@ -21,6 +22,7 @@ const PAGES: PageDef[] = [
   { path: 'live', title: 'Live view', roles: ['technician', 'administrator'] },
   { path: 'search', title: 'Search reads', roles: ['investigator', 'administrator'] },
   { path: 'health', title: 'Device health', roles: ['technician', 'investigator', 'administrator'] },
+  { path: 'admin', title: 'Administration', roles: ['administrator'] },
 ];
 
 const HOME: Record<Role, string> = { technician: 'live', investigator: 'search', administrator: 'health' };
@@ -146,6 +148,7 @@ function App() {
         {section === 'health' && <HealthPage />}
         {section === 'search' && <SearchPage me={me} inquiry={inquiry} setInquiry={setInquiry} openRead={(id) => navigate(`reads/${id}`)} />}
         {section === 'reads' && <ReadPage id={rest[0] ?? ''} inquiry={inquiry} setInquiry={setInquiry} back={() => navigate('search')} />}
+        {section === 'admin' && <AdminPage me={me} />}
       </main>
     </div>
   );

@@ -6,6 +6,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { defaultConfig } from '../../src/config/defaults.js';
 import { engineOptions, PlateEngine } from '../../src/inference/engine.js';
 import { decodeImageFile } from '../../src/inference/image.js';
+import { createHold } from '../../src/store/evidence-holds.js';
 import { PASSWORD, startConsoleApp, USERS, type ConsoleApp } from '../support/console-app.js';
 
 // The web console in a real browser: Debian's chromium (scripts/setup installs it), headless, driven
@@ -232,5 +233,21 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     const forged = await inPageFetch(page, '/api/v1/holds', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'forged', caseNumber: '1', reason: 'forged', readIds: [target.id] }) });
     expect(forged.status).toBe(403);
     expect(blocked).toEqual([]);
+  }, 120_000);
+
+  it('administrator: every page; holds listed; sign-out ends the session', async () => {
+    createHold(c.store, { name: 'admin-view', caseNumber: '24-9', reason: 'fixture hold', readIds: [c.reads[0]!.id] }, 'ivan');
+    const { context } = await openBrowser();
+    const page = await context.newPage();
+    await signIn(page, c.baseUrl, USERS.administrator);
+    await page.waitForURL('**/console/health');
+    expect(await page.locator('nav a').allTextContents()).toEqual(['Live view', 'Search reads', 'Device health', 'Administration']);
+    await page.click('nav a:has-text("Administration")');
+    await page.waitForSelector('td:has-text("admin-view")');
+    await screenshot(page, 'administrator-holds');
+    await page.click('button:has-text("Sign out")');
+    await page.waitForSelector('input[name=username]');
+    expect((await inPageFetch(page, '/api/v1/session')).status).toBe(401);
+    await screenshot(page, 'sign-in');
   }, 120_000);
 });
