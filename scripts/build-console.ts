@@ -2,9 +2,9 @@
 // one stylesheet, index.html and the icon, served by the daemon's own HTTP server (src/http/console.ts).
 // Nothing is fetched at run time: no CDN, no web font. Run by `npm run build` and scripts/setup.
 //
-// Idempotent and quick: the inputs (console/ sources, this script, the locked versions of esbuild
-// and Preact) are hashed; when dist/console was built from the same hash nothing is done. Otherwise
-// the front end is type-checked (tsc -p console) and bundled by esbuild (about 0.1 s), and only
+// Idempotent and quick: the inputs (console/ sources, src/ whose types it is checked against, this
+// script, the locked versions of esbuild, Preact and TypeScript) are hashed; when dist/console was
+// built from the same hash nothing is done. Otherwise the front end is type-checked (tsc -p console) and bundled by esbuild (about 0.1 s), and only
 // files whose bytes changed are written.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -29,7 +29,8 @@ function inputsHash(): string {
   const h = createHash('sha256');
   const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
   for (const dep of ['esbuild', 'preact', 'typescript']) h.update(`${dep}@${lock.packages[`node_modules/${dep}`]?.version ?? '?'}\n`);
-  for (const f of [...filesUnder(SRC), join(ROOT, 'scripts/build-console.ts'), join(ROOT, 'src/http/api/schemas.ts'), join(ROOT, 'src/http/console.ts'), join(ROOT, 'src/http/health.ts')]) {
+  // The front end is type-checked against the daemon's own types (src/), so they are inputs too.
+  for (const f of [...filesUnder(SRC), join(ROOT, 'scripts/build-console.ts'), ...filesUnder(join(ROOT, 'src'))]) {
     h.update(relative(ROOT, f)).update('\0').update(readFileSync(f)).update('\0');
   }
   return h.digest('hex');

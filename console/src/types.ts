@@ -1,5 +1,5 @@
 import type { Static } from '@sinclair/typebox';
-import type { HoldOut, ReadOut, SearchReply, ShareOut } from '../../src/http/api/schemas.js';
+import type { HoldOut, ReadOut, SearchReply, ShareOut, UserOut } from '../../src/http/api/schemas.js';
 import type { HealthReport } from '../../src/http/health.js';
 import type { LiveFrame } from '../../src/http/console.js';
 
@@ -33,4 +33,26 @@ export interface LiveCamera {
 export interface LiveReply {
   refreshMs: number;
   cameras: LiveCamera[];
+}
+
+export type User = Static<typeof UserOut>;
+
+export interface ChainVerification {
+  ok: boolean;
+  entries: number;
+  head: { seq: number; hash: string };
+  firstBadSeq?: number;
+  problem?: string;
+}
+
+export interface AuditSampleReply {
+  from: string;
+  to: string;
+  seed: string;
+  n: number;
+  population: number;
+  entries: { seq: number; time: string; user: string; action: string; result: string; parameters: Record<string, unknown>; parametersInClear?: Record<string, unknown>; hash: string }[];
+  chain: ChainVerification;
+  drawnBy: string;
+  signature: string;
 }

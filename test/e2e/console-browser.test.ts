@@ -235,16 +235,42 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     expect(blocked).toEqual([]);
   }, 120_000);
 
-  it('administrator: every page; holds listed; sign-out ends the session', async () => {
+  it('administrator: every page; adds a user, approves a sharing request, verifies the log and draws an audit sample; sign-out ends the session', async () => {
     createHold(c.store, { name: 'admin-view', caseNumber: '24-9', reason: 'fixture hold', readIds: [c.reads[0]!.id] }, 'ivan');
+    const share = c.sharing.request({ agency: 'Santa Cruz County Sheriff', agencyState: 'CA', requester: 'Det. Lee', purpose: 'robbery investigation 24-77' }, 'ivan');
+    // An inquiry of the period for the sample to draw, whatever ran before.
+    const login = await c.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: USERS.investigator, password: PASSWORD } });
+    await c.app.inject({ method: 'GET', url: '/api/v1/reads?reason=audit+fixture', headers: { authorization: `Bearer ${login.json().token as string}` } });
     const { context } = await openBrowser();
     const page = await context.newPage();
+    page.on('dialog', (d) => void d.accept());
     await signIn(page, c.baseUrl, USERS.administrator);
     await page.waitForURL('**/console/health');
     expect(await page.locator('nav a').allTextContents()).toEqual(['Live view', 'Search reads', 'Device health', 'Administration']);
     await page.click('nav a:has-text("Administration")');
-    await page.waitForSelector('td:has-text("admin-view")');
-    await screenshot(page, 'administrator-holds');
+    await page.waitForSelector('[data-testid=admin-holds] td:has-text("admin-view")');
+
+    await page.fill('input[name=newUsername]', 'tom');
+    await page.selectOption('select[name=newRole]', 'technician');
+    await page.fill('[data-testid=admin-users] form.add-user input[name=newPassword]', 'a long first password');
+    await page.click('button:has-text("Add user")');
+    await page.waitForSelector('[data-testid=admin-users] td:text-is("tom")');
+    expect(c.users.get('tom')).toMatchObject({ role: 'technician', createdBy: 'ada' });
+
+    await page.click(`[data-testid=admin-shares] tr:has-text("${share.id}") button:has-text("Approve")`);
+    await page.waitForSelector(`[data-testid=admin-shares] tr:has-text("${share.id}") >> text=approved by ada`);
+    expect(c.sharing.get(share.id)).toMatchObject({ status: 'approved', approvedBy: 'ada' });
+
+    await page.click('button:has-text("Verify the access log")');
+    expect(await page.locator('[data-testid=chain]').textContent()).toMatch(/^intact: \d+ entries/);
+    await page.click('button:has-text("Draw sample")');
+    await page.waitForSelector('[data-testid=sample] tbody tr');
+    expect(c.accessLog().filter((e) => e.action === 'audit.sample').at(-1)).toMatchObject({ user: 'ada', result: 'ok' });
+    const download = page.waitForEvent('download');
+    await page.click('button:has-text("Download signed sample")');
+    expect((await download).suggestedFilename()).toMatch(/^audit-sample-audit-\d{4}-\d{2}-\d{2}\.json$/);
+    await screenshot(page, 'administrator');
+
     await page.click('button:has-text("Sign out")');
     await page.waitForSelector('input[name=username]');
     expect((await inPageFetch(page, '/api/v1/session')).status).toBe(401);

@@ -70,7 +70,8 @@ export async function startConsoleApp(opts: { idleMinutes?: number } = {}) {
     health: healthFixture,
     console: { config: config.http.console, live, clock: async () => ({ synced: true, source: 'test', detail: 'fixture clock' }) },
   });
-  await app.register(queryApi, { store, users, sharing: new SharingRegistry(db, config.sharing), access: config.access });
+  const sharing = new SharingRegistry(db, config.sharing);
+  await app.register(queryApi, { store, users, sharing, access: config.access });
   for (const [role, username] of Object.entries(USERS)) {
     await users.add({ username, role: role as keyof typeof USERS, trainingValidUntil: '2099-12-31', password: PASSWORD }, 'cli:root');
   }
@@ -84,7 +85,7 @@ export async function startConsoleApp(opts: { idleMinutes?: number } = {}) {
   const addr = app.server.address();
   const baseUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   return {
-    app, db, store, keys, users, live, reads, baseUrl, config,
+    app, db, store, keys, users, sharing, live, reads, baseUrl, config,
     accessLog: () => [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry),
     async close() {
       await app.close();

@@ -1,32 +1,107 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Whoami } from '../api.js';
 import { localTime } from '../format.js';
-import type { Hold } from '../types.js';
+import type { AuditSampleReply, ChainVerification, Hold, ShareRequest, User } from '../types.js';
 
-// Administration (P4, P6, P9, P14). Evidence holds here; users, sharing requests and audits are
-// the shell commands of docs/operations.md until their API routes exist.
+// Administration (P4, P6, P9, P14): users, evidence holds, sharing requests, audits. Every action
+// goes through the API and lands in the access log under the administrator's name.
+
+function useList<T>(path: string): { items: T[] | undefined; error: string | undefined; reload: () => Promise<void>; setError: (e: string | undefined) => void } {
+  const [items, setItems] = useState<T[] | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const reload = () => api<T[]>('GET', path).then(setItems, (err: Error) => setError(err.message));
+  useEffect(() => void reload(), [path]);
+  return { items, error, reload, setError };
+}
+
+const MIN_PASSWORD = 12;
+
+function Users({ me }: { me: Whoami }) {
+  const { items: users, error, reload, setError } = useList<User>('/users');
+  const [form, setForm] = useState({ username: '', role: 'investigator' as User['role'], trainingValidUntil: '', password: '' });
+  const [resetting, setResetting] = useState<string | undefined>();
+  const [newPassword, setNewPassword] = useState('');
+  const [notice, setNotice] = useState<string | undefined>();
+  const act = async (what: () => Promise<unknown>, done: string) => {
+    try {
+      await what();
+      setError(undefined);
+      setNotice(done);
+      await reload();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  const add = (e: Event) => {
+    e.preventDefault();
+    const body = { ...form, trainingValidUntil: form.trainingValidUntil || (form.role === 'technician' ? null : '') };
+    void act(() => api('POST', '/users', { body }), `user ${form.username} added`).then(() => setForm({ ...form, username: '', password: '' }));
+  };
+  const needsTraining = form.role !== 'technician';
+  return (
+    <section class="card" data-testid="admin-users">
+      <h2>Users (P6, P8)</h2>
+      {error && <p class="error" role="alert">{error}</p>}
+      {notice && <p class="notice" role="status">{notice}</p>}
+      {!users ? <p>Loading…</p> : (
+        <table>
+          <thead><tr><th>user</th><th>role</th><th>training until</th><th>status</th><th>created</th><th></th></tr></thead>
+          <tbody>
+            {users.map((u) => (
+              <tr key={u.username} class={u.disabled || u.lockedUntil ? 'warn' : ''}>
+                <td>{u.username}</td><td>{u.role}</td><td>{u.trainingValidUntil ?? '—'}</td>
+                <td>{u.disabled ? 'disabled' : u.lockedUntil ? `locked until ${localTime(u.lockedUntil)}` : u.failedLogins > 0 ? `${u.failedLogins} failed sign-in(s)` : 'active'}</td>
+                <td>{localTime(u.createdAt)} by {u.createdBy}</td>
+                <td>
+                  {!u.disabled && u.username !== me.username && (
+                    <button type="button" class="secondary" onClick={() => { if (confirm(`Disable ${u.username}? Their sessions end at once.`)) void act(() => api('POST', `/users/${u.username}/disable`), `${u.username} disabled`); }}>Disable</button>
+                  )}{' '}
+                  {!u.disabled && (resetting === u.username ? (
+                    <form class="inline" onSubmit={(e) => { e.preventDefault(); void act(() => api('POST', `/users/${u.username}/password`, { body: { password: newPassword } }), `password of ${u.username} set`).then(() => { setResetting(undefined); setNewPassword(''); }); }}>
+                      <input name="newPassword" type="password" autocomplete="new-password" placeholder={`new password, ${MIN_PASSWORD}+ characters`} value={newPassword} onInput={(e) => setNewPassword(e.currentTarget.value)} />
+                      <button type="submit" disabled={newPassword.length < MIN_PASSWORD}>Set</button>
+                    </form>
+                  ) : <button type="button" class="secondary" onClick={() => setResetting(u.username)}>Reset password…</button>)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <form class="add-user" onSubmit={add}>
+        <h3>Add a user</h3>
+        <label>User name<input name="newUsername" value={form.username} pattern="[a-z][a-z0-9._\-]{1,31}" onInput={(e) => setForm({ ...form, username: e.currentTarget.value })} required /></label>
+        <label>Role
+          <select name="newRole" value={form.role} onChange={(e) => setForm({ ...form, role: e.currentTarget.value as User['role'] })}>
+            <option value="technician">technician</option><option value="investigator">investigator</option><option value="administrator">administrator</option>
+          </select>
+        </label>
+        <label>Training valid until{needsTraining ? '' : ' (none needed)'}<input name="newTraining" type="date" value={form.trainingValidUntil} onInput={(e) => setForm({ ...form, trainingValidUntil: e.currentTarget.value })} required={needsTraining} /></label>
+        <label>First password<input name="newPassword" type="password" autocomplete="new-password" value={form.password} onInput={(e) => setForm({ ...form, password: e.currentTarget.value })} required /></label>
+        <button type="submit" disabled={!form.username || form.password.length < MIN_PASSWORD || (needsTraining && !form.trainingValidUntil)}>Add user</button>
+      </form>
+    </section>
+  );
+}
 
 function Holds() {
-  const [holds, setHolds] = useState<Hold[] | undefined>();
-  const [error, setError] = useState<string | undefined>();
+  const { items: holds, error, reload, setError } = useList<Hold>('/holds');
   const [releasing, setReleasing] = useState<string | undefined>();
   const [reason, setReason] = useState('');
-  const load = () => api<Hold[]>('GET', '/holds').then(setHolds, (err: Error) => setError(err.message));
-  useEffect(() => void load(), []);
 
   const release = async (name: string) => {
     try {
       await api('DELETE', `/holds/${encodeURIComponent(name)}`, { query: { reason } });
       setReleasing(undefined);
       setReason('');
-      await load();
+      await reload();
     } catch (err) {
       setError((err as Error).message);
     }
   };
 
   return (
-    <section class="card">
+    <section class="card" data-testid="admin-holds">
       <h2>Evidence holds (P4)</h2>
       {error && <p class="error" role="alert">{error}</p>}
       {!holds ? <p>Loading…</p> : holds.length === 0 ? <p class="muted">no holds</p> : (
@@ -53,10 +128,110 @@ function Holds() {
   );
 }
 
-export function AdminPage(_props: { me: Whoami }) {
+function Shares() {
+  const { items: shares, error, reload, setError } = useList<ShareRequest>('/shares');
+  const approve = async (id: string) => {
+    try {
+      await api('POST', `/shares/${encodeURIComponent(id)}/approve`);
+      await reload();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <section class="card" data-testid="admin-shares">
+      <h2>Sharing requests (P14)</h2>
+      <p class="muted small">Only law-enforcement or prosecutorial agencies, never for immigration enforcement; refused requests stay on file with the reason.</p>
+      {error && <p class="error" role="alert">{error}</p>}
+      {!shares ? <p>Loading…</p> : shares.length === 0 ? <p class="muted">no requests</p> : (
+        <table>
+          <thead><tr><th>id</th><th>agency</th><th>requester</th><th>purpose</th><th>recorded</th><th>status</th><th></th></tr></thead>
+          <tbody>
+            {shares.map((s) => (
+              <tr key={s.id} class={s.status === 'refused' ? 'warn' : ''}>
+                <td class="mono">{s.id}</td><td>{s.agency} ({s.agencyState})</td><td>{s.requester}</td><td>{s.purpose}</td>
+                <td>{localTime(s.createdAt)} by {s.requestedBy}</td>
+                <td>{s.status}{s.refusal ? `: ${s.refusal}` : ''}{s.approvedBy ? ` by ${s.approvedBy}` : ''}</td>
+                <td>{s.status === 'pending' && <button type="button" onClick={() => void approve(s.id)}>Approve</button>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function isoDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+function Audit() {
+  const [chain, setChain] = useState<ChainVerification | undefined>();
+  const now = new Date();
+  const [form, setForm] = useState({ from: isoDay(new Date(now.getTime() - 182 * 86_400_000)), to: isoDay(new Date(now.getTime() + 86_400_000)), n: 10, seed: `audit-${isoDay(now)}` });
+  const [sample, setSample] = useState<AuditSampleReply | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const verify = () => api<ChainVerification>('GET', '/audit/verify').then(setChain, (err: Error) => setError(err.message));
+  const draw = async (e: Event) => {
+    e.preventDefault();
+    try {
+      setSample(await api<AuditSampleReply>('POST', '/audit/sample', { body: { from: new Date(form.from).toISOString(), to: new Date(form.to).toISOString(), n: form.n, seed: form.seed } }));
+      setError(undefined);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  const download = () => {
+    if (!sample) return;
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([JSON.stringify(sample, null, 2)], { type: 'application/json' }));
+    a.download = `audit-sample-${sample.seed}.json`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  };
+  return (
+    <section class="card" data-testid="admin-audit">
+      <h2>Audit (P6, P9)</h2>
+      {error && <p class="error" role="alert">{error}</p>}
+      <p><button type="button" class="secondary" onClick={() => void verify()}>Verify the access log</button>{' '}
+        {chain && <span data-testid="chain" class={chain.ok ? '' : 'error'}>{chain.ok ? `intact: ${chain.entries} entries, head ${chain.head.hash.slice(0, 16)}…` : `BROKEN at entry ${chain.firstBadSeq}: ${chain.problem}`}</span>}
+      </p>
+      <form class="sample" onSubmit={(e) => void draw(e)}>
+        <h3>Draw a sample of inquiries</h3>
+        <p class="muted small">Watsonville: yearly, at least 10 of the prior six months; San Leandro: quarterly, at least 5. The same seed draws the same sample again.</p>
+        <label>From<input name="sampleFrom" type="date" value={form.from} onInput={(e) => setForm({ ...form, from: e.currentTarget.value })} required /></label>
+        <label>To (exclusive)<input name="sampleTo" type="date" value={form.to} onInput={(e) => setForm({ ...form, to: e.currentTarget.value })} required /></label>
+        <label>How many<input name="sampleN" type="number" min={1} max={1000} value={form.n} onInput={(e) => setForm({ ...form, n: Number(e.currentTarget.value) })} required /></label>
+        <label>Seed<input name="sampleSeed" value={form.seed} onInput={(e) => setForm({ ...form, seed: e.currentTarget.value })} required /></label>
+        <button type="submit">Draw sample</button>
+      </form>
+      {sample && (
+        <div data-testid="sample">
+          <p>{sample.entries.length} of {sample.population} inquiries drawn; chain {sample.chain.ok ? 'intact' : 'BROKEN'} when drawn. <button type="button" class="secondary" onClick={download}>Download signed sample (JSON)</button></p>
+          <table>
+            <thead><tr><th>#</th><th>time</th><th>user</th><th>action</th><th>result</th><th>reason</th><th>case</th><th>what</th></tr></thead>
+            <tbody>
+              {sample.entries.map((e) => {
+                const p = e.parametersInClear ?? e.parameters;
+                const what = [p['plate'], p['readId'], p['kind'], p['camera']].filter((x) => typeof x === 'string').join(' · ');
+                return <tr key={e.seq}><td>{e.seq}</td><td>{localTime(e.time)}</td><td>{e.user}</td><td>{e.action}</td><td>{e.result}</td><td>{String(p['reason'] ?? '')}</td><td>{String(p['caseNumber'] ?? '')}</td><td class="mono">{what}</td></tr>;
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+export function AdminPage({ me }: { me: Whoami }) {
   return (
     <div>
       <h1>Administration</h1>
+      <Users me={me} />
+      <Shares />
+      <Audit />
       <Holds />
     </div>
   );

@@ -8,6 +8,7 @@ import { SharingRegistry, ShareError } from '../../access/sharing.js';
 import { TokenIssuer } from '../../access/tokens.js';
 import { HTTP_BODY_LIMIT_BYTES } from '../app.js';
 import { consoleRoutes, sessionAuthenticator } from './console-routes.js';
+import { adminRoutes } from './admin-routes.js';
 import type { ConsoleSession } from './console-sessions.js';
 import { maySeeReads, type PublicUser, type UserDirectory } from '../../access/users.js';
 import { createHold, HoldError, listHolds, getHold, releaseHold } from '../../store/evidence-holds.js';
@@ -269,6 +270,7 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
     return { reads: u.reads, usedBytes: u.usedBytes, holds: listHolds(store).filter((h) => !h.releasedAt).length, corruptSkipped: store.corruptSkipped };
   });
 
+  await app.register(adminRoutes, { store, users, sharing, denied });
   if (consoleCtx) {
     await app.register(consoleRoutes, { ctx: consoleCtx, users, store, access: opts.access, health: consoleCtx.health, denied, sessionOf: (req) => sessions.get(req) });
   }

@@ -109,3 +109,23 @@ export const ShareOut = Type.Object({
 export const ShareIdParams = Type.Object({ id: Type.String({ pattern: '^SR-[0-9-]+-[0-9a-f]+$' }) });
 
 export const StoreStatusReply = Type.Object({ reads: Type.Integer(), usedBytes: Type.Number(), holds: Type.Integer(), corruptSkipped: Type.Integer() });
+
+// Administration (src/http/api/admin-routes.ts).
+export const UserOut = Type.Object({
+  username: Type.String(), role: Type.String(), trainingValidUntil: Type.Union([Type.String(), Type.Null()]), disabled: Type.Boolean(),
+  failedLogins: Type.Integer(), lockedUntil: Type.Union([Type.String(), Type.Null()]), createdAt: Type.String(), createdBy: Type.String(),
+});
+export const UserBody = Type.Object({
+  username: Type.String({ minLength: 2, maxLength: 32 }),
+  role: Type.Union([Type.Literal('technician'), Type.Literal('investigator'), Type.Literal('administrator')]),
+  trainingValidUntil: Type.Optional(Type.Union([Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), Type.Null()])),
+  password: Type.String({ minLength: 1, maxLength: 1024 }),
+}, { additionalProperties: false });
+export const UsernameParams = Type.Object({ username: Type.String({ pattern: '^[a-z][a-z0-9._-]{1,31}$' }) });
+export const PasswordBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
+export const SampleBody = Type.Object({
+  from: Type.String({ format: 'date-time' }),
+  to: Type.String({ format: 'date-time' }),
+  n: Type.Integer({ minimum: 1, maximum: 1000 }),
+  seed: Type.String({ minLength: 1, maxLength: 200 }),
+}, { additionalProperties: false });

@@ -1,0 +1,121 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { appendAccessLog, sampleInquiries, verifyAccessLog } from '../../access/access-log.js';
+import type { SharingRegistry } from '../../access/sharing.js';
+import { maySeeReads, UserError, type PublicUser, type UserDirectory } from '../../access/users.js';
+import type { ReadStore } from '../../store/read-store.js';
+import type { DeniedLog } from './console-routes.js';
+import { ErrorBody, PasswordBody, SampleBody, ShareOut, UserBody, UsernameParams, UserOut } from './schemas.js';
+
+// Administration over the API (P6, P9, P14), for the console's Administration page and for scripts
+// with a bearer token: users, the sharing requests on file, the access log's verification and an
+// audit sample. Administrators with current training only (an audit sample opens plate text, P8);
+// every action is in the access log, as from the shell (docs/operations.md).
+
+const PREFIX = '/api/v1';
+
+function userOut(u: PublicUser, nowMs = Date.now()) {
+  return {
+    username: u.username, role: u.role, trainingValidUntil: u.trainingValidUntil, disabled: u.disabled, failedLogins: u.failedLogins,
+    lockedUntil: u.lockedUntilMs !== undefined && u.lockedUntilMs > nowMs ? new Date(u.lockedUntilMs).toISOString() : null,
+    createdAt: u.createdAt, createdBy: u.createdBy,
+  };
+}
+
+export interface AdminRoutesOptions {
+  store: ReadStore;
+  users: UserDirectory;
+  sharing: SharingRegistry;
+  denied: DeniedLog;
+}
+
+/** Registered by the query API inside its scope: its authentication hook, CSRF check and error handler apply. */
+export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
+  const { store, users, sharing, denied } = opts;
+
+  const requireAdmin = async (req: FastifyRequest, reply: FastifyReply): Promise<PublicUser | undefined> => {
+    const user = req.apiUser!;
+    if (user.role === 'administrator' && maySeeReads(user)) return user;
+    const why = user.role === 'administrator' ? 'training has expired (P8)' : 'administration is for administrators';
+    await denied(req, user.username, { why });
+    await reply.code(403).send({ error: `forbidden: ${why}` });
+    return undefined;
+  };
+  /** A refused change (bad name, short password, unknown user) is 422 naming the field. */
+  const userChange = async <T>(reply: FastifyReply, change: () => Promise<T> | T): Promise<T | FastifyReply> => {
+    try {
+      return await change();
+    } catch (err) {
+      if (err instanceof UserError) return reply.code(422).send({ error: err.message, field: err.field });
+      throw err;
+    }
+  };
+
+  app.get(`${PREFIX}/users`, {
+    schema: { summary: 'Users (no password hashes), who is locked out', response: { 200: Type.Array(UserOut) } },
+  }, async (req, reply) => {
+    if (!(await requireAdmin(req, reply))) return reply;
+    return users.list().map((u) => userOut(u));
+  });
+
+  app.post<{ Body: typeof UserBody.static }>(`${PREFIX}/users`, {
+    schema: { summary: 'Add a user (P6: one credential per person)', body: UserBody, response: { 201: UserOut, 422: ErrorBody } },
+  }, async (req, reply) => {
+    const admin = await requireAdmin(req, reply);
+    if (!admin) return reply;
+    const added = await userChange(reply, () => users.add(req.body, admin.username));
+    return 'username' in added ? reply.code(201).send(userOut(added)) : added;
+  });
+
+  app.post<{ Params: typeof UsernameParams.static }>(`${PREFIX}/users/:username/disable`, {
+    schema: { summary: 'Disable a user: their tokens and console sessions end at once', params: UsernameParams, response: { 200: UserOut, 422: ErrorBody } },
+  }, async (req, reply) => {
+    const admin = await requireAdmin(req, reply);
+    if (!admin) return reply;
+    const r = await userChange(reply, () => users.disable(req.params.username, admin.username));
+    return r === undefined ? userOut(users.list().find((u) => u.username === req.params.username)!) : r;
+  });
+
+  app.post<{ Params: typeof UsernameParams.static; Body: typeof PasswordBody.static }>(`${PREFIX}/users/:username/password`, {
+    schema: { summary: 'Set a user\'s password (and lift a lockout)', params: UsernameParams, body: PasswordBody, response: { 200: UserOut, 422: ErrorBody } },
+  }, async (req, reply) => {
+    const admin = await requireAdmin(req, reply);
+    if (!admin) return reply;
+    const r = await userChange(reply, () => users.setPassword(req.params.username, req.body.password, admin.username));
+    return r === undefined ? userOut(users.list().find((u) => u.username === req.params.username)!) : r;
+  });
+
+  app.get(`${PREFIX}/shares`, {
+    schema: { summary: 'Sharing requests on file (P14), newest first', response: { 200: Type.Array(ShareOut) } },
+  }, async (req, reply) => {
+    if (!(await requireAdmin(req, reply))) return reply;
+    return sharing.list().sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  });
+
+  app.get(`${PREFIX}/audit/verify`, {
+    schema: { summary: 'Verify the access log\'s hash chain and that its sealed parameters open (P6)', response: { 200: Type.Object({}, { additionalProperties: true }) } },
+  }, async (req, reply) => {
+    const admin = await requireAdmin(req, reply);
+    if (!admin) return reply;
+    const r = verifyAccessLog(store.db, store.keys);
+    appendAccessLog(store.db, { user: admin.username, action: 'audit.verify', parameters: { ok: r.ok, entries: r.entries, ...(r.firstBadSeq !== undefined ? { firstBadSeq: r.firstBadSeq } : {}), via: 'api' }, result: 'ok' }, store.keys);
+    return r;
+  });
+
+  app.post<{ Body: typeof SampleBody.static }>(`${PREFIX}/audit/sample`, {
+    schema: { summary: 'Draw a reproducible random sample of inquiries from a period, signed by the device key (P9)', body: SampleBody, response: { 200: Type.Object({}, { additionalProperties: true }), 422: ErrorBody } },
+  }, async (req, reply) => {
+    const admin = await requireAdmin(req, reply);
+    if (!admin) return reply;
+    const from = new Date(req.body.from);
+    const to = new Date(req.body.to);
+    if (to <= from) return reply.code(422).send({ error: '`to` must be after `from`', field: 'to' });
+    // The administrator sees what was searched: sealed plate text is opened in the sample (P9, P16),
+    // exactly as `alpr-edge audit sample` does; the body is signed like the shell's sample file.
+    const sample = sampleInquiries(store.db, { from, to, n: req.body.n, seed: req.body.seed }, store.keys);
+    const body = { ...sample, drawnBy: admin.username, publicKeyPem: store.keys.signingPublicKeyPem };
+    const signature = store.keys.signDetached(Buffer.from(JSON.stringify(body))).toString('base64');
+    appendAccessLog(store.db, { user: admin.username, action: 'audit.sample', parameters: { from: sample.from, to: sample.to, n: req.body.n, seed: req.body.seed, drawn: sample.entries.length, via: 'api' }, result: 'ok' }, store.keys);
+    return { ...body, signature };
+  });
+}

@@ -1,0 +1,86 @@
+import { createPublicKey, verify } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD, startConsoleApp, USERS, type ConsoleApp } from '../support/console-app.js';
+
+// Administration over the API (src/http/api/admin-routes.ts), as the console's Administration page
+// and scripts with a bearer token use it: administrators only, every action in the access log.
+
+describe('administration API', () => {
+  let c: ConsoleApp;
+  const token: Record<string, string> = {};
+  const as = (who: string) => ({ authorization: `Bearer ${token[who]}` });
+
+  beforeAll(async () => {
+    c = await startConsoleApp();
+    for (const u of Object.values(USERS)) {
+      const res = await c.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: u, password: PASSWORD } });
+      token[u] = res.json().token as string;
+    }
+  });
+  afterAll(async () => {
+    await c.close();
+  });
+
+  it('refuses technicians and investigators, and logs each refusal', async () => {
+    for (const who of [USERS.technician, USERS.investigator]) {
+      for (const [method, url] of [['GET', '/api/v1/users'], ['GET', '/api/v1/shares'], ['GET', '/api/v1/audit/verify'], ['POST', '/api/v1/audit/sample']] as const) {
+        const res = await c.app.inject({ method, url, headers: as(who), ...(method === 'POST' ? { payload: { from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z', n: 5, seed: 's' } } : {}) });
+        expect(res.statusCode, `${who} ${url}`).toBe(403);
+        expect(c.accessLog().at(-1)).toMatchObject({ user: who, action: 'api.denied', result: 'denied' });
+      }
+    }
+  });
+
+  it('lists users without password hashes, adds one, refuses a short password naming the field', async () => {
+    const list = await c.app.inject({ method: 'GET', url: '/api/v1/users', headers: as('ada') });
+    expect(list.statusCode).toBe(200);
+    expect(list.body).not.toMatch(/passwordHash|argon2/);
+    expect(list.json().map((u: { username: string }) => u.username).sort()).toEqual(['ada', 'ivan', 'tina']);
+    const short = await c.app.inject({ method: 'POST', url: '/api/v1/users', headers: as('ada'), payload: { username: 'tom', role: 'technician', password: 'short' } });
+    expect(short.statusCode).toBe(422);
+    expect(short.json().field).toBe('password');
+    const added = await c.app.inject({ method: 'POST', url: '/api/v1/users', headers: as('ada'), payload: { username: 'tom', role: 'technician', trainingValidUntil: null, password: PASSWORD } });
+    expect(added.statusCode).toBe(201);
+    expect(added.json()).toMatchObject({ username: 'tom', role: 'technician', disabled: false, createdBy: 'ada', lockedUntil: null });
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'user.add', parameters: { username: 'tom' } });
+  });
+
+  it('disabling a user ends their session at once; a new password lets them in again only if enabled', async () => {
+    const session = await c.app.inject({ method: 'POST', url: '/api/v1/session', headers: { host: '127.0.0.1:8080' }, payload: { username: 'tom', password: PASSWORD } });
+    const cookie = String(session.headers['set-cookie']).split(';')[0]!;
+    const reset = await c.app.inject({ method: 'POST', url: '/api/v1/users/tom/password', headers: as('ada'), payload: { password: 'another long password' } });
+    expect(reset.statusCode).toBe(200);
+    // P6: a changed password ends the sessions opened with the old one.
+    expect((await c.app.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie } })).statusCode).toBe(401);
+    const disabled = await c.app.inject({ method: 'POST', url: '/api/v1/users/tom/disable', headers: as('ada') });
+    expect(disabled.json()).toMatchObject({ username: 'tom', disabled: true });
+    expect((await c.app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'tom', password: 'another long password' } })).statusCode).toBe(401);
+    expect((await c.app.inject({ method: 'POST', url: '/api/v1/users/nobody/disable', headers: as('ada') })).statusCode).toBe(422);
+  });
+
+  it('state-changing administration from the console needs the CSRF token', async () => {
+    const s = await c.app.inject({ method: 'POST', url: '/api/v1/session', headers: { host: '127.0.0.1:8080' }, payload: { username: 'ada', password: PASSWORD } });
+    const cookie = String(s.headers['set-cookie']).split(';')[0]!;
+    const res = await c.app.inject({ method: 'POST', url: '/api/v1/users', headers: { cookie }, payload: { username: 'eve', role: 'administrator', trainingValidUntil: '2099-12-31', password: PASSWORD } });
+    expect(res.statusCode).toBe(403);
+    expect(c.users.get('eve')).toBeUndefined();
+  });
+
+  it('lists sharing requests; the chain verifies; an audit sample opens plate text and is signed by the device key (P9)', async () => {
+    c.sharing.request({ agency: 'Santa Cruz County Sheriff', agencyState: 'CA', requester: 'Det. Lee', purpose: 'robbery investigation 24-77' }, 'ivan');
+    const shares = await c.app.inject({ method: 'GET', url: '/api/v1/shares', headers: as('ada') });
+    expect(shares.json()).toEqual([expect.objectContaining({ agency: 'Santa Cruz County Sheriff', status: 'pending', requestedBy: 'ivan' })]);
+    await c.app.inject({ method: 'GET', url: '/api/v1/reads?reason=audit+fixture&plate=TNU8404', headers: as('ivan') });
+    const chain = await c.app.inject({ method: 'GET', url: '/api/v1/audit/verify', headers: as('ada') });
+    expect(chain.json()).toMatchObject({ ok: true });
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'audit.verify', parameters: { ok: true } });
+    const res = await c.app.inject({ method: 'POST', url: '/api/v1/audit/sample', headers: as('ada'), payload: { from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), n: 50, seed: 'q4' } });
+    expect(res.statusCode).toBe(200);
+    const { signature, ...body } = res.json() as { signature: string; entries: { action: string; parametersInClear?: { plate?: string } }[]; chain: { ok: boolean }; publicKeyPem: string; drawnBy: string };
+    expect(body.drawnBy).toBe('ada');
+    expect(body.chain.ok).toBe(true);
+    expect(body.entries.find((e) => e.action === 'search')?.parametersInClear?.plate?.toUpperCase()).toBe('TNU8404');
+    expect(verify(null, Buffer.from(JSON.stringify(body)), createPublicKey(body.publicKeyPem), Buffer.from(signature, 'base64'))).toBe(true);
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'audit.sample', parameters: { seed: 'q4', n: 50 } });
+  });
+});
