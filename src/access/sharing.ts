@@ -18,6 +18,8 @@ export interface ShareRequest {
   refusal?: string;
   approvedBy?: string;
   approvedAt?: string;
+  refusedBy?: string;
+  refusedAt?: string;
 }
 
 export class ShareError extends Error {
@@ -104,6 +106,20 @@ export class SharingRegistry {
       this.db.shares.put(id, approved);
       appendAccessLogInTxn(this.db, { user: approver.username, action: 'share.approve', parameters: { id, agency: req.agency }, result: 'ok' });
       return approved;
+    });
+  }
+  /** An administrator refuses a pending request with a reason; it stays on file, refused (P14). */
+  refuse(id: string, refuser: { username: string; role: string }, reason: string, nowMs = Date.now()): ShareRequest {
+    if (refuser.role !== 'administrator') throw new ShareError('only an administrator can refuse a sharing request (P14)', 'refuser');
+    if (reason.trim().length < 3) throw new ShareError('a refusal needs a reason (P14)', 'reason');
+    return this.db.root.transactionSync(() => {
+      const req = this.get(id);
+      if (!req) throw new ShareError(`no sharing request ${id}`, 'id');
+      if (req.status !== 'pending') throw new ShareError(`sharing request ${id} is ${req.status}, not pending`, 'id');
+      const refused: ShareRequest = { ...req, status: 'refused', refusal: reason.trim(), refusedBy: refuser.username, refusedAt: new Date(nowMs).toISOString() };
+      this.db.shares.put(id, refused);
+      appendAccessLogInTxn(this.db, { user: refuser.username, action: 'share.refuse', parameters: { id, agency: req.agency, refusal: refused.refusal }, result: 'ok' });
+      return refused;
     });
   }
 }

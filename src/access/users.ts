@@ -127,6 +127,18 @@ export class UserDirectory {
     });
   }
 
+  /** P8: training gates access to reads; a technician may have no date, anyone else needs one. */
+  setTraining(username: string, trainingValidUntil: string | null, by: string): void {
+    if (trainingValidUntil !== null && (!DATE.test(trainingValidUntil) || Number.isNaN(Date.parse(trainingValidUntil)))) throw new UserError('training-valid-until must be a date YYYY-MM-DD', 'trainingValidUntil');
+    this.db.root.transactionSync(() => {
+      const u = this.get(username);
+      if (!u) throw new UserError(`no user "${username}"`, 'username');
+      if (trainingValidUntil === null && u.role !== 'technician') throw new UserError(`an ${u.role} needs a training date YYYY-MM-DD: training gates access to reads (P8)`, 'trainingValidUntil');
+      this.db.users.put(username, { ...u, trainingValidUntil });
+      appendAccessLogInTxn(this.db, { user: by, action: 'user.training', parameters: { username, from: u.trainingValidUntil, trainingValidUntil }, result: 'ok' });
+    });
+  }
+
   async setPassword(username: string, password: string, by: string): Promise<void> {
     checkPassword(password);
     const passwordHash = await hashPassword(password);

@@ -241,9 +241,10 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     expect(blocked).toEqual([]);
   }, 120_000);
 
-  it('administrator: every page; adds a user, approves a sharing request, verifies the log and draws an audit sample; sign-out ends the session', async () => {
+  it('administrator: every page; adds a user, changes a training date, sees who is locked out, approves and refuses sharing requests, verifies the log and draws an audit sample; sign-out ends the session', async () => {
     createHold(c.store, { name: 'admin-view', caseNumber: '24-9', reason: 'fixture hold', readIds: [c.reads[0]!.id] }, 'ivan');
     const share = c.sharing.request({ agency: 'Santa Cruz County Sheriff', agencyState: 'CA', requester: 'Det. Lee', purpose: 'robbery investigation 24-77' }, 'ivan');
+    const toRefuse = c.sharing.request({ agency: 'Monterey Police Department', agencyState: 'CA', requester: 'Sgt. Ruiz', purpose: 'general interest' }, 'ivan');
     // An inquiry of the period for the sample to draw, whatever ran before.
     const login = await c.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: USERS.investigator, password: PASSWORD } });
     await c.app.inject({ method: 'GET', url: '/api/v1/reads?reason=audit+fixture', headers: { authorization: `Bearer ${login.json().token as string}` } });
@@ -262,10 +263,32 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     await page.click('button:has-text("Add user")');
     await page.waitForSelector('[data-testid=admin-users] td:text-is("tom")');
     expect(c.users.get('tom')).toMatchObject({ role: 'technician', createdBy: 'ada' });
+    expect(await page.locator('[data-testid=locked-out]').textContent()).toBe('Nobody is locked out.');
+
+    await page.click('[data-testid=admin-users] tr:has(td:text-is("tom")) button:has-text("Training date")');
+    await page.fill('[data-testid=admin-users] tr:has(td:text-is("tom")) input[name=trainingDate]', '2027-03-31');
+    await page.click('[data-testid=admin-users] tr:has(td:text-is("tom")) button:text-is("Set")');
+    await page.waitForSelector('[data-testid=admin-users] tr:has(td:text-is("tom")) td:text-is("2027-03-31")');
+    expect(c.users.get('tom')?.trainingValidUntil).toBe('2027-03-31');
+    expect(c.accessLog().filter((e) => e.action === 'user.training').at(-1)).toMatchObject({ user: 'ada', result: 'ok' });
+
+    // Wrong passwords until tom is locked out; the page names him after a reload.
+    for (let i = 0; i < 20 && c.users.get('tom')?.lockedUntilMs === undefined; i++) await c.users.login('tom', 'not the password at all', 'test');
+    expect(c.users.get('tom')?.lockedUntilMs).toBeGreaterThan(Date.now());
+    await page.reload();
+    await page.waitForSelector('[data-testid=locked-out]:has-text("Locked out now: tom")');
 
     await page.click(`[data-testid=admin-shares] tr:has-text("${share.id}") button:has-text("Approve")`);
     await page.waitForSelector(`[data-testid=admin-shares] tr:has-text("${share.id}") >> text=approved by ada`);
     expect(c.sharing.get(share.id)).toMatchObject({ status: 'approved', approvedBy: 'ada' });
+    await page.click(`[data-testid=admin-shares] tr:has-text("${toRefuse.id}") button:has-text("Refuse")`);
+    const refuse = page.locator(`[data-testid=admin-shares] tr:has-text("${toRefuse.id}") button:text-is("Refuse")`);
+    expect(await refuse.isDisabled()).toBe(true);
+    await page.fill(`[data-testid=admin-shares] tr:has-text("${toRefuse.id}") input[name=refusalReason]`, 'not a criminal investigation (P14)');
+    await refuse.click();
+    await page.waitForSelector(`[data-testid=admin-shares] tr:has-text("${toRefuse.id}") >> text=refused: not a criminal investigation (P14) (by ada)`);
+    expect(c.sharing.get(toRefuse.id)).toMatchObject({ status: 'refused', refusedBy: 'ada', refusal: 'not a criminal investigation (P14)' });
+    expect(c.accessLog().filter((e) => e.action === 'share.refuse').at(-1)).toMatchObject({ user: 'ada', result: 'ok' });
 
     await page.click('button:has-text("Verify the access log")');
     expect(await page.locator('[data-testid=chain]').textContent()).toMatch(/^intact: \d+ entries/);

@@ -21,6 +21,7 @@ function Users({ me }: { me: Whoami }) {
   const [form, setForm] = useState({ username: '', role: 'investigator' as User['role'], trainingValidUntil: '', password: '' });
   const [resetting, setResetting] = useState<string | undefined>();
   const [newPassword, setNewPassword] = useState('');
+  const [training, setTraining] = useState<{ username: string; date: string } | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
   const act = async (what: () => Promise<unknown>, done: string) => {
     try {
@@ -43,6 +44,10 @@ function Users({ me }: { me: Whoami }) {
       <h2>Users (P6, P8)</h2>
       {error && <p class="error" role="alert">{error}</p>}
       {notice && <p class="notice" role="status">{notice}</p>}
+      {users && <p data-testid="locked-out">{(() => {
+        const locked = users.filter((u) => !u.disabled && u.lockedUntil);
+        return locked.length === 0 ? 'Nobody is locked out.' : `Locked out now: ${locked.map((u) => `${u.username} (until ${localTime(u.lockedUntil!)})`).join(', ')}. A new password lifts a lockout.`;
+      })()}</p>}
       {!users ? <p>Loading…</p> : (
         <table>
           <thead><tr><th>user</th><th>role</th><th>training until</th><th>status</th><th>created</th><th></th></tr></thead>
@@ -62,6 +67,12 @@ function Users({ me }: { me: Whoami }) {
                       <button type="submit" disabled={newPassword.length < MIN_PASSWORD}>Set</button>
                     </form>
                   ) : <button type="button" class="secondary" onClick={() => setResetting(u.username)}>Reset password…</button>)}
+                  {' '}{!u.disabled && (training?.username === u.username ? (
+                    <form class="inline" onSubmit={(e) => { e.preventDefault(); void act(() => api('POST', `/users/${u.username}/training`, { body: { trainingValidUntil: training.date || null } }), `training of ${u.username} set`).then(() => setTraining(undefined)); }}>
+                      <input name="trainingDate" type="date" value={training.date} onInput={(e) => setTraining({ username: u.username, date: e.currentTarget.value })} required={u.role !== 'technician'} />
+                      <button type="submit" disabled={u.role !== 'technician' && !training.date}>Set</button>
+                    </form>
+                  ) : <button type="button" class="secondary" onClick={() => setTraining({ username: u.username, date: u.trainingValidUntil ?? '' })}>Training date…</button>)}
                 </td>
               </tr>
             ))}
@@ -130,9 +141,13 @@ function Holds() {
 
 function Shares() {
   const { items: shares, error, reload, setError } = useList<ShareRequest>('/shares');
-  const approve = async (id: string) => {
+  const [refusing, setRefusing] = useState<string | undefined>();
+  const [reason, setReason] = useState('');
+  const decide = async (id: string, decision: 'approve' | 'refuse') => {
     try {
-      await api('POST', `/shares/${encodeURIComponent(id)}/approve`);
+      await api('POST', `/shares/${encodeURIComponent(id)}/${decision}`, decision === 'refuse' ? { body: { reason } } : {});
+      setRefusing(undefined);
+      setReason('');
       await reload();
     } catch (err) {
       setError((err as Error).message);
@@ -151,8 +166,13 @@ function Shares() {
               <tr key={s.id} class={s.status === 'refused' ? 'warn' : ''}>
                 <td class="mono">{s.id}</td><td>{s.agency} ({s.agencyState})</td><td>{s.requester}</td><td>{s.purpose}</td>
                 <td>{localTime(s.createdAt)} by {s.requestedBy}</td>
-                <td>{s.status}{s.refusal ? `: ${s.refusal}` : ''}{s.approvedBy ? ` by ${s.approvedBy}` : ''}</td>
-                <td>{s.status === 'pending' && <button type="button" onClick={() => void approve(s.id)}>Approve</button>}</td>
+                <td>{s.status}{s.refusal ? `: ${s.refusal}` : ''}{s.approvedBy ? ` by ${s.approvedBy}` : ''}{s.refusedBy ? ` (by ${s.refusedBy})` : ''}</td>
+                <td>{s.status === 'pending' && (refusing === s.id ? (
+                  <form class="inline" onSubmit={(e) => { e.preventDefault(); void decide(s.id, 'refuse'); }}>
+                    <input name="refusalReason" placeholder="reason for refusal" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+                    <button type="submit" disabled={reason.trim().length < 3}>Refuse</button>
+                  </form>
+                ) : <><button type="button" onClick={() => void decide(s.id, 'approve')}>Approve</button>{' '}<button type="button" class="secondary" onClick={() => setRefusing(s.id)}>Refuse…</button></>)}</td>
               </tr>
             ))}
           </tbody>

@@ -5,7 +5,7 @@ import type { SharingRegistry } from '../../access/sharing.js';
 import { maySeeReads, UserError, type PublicUser, type UserDirectory } from '../../access/users.js';
 import type { ReadStore } from '../../store/read-store.js';
 import type { DeniedLog } from './console-routes.js';
-import { ErrorBody, PasswordBody, SampleBody, ShareOut, UserBody, UsernameParams, UserOut } from './schemas.js';
+import { ErrorBody, PasswordBody, RefusalBody, SampleBody, ShareIdParams, ShareOut, TrainingBody, UserBody, UsernameParams, UserOut } from './schemas.js';
 
 // Administration over the API (P6, P9, P14), for the console's Administration page and for scripts
 // with a bearer token: users, the sharing requests on file, the access log's verification and an
@@ -85,11 +85,28 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     return r === undefined ? userOut(users.list().find((u) => u.username === req.params.username)!) : r;
   });
 
+  app.post<{ Params: typeof UsernameParams.static; Body: typeof TrainingBody.static }>(`${PREFIX}/users/:username/training`, {
+    schema: { summary: 'Set a user\'s training date (P8: reads are shown only until it passes)', params: UsernameParams, body: TrainingBody, response: { 200: UserOut, 422: ErrorBody } },
+  }, async (req, reply) => {
+    const admin = await requireAdmin(req, reply);
+    if (!admin) return reply;
+    const r = await userChange(reply, () => users.setTraining(req.params.username, req.body.trainingValidUntil, admin.username));
+    return r === undefined ? userOut(users.list().find((u) => u.username === req.params.username)!) : r;
+  });
+
   app.get(`${PREFIX}/shares`, {
     schema: { summary: 'Sharing requests on file (P14), newest first', response: { 200: Type.Array(ShareOut) } },
   }, async (req, reply) => {
     if (!(await requireAdmin(req, reply))) return reply;
     return sharing.list().sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  });
+
+  app.post<{ Params: typeof ShareIdParams.static; Body: typeof RefusalBody.static }>(`${PREFIX}/shares/:id/refuse`, {
+    schema: { summary: 'Refuse a pending sharing request with a reason; it stays on file (P14)', params: ShareIdParams, body: RefusalBody, response: { 200: ShareOut, 422: ErrorBody } },
+  }, async (req, reply) => {
+    const admin = await requireAdmin(req, reply);
+    if (!admin) return reply;
+    return sharing.refuse(req.params.id, admin, req.body.reason);
   });
 
   app.get(`${PREFIX}/audit/verify`, {

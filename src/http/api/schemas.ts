@@ -105,6 +105,7 @@ export const ShareOut = Type.Object({
   id: Type.String(), agency: Type.String(), agencyState: Type.String(), requester: Type.String(), purpose: Type.String(),
   requestedBy: Type.String(), createdAt: Type.String(), status: Type.String(), refusal: Type.Optional(Type.String()),
   approvedBy: Type.Optional(Type.String()), approvedAt: Type.Optional(Type.String()),
+  refusedBy: Type.Optional(Type.String()), refusedAt: Type.Optional(Type.String()),
 });
 export const ShareIdParams = Type.Object({ id: Type.String({ pattern: '^SR-[0-9-]+-[0-9a-f]+$' }) });
 
@@ -122,6 +123,8 @@ export const UserBody = Type.Object({
   password: Type.String({ minLength: 1, maxLength: 1024 }),
 }, { additionalProperties: false });
 export const UsernameParams = Type.Object({ username: Type.String({ pattern: '^[a-z][a-z0-9._-]{1,31}$' }) });
+export const TrainingBody = Type.Object({ trainingValidUntil: Type.Union([Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), Type.Null()]) }, { additionalProperties: false });
+export const RefusalBody = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false });
 export const PasswordBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
 export const SampleBody = Type.Object({
   from: Type.String({ format: 'date-time' }),
