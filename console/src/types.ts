@@ -1,5 +1,5 @@
 import type { Static } from '@sinclair/typebox';
-import type { HoldOut, ReadOut, SearchReply, ShareOut, UserOut } from '../../src/http/api/schemas.js';
+import type { HoldOut, LocalEntryOut, ReadOut, SearchReply, ShareOut, UserOut } from '../../src/http/api/schemas.js';
 import type { HealthReport } from '../../src/http/health.js';
 import type { LiveFrame } from '../../src/http/console.js';
 
@@ -9,6 +9,7 @@ export type Read = Static<typeof ReadOut>;
 export type SearchResult = Static<typeof SearchReply>;
 export type Hold = Static<typeof HoldOut>;
 export type ShareRequest = Static<typeof ShareOut>;
+export type LocalEntry = Static<typeof LocalEntryOut>;
 export type { HealthReport };
 
 export interface DeviceStatus {

@@ -241,7 +241,7 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     expect(blocked).toEqual([]);
   }, 120_000);
 
-  it('administrator: every page; adds a user, changes a training date, sees who is locked out, approves and refuses sharing requests, verifies the log and draws an audit sample; sign-out ends the session', async () => {
+  it('administrator: every page; adds a user, changes a training date, sees who is locked out, approves and refuses sharing requests, adds a local hot-list entry, verifies the log and draws an audit sample; sign-out ends the session', async () => {
     createHold(c.store, { name: 'admin-view', caseNumber: '24-9', reason: 'fixture hold', readIds: [c.reads[0]!.id] }, 'ivan');
     const share = c.sharing.request({ agency: 'Santa Cruz County Sheriff', agencyState: 'CA', requester: 'Det. Lee', purpose: 'robbery investigation 24-77' }, 'ivan');
     const toRefuse = c.sharing.request({ agency: 'Monterey Police Department', agencyState: 'CA', requester: 'Sgt. Ruiz', purpose: 'general interest' }, 'ivan');
@@ -289,6 +289,13 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     await page.waitForSelector(`[data-testid=admin-shares] tr:has-text("${toRefuse.id}") >> text=refused: not a criminal investigation (P14) (by ada)`);
     expect(c.sharing.get(toRefuse.id)).toMatchObject({ status: 'refused', refusedBy: 'ada', refusal: 'not a criminal investigation (P14)' });
     expect(c.accessLog().filter((e) => e.action === 'share.refuse').at(-1)).toMatchObject({ user: 'ada', result: 'ok' });
+
+    await page.fill('input[name=hotPlate]', '7abc12?');
+    await page.fill('input[name=hotCase]', '24-411');
+    await page.fill('input[name=hotSynopsis]', 'missing person, silver sedan');
+    await page.click('button:has-text("Approve and add")');
+    await page.waitForSelector('[data-testid=admin-hotlist] tr:has(td:text-is("7ABC12? (partial)")) td:text-is("ada")');
+    expect(c.accessLog().filter((e) => e.action === 'hotlist.change').at(-1)).toMatchObject({ user: 'ada', result: 'ok', parameters: expect.objectContaining({ change: 'local-added', via: 'api' }) });
 
     await page.click('button:has-text("Verify the access log")');
     expect(await page.locator('[data-testid=chain]').textContent()).toMatch(/^intact: \d+ entries/);

@@ -83,6 +83,26 @@ describe('administration API', () => {
     expect(again.statusCode).toBe(422);
   });
 
+  it('local hot-list entries: an administrator adds one (entered and approved under their name, logged) and lists them; others refused; a bad plate refused and logged', async () => {
+    expect((await c.app.inject({ method: 'GET', url: '/api/v1/hotlist/local', headers: as('ada') })).json()).toEqual([]);
+    const entry = { plate: 'ab12*', state: 'ca', caseNumber: '24-310', synopsis: 'stolen trailer' };
+    for (const who of [USERS.technician, USERS.investigator]) {
+      expect((await c.app.inject({ method: 'POST', url: '/api/v1/hotlist/local', headers: as(who), payload: entry })).statusCode).toBe(403);
+      expect((await c.app.inject({ method: 'GET', url: '/api/v1/hotlist/local', headers: as(who) })).statusCode).toBe(403);
+    }
+    const added = await c.app.inject({ method: 'POST', url: '/api/v1/hotlist/local', headers: as('ada'), payload: entry });
+    expect(added.statusCode).toBe(201);
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'hotlist.change', result: 'ok', parameters: expect.objectContaining({ change: 'local-added', approvedBy: 'ada', via: 'api' }) });
+    const list = await c.app.inject({ method: 'GET', url: '/api/v1/hotlist/local', headers: as('ada') });
+    expect(list.headers['cache-control']).toBe('no-store');
+    expect(list.json()).toEqual([expect.objectContaining({ plate: 'AB12*', state: 'CA', caseNumber: '24-310', synopsis: 'stolen trailer', enteredBy: 'ada', approvedBy: 'ada', partial: true, expired: false })]);
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'hotlist.view', result: 'ok' });
+    const bad = await c.app.inject({ method: 'POST', url: '/api/v1/hotlist/local', headers: as('ada'), payload: { ...entry, plate: '***' } });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json()).toMatchObject({ field: 'plate' });
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'hotlist.change', result: 'refused' });
+  });
+
   it('state-changing administration from the console needs the CSRF token', async () => {
     const s = await c.app.inject({ method: 'POST', url: '/api/v1/session', headers: { host: '127.0.0.1:8080' }, payload: { username: 'ada', password: PASSWORD } });
     const cookie = String(s.headers['set-cookie']).split(';')[0]!;

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Whoami } from '../api.js';
 import { localTime } from '../format.js';
-import type { AuditSampleReply, ChainVerification, Hold, ShareRequest, User } from '../types.js';
+import type { AuditSampleReply, ChainVerification, Hold, LocalEntry, ShareRequest, User } from '../types.js';
 
 // Administration (P4, P6, P9, P14): users, evidence holds, sharing requests, audits. Every action
 // goes through the API and lands in the access log under the administrator's name.
@@ -182,6 +182,61 @@ function Shares() {
   );
 }
 
+function LocalHotList({ me }: { me: Whoami }) {
+  const { items: entries, error, reload, setError } = useList<LocalEntry>('/hotlist/local');
+  const [form, setForm] = useState({ plate: '', state: '', type: 'BOLO', caseNumber: '', synopsis: '', expiresAt: '' });
+  const [notice, setNotice] = useState<string | undefined>();
+  const add = async (e: Event) => {
+    e.preventDefault();
+    if (!confirm(`Approve and add ${form.plate} as ${me.username}? The device alerts on it until it expires (P11).`)) return;
+    try {
+      const body = { plate: form.plate, state: form.state || null, type: form.type, caseNumber: form.caseNumber, synopsis: form.synopsis, ...(form.expiresAt ? { expiresAt: form.expiresAt } : {}) };
+      const added = await api<LocalEntry>('POST', '/hotlist/local', { body });
+      setNotice(`${added.plate} added, approved by ${added.approvedBy ?? '?'}, expires ${localTime(added.expiresAt ?? '')}`);
+      setError(undefined);
+      setForm({ ...form, plate: '', caseNumber: '', synopsis: '' });
+      await reload();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <section class="card" data-testid="admin-hotlist">
+      <h2>Local hot-list entries (P11, P12)</h2>
+      <p class="muted small">Each needs a member, a case number, a synopsis and an administrator's approval; adding one here, you enter and approve it under your own name. Remove one on the device: <code>alpr-edge hotlist remove</code>.</p>
+      {error && <p class="error" role="alert">{error}</p>}
+      {notice && <p class="notice" role="status">{notice}</p>}
+      {!entries ? <p>Loading…</p> : entries.length === 0 ? <p class="muted">no local entries</p> : (
+        <table>
+          <thead><tr><th>plate</th><th>state</th><th>type</th><th>case</th><th>synopsis</th><th>entered by</th><th>approved by</th><th>expires</th></tr></thead>
+          <tbody>
+            {entries.map((e, i) => (
+              <tr key={`${e.plate}-${e.caseNumber}-${i}`} class={e.expired ? 'warn' : ''}>
+                <td class="mono">{e.plate}{e.partial ? ' (partial)' : ''}</td><td>{e.state ?? 'any'}</td><td>{e.type}</td><td>{e.caseNumber}</td><td>{e.synopsis}</td>
+                <td>{e.enteredBy ?? '—'}</td><td>{e.approvedBy ?? '—'}</td><td>{e.expiresAt ? `${e.expired ? 'expired ' : ''}${localTime(e.expiresAt)}` : 'never'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <form class="add-user" onSubmit={(e) => void add(e)}>
+        <h3>Add and approve an entry</h3>
+        <label>Plate (? one, * any run)<input name="hotPlate" value={form.plate} maxLength={10} onInput={(e) => setForm({ ...form, plate: e.currentTarget.value.toUpperCase() })} required /></label>
+        <label>State<input name="hotState" value={form.state} maxLength={2} placeholder="any" onInput={(e) => setForm({ ...form, state: e.currentTarget.value.toUpperCase() })} /></label>
+        <label>Type
+          <select name="hotType" value={form.type} onChange={(e) => setForm({ ...form, type: e.currentTarget.value })}>
+            {['BOLO', 'SVS', 'SLR', 'SFR', 'CUSTOM'].map((t) => <option key={t} value={t}>{t}</option>)}
+          </select>
+        </label>
+        <label>Case number<input name="hotCase" value={form.caseNumber} onInput={(e) => setForm({ ...form, caseNumber: e.currentTarget.value })} required /></label>
+        <label>Synopsis<input name="hotSynopsis" value={form.synopsis} maxLength={500} onInput={(e) => setForm({ ...form, synopsis: e.currentTarget.value })} required /></label>
+        <label>Expires (default: the longest allowed)<input name="hotExpires" type="date" value={form.expiresAt} onInput={(e) => setForm({ ...form, expiresAt: e.currentTarget.value })} /></label>
+        <button type="submit" disabled={!form.plate || !form.caseNumber.trim() || !form.synopsis.trim()}>Approve and add</button>
+      </form>
+    </section>
+  );
+}
+
 function isoDay(d: Date): string {
   return d.toISOString().slice(0, 10);
 }
@@ -251,6 +306,7 @@ export function AdminPage({ me }: { me: Whoami }) {
       <h1>Administration</h1>
       <Users me={me} />
       <Shares />
+      <LocalHotList me={me} />
       <Audit />
       <Holds />
     </div>

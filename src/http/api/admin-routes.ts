@@ -1,11 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { appendAccessLog, sampleInquiries, verifyAccessLog } from '../../access/access-log.js';
+import { AccessLogHotListChanges } from '../../access/hotlist-changes.js';
 import type { SharingRegistry } from '../../access/sharing.js';
+import { LocalEntryError, LocalEntryStore, validateLocalEntry, type HotListChange } from '../../hotlist/local-entries.js';
+import { ShellChangeQueue } from '../../hotlist/shell-changes.js';
 import { maySeeReads, UserError, type PublicUser, type UserDirectory } from '../../access/users.js';
 import type { ReadStore } from '../../store/read-store.js';
 import type { DeniedLog } from './console-routes.js';
-import { ErrorBody, PasswordBody, RefusalBody, SampleBody, ShareIdParams, ShareOut, TrainingBody, UserBody, UsernameParams, UserOut } from './schemas.js';
+import { ErrorBody, LocalEntryBody, LocalEntryOut, PasswordBody, RefusalBody, SampleBody, ShareIdParams, ShareOut, TrainingBody, UserBody, UsernameParams, UserOut } from './schemas.js';
 
 // Administration over the API (P6, P9, P14), for the console's Administration page and for scripts
 // with a bearer token: users, the sharing requests on file, the access log's verification and an
@@ -27,11 +30,13 @@ export interface AdminRoutesOptions {
   users: UserDirectory;
   sharing: SharingRegistry;
   denied: DeniedLog;
+  /** Local hot-list entries (P11), sealed with the store's device keys under `<stateDir>/hotlists`. */
+  hotlist?: { stateDir: string; localEntryMaxDays: number };
 }
 
 /** Registered by the query API inside its scope: its authentication hook, CSRF check and error handler apply. */
 export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
-  const { store, users, sharing, denied } = opts;
+  const { store, users, sharing, denied, hotlist } = opts;
 
   const requireAdmin = async (req: FastifyRequest, reply: FastifyReply): Promise<PublicUser | undefined> => {
     const user = req.apiUser!;
@@ -108,6 +113,50 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     if (!admin) return reply;
     return sharing.refuse(req.params.id, admin, req.body.reason);
   });
+
+  if (hotlist) {
+    const local = new LocalEntryStore(hotlist.stateDir, store.keys);
+    // The access log is the record (P6); the queue lets the hot-list extension publish the change
+    // on MQTT at its next check, as it does the shell's (docs/hotlists.md).
+    const changeLogs = [new AccessLogHotListChanges(() => ({ db: store.db, keys: store.keys })), new ShellChangeQueue(hotlist.stateDir, store.keys)];
+    const logChange = (change: HotListChange) => changeLogs.forEach((l) => l.append(change));
+
+    app.get(`${PREFIX}/hotlist/local`, {
+      schema: { summary: 'Local hot-list entries with who entered and approved each (P11); opened with the device keys', response: { 200: Type.Array(LocalEntryOut) } },
+    }, async (req, reply) => {
+      const admin = await requireAdmin(req, reply);
+      if (!admin) return reply;
+      const list = local.load();
+      appendAccessLog(store.db, { user: admin.username, action: 'hotlist.view', parameters: { list: 'local', version: list.version, entries: list.entries.length, via: 'api' }, result: 'ok' }, store.keys);
+      return [...list.entries].map((e) => ({
+        plate: e.plate, state: e.state, type: e.type, caseNumber: e.local?.caseNumber ?? e.recordNumber, synopsis: e.local?.synopsis ?? e.reason,
+        enteredBy: e.local?.enteredBy ?? null, approvedBy: e.local?.approvedBy ?? null, enteredAt: e.enteredAt, expiresAt: e.expiresAt,
+        partial: e.partial, fuzzy: e.fuzzy, expired: e.expiresAt !== undefined && e.expiresAt !== null && Date.parse(e.expiresAt) <= Date.now(),
+      }));
+    });
+
+    app.post<{ Body: typeof LocalEntryBody.static }>(`${PREFIX}/hotlist/local`, {
+      schema: { summary: 'Add a local entry: the signed-in administrator enters and approves it (P11), as `hotlist add` by an administrator', body: LocalEntryBody, response: { 201: LocalEntryOut, 422: ErrorBody } },
+    }, async (req, reply) => {
+      const admin = await requireAdmin(req, reply);
+      if (!admin) return reply;
+      const input = { ...req.body, enteredBy: admin.username, approvedBy: admin.username };
+      try {
+        const entry = await validateLocalEntry(input, users, hotlist.localEntryMaxDays);
+        const list = local.add(entry);
+        logChange({ at: new Date().toISOString(), action: 'local-added', actor: admin.username, list: 'local', version: list.version, detail: { plate: entry.plate, state: entry.state, type: entry.type, caseNumber: entry.local!.caseNumber, approvedBy: entry.local!.approvedBy, partial: entry.partial, expiresAt: entry.expiresAt, via: 'api' } });
+        return reply.code(201).send({
+          plate: entry.plate, state: entry.state, type: entry.type, caseNumber: entry.local!.caseNumber, synopsis: entry.local!.synopsis,
+          enteredBy: entry.local!.enteredBy, approvedBy: entry.local!.approvedBy, enteredAt: entry.enteredAt, expiresAt: entry.expiresAt, partial: entry.partial, fuzzy: entry.fuzzy, expired: false,
+        });
+      } catch (err) {
+        if (!(err instanceof LocalEntryError)) throw err;
+        // P6: a refused local entry is on the record like an added one (the plate sealed, P16).
+        appendAccessLog(store.db, { user: admin.username, action: 'hotlist.change', parameters: { change: 'local-refused', list: 'local', plate: input.plate, caseNumber: input.caseNumber, synopsis: input.synopsis, problem: err.message, field: err.field, via: 'api' }, result: 'refused' }, store.keys);
+        return reply.code(422).send({ error: err.message, field: err.field });
+      }
+    });
+  }
 
   app.get(`${PREFIX}/audit/verify`, {
     schema: { summary: 'Verify the access log\'s hash chain and that its sealed parameters open (P6)', response: { 200: Type.Object({}, { additionalProperties: true }) } },

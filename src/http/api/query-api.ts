@@ -24,6 +24,8 @@ export interface QueryApiOptions {
   users: UserDirectory;
   sharing: SharingRegistry;
   access: AccessConfig;
+  /** Where the local hot-list entries are, for the administration routes (absent: no such routes). */
+  hotlist?: { stateDir: string; localEntryMaxDays: number };
 }
 
 declare module 'fastify' {
@@ -270,7 +272,7 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
     return { reads: u.reads, usedBytes: u.usedBytes, holds: listHolds(store).filter((h) => !h.releasedAt).length, corruptSkipped: store.corruptSkipped };
   });
 
-  await app.register(adminRoutes, { store, users, sharing, denied });
+  await app.register(adminRoutes, { store, users, sharing, denied, ...(opts.hotlist ? { hotlist: opts.hotlist } : {}) });
   if (consoleCtx) {
     await app.register(consoleRoutes, { ctx: consoleCtx, users, store, access: opts.access, health: consoleCtx.health, denied, sessionOf: (req) => sessions.get(req) });
   }

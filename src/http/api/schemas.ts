@@ -125,6 +125,16 @@ export const UserBody = Type.Object({
 export const UsernameParams = Type.Object({ username: Type.String({ pattern: '^[a-z][a-z0-9._-]{1,31}$' }) });
 export const TrainingBody = Type.Object({ trainingValidUntil: Type.Union([Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), Type.Null()]) }, { additionalProperties: false });
 export const RefusalBody = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false });
+export const LocalEntryOut = Type.Object({
+  plate: Type.String(), state: Type.Union([Type.String(), Type.Null()]), type: Type.String(), caseNumber: Type.String(), synopsis: Type.String(),
+  enteredBy: Type.Union([Type.String(), Type.Null()]), approvedBy: Type.Union([Type.String(), Type.Null()]), enteredAt: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  expiresAt: Type.Optional(Type.Union([Type.String(), Type.Null()])), partial: Type.Optional(Type.Boolean()), fuzzy: Type.Optional(Type.Boolean()), expired: Type.Boolean(),
+});
+export const LocalEntryBody = Type.Object({
+  plate: Type.String({ minLength: 1, maxLength: 10 }), state: Type.Optional(Type.Union([Type.String({ maxLength: 2 }), Type.Null()])),
+  type: Type.Optional(Type.String({ maxLength: 8 })), caseNumber: Type.String({ minLength: 1, maxLength: 64 }), synopsis: Type.String({ minLength: 1, maxLength: 500 }),
+  expiresAt: Type.Optional(Type.String({ maxLength: 40 })), fuzzy: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false });
 export const PasswordBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
 export const SampleBody = Type.Object({
   from: Type.String({ format: 'date-time' }),
