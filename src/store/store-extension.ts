@@ -84,7 +84,7 @@ export class StoreExtension implements DaemonExtension {
       },
     });
     this.anchorSchedule.start();
-    await ctx.http.register(queryApi, { store, users: new UserDirectory(this.db, config.access), sharing: new SharingRegistry(this.db, config.sharing), access: config.access, hotlist: { stateDir: config.stateDir, localEntryMaxDays: config.hotlists.localEntryMaxDays } });
+    await ctx.http.register(queryApi, { store, users: new UserDirectory(this.db, config.access), sharing: new SharingRegistry(this.db, config.sharing), access: config.access, hotlist: { stateDir: config.stateDir, localEntryMaxDays: config.hotlists.localEntryMaxDays }, exports: { dir: join(config.stateDir, 'exports'), deviceId: config.deviceId } });
     // P3: purge at start (in the background: months of backlog must not delay the cameras) and then
     // on a timer that never keeps the process alive.
     this.schedulePurge();

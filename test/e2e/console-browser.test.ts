@@ -7,6 +7,7 @@ import { defaultConfig } from '../../src/config/defaults.js';
 import { engineOptions, PlateEngine } from '../../src/inference/engine.js';
 import { decodeImageFile } from '../../src/inference/image.js';
 import { createHold } from '../../src/store/evidence-holds.js';
+import { keyFingerprint } from '../../src/store/export-bundle.js';
 import { PASSWORD, startConsoleApp, USERS, type ConsoleApp } from '../support/console-app.js';
 
 // The web console in a real browser: Debian's chromium (scripts/setup installs it), headless, driven
@@ -241,7 +242,7 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     expect(blocked).toEqual([]);
   }, 120_000);
 
-  it('administrator: every page; adds a user, changes a training date, sees who is locked out, approves and refuses sharing requests, adds a local hot-list entry, verifies the log and draws an audit sample; sign-out ends the session', async () => {
+  it('administrator: every page; adds a user, changes a training date, sees who is locked out, approves and refuses sharing requests, exports a hold for the approved request, adds a local hot-list entry, verifies the log and draws an audit sample; sign-out ends the session', async () => {
     createHold(c.store, { name: 'admin-view', caseNumber: '24-9', reason: 'fixture hold', readIds: [c.reads[0]!.id] }, 'ivan');
     const share = c.sharing.request({ agency: 'Santa Cruz County Sheriff', agencyState: 'CA', requester: 'Det. Lee', purpose: 'robbery investigation 24-77' }, 'ivan');
     const toRefuse = c.sharing.request({ agency: 'Monterey Police Department', agencyState: 'CA', requester: 'Sgt. Ruiz', purpose: 'general interest' }, 'ivan');
@@ -289,6 +290,13 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     await page.waitForSelector(`[data-testid=admin-shares] tr:has-text("${toRefuse.id}") >> text=refused: not a criminal investigation (P14) (by ada)`);
     expect(c.sharing.get(toRefuse.id)).toMatchObject({ status: 'refused', refusedBy: 'ada', refusal: 'not a criminal investigation (P14)' });
     expect(c.accessLog().filter((e) => e.action === 'share.refuse').at(-1)).toMatchObject({ user: 'ada', result: 'ok' });
+
+    await page.click('[data-testid=admin-holds] tr:has-text("admin-view") button:has-text("Export")');
+    await page.selectOption('[data-testid=admin-holds] select[name=exportShare]', share.id);
+    await page.click('[data-testid=admin-holds] tr:has-text("admin-view") button:text-is("Export")');
+    await page.waitForSelector('[data-testid=export-fingerprint]');
+    expect(await page.locator('[data-testid=export-fingerprint]').textContent()).toBe(keyFingerprint(c.keys.signingPublicKeyPem));
+    expect(c.accessLog().filter((e) => e.action === 'export').at(-1)).toMatchObject({ user: 'ada', result: 'ok', parameters: expect.objectContaining({ hold: 'admin-view', shareRequest: share.id }) });
 
     await page.fill('input[name=hotPlate]', '7abc12?');
     await page.fill('input[name=hotCase]', '24-411');

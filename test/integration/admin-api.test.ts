@@ -1,5 +1,8 @@
 import { createPublicKey, verify } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHold } from '../../src/store/evidence-holds.js';
+import { keyFingerprint, verifyExport } from '../../src/store/export-bundle.js';
 import { PASSWORD, startConsoleApp, USERS, type ConsoleApp } from '../support/console-app.js';
 
 // Administration over the API (src/http/api/admin-routes.ts), as the console's Administration page
@@ -101,6 +104,26 @@ describe('administration API', () => {
     expect(bad.statusCode).toBe(422);
     expect(bad.json()).toMatchObject({ field: 'plate' });
     expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'hotlist.change', result: 'refused' });
+  });
+
+  it('exports a hold into a new directory under <stateDir>/exports, answering the manifest hash and key fingerprint; refusals answered and logged; others refused', async () => {
+    createHold(c.store, { name: 'export-me', caseNumber: '24-512', reason: 'fixture hold', readIds: [c.reads[0]!.id] }, 'ivan');
+    expect((await c.app.inject({ method: 'POST', url: '/api/v1/exports', headers: as(USERS.technician), payload: { hold: 'export-me' } })).statusCode).toBe(403);
+    const res = await c.app.inject({ method: 'POST', url: '/api/v1/exports', headers: as('ada'), payload: { hold: 'export-me' } });
+    expect(res.statusCode).toBe(201);
+    const out = res.json() as { dir: string; manifestSha256: string; publicKeyFingerprint: string; files: number };
+    expect(out.dir.startsWith(join(c.config.stateDir, 'exports') + '/')).toBe(true);
+    expect(out.publicKeyFingerprint).toBe(keyFingerprint(c.keys.signingPublicKeyPem));
+    expect(verifyExport(out.dir, out.publicKeyFingerprint)).toMatchObject({ ok: true });
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'export', result: 'ok', parameters: expect.objectContaining({ hold: 'export-me', manifestSha256: out.manifestSha256 }) });
+    const unknown = await c.app.inject({ method: 'POST', url: '/api/v1/exports', headers: as('ada'), payload: { hold: 'no-such-hold' } });
+    expect(unknown.statusCode).toBe(422);
+    expect(unknown.json()).toMatchObject({ field: 'hold' });
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'export', result: 'refused' });
+    const pending = c.sharing.request({ agency: 'Santa Cruz County Sheriff', agencyState: 'CA', requester: 'Det. Lee', purpose: 'robbery investigation 24-78' }, 'ivan');
+    const unapproved = await c.app.inject({ method: 'POST', url: '/api/v1/exports', headers: as('ada'), payload: { hold: 'export-me', shareRequest: pending.id } });
+    expect(unapproved.statusCode).toBe(422);
+    expect(unapproved.json()).toMatchObject({ field: 'share' });
   });
 
   it('state-changing administration from the console needs the CSRF token', async () => {

@@ -71,7 +71,7 @@ export async function startConsoleApp(opts: { idleMinutes?: number } = {}) {
     console: { config: config.http.console, live, clock: async () => ({ synced: true, source: 'test', detail: 'fixture clock' }) },
   });
   const sharing = new SharingRegistry(db, config.sharing);
-  await app.register(queryApi, { store, users, sharing, access: config.access, hotlist: { stateDir: config.stateDir, localEntryMaxDays: config.hotlists.localEntryMaxDays } });
+  await app.register(queryApi, { store, users, sharing, access: config.access, hotlist: { stateDir: config.stateDir, localEntryMaxDays: config.hotlists.localEntryMaxDays }, exports: { dir: join(config.stateDir, 'exports'), deviceId: config.deviceId } });
   for (const [role, username] of Object.entries(USERS)) {
     await users.add({ username, role: role as keyof typeof USERS, trainingValidUntil: '2099-12-31', password: PASSWORD }, 'cli:root');
   }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Whoami } from '../api.js';
 import { localTime } from '../format.js';
-import type { AuditSampleReply, ChainVerification, Hold, LocalEntry, ShareRequest, User } from '../types.js';
+import type { AuditSampleReply, ChainVerification, ExportResult, Hold, LocalEntry, ShareRequest, User } from '../types.js';
 
 // Administration (P4, P6, P9, P14): users, evidence holds, sharing requests, audits. Every action
 // goes through the API and lands in the access log under the administrator's name.
@@ -99,6 +99,21 @@ function Holds() {
   const { items: holds, error, reload, setError } = useList<Hold>('/holds');
   const [releasing, setReleasing] = useState<string | undefined>();
   const [reason, setReason] = useState('');
+  // Reloaded when an export is begun: a request approved since the page opened is offered too.
+  const { items: shares, reload: reloadShares } = useList<ShareRequest>('/shares');
+  const [exporting, setExporting] = useState<string | undefined>();
+  const [shareFor, setShareFor] = useState('');
+  const [exported, setExported] = useState<ExportResult | undefined>();
+  const exportNow = async (hold: string) => {
+    try {
+      setExported(await api<ExportResult>('POST', '/exports', { body: { hold, ...(shareFor ? { shareRequest: shareFor } : {}) } }));
+      setExporting(undefined);
+      setShareFor('');
+      setError(undefined);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
 
   const release = async (name: string) => {
     try {
@@ -128,13 +143,30 @@ function Holds() {
                     <input name="releaseReason" placeholder="reason for release" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
                     <button type="submit" disabled={reason.trim().length < 3}>Release</button>
                   </form>
-                ) : <button type="button" class="secondary" onClick={() => setReleasing(h.name)}>Release…</button>)}</td>
+                ) : <button type="button" class="secondary" onClick={() => setReleasing(h.name)}>Release…</button>)}{' '}
+                {!h.releasedAt && (exporting === h.name ? (
+                  <form class="inline" onSubmit={(e) => { e.preventDefault(); void exportNow(h.name); }}>
+                    <select name="exportShare" value={shareFor} onChange={(e) => setShareFor(e.currentTarget.value)}>
+                      <option value="">for this department</option>
+                      {(shares ?? []).filter((r) => r.status === 'approved').map((r) => <option key={r.id} value={r.id}>for {r.agency} ({r.id})</option>)}
+                    </select>
+                    <button type="submit">Export</button>
+                  </form>
+                ) : <button type="button" class="secondary" onClick={() => { setExporting(h.name); void reloadShares(); }}>Export…</button>)}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      <p class="muted small">Export a hold for evidence on the device: <code>alpr-edge export --hold NAME</code> (docs/operations.md).</p>
+      {exported && (
+        <div data-testid="export-result" role="status">
+          <p>Exported {exported.files} file(s) of hold {exported.hold} (case {exported.caseNumber}){exported.shareRequest ? ` for ${exported.shareRequest}` : ''} to <code>{exported.dir}</code> on the device.</p>
+          <p>Manifest sha256 <code class="mono" data-testid="export-manifest">{exported.manifestSha256}</code><br />
+            Device key fingerprint <code class="mono" data-testid="export-fingerprint">{exported.publicKeyFingerprint}</code></p>
+          <p class="muted small">Record both with the evidence; check the bundle anywhere with <code>alpr-edge verify-export DIR --fingerprint {exported.publicKeyFingerprint}</code>.</p>
+        </div>
+      )}
+      <p class="muted small">Exports go to a new directory under the state directory's <code>exports/</code>; copy one to media on the device (docs/operations.md).</p>
     </section>
   );
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { appendAccessLog, sampleInquiries, verifyAccessLog } from '../../access/access-log.js';
@@ -6,9 +7,11 @@ import type { SharingRegistry } from '../../access/sharing.js';
 import { LocalEntryError, LocalEntryStore, validateLocalEntry, type HotListChange } from '../../hotlist/local-entries.js';
 import { ShellChangeQueue } from '../../hotlist/shell-changes.js';
 import { maySeeReads, UserError, type PublicUser, type UserDirectory } from '../../access/users.js';
+import { ExportError, exportHold } from '../../store/export-bundle.js';
+import { HoldError } from '../../store/evidence-holds.js';
 import type { ReadStore } from '../../store/read-store.js';
 import type { DeniedLog } from './console-routes.js';
-import { ErrorBody, LocalEntryBody, LocalEntryOut, PasswordBody, RefusalBody, SampleBody, ShareIdParams, ShareOut, TrainingBody, UserBody, UsernameParams, UserOut } from './schemas.js';
+import { ErrorBody, ExportBody, ExportOut, LocalEntryBody, LocalEntryOut, PasswordBody, RefusalBody, SampleBody, ShareIdParams, ShareOut, TrainingBody, UserBody, UsernameParams, UserOut } from './schemas.js';
 
 // Administration over the API (P6, P9, P14), for the console's Administration page and for scripts
 // with a bearer token: users, the sharing requests on file, the access log's verification and an
@@ -32,11 +35,13 @@ export interface AdminRoutesOptions {
   denied: DeniedLog;
   /** Local hot-list entries (P11), sealed with the store's device keys under `<stateDir>/hotlists`. */
   hotlist?: { stateDir: string; localEntryMaxDays: number };
+  /** Exports of held reads go to a new directory under `dir` (`<stateDir>/exports`), never elsewhere. */
+  exports?: { dir: string; deviceId: string };
 }
 
 /** Registered by the query API inside its scope: its authentication hook, CSRF check and error handler apply. */
 export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
-  const { store, users, sharing, denied, hotlist } = opts;
+  const { store, users, sharing, denied, hotlist, exports } = opts;
 
   const requireAdmin = async (req: FastifyRequest, reply: FastifyReply): Promise<PublicUser | undefined> => {
     const user = req.apiUser!;
@@ -154,6 +159,27 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
         // P6: a refused local entry is on the record like an added one (the plate sealed, P16).
         appendAccessLog(store.db, { user: admin.username, action: 'hotlist.change', parameters: { change: 'local-refused', list: 'local', plate: input.plate, caseNumber: input.caseNumber, synopsis: input.synopsis, problem: err.message, field: err.field, via: 'api' }, result: 'refused' }, store.keys);
         return reply.code(422).send({ error: err.message, field: err.field });
+      }
+    });
+  }
+
+  if (exports) {
+    app.post<{ Body: typeof ExportBody.static }>(`${PREFIX}/exports`, {
+      schema: { summary: 'Export a hold\'s reads as a signed bundle into a new directory under <stateDir>/exports (P4; P14: for another agency, an approved sharing request)', body: ExportBody, response: { 201: ExportOut, 422: ErrorBody } },
+    }, async (req, reply) => {
+      const admin = await requireAdmin(req, reply);
+      if (!admin) return reply;
+      const share = req.body.shareRequest ? sharing.get(req.body.shareRequest) : undefined;
+      if (req.body.shareRequest && !share) return reply.code(422).send({ error: `no sharing request ${req.body.shareRequest}`, field: 'shareRequest' });
+      // The page names no path: the bundle goes to a fresh directory the server picks (P16: 0700).
+      const outDir = join(exports.dir, `${req.body.hold}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      try {
+        // exportHold logs the export (with the manifest's hash) or its refusal in the access log.
+        const { manifest, manifestSha256 } = exportHold(store, { hold: req.body.hold, outDir, by: admin.username, deviceId: exports.deviceId, ...(share ? { share } : {}) });
+        return reply.code(201).send({ dir: outDir, hold: manifest.hold, caseNumber: manifest.caseNumber, files: Object.keys(manifest.files).length, manifestSha256, publicKeyFingerprint: manifest.publicKeyFingerprint, createdAt: manifest.createdAt, ...(share ? { shareRequest: share.id } : {}) });
+      } catch (err) {
+        if (err instanceof HoldError || err instanceof ExportError) return reply.code(422).send({ error: err.message, field: err.field });
+        throw err;
       }
     });
   }

@@ -26,6 +26,8 @@ export interface QueryApiOptions {
   access: AccessConfig;
   /** Where the local hot-list entries are, for the administration routes (absent: no such routes). */
   hotlist?: { stateDir: string; localEntryMaxDays: number };
+  /** Where the administration routes write exports (absent: no export route). */
+  exports?: { dir: string; deviceId: string };
 }
 
 declare module 'fastify' {
@@ -272,7 +274,7 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
     return { reads: u.reads, usedBytes: u.usedBytes, holds: listHolds(store).filter((h) => !h.releasedAt).length, corruptSkipped: store.corruptSkipped };
   });
 
-  await app.register(adminRoutes, { store, users, sharing, denied, ...(opts.hotlist ? { hotlist: opts.hotlist } : {}) });
+  await app.register(adminRoutes, { store, users, sharing, denied, ...(opts.hotlist ? { hotlist: opts.hotlist } : {}), ...(opts.exports ? { exports: opts.exports } : {}) });
   if (consoleCtx) {
     await app.register(consoleRoutes, { ctx: consoleCtx, users, store, access: opts.access, health: consoleCtx.health, denied, sessionOf: (req) => sessions.get(req) });
   }

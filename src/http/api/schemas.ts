@@ -135,6 +135,13 @@ export const LocalEntryBody = Type.Object({
   type: Type.Optional(Type.String({ maxLength: 8 })), caseNumber: Type.String({ minLength: 1, maxLength: 64 }), synopsis: Type.String({ minLength: 1, maxLength: 500 }),
   expiresAt: Type.Optional(Type.String({ maxLength: 40 })), fuzzy: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
+export const ExportBody = Type.Object({
+  hold: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), shareRequest: Type.Optional(Type.String({ pattern: '^SR-[0-9-]+-[0-9a-f]+$' })),
+}, { additionalProperties: false });
+export const ExportOut = Type.Object({
+  dir: Type.String(), hold: Type.String(), caseNumber: Type.String(), files: Type.Integer(), manifestSha256: Type.String(), publicKeyFingerprint: Type.String(),
+  createdAt: Type.String(), shareRequest: Type.Optional(Type.String()),
+});
 export const PasswordBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
 export const SampleBody = Type.Object({
   from: Type.String({ format: 'date-time' }),
