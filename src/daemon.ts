@@ -15,6 +15,8 @@ import { RateWindow } from './pipeline/rate-window.js';
 import { planReload } from './config/live.js';
 import { LiveView } from './device/live-view.js';
 import { clockSync } from './device/clock.js';
+import { SelftestRunner } from './device/selftest-runner.js';
+import { resolveInstallPath } from './config/load.js';
 
 export const VERSION = '0.1.0';
 
@@ -39,6 +41,8 @@ export interface DaemonOptions {
    * should stop and start again (run.ts exits 75 for systemd), as only that frees them.
    */
   onWedged?: (abandoned: number) => void;
+  /** The configuration file the daemon was started with: the console's self-test checks it. */
+  configFile?: string;
 }
 
 /**
@@ -89,7 +93,10 @@ export class Daemon {
     this.engine = engine;
     this.http = buildHttpApp({
       logger: this.logger, metrics: this.metrics, health: () => this.health(), beforeScrape: () => this.syncCaptureCounters(),
-      console: { config: c.http.console, live: this.liveView, clock: clockSync },
+      console: {
+        config: c.http.console, live: this.liveView, clock: clockSync,
+        ...(this.opts.configFile ? { selftest: new SelftestRunner({ configFile: this.opts.configFile, command: [process.execPath, resolveInstallPath('dist/src/bin.cjs')] }) } : {}),
+      },
     });
     for (const ext of this.opts.extensions ?? []) {
       const sink = await ext.start({ config: c, logger: this.logger.child({ component: ext.name }), metrics: this.metrics, http: this.http, events: this.events });

@@ -145,7 +145,7 @@ function App() {
       </header>
       <main>
         {section === 'live' && <LivePage />}
-        {section === 'health' && <HealthPage />}
+        {section === 'health' && <HealthPage selftest={me.role !== 'investigator'} />}
         {section === 'search' && <SearchPage me={me} inquiry={inquiry} setInquiry={setInquiry} openRead={(id) => navigate(`reads/${id}`)} />}
         {section === 'reads' && <ReadPage id={rest[0] ?? ''} inquiry={inquiry} setInquiry={setInquiry} back={() => navigate('search')} />}
         {section === 'admin' && <AdminPage me={me} />}

@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { ExportOut, HoldOut, LocalEntryOut, ReadOut, SearchReply, ShareOut, UserOut } from '../../src/http/api/schemas.js';
 import type { HealthReport } from '../../src/http/health.js';
+import type { SelftestReport } from '../../src/device/selftest-runner.js';
 import type { LiveFrame } from '../../src/http/console.js';
 
 // The API's own types (its TypeBox schemas): the console and the server cannot drift apart.
@@ -11,7 +12,7 @@ export type Hold = Static<typeof HoldOut>;
 export type ShareRequest = Static<typeof ShareOut>;
 export type LocalEntry = Static<typeof LocalEntryOut>;
 export type ExportResult = Static<typeof ExportOut>;
-export type { HealthReport };
+export type { HealthReport, SelftestReport };
 
 export interface DeviceStatus {
   now: string;

@@ -7,7 +7,7 @@ export type AccessAction =
   | 'login' | 'search' | 'image.view' | 'read.view' | 'export' | 'hold.create' | 'hold.release'
   | 'user.add' | 'user.disable' | 'user.passwd' | 'user.training' | 'share.request' | 'share.approve' | 'share.refuse'
   | 'config.change' | 'key.rotate' | 'purge' | 'api.denied' | 'openapi.view' | 'audit.sample' | 'audit.verify' | 'hotlist.change' | 'hotlist.view' | 'cli.denied'
-  | 'device.provision' | 'device.key' | 'device.cert' | 'tamper';
+  | 'device.provision' | 'device.selftest' | 'device.key' | 'device.cert' | 'tamper';
 
 export const INQUIRY_ACTIONS: readonly AccessAction[] = ['search', 'image.view', 'read.view', 'export'];
 

@@ -44,11 +44,12 @@ export function registerDeviceCommands(program: Command): void {
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('--json', 'print the results as JSON', false)
     .addOption(new Option('--camera-timeout <s>', 'seconds to wait for camera frames').default(15).argParser(Number))
-    .action(async (o: { config: string; json: boolean; cameraTimeout: number }) => {
+    .addOption(new Option('--skip <check...>', 'leave out checks the running daemon holds (the console passes camera and gpio)').choices(['camera', 'gpio']))
+    .action(async (o: { config: string; json: boolean; cameraTimeout: number; skip?: ('camera' | 'gpio')[] }) => {
       const { runSelftest, renderSelftest } = await import('../device/selftest.js');
       const { createLogger } = await import('../log.js');
       // The table is the output; capture and inference chatter stays out of it.
-      const results = await runSelftest({ configFile: o.config, logger: createLogger('silent'), cameraTimeoutMs: o.cameraTimeout * 1000 });
+      const results = await runSelftest({ configFile: o.config, logger: createLogger('silent'), cameraTimeoutMs: o.cameraTimeout * 1000, ...(o.skip ? { skip: o.skip } : {}) });
       const ok = results.every((r) => r.status !== 'fail');
       process.stdout.write(o.json ? JSON.stringify({ ok, checks: results }, null, 2) + '\n' : renderSelftest(results));
       process.exitCode = ok ? 0 : 1;

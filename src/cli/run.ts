@@ -61,6 +61,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     recordAccess: (entry) => store.recordAccess(entry),
   });
   daemon = new Daemon(config, logger, {
+    configFile: opts.config,
     // Data-flow order: store → hot list → MQTT (the hot list emits hits that MQTT publishes); GPIO last.
     // P5: reads the central side acknowledged go to the store's forward-then-purge (if enabled).
     // Hot-list changes go into the store's access log, and the log's signed heads out on MQTT (P6).

@@ -43,8 +43,8 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
   });
 
   if (opts.console?.config.enabled) {
-    const { config, live, clock } = opts.console;
-    app.decorate('consoleContext', { config, sessions: new ConsoleSessions(config), health: opts.health, live, clock });
+    const { config, live, clock, selftest } = opts.console;
+    app.decorate('consoleContext', { config, sessions: new ConsoleSessions(config), health: opts.health, live, clock, selftest });
     registerConsoleFiles(app, opts.console.filesDir ?? resolveInstallPath('dist/console'));
   }
 

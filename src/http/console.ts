@@ -4,6 +4,7 @@ import { extname, join, relative } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { ConsoleSessions } from './api/console-sessions.js';
+import type { SelftestReport } from '../device/selftest-runner.js';
 import type { HealthReport } from './health.js';
 
 export type ConsoleConfig = Config['http']['console'];
@@ -52,6 +53,8 @@ export interface ConsoleOptions {
   config: ConsoleConfig;
   live?: LiveFrameSource;
   clock?: () => Promise<ClockStatus>;
+  /** The self-test run from the page, in a child process (src/device/selftest-runner.ts). */
+  selftest?: SelftestSource;
   /** Where the built console lives (default: dist/console of the install directory). */
   filesDir?: string;
 }
@@ -63,6 +66,13 @@ export interface ConsoleContext {
   health: () => HealthReport;
   live?: LiveFrameSource;
   clock?: () => Promise<ClockStatus>;
+  selftest?: SelftestSource;
+}
+
+/** Runs the self-test beside the daemon (one run at a time) and keeps the newest report. */
+export interface SelftestSource {
+  run(): Promise<SelftestReport>;
+  lastReport(): SelftestReport | undefined;
 }
 
 declare module 'fastify' {

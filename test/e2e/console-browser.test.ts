@@ -128,7 +128,7 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     }
   }, 120_000);
 
-  it('technician: live view with boxes and plate widths, and health; never a stored read in any response (P8)', async () => {
+  it('technician: live view with boxes and plate widths, health and the self-test with its advice; never a stored read in any response (P8)', async () => {
     const { context, received, settle } = await openBrowser();
     const page = await context.newPage();
     await signIn(page, c.baseUrl, USERS.technician);
@@ -147,6 +147,10 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     await page.click('nav a:has-text("Device health")');
     await page.waitForSelector('[data-testid=health-hotlists] >> text=ca-doj-svs');
     expect(await page.locator('[data-testid=health-clock]').textContent()).toContain('fixture clock');
+    await page.click('button:has-text("Run the self-test")');
+    await page.waitForSelector('[data-testid=selftest] td:text-is("enable NTP (timedatectl set-ntp true)")');
+    expect(await page.locator('[data-testid=selftest-summary]').textContent()).toMatch(/^no check failed/);
+    expect(c.accessLog().filter((e) => e.action === 'device.selftest').at(-1)).toMatchObject({ user: 'tina', result: 'ok' });
     await screenshot(page, 'technician-health');
     await page.goto(`${c.baseUrl}/console/search`);
     await page.waitForURL('**/console/live');

@@ -78,6 +78,21 @@ describe('web console sessions', () => {
     expect(foreign.statusCode).toBe(403);
   });
 
+  it('the self-test from a session: a technician runs it with the CSRF token (logged, no-store), an investigator is refused', async () => {
+    const t = await signIn(c, USERS.technician);
+    const forged = await c.app.inject({ method: 'POST', url: '/api/v1/device/selftest', headers: { ...HOST, cookie: t.cookie } });
+    expect(forged.statusCode).toBe(403);
+    const run = await c.app.inject({ method: 'POST', url: '/api/v1/device/selftest', headers: { ...HOST, cookie: t.cookie, 'x-csrf-token': t.csrf } });
+    expect(run.statusCode).toBe(200);
+    expect(run.headers['cache-control']).toBe('no-store');
+    expect(run.json()).toMatchObject({ ok: true, checks: expect.arrayContaining([expect.objectContaining({ check: 'clock', next: expect.stringContaining('NTP') })]) });
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'tina', action: 'device.selftest', result: 'ok' });
+    expect((await c.app.inject({ method: 'GET', url: '/api/v1/device/selftest', headers: { ...HOST, cookie: t.cookie } })).json()).toMatchObject({ available: true, report: { ok: true } });
+    const i = await signIn(c, USERS.investigator);
+    expect((await c.app.inject({ method: 'POST', url: '/api/v1/device/selftest', headers: { ...HOST, cookie: i.cookie, 'x-csrf-token': i.csrf } })).statusCode).toBe(403);
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ivan', action: 'api.denied' });
+  });
+
   it('P8: a technician\'s session gets the live view and health, never a read', async () => {
     const s = await signIn(c, USERS.technician);
     const headers = { ...HOST, cookie: s.cookie };

@@ -9,6 +9,7 @@ import { queryApi } from '../../src/http/api/query-api.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import type { HealthReport } from '../../src/http/health.js';
 import { LiveView } from '../../src/device/live-view.js';
+import { SelftestRunner } from '../../src/device/selftest-runner.js';
 import type { Read } from '../../src/pipeline/read.js';
 import { makeRead, openTestStore, silent, testConfig } from './store-fixtures.js';
 
@@ -59,6 +60,19 @@ export function healthFixture(): HealthReport {
   };
 }
 
+/**
+ * Stands in for `alpr-edge selftest --json` in a child process, as the daemon runs it: answers a
+ * report with advice, and fails unless asked to leave out the camera and the pins the daemon holds.
+ */
+export const FAKE_SELFTEST = [process.execPath, '-e', `
+  const a = process.argv.slice(1);
+  const skipped = a.includes('--skip') && a.includes('camera') && a.includes('gpio');
+  process.stdout.write(JSON.stringify({ ok: skipped, checks: [
+    { check: 'config', status: 'pass', detail: 'fixture config: device test-0001', next: '' },
+    { check: 'clock', status: skipped ? 'warn' : 'fail', detail: skipped ? 'not synchronised' : 'camera and gpio not skipped', next: 'enable NTP (timedatectl set-ntp true)' },
+  ] }));
+`] as const;
+
 export async function startConsoleApp(opts: { idleMinutes?: number } = {}) {
   const config = testConfig({ retentionDays: 30 }, { access: { loginRateLimitPerMinute: 1000 }, http: { console: { idleMinutes: opts.idleMinutes ?? 15, liveMaxFps: 10 } } });
   const { db, store, keys } = openTestStore(config);
@@ -68,7 +82,7 @@ export async function startConsoleApp(opts: { idleMinutes?: number } = {}) {
     logger: silent,
     metrics: createMetrics(),
     health: healthFixture,
-    console: { config: config.http.console, live, clock: async () => ({ synced: true, source: 'test', detail: 'fixture clock' }) },
+    console: { config: config.http.console, live, clock: async () => ({ synced: true, source: 'test', detail: 'fixture clock' }), selftest: new SelftestRunner({ configFile: 'fixture.json', command: FAKE_SELFTEST }) },
   });
   const sharing = new SharingRegistry(db, config.sharing);
   await app.register(queryApi, { store, users, sharing, access: config.access, hotlist: { stateDir: config.stateDir, localEntryMaxDays: config.hotlists.localEntryMaxDays }, exports: { dir: join(config.stateDir, 'exports'), deviceId: config.deviceId } });

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { age, bytes } from '../format.js';
-import type { DeviceStatus } from '../types.js';
+import type { DeviceStatus, SelftestReport } from '../types.js';
 
 // Device health for every role: cameras, models, hot lists and their ages, broker and outbox,
 // store and disk, clock. Counts and ages only (P1); the same figures as `alpr-edge status`.
@@ -15,7 +15,51 @@ function Status({ s }: { s: string | undefined }) {
   return <span class={`state ${s ?? 'unknown'}`}>{s ?? 'unknown'}</span>;
 }
 
-export function HealthPage() {
+/**
+ * The self-test from the page: the daemon runs it in a child process (one at a time) and leaves out
+ * the cameras and pins it holds; each check comes with what to do next.
+ */
+function Selftest() {
+  const [report, setReport] = useState<SelftestReport | null | undefined>();
+  const [running, setRunning] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  useEffect(() => void api<{ report: SelftestReport | null }>('GET', '/device/selftest').then((r) => setReport(r.report), (err: Error) => setError(err.message)), []);
+  const run = async () => {
+    setRunning(true);
+    try {
+      setReport(await api<SelftestReport>('POST', '/device/selftest'));
+      setError(undefined);
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setRunning(false);
+    }
+  };
+  return (
+    <section class="card" data-testid="selftest">
+      <h2>Self-test</h2>
+      <p><button type="button" onClick={() => void run()} disabled={running}>{running ? 'Running… (up to two minutes)' : 'Run the self-test'}</button>{' '}
+        {report && <span data-testid="selftest-summary" class={report.ok ? '' : 'error'}>{report.ok ? 'no check failed' : `${report.checks.filter((c) => c.status === 'fail').length} check(s) failed`}, finished {new Date(report.finishedAt).toLocaleTimeString()}</span>}
+      </p>
+      {error && <p class="error" role="alert">{error}</p>}
+      {report && (
+        <table>
+          <thead><tr><th>check</th><th>result</th><th>detail</th><th>what to do</th></tr></thead>
+          <tbody>
+            {report.checks.map((c) => (
+              <tr key={c.check} class={c.status === 'fail' || c.status === 'warn' ? 'warn' : ''}>
+                <td>{c.check}</td><td><span class={`state ${c.status}`}>{c.status}</span></td><td>{c.detail}</td><td>{c.next}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p class="muted small">The cameras and GPIO pins are the daemon's while it runs, so the page leaves them out (the live view shows the cameras); <code>alpr-edge selftest</code> over SSH, with the daemon stopped, checks them too.</p>
+    </section>
+  );
+}
+
+export function HealthPage({ selftest = false }: { selftest?: boolean }) {
   const [d, setD] = useState<DeviceStatus | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [fetchedAt, setFetchedAt] = useState(0);
@@ -120,7 +164,7 @@ export function HealthPage() {
           </section>
         )}
       </div>
-      <p class="muted small">The self-test (camera, models, broker TLS round trip, clock, disk, store, GPIO) runs over SSH: <code>alpr-edge selftest</code>.</p>
+      {selftest ? <Selftest /> : <p class="muted small">The self-test (camera, models, broker TLS round trip, clock, disk, store, GPIO) is run by a technician, from this page or over SSH: <code>alpr-edge selftest</code>.</p>}
     </div>
   );
 }

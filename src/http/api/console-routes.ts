@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { appendAccessLog } from '../../access/access-log.js';
 import type { AccessConfig } from '../../config/schema.js';
 import { maySeeReads, type PublicUser, type Role, type UserDirectory } from '../../access/users.js';
 import type { ReadStore } from '../../store/read-store.js';
@@ -173,6 +174,28 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleRoutesOpt
   });
 
   const liveRoles: Role[] = ['technician', 'administrator'];
+
+  // The self-test from the page (technician, administrator): run in a child process at a lower
+  // priority, one at a time (a second request joins the run), so the daemon's loop never waits on
+  // it. Its report holds checks and advice, counts at most: no read (P8).
+  app.post(`${PREFIX}/device/selftest`, {
+    schema: { summary: 'Run the self-test beside the daemon (models, broker, clock, disk, store; not the cameras or pins it holds) and answer its checks with what to do', response: { 200: Type.Object({}, { additionalProperties: true }), 404: ErrorBody } },
+  }, async (req, reply) => {
+    const user = await requireRole(req, reply, liveRoles, 'the self-test');
+    if (!user) return reply;
+    if (!ctx.selftest) return reply.code(404).send({ error: 'the self-test is not available here: run alpr-edge selftest over SSH' });
+    const report = await ctx.selftest.run();
+    appendAccessLog(store.db, { user: user.username, action: 'device.selftest', parameters: { ok: report.ok, failed: report.checks.filter((c) => c.status === 'fail').map((c) => c.check), via: 'console' }, result: 'ok' }, store.keys);
+    return report;
+  });
+
+  app.get(`${PREFIX}/device/selftest`, {
+    schema: { summary: 'The newest self-test report of this daemon, if one was run', response: { 200: Type.Object({}, { additionalProperties: true }) } },
+    config: { consolePassive: true },
+  }, async (req, reply) => {
+    if (!(await requireRole(req, reply, liveRoles, 'the self-test'))) return reply;
+    return { available: ctx.selftest !== undefined, report: ctx.selftest?.lastReport() ?? null };
+  });
 
   // The live view (technician, administrator): the newest analysed frame of each camera with the
   // detector's boxes and each plate's width and sharpness; never plate text, never a stored read (P8).
