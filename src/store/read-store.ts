@@ -9,6 +9,7 @@ import type { Read, VehicleDescriptors } from '../pipeline/read.js';
 import { appendAccessLogInTxn } from '../access/access-log.js';
 import { ImageBuckets, type ImageBucketWidth, type ImageChunkKey, type PlateIndexKey, type StateDatabase } from './database.js';
 import { SealError, type DeviceKeys } from './device-keys.js';
+import { cameraIds, deleteIdSpanInTxn, deleteIndexEntriesInTxn, walkIndexEntries } from './key-ranges.js';
 import { isWildcardPattern, lookAlikeKey, wildcardMatcher } from './plate-match.js';
 
 export type ImageKind = 'plate' | 'overview';
@@ -97,6 +98,7 @@ export interface StoreUsage {
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 /** The 10-character time part of a ULID: read ids compare like their capture times. */
 export function ulidTimePrefix(ms: number): string {
@@ -705,30 +707,108 @@ export class ReadStore {
   }
 
   /**
+   * Where the purge by key ranges stops: the start of the hour the cutoff falls in, or of an older
+   * bucket still spanning it (a day's bucket of a longer retention). Every bucket ending by then is
+   * dropped whole, so no image of a read purged by range is left behind.
+   */
+  private wholeBucketsEnd(cutoffMs: number): number {
+    let end = Math.floor(cutoffMs / HOUR_MS) * HOUR_MS;
+    for (const name of this.db.imageBuckets.names()) {
+      const { startMs, endMs } = ImageBuckets.rangeOf(name)!;
+      if (startMs < end && endMs > end) end = startMs;
+    }
+    return end;
+  }
+
+  /**
+   * P3 for whole buckets past retention: their reads and camera entries go by key ranges (no record
+   * decoded; held reads skipped by id, P4), their images with the buckets' drop, their plate index
+   * entries with `removeIndexEntriesBefore`. The first transaction records the buckets as owed, so
+   * a kill before the drop leaves no image for good. A read's id carries its capture time
+   * (camera-pipeline), so ids before `endMs` are reads captured before it.
+   */
+  private async purgeWholeBuckets(endMs: number): Promise<{ purged: number; keptHeld: number }> {
+    const { db } = this;
+    const before = ulidTimePrefix(endMs);
+    const cameras = cameraIds(db);
+    const owing = db.imageBuckets.names().filter((n) => ImageBuckets.rangeOf(n)!.endMs <= endMs);
+    // Walking keys and deleting by id costs about a quarter of a purge batch's per-read work.
+    const readsPerTxn = this.config.purgeBatchSize * 4;
+    let purged = 0;
+    let keptHeld = 0;
+    let from = '';
+    for (let first = true; ; first = false) {
+      const r = await db.root.transaction(() => {
+        const span = deleteIdSpanInTxn(db, from, before, readsPerTxn, this.heldIds(), cameras);
+        if (first && owing.length > 0) db.meta.put(OWED_IMAGE_BUCKETS, [...new Set([...this.owedImageBuckets(), ...owing])].sort());
+        if (span.deleted > 0) appendAccessLogInTxn(db, { user: 'system', action: 'purge', parameters: { reason: 'retention', purged: span.deleted, keptHeld: span.keptHeld }, result: 'ok' });
+        return span;
+      });
+      purged += r.deleted;
+      keptHeld += r.keptHeld;
+      from = r.next;
+      if (r.exhausted) break;
+    }
+    return { purged, keptHeld };
+  }
+
+  /**
+   * Deletes the plate index entries of the reads purged by ranges (ids before `endMs`, not held)
+   * and those of the reads purged one by one (`perRead`), walking each index once in key order:
+   * the indexes lead with the day, so each page is rewritten once. Sorted deletes of small keys and
+   * nothing else: 32 purged reads' worth per transaction keeps it about as long on the event loop
+   * as a purge batch, with few commits.
+   */
+  private async removeIndexEntriesBefore(endMs: number, perRead: IndexDeletions): Promise<void> {
+    const { db } = this;
+    const before = ulidTimePrefix(endMs);
+    const keysPerTxn = this.config.purgeBatchSize * 32;
+    const joined = (k: PlateIndexKey) => `${k[0]}\u0000${k[1]}\u0000${k[2]}\u0000${k[3]}`;
+    for (const [index, listed] of [[db.byPlate, perRead.plate], [db.byLookAlike, perRead.lookAlike]] as const) {
+      const pending = new Map(listed.map((k) => [joined(k), k]));
+      listed.length = 0;
+      let start: PlateIndexKey | undefined;
+      do {
+        // A backlog of months is walked 100k keys at a time, not held in memory at once.
+        const walk = walkIndexEntries(index, (k) => k[3] < before || (pending.size > 0 && pending.delete(joined(k))), Math.floor(endMs / DAY_MS), start, 100_000);
+        for (let off = 0; off < walk.keys.length; off += keysPerTxn) {
+          const slice = walk.keys.slice(off, off + keysPerTxn);
+          await db.root.transaction(() => deleteIndexEntriesInTxn(index, slice, this.heldIds()));
+        }
+        start = walk.next;
+      } while (start);
+      // Entries of reads purged one by one that lie past the walk (none unless a clock stepped).
+      if (index === db.byPlate) perRead.plate.push(...pending.values());
+      else perRead.lookAlike.push(...pending.values());
+    }
+    await this.removeIndexEntries(perRead);
+  }
+
+  /**
    * P3: purges every read past its age in batches, yielding to the event loop between batches so
    * the camera pipeline keeps running. Logged once with counts and the oldest remaining time.
    */
   async purgeExpired(nowMs = Date.now()): Promise<PurgeResult> {
     const cutoff = this.retentionCutoffMs(nowMs);
-    // Buckets that ended by the cutoff are past retention whole: their reads go one by one (a few
-    // deletes each), their images with the bucket's database. Reads of the bucket the cutoff falls
-    // in take their images with them (P3: nothing outlives its age to batch a drop).
     this.db.imageBuckets.openAll();
-    let purged = 0;
-    let keptHeld = 0;
-    let startAfter: string | undefined;
+    // Buckets that ended by the cutoff are past retention whole: by key ranges, images dropped with
+    // the bucket. Reads of the bucket the cutoff falls in go one by one and take their images with
+    // them (P3: nothing outlives its age to batch a drop).
+    const wholeEnd = this.wholeBucketsEnd(cutoff);
+    let { purged, keptHeld } = await this.purgeWholeBuckets(wholeEnd);
+    let startAfter: string | undefined = ulidTimePrefix(wholeEnd);
     const indexKeys: IndexDeletions = { plate: [], lookAlike: [] };
     for (;;) {
       const r = await this.purgeBatch('retention', cutoff, this.config.purgeBatchSize, startAfter, indexKeys, cutoff);
       purged += r.purged;
       keptHeld += r.keptHeld;
-      startAfter = r.lastScanned;
+      startAfter = r.lastScanned ?? startAfter;
       if (r.exhausted) break;
       // A backlog of months would otherwise hold every index key in memory at once.
       if (indexKeys.plate.length >= 100_000) await this.removeIndexEntries(indexKeys);
     }
     await this.dropImageBuckets(cutoff);
-    await this.removeIndexEntries(indexKeys);
+    await this.removeIndexEntriesBefore(wholeEnd, indexKeys);
     await this.sweepOrphanIndexEntries();
     const result: PurgeResult = { reason: 'retention', purged, keptHeld, oldestRemainingAt: this.oldestRemainingAt() };
     if (purged > 0 || keptHeld > 0) this.logger.info(result, 'retention purge');
