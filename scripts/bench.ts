@@ -169,7 +169,9 @@ const USAGE = `usage: npm run bench -- [--frames N] [--threads N] [--max-side N]
   --manifest P   model manifest (default models/manifest.json); FP32/INT8 pairs in it are compared
   --json PATH    where the results go (default bench-results/bench.json)
   --decoder-threads N  libav decoder frame threads, 0 = one per core (default: the config's, 0)
-  decode [RUNS] [THREADS]  only the decode pass, RUNS times, with THREADS decoder threads`;
+  decode [RUNS] [THREADS]  only the decode pass, RUNS times, with THREADS decoder threads
+  store | hotlist | fleet   the ring store, the hot-list matcher, a fleet over MQTT (docs/benchmarks.md)
+  soak [--minutes N]  the daemon on a looping clip for N minutes (60): memory growth and peak`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -774,6 +776,8 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'hotlist') return (await import('./bench-hotlist.js')).main();
   // `npm run bench -- fleet`: 200+ simulated devices publishing hits and reads through Mosquitto.
   if (process.argv[2] === 'fleet') return (await import('./bench-fleet.js')).main();
+  // `npm run bench -- soak [--minutes N]`: the daemon on a looping clip for an hour; memory over time.
+  if (process.argv[2] === 'soak') return (await import('./bench-soak.js')).main();
   // `npm run bench -- decode [RUNS]`: only the decode pass, repeated; for A/B runs of capture changes.
   if (process.argv[2] === 'decode') return decodeOnly(process.argv[3], process.argv[4]);
   const opts = parseOptions(process.argv.slice(2));
