@@ -62,6 +62,8 @@ export class Outbox {
   private nextSeq = 1;
   private totalBytes = 0;
   private count = 0;
+  /** Messages whose write has not committed yet: not counted, but they take room under the bound. */
+  private readonly inFlight = { count: 0, bytes: 0, writes: new Set<Promise<unknown>>() };
   readonly dropped: Record<OutboxKind, number> = { hit: 0, read: 0, event: 0, audit: 0 };
   /** Messages dropped because they did not open with the device keys (counted in `dropped` too). */
   unreadable = 0;
@@ -96,10 +98,21 @@ export class Outbox {
     return this.byKind[kind].length;
   }
 
-  /** Persists a message (after making room per DROP_ORDER); resolves once it is on disk. */
+  /**
+   * Persists a message (after making room per DROP_ORDER); resolves once it is on disk. The counts
+   * (`size`, `bytes`, `countOf`) take the message only once its transaction has committed: a write
+   * that fails (disk full, the store closed under it) rejects and leaves no ghost message that
+   * would keep `drained()` and health from settling. Writes in flight count against the bound.
+   */
   async enqueue(kind: OutboxKind, topic: string, messageId: string, payload: Buffer): Promise<{ seq: number; dropped: OutboxKind[] }> {
     const dropped: OutboxKind[] = [];
-    while (this.count > 0 && (this.count + 1 > this.limits.maxMessages || this.totalBytes + payload.length > this.limits.maxBytes)) {
+    while (this.count + this.inFlight.count + 1 > this.limits.maxMessages || this.totalBytes + this.inFlight.bytes + payload.length > this.limits.maxBytes) {
+      if (this.count === 0) {
+        // Only writes in flight fill the bound: once they commit, they can be weighed and dropped.
+        if (this.inFlight.writes.size === 0) break;
+        await Promise.allSettled([...this.inFlight.writes]);
+        continue;
+      }
       const victim = DROP_ORDER.find((k) => this.byKind[k].length > 0)!;
       // Never drop a hit to make room for a read: a read that does not fit is itself dropped.
       if (DROP_ORDER.indexOf(victim) > DROP_ORDER.indexOf(kind)) {
@@ -111,17 +124,30 @@ export class Outbox {
       this.dropped[victim]++;
       dropped.push(victim);
     }
-    const seq = this.nextSeq++;
-    this.byKind[kind].push(seq);
-    this.meta.set(seq, { kind, bytes: payload.length });
-    this.totalBytes += payload.length;
-    this.count++;
     const kid = this.keys.currentKeyId;
     const sealed = this.keys.seal(payload, aad(topic, messageId), kid);
-    await this.root.transaction(() => {
+    const seq = this.nextSeq++;
+    const write = this.root.transaction(() => {
       void this.messages.put(seq, { kind, topic, messageId, kid, sealed });
       void this.index.put(seq, { kind, bytes: payload.length });
     });
+    this.inFlight.writes.add(write);
+    this.inFlight.count++;
+    this.inFlight.bytes += payload.length;
+    try {
+      await write;
+    } finally {
+      this.inFlight.writes.delete(write);
+      this.inFlight.count--;
+      this.inFlight.bytes -= payload.length;
+    }
+    // Sequence numbers are taken in call order but commits may finish out of it: keep each list sorted.
+    const list = this.byKind[kind];
+    if (list.length === 0 || list[list.length - 1]! < seq) list.push(seq);
+    else list.splice(list.findIndex((s) => s > seq), 0, seq);
+    this.meta.set(seq, { kind, bytes: payload.length });
+    this.totalBytes += payload.length;
+    this.count++;
     return { seq, dropped };
   }
 
