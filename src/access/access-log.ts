@@ -5,7 +5,7 @@ import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } fr
 /** What was done; inquiries (search, image view, export) are what audits sample (P9). */
 export type AccessAction =
   | 'login' | 'search' | 'image.view' | 'read.view' | 'export' | 'hold.create' | 'hold.release'
-  | 'user.add' | 'user.disable' | 'user.passwd' | 'user.training' | 'share.request' | 'share.approve' | 'share.refuse'
+  | 'user.add' | 'user.disable' | 'user.enable' | 'user.passwd' | 'user.training' | 'share.request' | 'share.approve' | 'share.refuse'
   | 'config.change' | 'key.rotate' | 'purge' | 'api.denied' | 'openapi.view' | 'audit.sample' | 'audit.verify' | 'hotlist.change' | 'hotlist.view' | 'cli.denied'
   | 'device.provision' | 'device.selftest' | 'device.key' | 'device.cert' | 'tamper';
 

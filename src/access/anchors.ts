@@ -35,7 +35,7 @@ export interface AnchorSigner {
 
 /** Entries after which a head is published at once rather than at the next interval. */
 export const ANCHOR_TRIGGERS: ReadonlySet<AccessAction> = new Set<AccessAction>([
-  'export', 'hold.create', 'hold.release', 'user.add', 'user.disable', 'user.passwd', 'user.training', 'audit.sample', 'audit.verify',
+  'export', 'hold.create', 'hold.release', 'user.add', 'user.disable', 'user.enable', 'user.passwd', 'user.training', 'audit.sample', 'audit.verify',
 ]);
 
 function signedBytes(a: Omit<ChainAnchor, 'signature'>): Buffer {
@@ -189,17 +189,27 @@ export class AnchorFileError extends Error {
 export function readAnchorsFile(file: string): ChainAnchor[] {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8').trim();
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new AnchorFileError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  return parseAnchors(text, file);
+}
+
+/** Anchors from the text of such a file (the console uploads it); `source` names it in errors. */
+export function parseAnchors(text: string, source: string): ChainAnchor[] {
+  const trimmed = text.trim();
   const parse = (json: string, where: string): unknown => {
     try {
       return JSON.parse(json);
     } catch {
-      throw new AnchorFileError(`${file}${where} is not JSON (expected the anchors \`alpr-edge watch\` saves, one per line)`);
+      throw new AnchorFileError(`${source}${where} is not JSON (expected the anchors \`alpr-edge watch\` saves, one per line)`);
     }
   };
-  if (text.startsWith('[')) return parse(text, '') as ChainAnchor[];
-  return text.split('\n').map((l, i) => [l, i] as const).filter(([l]) => l.trim()).map(([l, i]) => parse(l, ` line ${i + 1}`) as ChainAnchor);
+  if (trimmed.startsWith('[')) {
+    const list = parse(trimmed, '');
+    if (!Array.isArray(list)) throw new AnchorFileError(`${source} is not a JSON array of anchors`);
+    return list as ChainAnchor[];
+  }
+  return trimmed.split('\n').map((l, i) => [l, i] as const).filter(([l]) => l.trim()).map(([l, i]) => parse(l, ` line ${i + 1}`) as ChainAnchor);
 }

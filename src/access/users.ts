@@ -127,6 +127,20 @@ export class UserDirectory {
     });
   }
 
+  /**
+   * Lets a disabled user sign in again with their own password. Tokens and sessions ended by the
+   * disable stay ended (its token generation is kept), and a lockout is lifted so the return is clean.
+   */
+  enable(username: string, by: string): void {
+    this.db.root.transactionSync(() => {
+      const u = this.get(username);
+      if (!u) throw new UserError(`no user "${username}"`, 'username');
+      if (!u.disabled) throw new UserError(`user "${username}" is not disabled`, 'username');
+      this.db.users.put(username, { ...u, disabled: false, failedLogins: 0, lockedUntilMs: undefined });
+      appendAccessLogInTxn(this.db, { user: by, action: 'user.enable', parameters: { username }, result: 'ok' });
+    });
+  }
+
   /** P8: training gates access to reads; a technician may have no date, anyone else needs one. */
   setTraining(username: string, trainingValidUntil: string | null, by: string): void {
     if (trainingValidUntil !== null && (!DATE.test(trainingValidUntil) || Number.isNaN(Date.parse(trainingValidUntil)))) throw new UserError('training-valid-until must be a date YYYY-MM-DD', 'trainingValidUntil');

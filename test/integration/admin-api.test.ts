@@ -1,6 +1,8 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/access/access-log.js';
+import { ANCHOR_SCHEMA, signAnchor } from '../../src/access/anchors.js';
 import { createHold } from '../../src/store/evidence-holds.js';
 import { keyFingerprint, verifyExport } from '../../src/store/export-bundle.js';
 import { PASSWORD, startConsoleApp, USERS, type ConsoleApp } from '../support/console-app.js';
@@ -61,6 +63,33 @@ describe('administration API', () => {
     expect((await c.app.inject({ method: 'POST', url: '/api/v1/users/nobody/disable', headers: as('ada') })).statusCode).toBe(422);
   });
 
+  it('an administrator enables a disabled user: they sign in again with their password, old sessions stay ended; logged; others refused', async () => {
+    // tom was disabled by the test before; his session from before the disable must not come back.
+    const before = await c.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'ivan', password: PASSWORD } });
+    expect(before.statusCode).toBe(200);
+    await c.app.inject({ method: 'POST', url: '/api/v1/users/ivan/disable', headers: as('ada') });
+    const oldToken = { authorization: `Bearer ${before.json().token as string}` };
+    expect((await c.app.inject({ method: 'GET', url: '/api/v1/holds', headers: oldToken })).statusCode).toBe(401);
+    for (const who of [USERS.technician]) {
+      expect((await c.app.inject({ method: 'POST', url: '/api/v1/users/ivan/enable', headers: as(who) })).statusCode).toBe(403);
+      expect(c.accessLog().at(-1)).toMatchObject({ user: who, action: 'api.denied', result: 'denied' });
+    }
+    expect(c.users.get('ivan')?.disabled).toBe(true);
+    const enabled = await c.app.inject({ method: 'POST', url: '/api/v1/users/ivan/enable', headers: as('ada') });
+    expect(enabled.statusCode).toBe(200);
+    expect(enabled.json()).toMatchObject({ username: 'ivan', disabled: false });
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'user.enable', parameters: { username: 'ivan' }, result: 'ok' });
+    // The token from before the disable stays dead; a new sign-in works.
+    expect((await c.app.inject({ method: 'GET', url: '/api/v1/holds', headers: oldToken })).statusCode).toBe(401);
+    const again = await c.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'ivan', password: PASSWORD } });
+    expect(again.statusCode).toBe(200);
+    token['ivan'] = again.json().token as string;
+    const twice = await c.app.inject({ method: 'POST', url: '/api/v1/users/ivan/enable', headers: as('ada') });
+    expect(twice.statusCode).toBe(422);
+    expect(twice.json()).toMatchObject({ field: 'username' });
+    expect((await c.app.inject({ method: 'POST', url: '/api/v1/users/nobody/enable', headers: as('ada') })).statusCode).toBe(422);
+  });
+
   it('changes a training date (logged), refuses none for an investigator and refuses the change to others', async () => {
     const set = await c.app.inject({ method: 'POST', url: '/api/v1/users/ivan/training', headers: as('ada'), payload: { trainingValidUntil: '2098-06-30' } });
     expect(set.json()).toMatchObject({ username: 'ivan', trainingValidUntil: '2098-06-30' });
@@ -106,6 +135,53 @@ describe('administration API', () => {
     expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'hotlist.change', result: 'refused' });
   });
 
+  it('local hot-list entries: an administrator removes one by plate and case number (logged, the list version moves on); an unknown one refused and logged; others refused', async () => {
+    const entry = { plate: 'zz9q*', caseNumber: '24-777', synopsis: 'fixture entry to remove' };
+    expect((await c.app.inject({ method: 'POST', url: '/api/v1/hotlist/local', headers: as('ada'), payload: entry })).statusCode).toBe(201);
+    const listed = (await c.app.inject({ method: 'GET', url: '/api/v1/hotlist/local', headers: as('ada') })).json() as { plate: string }[];
+    expect(listed.map((e) => e.plate)).toContain('ZZ9Q*');
+    for (const who of [USERS.technician, USERS.investigator]) {
+      expect((await c.app.inject({ method: 'POST', url: '/api/v1/hotlist/local/remove', headers: as(who), payload: { plate: 'ZZ9Q*', caseNumber: '24-777' } })).statusCode).toBe(403);
+      expect(c.accessLog().at(-1)).toMatchObject({ user: who, action: 'api.denied' });
+    }
+    const wrongCase = await c.app.inject({ method: 'POST', url: '/api/v1/hotlist/local/remove', headers: as('ada'), payload: { plate: 'ZZ9Q*', caseNumber: '24-778' } });
+    expect(wrongCase.statusCode).toBe(422);
+    expect(wrongCase.json()).toMatchObject({ field: 'plate' });
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'hotlist.change', result: 'refused', parameters: expect.objectContaining({ change: 'local-remove-refused' }) });
+    const removed = await c.app.inject({ method: 'POST', url: '/api/v1/hotlist/local/remove', headers: as('ada'), payload: { plate: 'ZZ9Q*', caseNumber: '24-777' } });
+    expect(removed.statusCode).toBe(200);
+    expect(removed.json()).toMatchObject({ removed: 1 });
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'hotlist.change', result: 'ok', parameters: expect.objectContaining({ change: 'local-removed', removed: 1, via: 'api' }) });
+    const after = (await c.app.inject({ method: 'GET', url: '/api/v1/hotlist/local', headers: as('ada') })).json() as { plate: string }[];
+    expect(after.map((e) => e.plate)).not.toContain('ZZ9Q*');
+    expect(after.length).toBe(listed.length - 1);
+  });
+
+  it('verifies the access log against anchors the central side kept (audit verify --anchors): intact, a disagreeing head, a bad file; others refused', async () => {
+    const send = (who: string, body: string) => c.app.inject({ method: 'POST', url: '/api/v1/audit/verify-anchors', headers: { ...as(who), 'content-type': 'text/plain' }, payload: body });
+    const kept = signAnchor(c.db, c.config.deviceId, c.keys);
+    const intact = await send('ada', JSON.stringify(kept) + '\n');
+    expect(intact.statusCode).toBe(200);
+    expect(intact.json()).toMatchObject({ ok: true, anchors: { ok: true, anchors: 1, lastMatchingSeq: kept.seq } });
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'audit.verify', result: 'ok', parameters: expect.objectContaining({ ok: true, anchors: 1, anchorProblems: 0, via: 'api' }) });
+    // A head the device signed for an entry that now has another hash: the log was rewritten after it left.
+    const unsigned = { schema: ANCHOR_SCHEMA, deviceId: c.config.deviceId, seq: kept.seq, hash: 'f'.repeat(64), at: new Date().toISOString(), keyFingerprint: kept.keyFingerprint };
+    const rewritten = { ...unsigned, signature: c.keys.signDetached(Buffer.from(canonicalJson(unsigned))).toString('base64') };
+    const bad = await send('ada', [kept, rewritten].map((a) => JSON.stringify(a)).join('\n'));
+    expect(bad.statusCode).toBe(200);
+    expect(bad.json()).toMatchObject({ ok: false, anchors: { ok: false, firstDisagreement: { seq: kept.seq } } });
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'audit.verify', parameters: expect.objectContaining({ ok: false, firstBadSeq: kept.seq }) });
+    const notJson = await send('ada', 'this is not an anchors file');
+    expect(notJson.statusCode).toBe(422);
+    expect(notJson.json()).toMatchObject({ field: 'anchors' });
+    expect(notJson.json().error).toContain('line 1');
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'audit.verify', result: 'refused' });
+    for (const who of [USERS.technician, USERS.investigator]) {
+      expect((await send(who, JSON.stringify(kept))).statusCode).toBe(403);
+      expect(c.accessLog().at(-1)).toMatchObject({ user: who, action: 'api.denied' });
+    }
+  });
+
   it('exports a hold into a new directory under <stateDir>/exports, answering the manifest hash and key fingerprint; refusals answered and logged; others refused', async () => {
     createHold(c.store, { name: 'export-me', caseNumber: '24-512', reason: 'fixture hold', readIds: [c.reads[0]!.id] }, 'ivan');
     expect((await c.app.inject({ method: 'POST', url: '/api/v1/exports', headers: as(USERS.technician), payload: { hold: 'export-me' } })).statusCode).toBe(403);
@@ -132,6 +208,14 @@ describe('administration API', () => {
     const res = await c.app.inject({ method: 'POST', url: '/api/v1/users', headers: { cookie }, payload: { username: 'eve', role: 'administrator', trainingValidUntil: '2099-12-31', password: PASSWORD } });
     expect(res.statusCode).toBe(403);
     expect(c.users.get('eve')).toBeUndefined();
+    // The new state-changing routes too: enable, local entry removal, the anchors check.
+    await c.app.inject({ method: 'POST', url: '/api/v1/users/tom/disable', headers: as('ada') });
+    for (const [url, payload, type] of [['/api/v1/users/tom/enable', undefined, undefined], ['/api/v1/hotlist/local/remove', { plate: 'AB12*', caseNumber: '24-310' }, 'application/json'], ['/api/v1/audit/verify-anchors', '[]', 'text/plain']] as const) {
+      const forged = await c.app.inject({ method: 'POST', url, headers: { cookie, ...(type ? { 'content-type': type } : {}) }, ...(payload !== undefined ? { payload } : {}) });
+      expect(forged.statusCode, url).toBe(403);
+      expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'api.denied', result: 'denied' });
+    }
+    expect(c.users.get('tom')?.disabled).toBe(true);
   });
 
   it('lists sharing requests; the chain verifies; an audit sample opens plate text and is signed by the device key (P9)', async () => {

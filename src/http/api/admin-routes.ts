@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { appendAccessLog, sampleInquiries, verifyAccessLog } from '../../access/access-log.js';
+import { AnchorFileError, checkAnchors, parseAnchors } from '../../access/anchors.js';
 import { AccessLogHotListChanges } from '../../access/hotlist-changes.js';
 import type { SharingRegistry } from '../../access/sharing.js';
 import { LocalEntryError, LocalEntryStore, validateLocalEntry, type HotListChange } from '../../hotlist/local-entries.js';
@@ -11,7 +12,7 @@ import { ExportError, exportHold } from '../../store/export-bundle.js';
 import { HoldError } from '../../store/evidence-holds.js';
 import type { ReadStore } from '../../store/read-store.js';
 import type { DeniedLog } from './console-routes.js';
-import { ErrorBody, ExportBody, ExportOut, LocalEntryBody, LocalEntryOut, PasswordBody, RefusalBody, SampleBody, ShareIdParams, ShareOut, TrainingBody, UserBody, UsernameParams, UserOut } from './schemas.js';
+import { AnchorsBody, ErrorBody, ExportBody, ExportOut, LocalEntryBody, LocalEntryOut, LocalEntryRemoveBody, LocalEntryRemoveOut, PasswordBody, RefusalBody, SampleBody, ShareIdParams, ShareOut, TrainingBody, UserBody, UsernameParams, UserOut } from './schemas.js';
 
 // Administration over the API (P6, P9, P14), for the console's Administration page and for scripts
 // with a bearer token: users, the sharing requests on file, the access log's verification and an
@@ -19,6 +20,7 @@ import { ErrorBody, ExportBody, ExportOut, LocalEntryBody, LocalEntryOut, Passwo
 // every action is in the access log, as from the shell (docs/operations.md).
 
 const PREFIX = '/api/v1';
+const ANCHORS_BODY_LIMIT_BYTES = 32 * 1_048_576;
 
 function userOut(u: PublicUser, nowMs = Date.now()) {
   return {
@@ -83,6 +85,15 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     const admin = await requireAdmin(req, reply);
     if (!admin) return reply;
     const r = await userChange(reply, () => users.disable(req.params.username, admin.username));
+    return r === undefined ? userOut(users.list().find((u) => u.username === req.params.username)!) : r;
+  });
+
+  app.post<{ Params: typeof UsernameParams.static }>(`${PREFIX}/users/:username/enable`, {
+    schema: { summary: 'Enable a disabled user: they sign in again with their password; tokens and sessions ended by the disable stay ended', params: UsernameParams, response: { 200: UserOut, 422: ErrorBody } },
+  }, async (req, reply) => {
+    const admin = await requireAdmin(req, reply);
+    if (!admin) return reply;
+    const r = await userChange(reply, () => users.enable(req.params.username, admin.username));
     return r === undefined ? userOut(users.list().find((u) => u.username === req.params.username)!) : r;
   });
 
@@ -161,6 +172,23 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
         return reply.code(422).send({ error: err.message, field: err.field });
       }
     });
+
+    app.post<{ Body: typeof LocalEntryRemoveBody.static }>(`${PREFIX}/hotlist/local/remove`, {
+      schema: { summary: 'Remove the local entries for a plate and case number (P11: an administrator, as `hotlist remove`)', body: LocalEntryRemoveBody, response: { 200: LocalEntryRemoveOut, 422: ErrorBody } },
+    }, async (req, reply) => {
+      const admin = await requireAdmin(req, reply);
+      if (!admin) return reply;
+      const { plate, caseNumber } = req.body;
+      const removed = local.remove(plate, caseNumber);
+      const version = local.load().version;
+      if (removed === 0) {
+        // P6: a removal that found nothing is on the record too (the plate sealed, P16).
+        appendAccessLog(store.db, { user: admin.username, action: 'hotlist.change', parameters: { change: 'local-remove-refused', list: 'local', plate, caseNumber, problem: 'no such local entry', via: 'api' }, result: 'refused' }, store.keys);
+        return reply.code(422).send({ error: `no local entry for plate ${plate} with case number ${caseNumber}`, field: 'plate' });
+      }
+      logChange({ at: new Date().toISOString(), action: 'local-removed', actor: admin.username, list: 'local', version, detail: { plate, caseNumber, removed, via: 'api' } });
+      return { removed, version };
+    });
   }
 
   if (exports) {
@@ -193,6 +221,34 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     appendAccessLog(store.db, { user: admin.username, action: 'audit.verify', parameters: { ok: r.ok, entries: r.entries, ...(r.firstBadSeq !== undefined ? { firstBadSeq: r.firstBadSeq } : {}), via: 'api' }, result: 'ok' }, store.keys);
     return r;
   });
+
+  // The device identity that signed anchors carry; the daemon passes it with the exports' options.
+  const deviceId = exports?.deviceId;
+  if (deviceId) {
+    app.post<{ Body: typeof AnchorsBody.static }>(`${PREFIX}/audit/verify-anchors`, {
+      // A year of heads at the shortest interval is a few MiB; the default body limit is 1 MiB.
+      bodyLimit: ANCHORS_BODY_LIMIT_BYTES,
+      schema: { summary: 'Verify the access log against the signed heads the central side kept (`audit verify --anchors`): the anchors file `alpr-edge watch` saved, as text/plain', body: AnchorsBody, response: { 200: Type.Object({}, { additionalProperties: true }), 422: ErrorBody } },
+    }, async (req, reply) => {
+      const admin = await requireAdmin(req, reply);
+      if (!admin) return reply;
+      let anchors;
+      try {
+        anchors = checkAnchors(store.db, parseAnchors(req.body, 'the anchors file'), deviceId, store.keys.signingPublicKeyPem);
+      } catch (err) {
+        if (!(err instanceof AnchorFileError)) throw err;
+        appendAccessLog(store.db, { user: admin.username, action: 'audit.verify', parameters: { anchorsFile: 'unreadable', problem: err.message, via: 'api' }, result: 'refused' }, store.keys);
+        return reply.code(422).send({ error: err.message, field: err.field });
+      }
+      // P6: the local chain proves only that the file is consistent; heads that left the device show
+      // whether it is the history that was anchored (docs/operations.md), as the shell's command.
+      const chain = verifyAccessLog(store.db, store.keys);
+      const r = { ...chain, ok: chain.ok && anchors.ok, anchors };
+      const badSeq = r.firstBadSeq ?? anchors.firstDisagreement?.seq;
+      appendAccessLog(store.db, { user: admin.username, action: 'audit.verify', parameters: { ok: r.ok, entries: r.entries, ...(badSeq !== undefined ? { firstBadSeq: badSeq } : {}), anchors: anchors.anchors, anchorProblems: anchors.problems.length, via: 'api' }, result: 'ok' }, store.keys);
+      return r;
+    });
+  }
 
   app.post<{ Body: typeof SampleBody.static }>(`${PREFIX}/audit/sample`, {
     schema: { summary: 'Draw a reproducible random sample of inquiries from a period, signed by the device key (P9)', body: SampleBody, response: { 200: Type.Object({}, { additionalProperties: true }), 422: ErrorBody } },

@@ -135,6 +135,12 @@ export const LocalEntryBody = Type.Object({
   type: Type.Optional(Type.String({ maxLength: 8 })), caseNumber: Type.String({ minLength: 1, maxLength: 64 }), synopsis: Type.String({ minLength: 1, maxLength: 500 }),
   expiresAt: Type.Optional(Type.String({ maxLength: 40 })), fuzzy: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
+export const LocalEntryRemoveBody = Type.Object({
+  plate: Type.String({ minLength: 1, maxLength: 10 }), caseNumber: Type.String({ minLength: 1, maxLength: 64 }),
+}, { additionalProperties: false });
+export const LocalEntryRemoveOut = Type.Object({ removed: Type.Integer(), version: Type.Integer() });
+/** An anchors file as `alpr-edge watch` keeps it (`<out>/<deviceId>/anchors.jsonl`), sent as text/plain. */
+export const AnchorsBody = Type.String({ minLength: 1 });
 export const ExportBody = Type.Object({
   hold: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), shareRequest: Type.Optional(Type.String({ pattern: '^SR-[0-9-]+-[0-9a-f]+$' })),
 }, { additionalProperties: false });
