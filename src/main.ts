@@ -1,14 +1,16 @@
-import { Command, Option } from 'commander';
-import { ConfigError, EX_CONFIG, loadConfig } from './config/load.js';
-import { ModelError } from './inference/manifest.js';
-import { CaptureConfigError } from './capture/capture-errors.js';
-import { VERSION } from './daemon.js';
+import { Command, CommanderError, Option } from 'commander';
+import { describeFailure, EX_USAGE } from './errors.js';
+import { VERSION } from './version.js';
 import { registerHotlistCommands } from './cli/hotlist-commands.js';
 import { registerMqttCommands } from './cli/mqtt-commands.js';
 import { registerStoreCommands } from './cli/store-commands.js';
 import { registerDeviceCommands } from './cli/device-commands.js';
 
+// Each command imports what it uses when it runs (`await import`), so `--version`, `status`, `user`,
+// `audit` and `hotlist` never load onnxruntime, sharp or Fastify (test/e2e/cli-modules.test.ts).
 const program = new Command();
+// A usage error (unknown option, missing argument) throws instead of exiting 1, so it exits 64 below.
+program.exitOverride();
 program.name('alpr-edge').description('Licence-plate reader for fixed pole-mounted cameras').version(VERSION);
 
 program
@@ -40,6 +42,7 @@ config
   .argument('<file>')
   .action(async (file: string) => {
     const { checkConfigForRun } = await import('./cli/config-check.js');
+    const { loadConfig } = await import('./config/load.js');
     // The same check `run` makes before it starts: valid here means the daemon accepts it.
     checkConfigForRun(loadConfig(file), file);
     process.stdout.write(`${file}: valid\n`);
@@ -57,11 +60,12 @@ registerMqttCommands(program);
 registerStoreCommands(program);
 registerDeviceCommands(program);
 
+// The one place an error becomes an exit status: typed errors (src/errors.ts) print one line and
+// exit with their sysexits code; anything else is a bug and prints its stack (70).
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof ModelError || err instanceof CaptureConfigError) {
-    process.stderr.write(`alpr-edge: ${err.message}\n`);
-    process.exit(EX_CONFIG);
-  }
-  process.stderr.write(`alpr-edge: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
+  // Commander has already printed its message (or the help, or the version: exit code 0).
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EX_USAGE);
+  const { message, exitCode } = describeFailure(err);
+  process.stderr.write(`alpr-edge: ${message}\n`);
+  process.exit(exitCode);
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { StateDatabase } from '../store/database.js';
 import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } from '../store/device-keys.js';
+import { AlprError, EX_CONFIG } from '../errors.js';
 
 /** What was done; inquiries (search, image view, export) are what audits sample (P9). */
 export type AccessAction =
@@ -37,10 +38,9 @@ export type SealedParameter = SealedValue;
 const PLATE_PARAMETERS: ReadonlySet<string> = new Set(['plate']);
 
 /** A parameter that is plate text, sealed or not, at `path`, with no key to seal it. */
-export class AccessLogSealError extends Error {
-  constructor(readonly field: string) {
-    super(`access-log parameter ${field} holds plate text and must be sealed with the device key (P16), but no key was given`);
-    this.name = 'AccessLogSealError';
+export class AccessLogSealError extends AlprError {
+  constructor(field: string) {
+    super(`access-log parameter ${field} holds plate text and must be sealed with the device key (P16), but no key was given`, field, EX_CONFIG);
   }
 }
 

@@ -3,6 +3,7 @@ import type { StateDatabase } from '../store/database.js';
 import { verifyDetached } from '../store/device-keys.js';
 import { keyFingerprint } from '../store/export-bundle.js';
 import { accessLogHead, canonicalJson, type AccessAction, type AccessLogEntry } from './access-log.js';
+import { AlprError, EX_DATAERR } from '../errors.js';
 
 // Anchors of the access-log chain (issue 20 §1, P6). The chain alone proves nothing against someone
 // who can write the LMDB file: they can edit an entry and recompute every hash after it, or cut the
@@ -177,11 +178,9 @@ export function checkAnchors(db: StateDatabase, anchors: readonly ChainAnchor[],
 }
 
 /** An anchors file that cannot be read; names the file and the line. */
-export class AnchorFileError extends Error {
-  readonly field = 'anchors';
+export class AnchorFileError extends AlprError {
   constructor(message: string) {
-    super(message);
-    this.name = 'AnchorFileError';
+    super(message, 'anchors', EX_DATAERR);
   }
 }
 

@@ -4,6 +4,7 @@ import type { StateDatabase } from '../store/database.js';
 import { appendAccessLogInTxn } from './access-log.js';
 import { matchImmigration } from './immigration-agencies.js';
 import { foldedReadings } from './text-fold.js';
+import { AlprError, EX_DATAERR } from '../errors.js';
 
 /** P14: a request from another agency, kept on file whether approved or refused. */
 export interface ShareRequest {
@@ -22,10 +23,9 @@ export interface ShareRequest {
   refusedAt?: string;
 }
 
-export class ShareError extends Error {
-  constructor(message: string, readonly field: string) {
-    super(message);
-    this.name = 'ShareError';
+export class ShareError extends AlprError {
+  constructor(message: string, field: string) {
+    super(message, field, EX_DATAERR);
   }
 }
 

@@ -2,6 +2,7 @@ import { Algorithm, hash, verify } from '@node-rs/argon2';
 import type { AccessConfig } from '../config/schema.js';
 import type { StateDatabase } from '../store/database.js';
 import { appendAccessLogInTxn } from './access-log.js';
+import { AlprError, EX_DATAERR } from '../errors.js';
 
 export const ROLES = ['technician', 'investigator', 'administrator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -27,10 +28,9 @@ export interface User {
 
 export type PublicUser = Omit<User, 'passwordHash'>;
 
-export class UserError extends Error {
-  constructor(message: string, readonly field: string) {
-    super(message);
-    this.name = 'UserError';
+export class UserError extends AlprError {
+  constructor(message: string, field: string) {
+    super(message, field, EX_DATAERR);
   }
 }
 

@@ -26,16 +26,7 @@ export function registerDeviceCommands(program: Command): void {
     .option('--cert <file>', 'only install the certificate the broker CA signed for our CSR')
     .action(async (o: import('./provision-command.js').ProvisionFlags) => {
       const { provisionCommand } = await import('./provision-command.js');
-      const { ProvisionError } = await import('../device/provision.js');
-      const { UserError } = await import('../access/users.js');
-      const { PublisherKeyError } = await import('../hotlist/publisher-keys.js');
-      try {
-        process.exitCode = await provisionCommand(o);
-      } catch (err) {
-        if (!(err instanceof ProvisionError || err instanceof UserError || err instanceof PublisherKeyError)) throw err;
-        process.stderr.write(`alpr-edge: ${err.message} (${err.field})\n`);
-        process.exitCode = 1;
-      }
+      process.exitCode = await provisionCommand(o);
     });
 
   program
@@ -66,20 +57,14 @@ export function registerDeviceCommands(program: Command): void {
     .option('--json', 'print the measurements as JSON', false)
     .action(async (o: { out: string; config: string; camera?: string; skip: number; timeout: number; json: boolean }) => {
       const { loadConfig } = await import('../config/load.js');
-      const { takeSnapshot, describeSnapshot, SnapshotError } = await import('../device/snapshot.js');
+      const { takeSnapshot, describeSnapshot } = await import('../device/snapshot.js');
       const { createLogger } = await import('../log.js');
       const { writeFileSync } = await import('node:fs');
       const config = loadConfig(o.config);
-      try {
-        const snap = await takeSnapshot({ config, cameraId: o.camera, skipFrames: o.skip, timeoutMs: o.timeout * 1000, logger: createLogger('silent') });
-        writeFileSync(o.out, snap.jpeg);
-        const { jpeg: _jpeg, ...measured } = snap;
-        process.stdout.write(o.json ? JSON.stringify({ out: o.out, ...measured }, null, 2) + '\n' : describeSnapshot(snap, o.out));
-      } catch (err) {
-        if (!(err instanceof SnapshotError)) throw err;
-        process.stderr.write(`alpr-edge: ${err.message}\n`);
-        process.exitCode = 1;
-      }
+      const snap = await takeSnapshot({ config, cameraId: o.camera, skipFrames: o.skip, timeoutMs: o.timeout * 1000, logger: createLogger('silent') });
+      writeFileSync(o.out, snap.jpeg);
+      const { jpeg: _jpeg, ...measured } = snap;
+      process.stdout.write(o.json ? JSON.stringify({ out: o.out, ...measured }, null, 2) + '\n' : describeSnapshot(snap, o.out));
     });
 
   program
@@ -89,7 +74,7 @@ export function registerDeviceCommands(program: Command): void {
     .option('--url <url>', 'the daemon\'s local HTTP address (default: from the config, else http://127.0.0.1:8080)')
     .option('--json', 'print /healthz as JSON', false)
     .action(async (o: { config: string; url?: string; json: boolean }) => {
-      const { fetchHealth, renderStatus, StatusUnavailableError } = await import('./status.js');
+      const { fetchHealth, renderStatus } = await import('./status.js');
       let url = o.url;
       if (!url) {
         const { loadConfig } = await import('../config/load.js');
@@ -100,14 +85,9 @@ export function registerDeviceCommands(program: Command): void {
           url = 'http://127.0.0.1:8080';
         }
       }
-      try {
-        const { report } = await fetchHealth(url);
-        process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : renderStatus(report));
-        process.exitCode = report.status === 'stalled' || report.status === 'failed' ? 1 : 0;
-      } catch (err) {
-        if (!(err instanceof StatusUnavailableError)) throw err;
-        process.stderr.write(`alpr-edge: ${err.message}\n`);
-        process.exitCode = 2;
-      }
+      // No daemon answering is a StatusUnavailableError: one line, exit 69 (src/main.ts).
+      const { report } = await fetchHealth(url);
+      process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : renderStatus(report));
+      process.exitCode = report.status === 'stalled' || report.status === 'failed' ? 1 : 0;
     });
 }

@@ -3,10 +3,6 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 
-/** sysexits: a bad option (64), a broker that cannot be used (69). */
-const EX_USAGE = 64;
-const EX_UNAVAILABLE = 69;
-
 /** MQTT API tools: regenerate docs/schemas/ from src/mqtt/messages.ts (a unit test checks they match). */
 export function registerMqttCommands(program: Command): void {
   const m = program.command('mqtt').description('MQTT API tools');
@@ -35,7 +31,7 @@ export function registerMqttCommands(program: Command): void {
     .option('--allow-plain-text', 'allow plain mqtt:// to a host other than loopback', false)
     .option('--json', 'print each hit as one JSON line (images left out) instead of a text line', false)
     .action(async (o: { broker: string; group: string; out?: string; ca?: string; cert?: string; key?: string; username?: string; password?: string; passwordFile?: string; allowPlainText: boolean; json: boolean }) => {
-      const { HitWatcher, WatchOptionError, WatchUnavailableError, formatHitLine } = await import('../mqtt/watch.js');
+      const { HitWatcher, formatHitLine } = await import('../mqtt/watch.js');
       const { createLogger } = await import('../log.js');
       const logger = createLogger(process.env['ALPR_EDGE_LOG_LEVEL'] ?? 'info', 'watch').child({ component: 'watch' });
       const password = o.passwordFile ? readFileSync(o.passwordFile, 'utf8').trim() : o.password;
@@ -53,14 +49,8 @@ export function registerMqttCommands(program: Command): void {
         // The agency's own console: the plate is shown so an officer can verify the hit (P13).
         onHit: (hit) => process.stdout.write((o.json ? JSON.stringify({ ...hit, images: undefined }) : formatHitLine(hit)) + '\n'),
       });
-      try {
-        await watcher.start();
-      } catch (err) {
-        if (!(err instanceof WatchOptionError || err instanceof WatchUnavailableError)) throw err;
-        process.stderr.write(`alpr-edge: ${err.message}\n`);
-        process.exitCode = err instanceof WatchOptionError ? EX_USAGE : EX_UNAVAILABLE;
-        return;
-      }
+      // A bad option exits 64 (WatchOptionError), a broker that cannot be used 69 (src/main.ts).
+      await watcher.start();
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import { loadConfig } from '../config/load.js';
 import { checkConfigForRun } from './config-check.js';
 import { createLogger } from '../log.js';
-import { Daemon, VERSION } from '../daemon.js';
+import { Daemon } from '../daemon.js';
+import { VERSION } from '../version.js';
+import { EX_TEMPFAIL } from '../errors.js';
 import { hitExtensions } from '../mqtt/extension.js';
 import { StoreExtension } from '../store/store-extension.js';
 import type { Read } from '../pipeline/read.js';
@@ -41,9 +43,6 @@ async function reloadConfig(file: string, daemon: Daemon, logger: Logger): Promi
   }
   await daemon.reload(next);
 }
-
-/** sysexits EX_TEMPFAIL: wedged capture pipelines; systemd's Restart=always starts the daemon again. */
-export const EX_TEMPFAIL = 75;
 
 export async function runDaemon(opts: RunOptions): Promise<void> {
   const config = loadConfig(opts.config);
@@ -86,6 +85,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     await supervisor?.stop();
     await running.stop();
     // close-with-grace would exit 0 after a manual close; systemd and the journal should see why.
+    // Wedged capture pipelines: EX_TEMPFAIL, and systemd's Restart=always starts the daemon again.
     if (wedged) process.exit(EX_TEMPFAIL);
   });
   process.on('SIGHUP', () => void reloadConfig(opts.config, running, logger));

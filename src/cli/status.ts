@@ -1,14 +1,14 @@
 import type { HealthReport } from '../http/health.js';
 import type { HotListSummary } from '../hotlist/list.js';
+import { AlprError, EX_UNAVAILABLE } from '../errors.js';
 
 // `alpr-edge status`: the running daemon's /healthz as a technician reads it over SSH. It asks the
 // daemon's local HTTP server (127.0.0.1 by default), so it needs no credentials and shows counts and
 // ages only (P1).
 
-export class StatusUnavailableError extends Error {
-  constructor(message: string, readonly field = 'http') {
-    super(message);
-    this.name = 'StatusUnavailableError';
+export class StatusUnavailableError extends AlprError {
+  constructor(message: string, field = 'http') {
+    super(message, field, EX_UNAVAILABLE);
   }
 }
 

@@ -2,20 +2,18 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigSchema, type Config } from './schema.js';
+import { AlprError, EX_CONFIG } from '../errors.js';
 
 /** A configuration problem a person must fix; the daemon exits 78 (EX_CONFIG) on it. */
-export class ConfigError extends Error {
+export class ConfigError extends AlprError {
   constructor(
     message: string,
-    readonly field: string,
+    field: string,
     readonly file: string,
   ) {
-    super(message);
-    this.name = 'ConfigError';
+    super(message, field, EX_CONFIG);
   }
 }
-
-export const EX_CONFIG = 78;
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validate = ajv.compile<Config>(ConfigSchema);

@@ -10,6 +10,7 @@ import { appendAccessLog } from '../access/access-log.js';
 import { openStateDatabaseFor } from '../store/database.js';
 import { UserDirectory } from '../access/users.js';
 import { installPublisherKeys, planPublisherKeys } from '../hotlist/publisher-keys.js';
+import { AlprError, EX_DATAERR } from '../errors.js';
 
 // P17: a technician sets the device's identity, camera, location and broker over SSH, and each step
 // is in the access log. The device key never leaves the device: provisioning makes a key and a
@@ -18,10 +19,9 @@ import { installPublisherKeys, planPublisherKeys } from '../hotlist/publisher-ke
 // for TLS): node:crypto makes keys but has no CSR writer, and an ASN.1 library for one file is not
 // worth its weight.
 
-export class ProvisionError extends Error {
-  constructor(message: string, readonly field: string) {
-    super(message);
-    this.name = 'ProvisionError';
+export class ProvisionError extends AlprError {
+  constructor(message: string, field: string) {
+    super(message, field, EX_DATAERR);
   }
 }
 

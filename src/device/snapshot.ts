@@ -4,16 +4,16 @@ import type { Config } from '../config/schema.js';
 import type { Box, RgbImage } from '../inference/image.js';
 import type { PlateObservation } from '../inference/engine.js';
 import { probeCamera } from './camera-probe.js';
+import { AlprError, EX_UNAVAILABLE } from '../errors.js';
 
 // `alpr-edge snapshot`: one live frame with what the models make of it, so a technician can aim and
 // focus the camera: detector boxes with their score, reads with their confidence, each plate's width
 // in pixels and a sharpness score (variance of the Laplacian: higher is sharper; it falls steeply
 // as focus drifts, and only comparisons on the same scene mean anything).
 
-export class SnapshotError extends Error {
-  constructor(message: string, readonly field: string) {
-    super(message);
-    this.name = 'SnapshotError';
+export class SnapshotError extends AlprError {
+  constructor(message: string, field: string) {
+    super(message, field, EX_UNAVAILABLE);
   }
 }
 

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { HealthReport } from '../http/health.js';
+import { AlprError, EX_UNAVAILABLE } from '../errors.js';
 
 // systemd's notify protocol (sd_notify(3)): KEY=VALUE lines in one datagram to the unix socket named
 // by $NOTIFY_SOCKET. Node has no unix datagram sockets, so each message is handed to systemd-notify(1)
@@ -18,10 +19,9 @@ export interface NotifyTransport {
   send(fields: NotifyFields): Promise<void>;
 }
 
-export class NotifyError extends Error {
-  constructor(message: string, readonly field = 'NOTIFY_SOCKET') {
-    super(message);
-    this.name = 'NotifyError';
+export class NotifyError extends AlprError {
+  constructor(message: string, field = 'NOTIFY_SOCKET') {
+    super(message, field, EX_UNAVAILABLE);
   }
 }
 

@@ -1,14 +1,14 @@
 import { LIST_TYPES, isPartialPlate, type HotListEntry, type ListType } from './list.js';
+import { AlprError, EX_DATAERR } from '../errors.js';
 
 /** A list file a person must fix: names the line and the field. Never crashes the caller. */
-export class HotListFormatError extends Error {
+export class HotListFormatError extends AlprError {
   constructor(
     message: string,
     readonly line: number,
-    readonly field: string,
+    field: string,
   ) {
-    super(line > 0 ? `line ${line}: ${field}: ${message}` : `${field}: ${message}`);
-    this.name = 'HotListFormatError';
+    super(line > 0 ? `line ${line}: ${field}: ${message}` : `${field}: ${message}`, field, EX_DATAERR);
   }
 }
 

@@ -5,6 +5,7 @@ import { isPartialPlate, LIST_TYPES, type HotList, type HotListBody, type HotLis
 import { HotListEntries } from './entry-table.js';
 import { normalisePlate, parseListDate } from './format.js';
 import { writeFileAtomic } from './repository.js';
+import { AlprError, EX_DATAERR, type ExitCode } from '../errors.js';
 
 export type Role = 'technician' | 'investigator' | 'administrator';
 
@@ -17,13 +18,9 @@ export interface UserDirectory {
 }
 
 /** A local entry refused; `field` names what to fix (P11). */
-export class LocalEntryError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`local hot-list entry refused: ${field} ${message}`);
-    this.name = 'LocalEntryError';
+export class LocalEntryError extends AlprError {
+  constructor(field: string, message: string, exitCode: ExitCode = EX_DATAERR) {
+    super(`local hot-list entry refused: ${field} ${message}`, field, exitCode);
   }
 }
 
@@ -113,13 +110,12 @@ export async function validateLocalEntry(input: LocalEntryInput, users: UserDire
 }
 
 /** `local.json` cannot be read, is not a list, or does not open with the device keys; names the file. */
-export class LocalEntriesFileError extends Error {
+export class LocalEntriesFileError extends AlprError {
   constructor(
     readonly file: string,
     problem: string,
   ) {
-    super(`${file} ${problem}`);
-    this.name = 'LocalEntriesFileError';
+    super(`${file} ${problem}`, file, EX_DATAERR);
   }
 }
 

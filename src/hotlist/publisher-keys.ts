@@ -5,6 +5,7 @@ import { readRawConfig, writeRawConfig } from '../config/edit.js';
 import { resolveInstallPath } from '../config/load.js';
 import type { Config, HotListsConfig } from '../config/schema.js';
 import { loadPublicKey } from './signed-list.js';
+import { AlprError, EX_DATAERR } from '../errors.js';
 
 // P10: the keys a device trusts to sign hot lists are `hotlists.publisherKeys` in the config.
 // `hotlist keys add|remove` (and `provision --publisher-key`) edit that setting and keep a copy of
@@ -13,13 +14,9 @@ import { loadPublicKey } from './signed-list.js';
 // it trusts in the state directory, so `hotlist import` can say when it would not load a list.
 
 /** A publisher key the command cannot add or remove: one line naming it, exit 65. */
-export class PublisherKeyError extends Error {
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super(message);
-    this.name = 'PublisherKeyError';
+export class PublisherKeyError extends AlprError {
+  constructor(message: string, field: string) {
+    super(message, field, EX_DATAERR);
   }
 }
 

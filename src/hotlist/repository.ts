@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { HotList } from './list.js';
 import { HotListRejectedError, verifySignedList } from './signed-list.js';
+import { AlprError, EX_DATAERR } from '../errors.js';
 
 /** Writes a file so readers see either the old or the new content, never half (P10: atomic replace). */
 export function writeFileAtomic(path: string, data: Buffer | string): void {
@@ -24,13 +25,12 @@ export function writeFileAtomic(path: string, data: Buffer | string): void {
 }
 
 /** `versions.json` exists but cannot be read or is not a map of list names to versions. */
-export class HotListVersionsError extends Error {
+export class HotListVersionsError extends AlprError {
   constructor(
     readonly file: string,
     problem: string,
   ) {
-    super(`${file} ${problem}`);
-    this.name = 'HotListVersionsError';
+    super(`${file} ${problem}`, file, EX_DATAERR);
   }
 }
 

@@ -5,6 +5,7 @@ import addFormatsModule from 'ajv-formats';
 import { Type, type Static } from '@sinclair/typebox';
 import { HotListBodySchema, LIST_TYPES, type HotList, type HotListBody, type ListType, type LocalApprovalFields } from './list.js';
 import { FOLDED_DIGIT, HotListEntriesBuilder, MAX_PLATE_CHARS, PLATE_BASE, PLATE_DIGIT } from './entry-table.js';
+import { AlprError, EX_DATAERR } from '../errors.js';
 
 // Signed list files (P10). A file is gzip( header line + "\n" + body ), where the header is JSON
 // naming the key and carrying an Ed25519 signature over the exact body bytes. Signing bytes, not a
@@ -21,13 +22,12 @@ export const ENTRY_COLUMNS = ['plate', 'state', 'type', 'reason', 'recordNumber'
 export type RejectReason = 'unavailable' | 'malformed' | 'too-large' | 'unknown-key' | 'bad-signature' | 'invalid-body' | 'replay';
 
 /** A list the device refused; `reason` is machine-readable and goes on the response/event topic. */
-export class HotListRejectedError extends Error {
+export class HotListRejectedError extends AlprError {
   constructor(
     readonly reason: RejectReason,
     message: string,
   ) {
-    super(`hot list refused (${reason}): ${message}`);
-    this.name = 'HotListRejectedError';
+    super(`hot list refused (${reason}): ${message}`, 'list', EX_DATAERR);
   }
 }
 
@@ -60,13 +60,9 @@ const validateMeta = ajv.compile<Static<typeof ListMeta>>(ListMeta);
 const validateLocal = ajv.compile<LocalApprovalFields>(HotListBodySchema.properties.entries.items.properties.local);
 
 /** The publisher's list or key cannot be signed; `field` names what to fix (the list name, an entry's field, the key). */
-export class HotListSignError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`cannot sign: ${field} ${message}`);
-    this.name = 'HotListSignError';
+export class HotListSignError extends AlprError {
+  constructor(field: string, message: string) {
+    super(`cannot sign: ${field} ${message}`, field, EX_DATAERR);
   }
 }
 

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { AlprError, EX_DATAERR } from '../errors.js';
 
 // libvips keeps the results of recent operations (up to 50 MB) in case the same image is
 // processed again; every frame here is new, so the cache only holds memory on a small board.
@@ -92,13 +93,12 @@ export async function encodeJpeg(img: RgbImage, quality = 85): Promise<Buffer> {
 }
 
 /** The reason an image file could not be decoded, for a clear per-file error. */
-export class ImageDecodeError extends Error {
+export class ImageDecodeError extends AlprError {
   constructor(
     readonly file: string,
     reason: string,
   ) {
-    super(`${file}: cannot decode image (${reason})`);
-    this.name = 'ImageDecodeError';
+    super(`${file}: cannot decode image (${reason})`, file, EX_DATAERR);
   }
 }
 

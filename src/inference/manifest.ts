@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { installDir } from '../config/load.js';
+import { AlprError, EX_CONFIG } from '../errors.js';
 
 /** One entry of models/manifest.json. */
 export interface ModelEntry {
@@ -25,13 +26,12 @@ export interface ModelManifest {
 }
 
 /** A model that is missing, unreadable or not the one the manifest names: a start-up error (exit 78). */
-export class ModelError extends Error {
+export class ModelError extends AlprError {
   constructor(
     message: string,
     readonly model: string,
   ) {
-    super(message);
-    this.name = 'ModelError';
+    super(message, model, EX_CONFIG);
   }
 }
 

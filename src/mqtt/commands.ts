@@ -6,15 +6,15 @@ import { HotListRejectedError } from '../hotlist/signed-list.js';
 import { HotListChunk, ReadsAck, type ResponsePayload } from './messages.js';
 import type { DeviceTopics } from './topics.js';
 import type { Static } from '@sinclair/typebox';
+import { AlprError, EX_DATAERR } from '../errors.js';
 
 /** A command refused; `reason` goes on the response topic, the message in the log. */
-export class CommandError extends Error {
+export class CommandError extends AlprError {
   constructor(
     readonly reason: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'CommandError';
+    super(message, reason, EX_DATAERR);
   }
 }
 

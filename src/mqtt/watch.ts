@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { AnchorMessage, HitMessage, type AnchorPayload, type HitPayload } from './messages.js';
 import { FLEET_ANCHORS, FLEET_HITS, sharedSubscription } from './topics.js';
 import { isLoopbackHost } from './connection.js';
+import { AlprError, EX_UNAVAILABLE, EX_USAGE } from '../errors.js';
 
 // The reference central-side consumer (`alpr-edge watch`, docs/mqtt-api.md "Central side"): one
 // member of an MQTT 5 shared-subscription group over a fleet's hits. Each hit is checked against the
@@ -51,24 +52,22 @@ export interface WatchStats {
 }
 
 /** A watch option a person must fix: names it. */
-export class WatchOptionError extends Error {
+export class WatchOptionError extends AlprError {
   constructor(
     readonly option: string,
     message: string,
   ) {
-    super(`${option}: ${message}`);
-    this.name = 'WatchOptionError';
+    super(`${option}: ${message}`, option, EX_USAGE);
   }
 }
 
 /** The broker cannot be used: nothing answers, or it refused the connection or the subscription. */
-export class WatchUnavailableError extends Error {
+export class WatchUnavailableError extends AlprError {
   constructor(
     readonly brokerUrl: string,
     message: string,
   ) {
-    super(`${brokerUrl}: ${message}`);
-    this.name = 'WatchUnavailableError';
+    super(`${brokerUrl}: ${message}`, '--broker', EX_UNAVAILABLE);
   }
 }
 

@@ -1,20 +1,19 @@
 import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AlprError, EX_CONFIG, EX_DATAERR, EX_NOPERM, type ExitCode } from '../errors.js';
 
 /** A key file that is missing, unreadable or readable by others; names the file and the fix. */
-export class DeviceKeyError extends Error {
-  constructor(message: string, readonly file: string) {
-    super(message);
-    this.name = 'DeviceKeyError';
+export class DeviceKeyError extends AlprError {
+  constructor(message: string, readonly file: string, exitCode: ExitCode = EX_CONFIG, options?: ErrorOptions) {
+    super(message, file, exitCode, options);
   }
 }
 
 /** A record that does not decrypt: corrupt, or sealed with a key this device no longer has. */
-export class SealError extends Error {
+export class SealError extends AlprError {
   constructor(message: string, readonly keyId: string) {
-    super(message);
-    this.name = 'SealError';
+    super(message, `keys/data-${keyId}.key`, EX_DATAERR);
   }
 }
 
@@ -89,7 +88,18 @@ export class DeviceKeys {
   }
 
   static open(dir: string): DeviceKeys {
-    return new DeviceKeys(dir);
+    try {
+      return new DeviceKeys(dir);
+    } catch (err) {
+      // A shell command run by someone who may not read the keys (not root, not the daemon's user):
+      // one line saying so, exit 77, not a stack trace from inside fs.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') {
+        const path = (err as NodeJS.ErrnoException).path ?? dir;
+        throw new DeviceKeyError(`cannot read the device keys: ${path} (${code}); run the command as root or as the daemon's user (sudo -u alpr-edge)`, path, EX_NOPERM, { cause: err });
+      }
+      throw err;
+    }
   }
 
   get currentKeyId(): string {

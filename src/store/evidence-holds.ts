@@ -1,12 +1,12 @@
 import { appendAccessLogInTxn, appendAccessLog } from '../access/access-log.js';
 import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } from './device-keys.js';
 import type { PlateMatch, ReadStore } from './read-store.js';
+import { AlprError, EX_DATAERR } from '../errors.js';
 
 /** A typed refusal of a hold operation, naming what to fix. */
-export class HoldError extends Error {
-  constructor(message: string, readonly field: string) {
-    super(message);
-    this.name = 'HoldError';
+export class HoldError extends AlprError {
+  constructor(message: string, field: string) {
+    super(message, field, EX_DATAERR);
   }
 }
 

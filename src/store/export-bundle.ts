@@ -7,6 +7,7 @@ import { verifyDetached } from './device-keys.js';
 import { makePrivateDir, writePrivateFile } from './private-files.js';
 import { getHold, heldReadIds, HoldError, type EvidenceHold } from './evidence-holds.js';
 import type { ReadStore, ReadView } from './read-store.js';
+import { AlprError, EX_DATAERR } from '../errors.js';
 
 export const EXPORT_FORMAT = 'alpr-edge-export/1';
 
@@ -35,10 +36,9 @@ export interface CustodyEntry {
   readCount: number;
 }
 
-export class ExportError extends Error {
-  constructor(message: string, readonly field: string) {
-    super(message);
-    this.name = 'ExportError';
+export class ExportError extends AlprError {
+  constructor(message: string, field: string) {
+    super(message, field, EX_DATAERR);
   }
 }
 

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { VERSION } from '../../src/daemon.js';
+import { VERSION } from '../../src/version.js';
 
 // Issue 22: README and docs/ write every command as `alpr-edge …`; scripts/setup puts that command
 // on PATH in a clone (scripts/link-cli). The script as setup runs it, into a scratch bin directory.

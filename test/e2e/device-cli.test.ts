@@ -183,10 +183,11 @@ describe('alpr-edge status', () => {
     expect(stdout).toMatch(/\nncic\s+7\s+2\s+\d/);
   });
 
-  it('says no daemon answers, exit 2, when nothing listens', async () => {
+  it('says no daemon answers in one line, exit 69 (EX_UNAVAILABLE), when nothing listens', async () => {
     const port = await freePort();
     const r = cli(['status', '--url', `http://127.0.0.1:${port}`]);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(69);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(`no daemon answers at http://127.0.0.1:${port} (ECONNREFUSED)`);
   });
 });
@@ -225,10 +226,10 @@ describe('alpr-edge snapshot', () => {
     expect(text.stdout).toMatch(/1CPP131( CA)?\s+confidence [01]\.\d+\s+width \d+ px\s+sharpness [\d.]+/);
   });
 
-  it('fails with exit 1 naming the camera when it gives no frame', () => {
+  it('fails with exit 69 (EX_UNAVAILABLE) naming the camera when it gives no frame', () => {
     const config = writeConfig('snapgone.json', { cameras: [{ id: 'gone', uri: `file://${join(dir, 'nope.mp4')}` }] });
     const r = cli(['snapshot', '--out', join(dir, 'x.jpg'), '--timeout', '3', '-c', config]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(69);
     expect(r.stderr).toMatch(/camera gone: no frame within 3 s/);
   });
 });

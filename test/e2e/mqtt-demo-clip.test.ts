@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { resolveInstallPath, validateConfig } from '../../src/config/load.js';
-import { Daemon, VERSION } from '../../src/daemon.js';
+import { Daemon } from '../../src/daemon.js';
+import { VERSION } from '../../src/version.js';
 import { hitExtensions } from '../../src/mqtt/extension.js';
 import { entry, makePublisher, memoryChangeLog, schemaValidators, subscribe, tempDir, waitFor } from '../support/mqtt-harness.js';
 
