@@ -43,16 +43,18 @@ export function withQuery(path: string, query: Query = {}): string {
   return s ? `${path}${path.includes('?') ? '&' : '?'}${s}` : path;
 }
 
-export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, opts: { query?: Query; body?: unknown; signInAttempt?: boolean } = {}): Promise<T> {
+/** `body` is sent as JSON; `text` (a file the user chose, such as an anchors file) as text/plain. */
+export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, opts: { query?: Query; body?: unknown; text?: string; signInAttempt?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  else if (opts.text !== undefined) headers['content-type'] = 'text/plain; charset=utf-8';
   const res = await fetch(withQuery(`/api/v1${path}`, opts.query), {
     method,
     headers,
     credentials: 'same-origin',
     cache: 'no-store',
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    body: opts.body !== undefined ? JSON.stringify(opts.body) : opts.text,
   });
   if (res.status === 204) return undefined as T;
   const body = (await res.json().catch(() => ({}))) as { error?: string; field?: string };

@@ -48,6 +48,20 @@ export interface ChainVerification {
   problem?: string;
 }
 
+/** `audit verify --anchors` over the API: the chain and the check against the central side's heads. */
+export interface AnchorVerification extends ChainVerification {
+  anchors: {
+    ok: boolean;
+    anchors: number;
+    badSignatures: number;
+    otherDevices: number;
+    lastMatchingSeq: number;
+    firstDisagreement?: { seq: number; afterSeq: number; anchoredAt: string };
+    missingTail?: { anchoredSeq: number; localHeadSeq: number };
+    problems: string[];
+  };
+}
+
 export interface AuditSampleReply {
   from: string;
   to: string;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { signAnchor } from '../../src/access/anchors.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import { engineOptions, PlateEngine } from '../../src/inference/engine.js';
 import { decodeImageFile } from '../../src/inference/image.js';
@@ -246,7 +247,7 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     expect(blocked).toEqual([]);
   }, 120_000);
 
-  it('administrator: every page; adds a user, changes a training date, sees who is locked out, approves and refuses sharing requests, exports a hold for the approved request, adds a local hot-list entry, verifies the log and draws an audit sample; sign-out ends the session', async () => {
+  it('administrator: every page; adds a user, changes a training date, sees who is locked out, disables and enables the user, approves and refuses sharing requests, exports a hold for the approved request, adds and removes a local hot-list entry, verifies the log and checks it against anchors, draws an audit sample; sign-out ends the session', async () => {
     createHold(c.store, { name: 'admin-view', caseNumber: '24-9', reason: 'fixture hold', readIds: [c.reads[0]!.id] }, 'ivan');
     const share = c.sharing.request({ agency: 'Santa Cruz County Sheriff', agencyState: 'CA', requester: 'Det. Lee', purpose: 'robbery investigation 24-77' }, 'ivan');
     const toRefuse = c.sharing.request({ agency: 'Monterey Police Department', agencyState: 'CA', requester: 'Sgt. Ruiz', purpose: 'general interest' }, 'ivan');
@@ -283,6 +284,16 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     await page.reload();
     await page.waitForSelector('[data-testid=locked-out]:has-text("Locked out now: tom")');
 
+    // Disabled, and enabled again: the lockout is lifted with it, and both are in the access log.
+    await page.click('[data-testid=admin-users] tr:has(td:text-is("tom")) button:has-text("Disable")');
+    await page.waitForSelector('[data-testid=admin-users] tr:has(td:text-is("tom")) td:text-is("disabled")');
+    expect(c.users.get('tom')?.disabled).toBe(true);
+    await page.click('[data-testid=admin-users] tr:has(td:text-is("tom")) button:text-is("Enable")');
+    await page.waitForSelector('[data-testid=admin-users] tr:has(td:text-is("tom")) td:text-is("active")');
+    expect(c.users.get('tom')).toMatchObject({ disabled: false, failedLogins: 0 });
+    expect(c.accessLog().filter((e) => e.action === 'user.enable').at(-1)).toMatchObject({ user: 'ada', result: 'ok', parameters: { username: 'tom' } });
+    expect(await page.locator('[data-testid=locked-out]').textContent()).toBe('Nobody is locked out.');
+
     await page.click(`[data-testid=admin-shares] tr:has-text("${share.id}") button:has-text("Approve")`);
     await page.waitForSelector(`[data-testid=admin-shares] tr:has-text("${share.id}") >> text=approved by ada`);
     expect(c.sharing.get(share.id)).toMatchObject({ status: 'approved', approvedBy: 'ada' });
@@ -309,8 +320,31 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     await page.waitForSelector('[data-testid=admin-hotlist] tr:has(td:text-is("7ABC12? (partial)")) td:text-is("ada")');
     expect(c.accessLog().filter((e) => e.action === 'hotlist.change').at(-1)).toMatchObject({ user: 'ada', result: 'ok', parameters: expect.objectContaining({ change: 'local-added', via: 'api' }) });
 
+    // A second entry, removed again by plate and case number; the first stays.
+    await page.fill('input[name=hotPlate]', 'zq0*');
+    await page.fill('input[name=hotCase]', '24-412');
+    await page.fill('input[name=hotSynopsis]', 'entered in error');
+    await page.click('button:has-text("Approve and add")');
+    await page.waitForSelector('[data-testid=admin-hotlist] td:text-is("ZQ0* (partial)")');
+    await page.click('[data-testid=admin-hotlist] tr:has(td:text-is("ZQ0* (partial)")) button:has-text("Remove")');
+    await page.waitForSelector('[data-testid=admin-hotlist] [role=status]:has-text("ZQ0* (case 24-412) removed")');
+    expect(await page.locator('[data-testid=admin-hotlist] td:text-is("ZQ0* (partial)")').count()).toBe(0);
+    expect(await page.locator('[data-testid=admin-hotlist] td:text-is("7ABC12? (partial)")').count()).toBe(1);
+    expect(c.accessLog().filter((e) => e.action === 'hotlist.change').at(-1)).toMatchObject({ user: 'ada', result: 'ok', parameters: expect.objectContaining({ change: 'local-removed', removed: 1, via: 'api' }) });
+
     await page.click('button:has-text("Verify the access log")');
+    await page.waitForSelector('[data-testid=chain]');
     expect(await page.locator('[data-testid=chain]').textContent()).toMatch(/^intact: \d+ entries/);
+    // The heads the central side kept (as `watch --out` saves them), checked from the page.
+    await page.setInputFiles('input[name=anchorsFile]', { name: 'anchors.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from('not an anchors file\n') });
+    await page.click('button:has-text("Check against anchors")');
+    await page.waitForSelector('[data-testid=admin-audit] [role=alert]:has-text("line 1 is not JSON")');
+    const anchor = signAnchor(c.db, c.config.deviceId, c.keys);
+    await page.setInputFiles('input[name=anchorsFile]', { name: 'anchors.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(JSON.stringify(anchor) + '\n') });
+    await page.click('button:has-text("Check against anchors")');
+    await page.waitForSelector('[data-testid=anchors-result]');
+    expect(await page.locator('[data-testid=anchors-result]').textContent()).toContain(`agrees: the log matches all 1 anchored head(s), up to entry ${anchor.seq}`);
+    expect(c.accessLog().filter((e) => e.action === 'audit.verify').at(-1)).toMatchObject({ user: 'ada', result: 'ok', parameters: expect.objectContaining({ ok: true, anchors: 1, via: 'api' }) });
     await page.click('button:has-text("Draw sample")');
     await page.waitForSelector('[data-testid=sample] tbody tr');
     expect(c.accessLog().filter((e) => e.action === 'audit.sample').at(-1)).toMatchObject({ user: 'ada', result: 'ok' });

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Whoami } from '../api.js';
 import { localTime } from '../format.js';
-import type { AuditSampleReply, ChainVerification, ExportResult, Hold, LocalEntry, ShareRequest, User } from '../types.js';
+import type { AnchorVerification, AuditSampleReply, ChainVerification, ExportResult, Hold, LocalEntry, ShareRequest, User } from '../types.js';
 
 // Administration (P4, P6, P9, P14): users, evidence holds, sharing requests, audits. Every action
 // goes through the API and lands in the access log under the administrator's name.
@@ -58,6 +58,9 @@ function Users({ me }: { me: Whoami }) {
                 <td>{u.disabled ? 'disabled' : u.lockedUntil ? `locked until ${localTime(u.lockedUntil)}` : u.failedLogins > 0 ? `${u.failedLogins} failed sign-in(s)` : 'active'}</td>
                 <td>{localTime(u.createdAt)} by {u.createdBy}</td>
                 <td>
+                  {u.disabled && (
+                    <button type="button" onClick={() => { if (confirm(`Enable ${u.username}? They sign in again with their own password.`)) void act(() => api('POST', `/users/${u.username}/enable`), `${u.username} enabled`); }}>Enable</button>
+                  )}
                   {!u.disabled && u.username !== me.username && (
                     <button type="button" class="secondary" onClick={() => { if (confirm(`Disable ${u.username}? Their sessions end at once.`)) void act(() => api('POST', `/users/${u.username}/disable`), `${u.username} disabled`); }}>Disable</button>
                   )}{' '}
@@ -218,6 +221,17 @@ function LocalHotList({ me }: { me: Whoami }) {
   const { items: entries, error, reload, setError } = useList<LocalEntry>('/hotlist/local');
   const [form, setForm] = useState({ plate: '', state: '', type: 'BOLO', caseNumber: '', synopsis: '', expiresAt: '' });
   const [notice, setNotice] = useState<string | undefined>();
+  const remove = async (entry: LocalEntry) => {
+    if (!confirm(`Remove ${entry.plate} (case ${entry.caseNumber}) from the local hot list? The device stops alerting on it.`)) return;
+    try {
+      const r = await api<{ removed: number; version: number }>('POST', '/hotlist/local/remove', { body: { plate: entry.plate, caseNumber: entry.caseNumber } });
+      setNotice(`${entry.plate} (case ${entry.caseNumber}) removed (${r.removed} entr${r.removed === 1 ? 'y' : 'ies'}); local list version ${r.version}`);
+      setError(undefined);
+      await reload();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
   const add = async (e: Event) => {
     e.preventDefault();
     if (!confirm(`Approve and add ${form.plate} as ${me.username}? The device alerts on it until it expires (P11).`)) return;
@@ -235,17 +249,18 @@ function LocalHotList({ me }: { me: Whoami }) {
   return (
     <section class="card" data-testid="admin-hotlist">
       <h2>Local hot-list entries (P11, P12)</h2>
-      <p class="muted small">Each needs a member, a case number, a synopsis and an administrator's approval; adding one here, you enter and approve it under your own name. Remove one on the device: <code>alpr-edge hotlist remove</code>.</p>
+      <p class="muted small">Each needs a member, a case number, a synopsis and an administrator's approval; adding one here, you enter and approve it under your own name. Removing one is in the access log under your name too.</p>
       {error && <p class="error" role="alert">{error}</p>}
       {notice && <p class="notice" role="status">{notice}</p>}
       {!entries ? <p>Loading…</p> : entries.length === 0 ? <p class="muted">no local entries</p> : (
         <table>
-          <thead><tr><th>plate</th><th>state</th><th>type</th><th>case</th><th>synopsis</th><th>entered by</th><th>approved by</th><th>expires</th></tr></thead>
+          <thead><tr><th>plate</th><th>state</th><th>type</th><th>case</th><th>synopsis</th><th>entered by</th><th>approved by</th><th>expires</th><th></th></tr></thead>
           <tbody>
             {entries.map((e, i) => (
               <tr key={`${e.plate}-${e.caseNumber}-${i}`} class={e.expired ? 'warn' : ''}>
                 <td class="mono">{e.plate}{e.partial ? ' (partial)' : ''}</td><td>{e.state ?? 'any'}</td><td>{e.type}</td><td>{e.caseNumber}</td><td>{e.synopsis}</td>
                 <td>{e.enteredBy ?? '—'}</td><td>{e.approvedBy ?? '—'}</td><td>{e.expiresAt ? `${e.expired ? 'expired ' : ''}${localTime(e.expiresAt)}` : 'never'}</td>
+                <td><button type="button" class="secondary" onClick={() => void remove(e)}>Remove</button></td>
               </tr>
             ))}
           </tbody>
@@ -279,7 +294,22 @@ function Audit() {
   const [form, setForm] = useState({ from: isoDay(new Date(now.getTime() - 182 * 86_400_000)), to: isoDay(new Date(now.getTime() + 86_400_000)), n: 10, seed: `audit-${isoDay(now)}` });
   const [sample, setSample] = useState<AuditSampleReply | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const [anchorsFile, setAnchorsFile] = useState<File | undefined>();
+  const [anchored, setAnchored] = useState<AnchorVerification | undefined>();
   const verify = () => api<ChainVerification>('GET', '/audit/verify').then(setChain, (err: Error) => setError(err.message));
+  // P6: the chain alone proves only that the file agrees with itself; the heads the central side
+  // kept (`alpr-edge watch --out`) show whether it is the history that left the device.
+  const verifyAnchors = async (e: Event) => {
+    e.preventDefault();
+    if (!anchorsFile) return;
+    try {
+      setAnchored(await api<AnchorVerification>('POST', '/audit/verify-anchors', { text: await anchorsFile.text() }));
+      setError(undefined);
+    } catch (err) {
+      setAnchored(undefined);
+      setError((err as Error).message);
+    }
+  };
   const draw = async (e: Event) => {
     e.preventDefault();
     try {
@@ -304,6 +334,20 @@ function Audit() {
       <p><button type="button" class="secondary" onClick={() => void verify()}>Verify the access log</button>{' '}
         {chain && <span data-testid="chain" class={chain.ok ? '' : 'error'}>{chain.ok ? `intact: ${chain.entries} entries, head ${chain.head.hash.slice(0, 16)}…` : `BROKEN at entry ${chain.firstBadSeq}: ${chain.problem}`}</span>}
       </p>
+      <form class="anchors" onSubmit={(e) => void verifyAnchors(e)}>
+        <h3>Check against the central side's anchors</h3>
+        <p class="muted small">The signed heads of this device that <code>alpr-edge watch --out DIR</code> kept on the central side, in <code>DIR/DEVICE-ID/anchors.jsonl</code>: as <code>alpr-edge audit verify --anchors</code>, this finds a log rewritten on the device after its head left.</p>
+        <label>Anchors file<input name="anchorsFile" type="file" accept=".jsonl,.json,application/json,text/plain" onChange={(e) => { setAnchorsFile(e.currentTarget.files?.[0]); setAnchored(undefined); }} /></label>
+        <button type="submit" class="secondary" disabled={!anchorsFile}>Check against anchors</button>
+      </form>
+      {anchored && (
+        <div data-testid="anchors-result" class={anchored.ok ? '' : 'error'} role="status">
+          <p>{anchored.ok
+            ? `agrees: the log matches all ${anchored.anchors.anchors} anchored head(s), up to entry ${anchored.anchors.lastMatchingSeq}; chain intact (${anchored.entries} entries)`
+            : `DOES NOT AGREE: ${[...(anchored.problem ? [`chain: ${anchored.problem}`] : []), ...anchored.anchors.problems].join('; ')}`}</p>
+          {(anchored.anchors.badSignatures > 0 || anchored.anchors.otherDevices > 0) && <p class="muted small">{anchored.anchors.badSignatures} not signed by this device's key, {anchored.anchors.otherDevices} of other devices: left out.</p>}
+        </div>
+      )}
       <form class="sample" onSubmit={(e) => void draw(e)}>
         <h3>Draw a sample of inquiries</h3>
         <p class="muted small">Watsonville: yearly, at least 10 of the prior six months; San Leandro: quarterly, at least 5. The same seed draws the same sample again.</p>
