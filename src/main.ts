@@ -62,10 +62,12 @@ registerDeviceCommands(program);
 
 // The one place an error becomes an exit status: typed errors (src/errors.ts) print one line and
 // exit with their sysexits code; anything else is a bug and prints its stack (70).
-program.parseAsync(process.argv).catch((err: unknown) => {
+program.parseAsync(process.argv).catch(async (err: unknown) => {
   // Commander has already printed its message (or the help, or the version: exit code 0).
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EX_USAGE);
   const { message, exitCode } = describeFailure(err);
-  process.stderr.write(`alpr-edge: ${message}\n`);
+  // A refusal citing a rule (P8) says where the rules are (docs/policy.md), loaded only on this path.
+  const { withPolicyPointer } = await import('./policy-rules.js');
+  process.stderr.write(`alpr-edge: ${withPolicyPointer(message)}\n`);
   process.exit(exitCode);
 });
