@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { Type } from '@sinclair/typebox';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { AccessConfig } from '../../config/schema.js';
 import { appendAccessLog, type AccessAction } from '../../access/access-log.js';
 import { SharingRegistry, ShareError } from '../../access/sharing.js';
@@ -280,4 +281,10 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
   }
 
   app.get(`${PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
+  // Swagger UI beside the document, registered after the authentication hook so its page, files and
+  // copy of the document answer only a signed-in user (a console session in a browser, or a bearer
+  // token). Its files are all same-origin, so the strict CSP of every answer holds; no logo (a data:
+  // URL the CSP would refuse) and no online validator (no request leaves the device).
+  // (`logo: null` turns the logo off at run time; the plugin's types know only a logo object.)
+  await app.register(swaggerUi, { routePrefix: `${PREFIX}/docs`, logo: null as unknown as undefined, validatorUrl: false });
 }
