@@ -17,14 +17,14 @@ export async function purgeOldest(ctx: PurgeContext, count: number): Promise<{ p
   let startAfter: string | undefined;
   const indexKeys: IndexDeletions = { plate: [], lookAlike: [] };
   ctx.db.imageBuckets.openAll();
-  while (purged < count) {
+  while (purged < count && !ctx.stopping()) {
     const r = await purgeBatch(ctx, 'disk-budget', Infinity, Math.min(ctx.purgeBatchSize, count - purged), startAfter, indexKeys);
     purged += r.purged;
     keptHeld += r.keptHeld;
     startAfter = r.lastScanned;
     if (r.exhausted) break;
   }
-  await removeIndexEntries(ctx.db, indexKeys, ctx.purgeBatchSize);
+  await removeIndexEntries(ctx.db, indexKeys, ctx.purgeBatchSize, ctx.stopping);
   return { purged, keptHeld };
 }
 
@@ -39,7 +39,7 @@ export async function enforceBudget(ctx: PurgeContext, limits: BudgetLimits, usa
   const target = Math.min(limits.maxBytes, start.usedBytes) * 0.95;
   let purged = 0;
   let keptHeld = 0;
-  while (usage().usedBytes > target) {
+  while (!ctx.stopping() && usage().usedBytes > target) {
     const r = await purgeOldest(ctx, ctx.purgeBatchSize);
     purged += r.purged;
     keptHeld = r.keptHeld;

@@ -50,14 +50,14 @@ function sortIndexKeys(keys: PlateIndexKey[]): PlateIndexKey[] {
  * instead of once per entry. Until then an entry points at a read that is gone, which a search
  * skips; a crash in between leaves entries that `sweepOrphanIndexEntries` removes.
  */
-export async function removeIndexEntries(db: StateDatabase, keys: IndexDeletions, purgeBatchSize: number): Promise<void> {
+export async function removeIndexEntries(db: StateDatabase, keys: IndexDeletions, purgeBatchSize: number, stopping: () => boolean = () => false): Promise<void> {
   // Sorted deletes of small keys touch few pages: 8 per purged read's worth keeps a transaction
   // about as long on the event loop as a purge batch, with fewer commits (fsyncs) per purge.
   const per = purgeBatchSize * 8;
   for (const [index, unsorted] of [[db.byPlate, keys.plate], [db.byLookAlike, keys.lookAlike]] as const) {
     const list = sortIndexKeys(unsorted);
     unsorted.length = 0;
-    for (let off = 0; off < list.length; off += per) {
+    for (let off = 0; off < list.length && !stopping(); off += per) {
       const slice = list.slice(off, off + per);
       await db.root.transaction(() => {
         for (const k of slice) index.remove(k);
@@ -73,7 +73,7 @@ export async function removeIndexEntries(db: StateDatabase, keys: IndexDeletions
  * nothing else: 32 purged reads' worth per transaction keeps it about as long on the event loop
  * as a purge batch, with few commits.
  */
-export async function removeIndexEntriesBefore(db: StateDatabase, endMs: number, perRead: IndexDeletions, purgeBatchSize: number, heldIds: () => ReadonlySet<string>): Promise<void> {
+export async function removeIndexEntriesBefore(db: StateDatabase, endMs: number, perRead: IndexDeletions, purgeBatchSize: number, heldIds: () => ReadonlySet<string>, stopping: () => boolean = () => false): Promise<void> {
   const before = ulidTimePrefix(endMs);
   const keysPerTxn = purgeBatchSize * 32;
   const joined = (k: PlateIndexKey) => `${k[0]}\u0000${k[1]}\u0000${k[2]}\u0000${k[3]}`;
@@ -84,15 +84,15 @@ export async function removeIndexEntriesBefore(db: StateDatabase, endMs: number,
     do {
       // A backlog of months is walked 100k keys at a time, not held in memory at once.
       const walk = walkIndexEntries(index, (k) => k[3] < before || (pending.size > 0 && pending.delete(joined(k))), Math.floor(endMs / DAY_MS), start, 100_000);
-      for (let off = 0; off < walk.keys.length; off += keysPerTxn) {
+      for (let off = 0; off < walk.keys.length && !stopping(); off += keysPerTxn) {
         const slice = walk.keys.slice(off, off + keysPerTxn);
         await db.root.transaction(() => deleteIndexEntriesInTxn(index, slice, heldIds()));
       }
       start = walk.next;
-    } while (start);
+    } while (start && !stopping());
     // Entries of reads purged one by one that lie past the walk (none unless a clock stepped).
     if (index === db.byPlate) perRead.plate.push(...pending.values());
     else perRead.lookAlike.push(...pending.values());
   }
-  await removeIndexEntries(db, perRead, purgeBatchSize);
+  await removeIndexEntries(db, perRead, purgeBatchSize, stopping);
 }

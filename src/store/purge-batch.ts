@@ -19,6 +19,12 @@ export interface PurgeContext {
   images: ReadImages;
   purgeBatchSize: number;
   logger: Logger;
+  /**
+   * True once the store is stopping: a purge ends after the batch in hand, so a stop stays within
+   * the daemon's 5 s. What it leaves is what a kill there leaves (owed buckets, orphan index
+   * entries), which the next purge finishes.
+   */
+  stopping(): boolean;
 }
 
 /** Ids of the reads under an evidence hold (P4): never purged. */

@@ -147,13 +147,13 @@ export class ReadImages {
   }
 
   /** Drops every image bucket that ended by `endingBy`, and those a cut-off purge still owes. */
-  async dropBuckets(endingBy: number): Promise<{ dropped: number; kept: number }> {
+  async dropBuckets(endingBy: number, stopping: () => boolean = () => false): Promise<{ dropped: number; kept: number }> {
     const names = new Set([...this.db.imageBuckets.openAll().filter((n) => ImageBuckets.rangeOf(n)!.endMs <= endingBy), ...this.owedBuckets()]);
     let kept = 0;
     // A day's buckets per transaction: one commit instead of 24, and a backlog of months still
     // frees its pages in pieces the free list takes in its stride.
     const list = [...names];
-    for (let off = 0; off < list.length; off += 24) {
+    for (let off = 0; off < list.length && !stopping(); off += 24) {
       kept += await this.db.root.transaction(() => list.slice(off, off + 24).reduce((n, name) => n + this.dropBucketInTxn(name), 0));
     }
     if (names.size > 0) this.logger.info({ buckets: names.size, readsKeepingImages: kept }, 'image buckets past retention dropped');

@@ -54,6 +54,7 @@ export class ReadStore {
   private readonly purge: PurgeContext;
   private readonly forwarded: ForwardedPurge;
   private readonly searchSource: SearchSource;
+  private stopping = false;
 
   constructor(
     readonly db: StateDatabase,
@@ -65,7 +66,7 @@ export class ReadStore {
     this.retentionMs = config.retentionDays * DAY_MS;
     this.bucketWidth = config.retentionDays <= HOURLY_BUCKETS_MAX_RETENTION_DAYS ? 'hour' : 'day';
     this.images = new ReadImages(db, logger);
-    this.purge = { db, images: this.images, purgeBatchSize: config.purgeBatchSize, logger };
+    this.purge = { db, images: this.images, purgeBatchSize: config.purgeBatchSize, logger, stopping: () => this.stopping };
     this.forwarded = new ForwardedPurge(this.purge, config.forwardThenPurge);
     const store = this;
     this.searchSource = {
@@ -175,6 +176,14 @@ export class ReadStore {
 
   isHeld(id: string): boolean {
     return isHeld(this.db, id);
+  }
+
+  /**
+   * Shutdown: purges running now end after the batch in hand, and later ones do nothing, so the
+   * environment can be closed within the daemon's stop limit. The next start's purge goes on.
+   */
+  stopPurges(): void {
+    this.stopping = true;
   }
 
   /** Removes plate index entries left behind by a crash between a purge and its index deletion. */

@@ -49,7 +49,7 @@ async function purgeWholeBuckets(ctx: PurgeContext, endMs: number): Promise<{ pu
     purged += r.deleted;
     keptHeld += r.keptHeld;
     from = r.next;
-    if (r.exhausted) break;
+    if (r.exhausted || ctx.stopping()) break;
   }
   return { purged, keptHeld };
 }
@@ -68,19 +68,20 @@ export async function purgeExpired(ctx: PurgeContext, cutoffMs: number): Promise
   let { purged, keptHeld } = await purgeWholeBuckets(ctx, wholeEnd);
   let startAfter: string | undefined = ulidTimePrefix(wholeEnd);
   const indexKeys: IndexDeletions = { plate: [], lookAlike: [] };
-  for (;;) {
+  while (!ctx.stopping()) {
     const r = await purgeBatch(ctx, 'retention', cutoffMs, ctx.purgeBatchSize, startAfter, indexKeys, cutoffMs);
     purged += r.purged;
     keptHeld += r.keptHeld;
     startAfter = r.lastScanned ?? startAfter;
     if (r.exhausted) break;
     // A backlog of months would otherwise hold every index key in memory at once.
-    if (indexKeys.plate.length >= 100_000) await removeIndexEntries(db, indexKeys, ctx.purgeBatchSize);
+    if (indexKeys.plate.length >= 100_000) await removeIndexEntries(db, indexKeys, ctx.purgeBatchSize, ctx.stopping);
   }
-  await images.dropBuckets(cutoffMs);
-  await removeIndexEntriesBefore(db, wholeEnd, indexKeys, ctx.purgeBatchSize, () => heldIds(db));
-  await sweepOrphanIndexEntries(ctx);
+  if (!ctx.stopping()) await images.dropBuckets(cutoffMs, ctx.stopping);
+  if (!ctx.stopping()) await removeIndexEntriesBefore(db, wholeEnd, indexKeys, ctx.purgeBatchSize, () => heldIds(db), ctx.stopping);
+  if (!ctx.stopping()) await sweepOrphanIndexEntries(ctx);
   const result: PurgeResult = { reason: 'retention', purged, keptHeld, oldestRemainingAt: oldestRemainingAt(db) };
-  if (purged > 0 || keptHeld > 0) ctx.logger.info(result, 'retention purge');
+  if (ctx.stopping()) ctx.logger.info(result, 'retention purge ended early for stop; the next purge goes on from here');
+  else if (purged > 0 || keptHeld > 0) ctx.logger.info(result, 'retention purge');
   return result;
 }

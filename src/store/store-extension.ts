@@ -19,6 +19,22 @@ import { sealHoldQueries } from './evidence-holds.js';
 /** Reads written per LMDB transaction at most; bigger batches amortise the commit's fsync. */
 const WRITE_BATCH = 200;
 
+/** At stop, how long the writer may take over what is queued (the daemon's whole stop has 5 s). */
+const FLUSH_AT_STOP_MS = 2000;
+/** At stop, how long the batch being written and the purge's batch in hand may take to commit. */
+const SETTLE_AT_STOP_MS = 1500;
+
+/** True if `p` settles within `ms`; never rejects. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The store as a daemon extension: its sink queues each read and returns at once, so the camera
  * loop never waits on the disk; a writer drains the queue in batches. Retention and disk-budget
@@ -46,6 +62,10 @@ export class StoreExtension implements DaemonExtension {
   private anchorSchedule: AnchorSchedule | undefined;
   private readonly anchorListeners = new Set<(a: ChainAnchor) => void>();
   private lastAnchor: ChainAnchor | undefined;
+  /** Set once stop has flushed what it could: a read arriving later is counted as dropped, not queued. */
+  private closing = false;
+
+  constructor(private readonly opts: { flushAtStopMs?: number } = {}) {}
 
   async start(ctx: DaemonContext): Promise<ReadSink> {
     const { config } = ctx;
@@ -131,11 +151,14 @@ export class StoreExtension implements DaemonExtension {
 
   /** Never waits on the disk; beyond `queueMax` the oldest waiting read is dropped and counted. */
   enqueue(read: Read): void {
+    if (this.closing) {
+      this.countDropped(1);
+      this.logger?.error({ dropped: this.counts.dropped }, 'read arrived after the store stopped; dropped');
+      return;
+    }
     if (this.queue.length >= this.queueMax) {
       this.queue.shift();
-      this.counts.dropped++;
-      this.lastDropAtMs = Date.now();
-      this.metrics?.dropped.inc();
+      this.countDropped(1);
       if (this.counts.dropped === 1 || this.counts.dropped % 100 === 0) this.logger?.error({ dropped: this.counts.dropped, queueMax: this.queueMax }, 'store cannot keep up; oldest waiting read dropped');
     }
     this.queue.push(read);
@@ -153,14 +176,18 @@ export class StoreExtension implements DaemonExtension {
       } catch (err) {
         // Counted and logged; the daemon keeps reading plates (bad input never crashes it).
         this.counts.writeErrors++;
-        this.counts.dropped += batch.length;
-        this.lastDropAtMs = Date.now();
         this.metrics?.writeErrors.inc();
-        this.metrics?.dropped.inc(batch.length);
+        this.countDropped(batch.length);
         this.lastWriteError = (err as Error).message;
         this.logger?.error({ err, reads: batch.length }, 'store write failed; reads dropped');
       }
     }
+  }
+
+  private countDropped(reads: number): void {
+    this.counts.dropped += reads;
+    this.lastDropAtMs = Date.now();
+    this.metrics?.dropped.inc(reads);
   }
 
   private schedulePurge(): void {
@@ -224,12 +251,25 @@ export class StoreExtension implements DaemonExtension {
     };
   }
 
+  /**
+   * Bounded (the daemon's whole stop has 5 s): the purge ends after its batch in hand, the writer
+   * gets `flushAtStopMs` for what is queued; reads still waiting then are counted as dropped and
+   * logged, never lost unseen. LMDB closes only once no transaction of ours is in flight, or after
+   * SETTLE_AT_STOP_MS more, logged.
+   */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.anchorSchedule?.stop();
-    // Bounded: shutdown must finish within the daemon's 5 s.
-    await Promise.race([this.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
-    await this.purging?.catch(() => undefined);
+    this.store?.stopPurges();
+    await settlesWithin(this.flush(), this.opts.flushAtStopMs ?? FLUSH_AT_STOP_MS);
+    this.closing = true;
+    const left = this.queue.splice(0);
+    if (left.length > 0) {
+      this.countDropped(left.length);
+      this.logger?.error({ reads: left.length, dropped: this.counts.dropped }, 'store stopping: reads still queued were not written; dropped');
+    }
+    const settled = await settlesWithin(Promise.all([this.writing, this.purging]), SETTLE_AT_STOP_MS);
+    if (!settled) this.logger?.error({ writing: this.writing !== undefined, purging: this.purging !== undefined }, 'store stopping: a write or purge still running; closing the database anyway');
     await this.db?.root.close();
     this.store = undefined;
   }
