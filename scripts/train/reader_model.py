@@ -140,7 +140,8 @@ def unfold_from_onnx(model, onnx_path, calib_batches):
     network. Each Conv gets the folded weight; its BatchNorm is set so that, with running
     statistics equal to the conv output's measured mean/var, both eval mode and (on batches like
     the calibration ones) training mode give back exactly W*x + b. Lets a new session continue
-    training the shipped reader instead of starting from scratch when checkpoints are gone."""
+    training the shipped network (reader or detector) instead of starting from scratch when
+    checkpoints are gone."""
     import onnx
     from onnx import numpy_helper
     init = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy())
@@ -158,9 +159,14 @@ def unfold_from_onnx(model, onnx_path, calib_batches):
             else:
                 rec(full + ".", child)
     rec("", model)
+    # Every other layer (heads, FC layers) is stored as trained: copied by name and shape.
+    unfolded = {id(p) for c, bn, _, _ in pairs for p in list(c.parameters()) + list(bn.parameters())}
     sd = model.state_dict()
-    for k in ("cls.weight", "cls.bias", "state_fc.1.weight", "state_fc.1.bias",
-              "state_fc.3.weight", "state_fc.3.bias"):
+    for k, v in model.named_parameters():
+        if id(v) in unfolded or k not in init:
+            continue
+        if tuple(init[k].shape) != tuple(v.shape):
+            raise ValueError("%s: %s in the export, %s in the network" % (k, tuple(init[k].shape), tuple(v.shape)))
         sd[k].copy_(init[k])
     with torch.no_grad():
         for conv, bn, w, b in pairs:
