@@ -16,7 +16,7 @@ import { inSplit, loadLabelledSet, SPLIT_CHOICES, type LabelledImage, type Split
 import { countFalsePlates, formatRate, scoreDetector, scorePlate, summarise, type DetectorCount, type PlateFailure, type PlateOutcome, type PredictedPlate, type SetSummary } from '../src/eval/metrics.js';
 import { createProgress } from '../src/cli/progress.js';
 import { mergeEvalTable, type EvalRow } from '../src/eval/docs-table.js';
-import { normalisePlateText } from '../src/inference/plate-text.js';
+import { normalisePlateText } from '../src/plate/text.js';
 import { evaluateClip, isPassClipDir, loadPassClips, type ClipResult } from '../src/eval/passes.js';
 import { summarisePasses, type PassSummary } from '../src/eval/pass-score.js';
 import { createLogger } from '../src/log.js';

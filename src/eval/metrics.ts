@@ -1,5 +1,5 @@
 import { iou, type Box } from '../inference/image.js';
-import { editDistance } from '../inference/plate-text.js';
+import { editDistance } from '../plate/edit-distance.js';
 
 export interface PredictedPlate {
   text: string;

@@ -1,5 +1,5 @@
 import type { Box } from '../inference/image.js';
-import { normalisePlateText } from '../inference/plate-text.js';
+import { normalisePlateText } from '../plate/text.js';
 import { rate, type Rate } from './metrics.js';
 
 /** One vehicle of a pass clip (scripts/synth/make_pass_clips.py writes them in passes.json). */

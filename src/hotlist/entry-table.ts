@@ -1,4 +1,4 @@
-import { foldLookAlikes } from './fold.js';
+import { foldLookAlikes } from '../plate/look-alike.js';
 import { LIST_TYPES, type HotListEntry, type ListType, type LocalApprovalFields } from './list.js';
 
 // A hot list's entries in columns of typed arrays instead of one object per entry: a 1M-entry

@@ -1,3 +1,4 @@
+import { normaliseListedPlate } from '../plate/text.js';
 import { LIST_TYPES, isPartialPlate, type HotListEntry, type ListType } from './list.js';
 import { AlprError, EX_DATAERR } from '../errors.js';
 
@@ -15,13 +16,8 @@ export class HotListFormatError extends AlprError {
 export const MAX_LINE_CHARS = 4096;
 export const MAX_ENTRIES = 2_000_000;
 
-/** Upper-cases and removes spaces, dashes and dots the way plates are printed on lists. */
-export function normalisePlate(raw: string): string {
-  return raw.toUpperCase().replace(/[\s.\-·]/g, '');
-}
-
 function checkPlate(plate: string, line: number, allowWildcards: boolean): string {
-  const p = normalisePlate(plate);
+  const p = normaliseListedPlate(plate);
   const re = allowWildcards ? /^[A-Z0-9?*]{1,10}$/ : /^[A-Z0-9]{1,10}$/;
   if (!re.test(p)) throw new HotListFormatError(`"${p.slice(0, 20)}" is not a plate (A–Z, 0–9${allowWildcards ? ', ? and *' : ''}; 1–10 characters)`, line, 'plate');
   if (allowWildcards && /^[?*]+$/.test(p)) throw new HotListFormatError('a partial plate needs at least one known character', line, 'plate');

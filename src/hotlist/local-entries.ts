@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } from '../store/device-keys.js';
 import { isPartialPlate, LIST_TYPES, type HotList, type HotListBody, type HotListEntry, type ListType } from './list.js';
 import { HotListEntries } from './entry-table.js';
-import { normalisePlate, parseListDate } from './format.js';
+import { normaliseListedPlate } from '../plate/text.js';
+import { parseListDate } from './format.js';
 import { writeFileAtomic } from './repository.js';
 import { AlprError, EX_DATAERR, type ExitCode } from '../errors.js';
 
@@ -64,7 +65,7 @@ export interface LocalEntryInput {
 export async function validateLocalEntry(input: LocalEntryInput, users: UserDirectory, maxDays: number, nowMs = Date.now()): Promise<HotListEntry> {
   const required = ['plate', 'enteredBy', 'caseNumber', 'synopsis', 'approvedBy'] as const;
   for (const f of required) if (!input[f] || !String(input[f]).trim()) throw new LocalEntryError(f, 'is required (P11)');
-  const plate = normalisePlate(input.plate!);
+  const plate = normaliseListedPlate(input.plate!);
   if (!/^[A-Z0-9?*]{1,10}$/.test(plate) || /^[?*]+$/.test(plate)) throw new LocalEntryError('plate', 'must be 1–10 of A–Z, 0–9, ? (one character) and * (any run), with at least one known character');
   const state = input.state ? input.state.trim().toUpperCase() : null;
   if (state !== null && !/^[A-Z]{2}$/.test(state)) throw new LocalEntryError('state', 'must be a two-letter state code');
@@ -199,7 +200,7 @@ export class LocalEntryStore {
   /** Removes entries for a plate (and case number, when given); returns how many went. */
   remove(plate: string, caseNumber: string | undefined, nowMs = Date.now()): number {
     const list = this.read();
-    const p = normalisePlate(plate);
+    const p = normaliseListedPlate(plate);
     const keep = list.entries.filter((e) => !(e.plate === p && (caseNumber === undefined || e.recordNumber === caseNumber)));
     const removed = list.entries.length - keep.length;
     if (removed > 0) this.write({ ...list, version: list.version + 1, issuedAt: new Date(nowMs).toISOString(), entries: keep });

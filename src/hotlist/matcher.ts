@@ -1,8 +1,8 @@
 import type { HotList, HotListEntry } from './list.js';
 import { plateCode, plateFromCode, stateCode, type HotListEntries } from './entry-table.js';
-import { foldLookAlikes } from './fold.js';
+import { withinOneEdit } from '../plate/edit-distance.js';
+import { foldLookAlikes } from '../plate/look-alike.js';
 
-export { foldLookAlikes };
 
 /** How a read matched an entry; every hit says which (P13: the officer knows how strong it is). */
 export type MatchKind = 'exact' | 'look-alike' | 'candidate' | 'edit-distance-1' | 'partial';
@@ -25,18 +25,6 @@ export interface MatchableRead {
   plate: string;
   state: string | null;
   candidates: { text: string }[];
-}
-
-/** True when a and b differ by at most one insertion, deletion or substitution. */
-export function withinOneEdit(a: string, b: string): boolean {
-  if (a === b) return true;
-  const la = a.length;
-  const lb = b.length;
-  if (Math.abs(la - lb) > 1) return false;
-  let i = 0;
-  while (i < la && i < lb && a[i] === b[i]) i++;
-  if (la === lb) return a.slice(i + 1) === b.slice(i + 1);
-  return la > lb ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
 }
 
 function deletions(s: string): string[] {

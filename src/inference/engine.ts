@@ -9,7 +9,7 @@ import { createSession } from './session.js';
 import { CtcPlateReader } from './ctc-plate-reader.js';
 import { CenterNetPlateDetector } from './centernet-detector.js';
 import type { StaticClutter } from './static-clutter.js';
-import { isPlausiblePlate, normalisePlateText } from './plate-text.js';
+import { isPlausiblePlate, normalisePlateText } from '../plate/text.js';
 
 /** One plate seen in one picture. */
 export interface PlateObservation {

@@ -1,3 +1,4 @@
+import { READER_LOOK_ALIKE_PAIRS } from '../plate/look-alike.js';
 import type { PlateTextResult } from './reader.js';
 
 // Serial formats a state issues, for choosing between a reader's near-tied candidates. Only the
@@ -39,8 +40,6 @@ function breakNearTie(r: PlateTextResult, wins: (text: string) => boolean): Plat
   return { ...r, text: alt.text, candidates: [alt, ...r.candidates.filter((c) => c !== alt)] };
 }
 
-/** Letter/digit pairs a reader confuses on plates: the same strokes read as either. */
-const LOOKALIKES = new Set(['O0', 'D0', 'Q0', 'I1', 'T1', 'L1', 'B8', 'S5', 'Z2', 'G6', 'A4']);
 /**
  * At the first or last character only O/0: many serials start or end with a lone letter or digit
  * (California 1ABC234, New Jersey A12BCD), so a lone 1 or A there is no sign of a misread, but
@@ -49,7 +48,7 @@ const LOOKALIKES = new Set(['O0', 'D0', 'Q0', 'I1', 'T1', 'L1', 'B8', 'S5', 'Z2'
 const EDGE_LOOKALIKES = new Set(['O0']);
 
 function lookalike(a: string, b: string, atEdge: boolean): boolean {
-  const pairs = atEdge ? EDGE_LOOKALIKES : LOOKALIKES;
+  const pairs = atEdge ? EDGE_LOOKALIKES : READER_LOOK_ALIKE_PAIRS;
   return pairs.has(a + b) || pairs.has(b + a);
 }
 

@@ -1,11 +1,11 @@
 import type { LocationConfig } from '../config/schema.js';
 import type { Box } from '../inference/image.js';
 import type { TextCandidate } from '../inference/reader.js';
-import { normalisePlateText } from '../inference/plate-text.js';
+import { lookAlikeKey } from '../plate/look-alike.js';
+import { normalisePlateText } from '../plate/text.js';
 import type { Read, VehicleDescriptors } from '../pipeline/read.js';
 import type { ImageBucketWidth } from './database.js';
 import { SealError, type DeviceKeys } from './device-keys.js';
-import { lookAlikeKey } from './plate-match.js';
 
 export type ImageKind = 'plate' | 'overview';
 export type ImagesIn = ImageBucketWidth | 'kept';

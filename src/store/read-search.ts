@@ -1,8 +1,9 @@
 import { ulidTimePrefix } from '../ids/ulid.js';
-import { normalisePlateText } from '../inference/plate-text.js';
+import { lookAlikeKey } from '../plate/look-alike.js';
+import { normalisePlateText } from '../plate/text.js';
 import type { PlateIndexKey, StateDatabase } from './database.js';
 import type { DeviceKeys } from './device-keys.js';
-import { isWildcardPattern, lookAlikeKey, wildcardMatcher } from './plate-match.js';
+import { isWildcardPattern, wildcardMatcher } from './plate-match.js';
 import type { ReadView, StoredRead } from './read-record.js';
 
 const DAY_MS = 86_400_000;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { HotListMatcher, foldLookAlikes, withinOneEdit } from '../../src/hotlist/matcher.js';
+import { HotListMatcher } from '../../src/hotlist/matcher.js';
+import { withinOneEdit } from '../../src/plate/edit-distance.js';
+import { foldLookAlikes } from '../../src/plate/look-alike.js';
 import fc from 'fast-check';
 import type { HotList, HotListEntry } from '../../src/hotlist/list.js';
 import { HotListEntries, plateCode, plateFromCode } from '../../src/hotlist/entry-table.js';

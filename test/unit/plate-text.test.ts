@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { editDistance, isPlausiblePlate, normalisePlateText } from '../../src/inference/plate-text.js';
+import { editDistance } from '../../src/plate/edit-distance.js';
+import { isPlausiblePlate, normalisePlateText } from '../../src/plate/text.js';
 
 describe('plate text rules', () => {
   it('normalises separators and case', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isWildcardPattern, lookAlikeKey, wildcardMatcher } from '../../src/store/plate-match.js';
+import { lookAlikeKey } from '../../src/plate/look-alike.js';
+import { isWildcardPattern, wildcardMatcher } from '../../src/store/plate-match.js';
 import { ulidTimeMs, ulidTimePrefix } from '../../src/store/read-store.js';
 import { newReadId } from '../../src/pipeline/read-id.js';
 

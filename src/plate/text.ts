@@ -1,9 +1,21 @@
 // What plate text looks like, independent of any model: a read that does not look like a plate
 // (a slogan, a dealer frame, a sign the detector took for a plate) is never reported.
 
-/** Uppercases and removes spaces, dashes and dots that plates print between groups. */
+/**
+ * Plate text as the reader, the store and searches compare it: upper case, A–Z and 0–9 only (the
+ * spaces, dashes and dots plates print between groups, and anything else, dropped).
+ */
 export function normalisePlateText(text: string): string {
   return text.toUpperCase().replace(/[^0-9A-Z]/g, '');
+}
+
+/**
+ * A plate as a list (hot list, local entry) gives it: upper case without the separators plates print
+ * between groups (spaces, dots, dashes, middle dots). Anything else stays, so the list's check can
+ * refuse the line instead of silently reading another plate; wildcards (? *) stay for partial entries.
+ */
+export function normaliseListedPlate(raw: string): string {
+  return raw.toUpperCase().replace(/[\s.\-·]/g, '');
 }
 
 /**
@@ -31,18 +43,4 @@ export function isPlausiblePlate(text: string, confidence = 0): boolean {
   if (!/^[0-9A-Z]{2,8}$/.test(text)) return false;
   if (/[0-9]/.test(text)) return true;
   return confidence >= VANITY_MIN_CONFIDENCE && !BANNER_WORDS.has(text);
-}
-
-export function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length]!;
 }
