@@ -346,10 +346,10 @@ async function sample(pid: number, t: number, httpAddress: string | undefined, f
         const v = metricValue(text, name);
         return v === undefined ? undefined : v / MB;
       };
-      s.heapUsedMb = mb('alpr_edge_nodejs_heap_size_used_bytes');
+      s.heapUsedMb = mb('nodejs_heap_size_used_bytes');
       if (s.heapUsedMb === undefined) failures.push(`${Math.round(t)} s: no heap metric in ${text.length} bytes: ${text.slice(0, 120)}`);
-      s.heapTotalMb = mb('alpr_edge_nodejs_heap_size_total_bytes');
-      s.externalMb = mb('alpr_edge_nodejs_external_memory_bytes');
+      s.heapTotalMb = mb('nodejs_heap_size_total_bytes');
+      s.externalMb = mb('nodejs_external_memory_bytes');
       s.reads = metricValue(text, 'alpr_edge_reads_total');
       s.framesAnalysed = metricValue(text, 'alpr_edge_frames_analysed_total');
     } catch (err) {

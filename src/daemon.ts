@@ -7,14 +7,15 @@ import { PlateEngine, engineOptions } from './inference/engine.js';
 import { CameraPipeline, wallClock } from './pipeline/camera-pipeline.js';
 import type { Read, ReadSink } from './pipeline/read.js';
 import { buildHttpApp } from './http/app.js';
-import { createMetrics, type Metrics } from './http/metrics.js';
+import { createMetrics, setBuildInfo, setClockSynced, type Metrics } from './http/metrics.js';
 import { assessHealth, type HealthReport } from './http/health.js';
 import type { DaemonExtension } from './extension.js';
 import { DeviceEventBus } from './device-events.js';
 import { RateWindow } from './pipeline/rate-window.js';
 import { planReload } from './config/live.js';
 import { LiveView } from './device/live-view.js';
-import { clockSync } from './device/clock.js';
+import { ClockMonitor, clockSync } from './device/clock.js';
+import { sourceCommit } from './source-commit.js';
 import { SelftestRunner } from './device/selftest-runner.js';
 import { resolveInstallPath } from './config/load.js';
 
@@ -56,6 +57,8 @@ export class Daemon {
   readonly events = new DeviceEventBus();
   /** The web console's live view: fed by every camera's analysed frames while someone watches. */
   readonly liveView: LiveView;
+  /** P2: whether the clock is synchronised, asked every minute (metrics, MQTT telemetry). */
+  readonly clock: ClockMonitor;
   private engine: PlateEngine | undefined;
   private http: FastifyInstance | undefined;
   private cameras: CameraRuntime[] = [];
@@ -71,7 +74,8 @@ export class Daemon {
     private readonly logger: Logger,
     private readonly opts: DaemonOptions = {},
   ) {
-    this.metrics = createMetrics();
+    this.metrics = createMetrics({ stateDir: config.stateDir });
+    this.clock = new ClockMonitor(60_000, (sync) => setClockSynced(this.metrics, sync));
     this.liveView = new LiveView({ detectorMaxSide: config.models.detectorMaxSide, maxFps: config.http.console.liveMaxFps });
   }
 
@@ -91,6 +95,8 @@ export class Daemon {
     const sources = c.cameras.map((cam) => this.createSource(cam));
     const engine = await PlateEngine.load(engineOptions(c, { logger: this.logger.child({ component: 'inference' }) }));
     this.engine = engine;
+    setBuildInfo(this.metrics, { version: VERSION, commit: sourceCommit(), models: engine.modelVersion });
+    void this.clock.start();
     this.http = buildHttpApp({
       logger: this.logger, metrics: this.metrics, health: () => this.health(), beforeScrape: () => this.syncCaptureCounters(),
       console: {
@@ -99,7 +105,7 @@ export class Daemon {
       },
     });
     for (const ext of this.opts.extensions ?? []) {
-      const sink = await ext.start({ config: c, logger: this.logger.child({ component: ext.name }), metrics: this.metrics, http: this.http, events: this.events });
+      const sink = await ext.start({ config: c, logger: this.logger.child({ component: ext.name }), metrics: this.metrics, http: this.http, events: this.events, health: () => this.health(), clock: () => this.clock.latest });
       this.started.push(ext);
       if (sink) this.sinks.push(sink);
     }
@@ -276,6 +282,7 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     this.running = false;
+    this.clock.stop();
     await Promise.allSettled(this.cameras.map((rt) => rt.source.stop()));
     // Passes still in view are emitted rather than lost.
     await Promise.allSettled(this.cameras.map((rt) => this.flushCamera(rt)));

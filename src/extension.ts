@@ -4,6 +4,8 @@ import type { Config } from './config/schema.js';
 import type { Metrics } from './http/metrics.js';
 import type { ReadSink } from './pipeline/read.js';
 import type { DeviceEventBus } from './device-events.js';
+import type { HealthReport } from './http/health.js';
+import type { ClockSync } from './device/clock.js';
 
 /** What the daemon hands each extension at start. */
 export interface DaemonContext {
@@ -14,6 +16,10 @@ export interface DaemonContext {
   http: FastifyInstance;
   /** Raise device events here (camera down, disk, tamper, ...); MQTT publishes them (docs/mqtt-api.md). */
   events: DeviceEventBus;
+  /** The daemon's health report (cameras, components), for MQTT telemetry; absent where no daemon runs (tests). */
+  health?: () => HealthReport;
+  /** P2: the latest clock-sync answer (asked every minute); undefined before the first. */
+  clock?: () => ClockSync | undefined;
 }
 
 /** A component's own view of its health, merged into /healthz (counts and ages only, P1). */

@@ -59,3 +59,50 @@ export async function clockSync(): Promise<ClockSync> {
   }
   return { synced: undefined, source: 'none', detail: 'no timedatectl, chronyc, timesyncd or python3 to ask' };
 }
+
+/**
+ * Asks `clockSync()` at start and then every `intervalMs` (it runs a command, so not on every
+ * scrape), keeping the latest answer for metrics and MQTT telemetry. An answer that throws counts as
+ * "nobody could tell".
+ */
+export class ClockMonitor {
+  private timer: NodeJS.Timeout | undefined;
+  private last: ClockSync | undefined;
+  private checking: Promise<void> | undefined;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly onSample: (clock: ClockSync) => void = () => {},
+    private readonly check: () => Promise<ClockSync> = clockSync,
+  ) {}
+
+  /** The latest answer; undefined before the first one arrives. */
+  get latest(): ClockSync | undefined {
+    return this.last;
+  }
+
+  /** Starts the periodic check; resolves once the first answer is in. */
+  start(): Promise<void> {
+    this.timer = setInterval(() => void this.sample(), this.intervalMs);
+    this.timer.unref();
+    return this.sample();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private sample(): Promise<void> {
+    this.checking ??= this.check()
+      .catch((err: unknown): ClockSync => ({ synced: undefined, source: 'none', detail: `clock check failed: ${(err as Error).message}` }))
+      .then((c) => {
+        this.last = c;
+        this.onSample(c);
+      })
+      .finally(() => {
+        this.checking = undefined;
+      });
+    return this.checking;
+  }
+}

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
+import { Counter, Gauge } from 'prom-client';
 import type { DaemonContext, DaemonExtension, ComponentHealth } from '../extension.js';
 import type { HotListsConfig } from '../config/schema.js';
 import { resolveInstallPath } from '../config/load.js';
@@ -65,6 +66,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
   private seen = '';
   private staleNames = new Set<string>();
   private hitsTotal = 0;
+  private hitsByList: Counter<'list'> | undefined;
   private keyIds: string[] = [];
   private unavailable: string | undefined;
   /** P10: the versions file cannot be read: installs are refused (fail closed) until it is repaired. */
@@ -79,6 +81,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
     this.stateDir = ctx.config.stateDir;
     this.logger = ctx.logger;
     this.events = ctx.events;
+    this.registerMetrics(ctx);
     if (!this.cfg.enabled) return undefined;
     const keys = loadPublisherKeys(this.cfg);
     try {
@@ -175,11 +178,42 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
         matchedAt: new Date(now).toISOString(),
       };
       this.hitsTotal++;
+      this.hitsByList?.inc({ list: m.list.name });
       // P16: the plate only at debug level.
       this.logger.info({ readId: read.id, list: m.list.name, listVersion: m.list.version, type: m.entry.type, kind: m.kind }, 'hot-list hit');
       this.logger.debug({ readId: read.id, plate: read.plate, entryPlate: m.entry.plate }, 'hot-list hit plate');
       this.emit('hit', hit);
     }
+  }
+
+  /**
+   * Per list (P10): age since issue, entries, version and staleness, computed at each scrape from the
+   * lists in memory; hits counted by list. Names and counts only, never an entry (P1).
+   */
+  private registerMetrics(ctx: DaemonContext): void {
+    const registers = [ctx.metrics.registry];
+    const summaries = (nowMs: number) => this.summaries(nowMs);
+    const perList = (name: string, help: string, value: (s: HotListSummary, nowMs: number) => number) =>
+      new Gauge({
+        name, help, labelNames: ['list'], registers,
+        collect() {
+          this.reset();
+          const nowMs = Date.now();
+          for (const s of summaries(nowMs)) this.set({ list: s.name }, value(s, nowMs));
+        },
+      });
+    perList('alpr_edge_hotlist_age_seconds', 'Seconds since each loaded hot list was issued (P10: stale past hotlists.maxAgeHours); local: since its last change', (s, nowMs) => Math.max(0, (nowMs - Date.parse(s.issuedAt)) / 1000));
+    perList('alpr_edge_hotlist_entries', 'Entries in each loaded hot list', (s) => s.entries);
+    perList('alpr_edge_hotlist_version', 'Version of each loaded hot list', (s) => s.version);
+    perList('alpr_edge_hotlist_stale', 'P10: 1 while a hot list is older than hotlists.maxAgeHours', (s) => (s.stale ? 1 : 0));
+    const maxAgeHours = () => this.cfg?.maxAgeHours ?? 0;
+    new Gauge({
+      name: 'alpr_edge_hotlist_max_age_seconds', help: 'P10: hotlists.maxAgeHours in seconds: a signed list older than this is stale', registers,
+      collect() {
+        this.set(maxAgeHours() * 3600);
+      },
+    });
+    this.hitsByList = new Counter({ name: 'alpr_edge_hotlist_hits_total', help: 'Hot-list hits, by list', labelNames: ['list'], registers });
   }
 
   /** Installs a signed list from MQTT or a file; refused lists never replace the current one. */

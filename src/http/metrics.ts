@@ -1,9 +1,20 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { diskSpace } from '../device/disk.js';
 
-/** Prometheus metrics: counts and timings only, never plate text (P1). */
-export function createMetrics() {
+export interface MetricsOptions {
+  /** The state directory: the free space of its file system is `alpr_edge_disk_*`. */
+  stateDir?: string;
+}
+
+/**
+ * Prometheus metrics: counts and timings only, never plate text (P1). Our own are `alpr_edge_*`
+ * (counters end in `_total`, gauges never do); the process and Node.js metrics keep prom-client's
+ * standard names (`process_*`, `nodejs_*`) so stock dashboards work unchanged. The list, with the
+ * dashboard and alert rules that use them: docs/monitoring.md.
+ */
+export function createMetrics(opts: MetricsOptions = {}) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'alpr_edge_' });
+  collectDefaultMetrics({ register: registry });
   const labelNames = ['camera'] as const;
   return {
     registry,
@@ -29,6 +40,36 @@ export function createMetrics() {
       registers: [registry],
     }),
     sinkErrors: new Counter({ name: 'alpr_edge_read_sink_errors_total', help: 'Reads a consumer (store, MQTT) failed to accept', labelNames: ['sink'], registers: [registry] }),
+    buildInfo: new Gauge({
+      name: 'alpr_edge_build_info',
+      help: 'Always 1; the labels say which daemon version, source commit (unknown outside a git checkout) and models run',
+      labelNames: ['version', 'commit', 'models'],
+      registers: [registry],
+    }),
+    clockSynced: new Gauge({
+      name: 'alpr_edge_clock_synced',
+      help: 'P2: 1 while the system clock is synchronised (NTP), 0 when not or when nothing could tell; source says who answered',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    diskFreeBytes: new Gauge({
+      name: 'alpr_edge_disk_free_bytes',
+      help: 'Bytes available to the daemon on the file system of the state directory (store, outbox, hot lists)',
+      registers: [registry],
+      collect() {
+        const fs = diskSpace(opts.stateDir);
+        if (fs) this.set(fs.freeBytes);
+      },
+    }),
+    diskSizeBytes: new Gauge({
+      name: 'alpr_edge_disk_size_bytes',
+      help: 'Size in bytes of the file system of the state directory',
+      registers: [registry],
+      collect() {
+        const fs = diskSpace(opts.stateDir);
+        if (fs) this.set(fs.sizeBytes);
+      },
+    }),
     stageSeconds: new Histogram({
       name: 'alpr_edge_stage_seconds',
       help: 'Time per frame in each stage',
@@ -40,3 +81,16 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** `alpr_edge_build_info`: one series, replaced when the models change. */
+export function setBuildInfo(metrics: Metrics, info: { version: string; commit: string; models: string }): void {
+  metrics.buildInfo.reset();
+  metrics.buildInfo.set(info, 1);
+}
+
+/** `alpr_edge_clock_synced`: one series, its `source` label the one that answered last. */
+export function setClockSynced(metrics: Metrics, clock: { synced: boolean | undefined; source: string }): void {
+  metrics.clockSynced.reset();
+  metrics.clockSynced.set({ source: clock.source }, clock.synced === true ? 1 : 0);
+}
+

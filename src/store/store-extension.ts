@@ -57,7 +57,7 @@ export class StoreExtension implements DaemonExtension {
   private lastWriteError: string | undefined;
   private counts = { written: 0, dropped: 0, writeErrors: 0 };
   private lastDropAtMs = 0;
-  private metrics: { written: Counter; dropped: Counter; purged: Counter<'reason'>; writeErrors: Counter; usedBytes: Gauge; queued: Gauge; corrupt: Gauge } | undefined;
+  private metrics: { written: Counter; dropped: Counter; purged: Counter<'reason'>; writeErrors: Counter; usedBytes: Gauge; queued: Gauge; corrupt: Counter } | undefined;
   private queueMax = 1000;
   private anchorSchedule: AnchorSchedule | undefined;
   private readonly anchorListeners = new Set<(a: ChainAnchor) => void>();
@@ -88,7 +88,8 @@ export class StoreExtension implements DaemonExtension {
       writeErrors: new Counter({ name: 'alpr_edge_store_write_errors_total', help: 'Failed store write transactions', registers }),
       usedBytes: new Gauge({ name: 'alpr_edge_store_used_bytes', help: 'Bytes of LMDB pages in use by the store', registers, collect: () => this.sampleUsage() }),
       queued: new Gauge({ name: 'alpr_edge_store_queue_reads', help: 'Reads waiting to be written', registers, collect: () => this.metrics?.queued.set(this.queue.length) }),
-      corrupt: new Gauge({ name: 'alpr_edge_store_corrupt_records_skipped', help: 'Stored records or images that failed to decode or authenticate since start; skipped, never fatal', registers, collect: () => this.metrics?.corrupt.set(this.store?.corruptSkipped ?? 0) }),
+      // A counter: the store counts since start, and a scrape adds what it counted since the last one.
+      corrupt: new Counter({ name: 'alpr_edge_store_corrupt_records_skipped_total', help: 'Stored records or images that failed to decode or authenticate; skipped, never fatal', registers, collect: () => this.syncCorruptCount() }),
     };
     this.recordConfigChange(config);
     // P6: signed heads of the access log leave the device (MQTT `anchors`), so a rewrite of the
@@ -142,6 +143,14 @@ export class StoreExtension implements DaemonExtension {
       db.meta.put('config.sha256', sha256);
       appendAccessLogInTxn(db, { user: 'system', action: 'config.change', parameters: { sha256, previous: previous ?? null, deviceId: config.deviceId }, result: 'ok' });
     });
+  }
+
+  private corruptCounted = 0;
+
+  private syncCorruptCount(): void {
+    const now = this.store?.corruptSkipped ?? this.corruptCounted;
+    if (now > this.corruptCounted) this.metrics?.corrupt.inc(now - this.corruptCounted);
+    this.corruptCounted = now;
   }
 
   private sampleUsage(): void {

@@ -58,7 +58,7 @@ describe('store extension (the daemon\'s sink)', () => {
     expect(ext.store!.db.reads.getCount()).toBe(30);
     expect(fresh.every((r) => ext.store!.get(r.id) !== undefined)).toBe(true);
     expect(ext.health()).toMatchObject({ status: 'ok', written: 30, dropped: 0 });
-    expect(await metrics.registry.getSingleMetricAsString('alpr_edge_store_corrupt_records_skipped')).toContain(' 0');
+    expect(await metrics.registry.getSingleMetricAsString('alpr_edge_store_corrupt_records_skipped_total')).toContain(' 0');
     await ext.stop();
     await http.close();
   });
