@@ -206,6 +206,7 @@ const Mqtt = Type.Object(
     outboxMaxBytes: Type.Integer({ minimum: 65536, default: 1073741824, description: 'Bytes the durable outbox holds (same drop order).' }),
     inflight: Type.Integer({ minimum: 1, maximum: 1000, default: 32, description: 'QoS 1 messages sent before their acknowledgement arrives.' }),
     maxCommandBytes: Type.Integer({ minimum: 1024, maximum: 268435456, default: 8388608, description: 'Largest command payload (one hot-list chunk) accepted.' }),
+    telemetryIntervalS: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Seconds between health telemetry messages (retained, `alpr/v1/<deviceId>/telemetry`: fps and drops per camera, last read age, hot-list ages, outbox, disk, clock; never plate text). Also sent on each connect.' }),
     embeddedBroker: Type.Object(
       {
         enabled: Type.Boolean({ default: false, description: 'Demo: with no `url`, run an MQTT broker inside the daemon and publish to it.' }),

@@ -22,6 +22,11 @@ import { checkMqttConfig, connectOptions, reconnectDelayMs } from './connection.
 import { EmbeddedBroker } from './embedded-broker.js';
 import { anchorPayload, auditPayload, eventPayload, hitPayload, readPayload, statePayload, type HitPayload, type StatePayload } from './messages.js';
 import { CommandHandler } from './commands.js';
+import { TelemetryBuilder } from './telemetry.js';
+import { diskSpace } from '../device/disk.js';
+import { sourceCommit } from '../source-commit.js';
+import type { HealthReport } from '../http/health.js';
+import type { ClockSync } from '../device/clock.js';
 
 export interface MqttExtensionOptions {
   /** Source of hits, events and audit entries, and target of hot-list updates. */
@@ -75,6 +80,12 @@ export class MqttExtension implements DaemonExtension, ReadSink {
   private dropEventTimer: NodeJS.Timeout | undefined;
   private lastDropEventMs = 0;
   private readonly camerasDown = new Set<string>();
+  private stateDir = '';
+  private commit = 'unknown';
+  private daemonHealth: (() => HealthReport) | undefined;
+  private clock: (() => ClockSync | undefined) | undefined;
+  private readonly telemetry = new TelemetryBuilder();
+  private telemetryTimer: NodeJS.Timeout | undefined;
   private m!: { published: Counter; dropped: Counter; connectedGauge: Gauge; outboxMessages: Gauge; reconnects: Counter; commands: Counter };
 
   constructor(private readonly opts: MqttExtensionOptions = {}) {}
@@ -84,6 +95,9 @@ export class MqttExtension implements DaemonExtension, ReadSink {
     this.logger = ctx.logger;
     this.deviceId = ctx.config.deviceId;
     this.cameraIds = ctx.config.cameras.map((c) => c.id);
+    this.stateDir = ctx.config.stateDir;
+    this.daemonHealth = ctx.health;
+    this.clock = ctx.clock;
     this.url = this.cfg.url;
     if (!this.url && this.cfg.embeddedBroker.enabled) {
       const eb = this.cfg.embeddedBroker;
@@ -139,7 +153,11 @@ export class MqttExtension implements DaemonExtension, ReadSink {
         }
       }),
     );
+    this.commit = sourceCommit();
     this.connect();
+    // Retained health telemetry: on each connect (above) and every interval while connected.
+    this.telemetryTimer = setInterval(() => this.publishTelemetry(), this.cfg.telemetryIntervalS * 1000);
+    this.telemetryTimer.unref();
     return this;
   }
 
@@ -209,6 +227,7 @@ export class MqttExtension implements DaemonExtension, ReadSink {
         if (err) this.logger.error({ err: err.message }, 'cannot subscribe to commands');
       });
       this.publishState();
+      this.publishTelemetry();
       this.pump();
     });
     client.on('message', (topic, payload, packet) => {
@@ -306,6 +325,33 @@ export class MqttExtension implements DaemonExtension, ReadSink {
     this.publishDirect(this.topics.state, statePayload(this.deviceId, this.opts.version ?? 'unknown', this.cameraIds, this.opts.hotlist?.summaries() ?? [], this.camerasDown), true);
   }
 
+  /**
+   * Retained, straight to the broker rather than through the outbox: only the newest matters, and a
+   * consumer that joins later gets it at once. Counts, names and ages only (P1).
+   */
+  publishTelemetry(): void {
+    if (!this.topics || !this.outbox) return;
+    const outbox = this.outbox;
+    let health: HealthReport | undefined;
+    try {
+      health = this.daemonHealth?.();
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'health report failed; telemetry sent without it');
+    }
+    const payload = this.telemetry.build({
+      deviceId: this.deviceId,
+      intervalS: this.cfg.telemetryIntervalS,
+      version: this.opts.version ?? 'unknown',
+      commit: this.commit,
+      health,
+      hotlists: this.opts.hotlist?.summaries() ?? [],
+      outbox: { messages: outbox.size, hits: outbox.countOf('hit'), bytes: outbox.bytes, dropped: outbox.dropped },
+      disk: diskSpace(this.stateDir),
+      clock: this.clock?.(),
+    });
+    this.publishDirect(this.topics.telemetry, payload, true);
+  }
+
   private offlineState(reason: string): StatePayload {
     return { schema: 'alpr-edge/state/1', deviceId: this.deviceId, status: 'offline', reason };
   }
@@ -340,6 +386,7 @@ export class MqttExtension implements DaemonExtension, ReadSink {
     for (const d of this.detach) d();
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.dropEventTimer);
+    clearInterval(this.telemetryTimer);
     this.commands?.stop();
     await this.chain;
     const client = this.client;

@@ -152,6 +152,63 @@ export const StateMessage = Type.Object(
   { additionalProperties: false, $id: 'https://alpr-edge.example/schemas/state.json', title: 'alpr/v1/<deviceId>/state (retained)' },
 );
 
+const AgeS = (description: string) => Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description });
+const Count = Type.Integer({ minimum: 0 });
+
+export const TelemetryMessage = Type.Object(
+  {
+    schema: Type.Literal('alpr-edge/telemetry/1'),
+    deviceId: Id,
+    at: Time,
+    intervalS: Type.Integer({ minimum: 1, description: 'Seconds until the next message (`mqtt.telemetryIntervalS`): a retained one older than a few intervals means the device stopped sending (see `state`).' }),
+    version: Type.String({ description: 'Daemon version.' }),
+    commit: Type.String({ description: 'Source commit, or `unknown` outside a git checkout.' }),
+    models: Type.String({ description: 'Model version in use, or `not loaded`.' }),
+    status: Type.Union(['ok', 'degraded', 'starting', 'stalled', 'failed', 'unknown'].map((t) => Type.Literal(t)), { description: 'As `/healthz` says it.' }),
+    uptimeS: Count,
+    cameras: Type.Array(
+      Type.Object(
+        {
+          id: Id,
+          state: Type.String({ description: 'online, reconnecting, offline, ended, ...' }),
+          healthy: Type.Boolean({ description: 'Frames arrive and inference keeps up with them (progress, not just "up").' }),
+          analysedFps: Type.Number({ minimum: 0, description: 'Frames analysed per second over the last 10 s.' }),
+          droppedFps: Type.Number({ minimum: 0, description: 'Frames dropped (so inference keeps up with live video) per second since the previous message.' }),
+          framesIn: Count,
+          framesAnalysed: Count,
+          framesDropped: Count,
+          lastFrameAgeS: AgeS('Seconds since the camera delivered a frame; null before the first.'),
+          lastReadAgeS: AgeS('Seconds since this camera\'s last read (a vehicle pass); null before the first. Large at night on a quiet road: not an error by itself.'),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    hotlists: Type.Array(
+      Type.Object({ name: Type.String(), version: Type.Integer(), entries: Count, ageHours: Type.Number({ minimum: 0 }), stale: Type.Boolean() }, { additionalProperties: false }),
+      { description: 'P10: every loaded list (names and counts, never an entry).' },
+    ),
+    outbox: Type.Object(
+      {
+        messages: Count,
+        hits: Type.Integer({ minimum: 0, description: 'Of which hits.' }),
+        bytes: Count,
+        dropped: Type.Object({ hit: Count, read: Count, event: Count, audit: Count }, { additionalProperties: false, description: 'Dropped because the outbox was full, since start.' }),
+      },
+      { additionalProperties: false },
+    ),
+    disk: Type.Union([Type.Object({ freeBytes: Count, sizeBytes: Count }, { additionalProperties: false }), Type.Null()], { description: 'File system of the state directory; null when it cannot be asked.' }),
+    clock: Type.Object(
+      {
+        synced: Type.Union([Type.Boolean(), Type.Null()], { description: 'P2: NTP-synchronised; null when nothing could tell (or not asked yet).' }),
+        source: Type.String({ description: 'timedatectl, chronyc, timesyncd, adjtimex or none.' }),
+        detail: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false, $id: 'https://alpr-edge.example/schemas/telemetry.json', title: 'alpr/v1/<deviceId>/telemetry (retained)' },
+);
+
 export const CommandResponse = Type.Object(
   {
     schema: Type.Literal('alpr-edge/response/1'),
@@ -194,6 +251,7 @@ export const MESSAGE_SCHEMAS: Record<string, TSchema> = {
   'audit.json': AuditMessage,
   'anchor.json': AnchorMessage,
   'state.json': StateMessage,
+  'telemetry.json': TelemetryMessage,
   'response.json': CommandResponse,
   'cmd-hotlist-chunk.json': HotListChunk,
   'cmd-reads-ack.json': ReadsAck,
@@ -209,6 +267,7 @@ export type EventPayload = Static<typeof EventMessage>;
 export type AuditPayload = Static<typeof AuditMessage>;
 export type AnchorPayload = Static<typeof AnchorMessage>;
 export type StatePayload = Static<typeof StateMessage>;
+export type TelemetryPayload = Static<typeof TelemetryMessage>;
 export type ResponsePayload = Static<typeof CommandResponse>;
 
 export function readMeta(read: Read): Static<typeof ReadMeta> {

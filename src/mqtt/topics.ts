@@ -10,6 +10,8 @@ export interface DeviceTopics {
   hits: string;
   /** Read metadata, no images, for the central store (QoS 1, outbox; dropped first when full). */
   reads: string;
+  /** Retained health telemetry every `mqtt.telemetryIntervalS`: fps, drops, ages, outbox, disk, clock; no plate text. */
+  telemetry: string;
   /** Device events: stale hot list, refused list, camera down, tamper, disk, outbox drops. */
   events: string;
   /** Access-log entries (hot-list changes today). */
@@ -31,6 +33,7 @@ export function deviceTopics(deviceId: string): DeviceTopics {
     state: `${base}/state`,
     hits: `${base}/hits`,
     reads: `${base}/reads`,
+    telemetry: `${base}/telemetry`,
     events: `${base}/events`,
     audit: `${base}/audit`,
     anchors: `${base}/anchors`,
@@ -43,6 +46,7 @@ export function deviceTopics(deviceId: string): DeviceTopics {
 /** Fleet-wide filters for central consumers; `$share/<group>/` splits load across consumers (MQTT 5). */
 export const FLEET_HITS = `${API_ROOT}/+/hits`;
 export const FLEET_STATE = `${API_ROOT}/+/state`;
+export const FLEET_TELEMETRY = `${API_ROOT}/+/telemetry`;
 export const FLEET_ANCHORS = `${API_ROOT}/+/anchors`;
 
 export function sharedSubscription(group: string, filter: string): string {

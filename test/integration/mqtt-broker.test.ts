@@ -64,7 +64,7 @@ describe('hits and state over MQTT (real Mosquitto on 127.0.0.1:1883)', () => {
     expect(partial).toMatchObject({ entry: { plate: '4KT?9*', partial: true, type: 'SFR' }, match: { kind: 'partial' } });
     const all: Received[] = central.messages.filter((m) => m.payload && Object.keys(m.payload).length > 0);
     for (const m of all) schemas.check(m.topic, m.payload);
-    expect(new Set(all.map((m) => m.topic.split('/')[3]))).toEqual(new Set(['state', 'hits', 'reads', 'events', 'audit']));
+    expect(new Set(all.map((m) => m.topic.split('/')[3]))).toEqual(new Set(['state', 'telemetry', 'hits', 'reads', 'events', 'audit']));
     const ids = all.filter((m) => m.payload['messageId']).map((m) => m.payload['messageId']);
     expect(new Set(ids).size).toBe(ids.length);
   });

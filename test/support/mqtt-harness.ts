@@ -120,7 +120,7 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 export function schemaValidators() {
   const ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }));
   const load = (f: string) => ajv.compile(JSON.parse(readFileSync(join('docs/schemas', f), 'utf8')) as object);
-  const v = { hits: load('hit.json'), reads: load('read.json'), events: load('event.json'), audit: load('audit.json'), anchors: load('anchor.json'), state: load('state.json'), response: load('response.json') };
+  const v = { hits: load('hit.json'), reads: load('read.json'), events: load('event.json'), audit: load('audit.json'), anchors: load('anchor.json'), state: load('state.json'), telemetry: load('telemetry.json'), response: load('response.json') };
   return {
     /** Throws with the ajv errors when a message on `topic` does not match its schema. */
     check(topic: string, payload: unknown): void {
