@@ -38,7 +38,7 @@ program
 const config = program.command('config').description('configuration tools');
 config
   .command('check')
-  .description('validate a configuration file as `run` does (schema, broker TLS files, models, publisher keys, cameras); exit 78 naming the first bad field')
+  .description('validate a configuration file as `run` does (schema, broker TLS files, models, publisher keys, cameras); exit 78 listing every bad field, JSON mistakes by line and column')
   .argument('<file>')
   .action(async (file: string) => {
     const { checkConfigForRun } = await import('./cli/config-check.js');

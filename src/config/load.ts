@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigSchema, type Config } from './schema.js';
 import { AlprError, EX_CONFIG } from '../errors.js';
+import { findJsonSyntaxError } from './json-syntax.js';
 
 /** A configuration problem a person must fix; the daemon exits 78 (EX_CONFIG) on it. */
 export class ConfigError extends AlprError {
@@ -18,10 +19,15 @@ export class ConfigError extends AlprError {
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validate = ajv.compile<Config>(ConfigSchema);
 
-/** Removes // and /* *\/ comments outside strings so the shipped example can explain itself. */
+/**
+ * Blanks out // and /* *\/ comments outside strings so the shipped example can explain itself. Each
+ * comment character becomes a space (its line breaks stay), so a syntax error's line and column
+ * are those of the file as written.
+ */
 export function stripJsonComments(text: string): string {
   let out = '';
   let inString = false;
+  const blank = (c: string) => (c === '\n' || c === '\r' ? c : ' ');
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     const next = text[i + 1];
@@ -33,12 +39,13 @@ export function stripJsonComments(text: string): string {
       inString = true;
       out += c;
     } else if (c === '/' && next === '/') {
-      while (i < text.length && text[i] !== '\n') i++;
-      out += '\n';
+      while (i < text.length && text[i] !== '\n') out += blank(text[i++]!);
+      i--;
     } else if (c === '/' && next === '*') {
-      i += 2;
-      while (i < text.length && !(text[i] === '*' && text[i + 1] === '/')) i++;
-      i++;
+      const end = text.indexOf('*/', i + 2);
+      const stop = end === -1 ? text.length : end + 2;
+      for (; i < stop; i++) out += blank(text[i]!);
+      i--;
     } else out += c;
   }
   return out;
@@ -61,18 +68,30 @@ function describe(e: ErrorObject): { field: string; message: string } {
   return { field, message: expected };
 }
 
-/** Validates a parsed object, filling defaults in place; throws ConfigError naming the first bad field. */
+/**
+ * One ConfigError for every problem found, so a person fixes them in one pass: named by the first
+ * field (the exit status and `field` stay those of one error), each problem on a line of its own.
+ */
+export function configProblems(file: string, problems: readonly { field: string; message: string }[]): ConfigError {
+  if (problems.length === 1) return new ConfigError(`${file}: ${problems[0]!.field} ${problems[0]!.message}`, problems[0]!.field, file);
+  return new ConfigError(`${file}: ${problems.length} problems:\n${problems.map((p) => `  ${p.field} ${p.message}`).join('\n')}`, problems[0]!.field, file);
+}
+
+/** Validates a parsed object, filling defaults in place; throws one ConfigError naming every bad field. */
 export function validateConfig(raw: unknown, file = '(inline)'): Config {
   const copy = structuredClone(raw);
   if (validate(copy)) {
     checkCameraIdsUnique(copy, file);
     return copy;
   }
-  // Errors from anyOf/union branches repeat each other; report the most specific first.
+  // Errors from anyOf/union branches repeat each other: the most specific first, one per field.
   const errors = [...(validate.errors ?? [])].sort((a, b) => b.instancePath.length - a.instancePath.length);
-  const first = describe(errors[0]!);
-  const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : '';
-  throw new ConfigError(`${file}: ${first.field} ${first.message}${more}`, first.field, file);
+  const byField = new Map<string, { field: string; message: string }>();
+  for (const e of errors) {
+    const d = describe(e);
+    if (!byField.has(d.field)) byField.set(d.field, d);
+  }
+  throw configProblems(file, [...byField.values()]);
 }
 
 function checkCameraIdsUnique(config: Config, file: string): void {
@@ -95,10 +114,14 @@ export function loadConfig(file: string): Config {
     throw new ConfigError(`${file}: cannot read config file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, '(file)', file);
   }
   let raw: unknown;
+  const json = stripJsonComments(text);
   try {
-    raw = JSON.parse(stripJsonComments(text));
+    raw = JSON.parse(json);
   } catch (err) {
-    throw new ConfigError(`${file}: not valid JSON: ${(err as Error).message}`, '(file)', file);
+    // Line and column of the file as written; never JSON.parse's message, which may quote the
+    // whole file (passwords included).
+    const at = findJsonSyntaxError(json);
+    throw new ConfigError(at ? `${file}: not valid JSON at line ${at.line}, column ${at.column}: ${at.message}` : `${file}: not valid JSON (${(err as Error).name})`, '(file)', file);
   }
   return resolveInstallPaths(validateConfig(raw, file));
 }
