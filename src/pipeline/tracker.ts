@@ -29,6 +29,8 @@ export interface FinishedPass<F> {
 
 interface Track<F> {
   id: number;
+  /** Frames seen; `votes` holds an evenly thinned sample of them once a pass grows long (a parked car). */
+  frames: number;
   votes: { candidates: PlateObservation['candidates']; state?: string; stateConfidence?: number }[];
   lastBox: Box;
   velocity: [number, number];
@@ -64,6 +66,11 @@ export class PlateTracker<F> {
     return this.tracks.length;
   }
 
+  /** Frame votes held over all live passes (bounded by MAX_VOTES per pass). */
+  get heldVotes(): number {
+    return this.tracks.reduce((n, t) => n + t.votes.length, 0);
+  }
+
   /** Adds one frame's plates; returns the passes that ended before this frame. */
   update(atMs: number, plates: PlateObservation[], frame: F): FinishedPass<F>[] {
     const finished = this.expire(atMs);
@@ -97,6 +104,7 @@ export class PlateTracker<F> {
   private start(obs: PlateObservation, atMs: number, frame: F): Track<F> {
     const track: Track<F> = {
       id: this.nextId++,
+      frames: 1,
       votes: [{ candidates: obs.candidates.length ? obs.candidates : [{ text: obs.text, confidence: obs.confidence }], state: obs.state, stateConfidence: obs.stateConfidence }],
       lastBox: obs.box,
       velocity: [0, 0],
@@ -121,7 +129,14 @@ export class PlateTracker<F> {
     t.lastSeenMs = atMs;
     t.topText = obs.text;
     addSupport(t, obs);
-    t.votes.push({ candidates: obs.candidates.length ? obs.candidates : [{ text: obs.text, confidence: obs.confidence }], state: obs.state, stateConfidence: obs.stateConfidence });
+    t.frames++;
+    // Every 2^k-th frame once the pass is long: the sample keeps the texts' and states' shares, and
+    // a car parked in view for hours holds MAX_VOTES entries, not one per frame.
+    const stride = voteStride(t.frames);
+    if ((t.frames - 1) % stride === 0) {
+      t.votes.push({ candidates: obs.candidates.length ? obs.candidates : [{ text: obs.text, confidence: obs.confidence }], state: obs.state, stateConfidence: obs.stateConfidence });
+      if (t.votes.length > MAX_VOTES) t.votes = t.votes.filter((_, i) => i % 2 === 0);
+    }
     if (evidenceScore(obs) > evidenceScore(t.best.obs)) t.best = { obs, atMs, frame };
   }
 
@@ -157,7 +172,7 @@ export class PlateTracker<F> {
 
   private finish(t: Track<F>): FinishedPass<F> | undefined {
     const vote = voteOnTexts(t.votes, this.opts.maxCandidates);
-    if (!vote || t.votes.length < this.opts.minFrames || vote.agreement < this.opts.minAgreement) {
+    if (!vote || t.frames < this.opts.minFrames || vote.agreement < this.opts.minAgreement) {
       this.counters.passesDiscarded++;
       return undefined;
     }
@@ -168,7 +183,7 @@ export class PlateTracker<F> {
       return undefined;
     }
     this.counters.passesEmitted++;
-    return { vote, best: t.best, firstSeenMs: t.firstSeenMs, lastSeenMs: t.lastSeenMs, frames: t.votes.length };
+    return { vote, best: t.best, firstSeenMs: t.firstSeenMs, lastSeenMs: t.lastSeenMs, frames: t.frames };
   }
 }
 
@@ -176,6 +191,15 @@ export class PlateTracker<F> {
 const MIN_SAME_PLATE_SIMILARITY = 0.45;
 /** A read this sure is trusted to tell plates apart. */
 const SURE_READ = 0.6;
+/** Votes kept per pass: 512 frames is 34 s at 15 fps, far more than a moving vehicle gives. */
+export const MAX_VOTES = 512;
+
+/** Which frames of a pass are sampled once it has outgrown MAX_VOTES: every stride-th (a power of two). */
+function voteStride(frames: number): number {
+  let stride = 1;
+  while ((frames - 1) / stride >= MAX_VOTES) stride *= 2;
+  return stride;
+}
 
 function addSupport<F>(t: Track<F>, obs: PlateObservation): void {
   const candidates = obs.candidates.length ? obs.candidates : [{ text: obs.text, confidence: obs.confidence }];

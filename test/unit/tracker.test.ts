@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PlateTracker } from '../../src/pipeline/tracker.js';
+import { MAX_VOTES, PlateTracker } from '../../src/pipeline/tracker.js';
 import { iou } from '../../src/inference/image.js';
 import { voteOnTexts } from '../../src/pipeline/vote.js';
 import type { PlateObservation } from '../../src/inference/engine.js';
@@ -22,6 +22,31 @@ describe('plate tracker', () => {
     expect(out[0]!.vote.text).toBe('7XYZ123');
     expect(out[0]!.frames).toBe(30);
     expect(out[0]!.vote.candidates.map((c) => c.text)).toContain('7XYZ128');
+  });
+
+  it('holds a bounded sample of a parked car\'s frames, and the sample votes as the whole pass would', () => {
+    const t = new PlateTracker<number>(opts);
+    const frames = 20_000; // 22 minutes at 15 fps
+    let peak = 0;
+    let seed = 7;
+    const all = [];
+    for (let i = 0; i < frames; i++) {
+      // About three frames in ten read one character wrong, the same way; the box stays put.
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const wrong = seed / 2 ** 31 < 0.3;
+      const o = obs(wrong ? '7XYZ128' : '7XYZ123', [400, 300, 160, 80], wrong ? 0.7 : 0.9);
+      all.push(o);
+      t.update(i * 66, [o], i);
+      peak = Math.max(peak, t.heldVotes);
+    }
+    expect(peak).toBeLessThanOrEqual(MAX_VOTES);
+    expect(peak).toBeGreaterThan(MAX_VOTES / 2);
+    const [pass, ...rest] = t.flush();
+    expect(rest).toHaveLength(0);
+    expect(pass!.frames).toBe(frames);
+    expect(pass!.vote.text).toBe('7XYZ123');
+    const whole = voteOnTexts(all, 10)!;
+    expect(Math.abs(pass!.vote.agreement - whole.agreement)).toBeLessThan(0.03);
   });
 
   it('keeps two plates in the same frames apart', () => {
