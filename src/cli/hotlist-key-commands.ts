@@ -1,39 +1,9 @@
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
-import { appendAccessLog } from '../access/access-log.js';
-import { openStateDatabaseFor } from '../store/database.js';
-import { HotListRepository } from '../hotlist/repository.js';
-import { loadPublisherKeys } from '../hotlist/extension.js';
-import { addPublisherKey, describePublisherKeys, PublisherKeyError, removePublisherKey, runningDaemonTrust } from '../hotlist/publisher-keys.js';
+
+// The command line only; hotlist-key-actions.ts does the work, loaded when a command runs.
+const actions = () => import('./hotlist-key-actions.js');
 
 const DEFAULT_CONFIG = '/etc/alpr-edge/config.json';
-const EX_DATAERR = 65;
-
-/** P6: a change of the keys the device trusts is on the record like any other config change. */
-async function logKeyChange(config: Config, configFile: string, change: 'publisher-key-added' | 'publisher-key-removed', key: { id: string; file: string; sha256: string | null }): Promise<void> {
-  const db = openStateDatabaseFor(config);
-  try {
-    appendAccessLog(db, { user: `cli:${userInfo().username}`, action: 'config.change', parameters: { change, setting: 'hotlists.publisherKeys', keyId: key.id, file: key.file, publicKeySha256: key.sha256, configFile, via: 'cli' }, result: 'ok' });
-  } finally {
-    await db.root.close();
-  }
-}
-
-/** What the running daemon will do about the change, in one line. */
-function daemonNote(config: Config, keyId: string, added: boolean): string {
-  const trust = runningDaemonTrust(config.stateDir);
-  if (!trust) return 'no daemon is running on this state directory; it uses the key from its next start';
-  if (trust.keyIds.includes(keyId) === added) return `the running daemon (pid ${trust.pid}) ${added ? 'trusts' : 'no longer trusts'} it already`;
-  return `the running daemon (pid ${trust.pid}) ${added ? 'trusts it' : 'stops trusting it'} after: sudo systemctl reload alpr-edge (or kill -HUP ${trust.pid})`;
-}
-
-function refuse(err: unknown): void {
-  if (!(err instanceof PublisherKeyError)) throw err;
-  process.stderr.write(`alpr-edge: ${err.message}\n`);
-  process.exitCode = EX_DATAERR;
-}
 
 /** `hotlist keys add|list|remove`: the publisher keys in `hotlists.publisherKeys` (P10). */
 export function registerHotlistKeyCommands(hl: Command): void {
@@ -45,53 +15,19 @@ export function registerHotlistKeyCommands(hl: Command): void {
     .requiredOption('--id <id>', 'key id the publisher signs with (hotlist sign --key-id)')
     .requiredOption('--file <pem>', 'the Ed25519 public key (PEM), from hotlist keygen --public')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .action(async (o: { id: string; file: string; config: string }) => {
-      try {
-        const { config, key } = addPublisherKey(o.config, o.id, o.file);
-        await logKeyChange(config, o.config, 'publisher-key-added', key);
-        process.stdout.write(`added publisher key ${key.id} (sha256 ${key.sha256}) → ${key.file}\n${daemonNote(config, key.id, true)}\n`);
-      } catch (err) {
-        refuse(err);
-      }
-    });
+    .action(async (o: { id: string; file: string; config: string }) => (await actions()).addKey(o));
 
   keys
     .command('list')
     .description('the configured publisher keys with their SHA-256 fingerprints, and which the running daemon uses')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('--json', 'print JSON', false)
-    .action((o: { config: string; json: boolean }) => {
-      const config = loadConfig(o.config);
-      const trust = runningDaemonTrust(config.stateDir);
-      const rows = describePublisherKeys(config.hotlists).map((k) => ({ ...k, daemonTrusts: trust ? trust.keyIds.includes(k.id) : null }));
-      if (o.json) {
-        process.stdout.write(JSON.stringify({ keys: rows, daemon: trust ? { pid: trust.pid, keyIds: trust.keyIds } : null }, null, 2) + '\n');
-        return;
-      }
-      if (rows.length === 0) process.stdout.write('no publisher keys configured: every signed list is refused (alpr-edge hotlist keys add --id ID --file KEY.pem)\n');
-      for (const k of rows) {
-        const daemon = k.daemonTrusts === null ? '' : k.daemonTrusts ? '  (running daemon: trusted)' : '  (running daemon: not yet: systemctl reload alpr-edge)';
-        process.stdout.write(`${k.id}  ${k.sha256 ?? `unreadable: ${k.problem}`}  ${k.file}${daemon}\n`);
-      }
-      const extra = trust?.keyIds.filter((id) => !rows.some((k) => k.id === id)) ?? [];
-      if (extra.length > 0) process.stdout.write(`the running daemon still trusts removed key(s) ${extra.join(', ')} until: systemctl reload alpr-edge\n`);
-    });
+    .action(async (o: { config: string; json: boolean }) => (await actions()).listKeys(o));
 
   keys
     .command('remove')
     .description('stop trusting a publisher key; lists it signed stop loading at the next reload or start')
     .requiredOption('--id <id>', 'key id')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .action(async (o: { id: string; config: string }) => {
-      try {
-        const { config, removed } = removePublisherKey(o.config, o.id);
-        await logKeyChange(config, o.config, 'publisher-key-removed', removed);
-        // Lists that only the removed key vouched for no longer verify: say which.
-        const orphaned = new HotListRepository(config.stateDir, loadPublisherKeys(config.hotlists), config.hotlists.maxListBytes).loadAll().errors.map((e) => e.file);
-        process.stdout.write(`removed publisher key ${removed.id}\n${daemonNote(config, removed.id, false)}\n`);
-        if (orphaned.length > 0) process.stdout.write(`stored lists no longer loaded: ${orphaned.join(', ')}\n`);
-      } catch (err) {
-        refuse(err);
-      }
-    });
+    .action(async (o: { id: string; config: string }) => (await actions()).removeKey(o));
 }

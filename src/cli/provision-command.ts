@@ -1,8 +1,10 @@
 import { createInterface, type Interface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { stripJsonComments } from '../config/load.js';
-import { ProvisionError, installCertificate, provisionDevice, type ProvisionAnswers } from '../device/provision.js';
+import { installCertificate, provisionDevice, type ProvisionAnswers } from '../device/provision.js';
+import { UsageError } from '../errors.js';
 
 // `alpr-edge provision`: flags for scripts (--non-interactive, or whenever stdin is not a terminal),
 // prompts with defaults for a technician at a terminal. Defaults come from the flags, then from the
@@ -32,6 +34,8 @@ interface Field {
   prompt: string;
   required: boolean;
   parse?: (s: string) => unknown;
+  /** How a default is shown at the prompt (a camera URL without its password). */
+  shown?: (s: string) => string;
 }
 
 function number(min: number, max: number) {
@@ -42,16 +46,35 @@ function number(min: number, max: number) {
   };
 }
 
+/** The daemon runs from /, so a relative state directory would not be the one the technician meant. */
+function absolutePath(s: string): string {
+  if (!isAbsolute(s)) throw new Error(`must be an absolute path such as /var/lib/alpr-edge ("${s}" is relative)`);
+  return s;
+}
+
+/** A camera URL as the terminal shows it: its password, if any, as ***. */
+function withoutPassword(uri: string): string {
+  try {
+    const u = new URL(uri);
+    if (!u.password) return uri;
+    u.password = '***';
+    return u.toString();
+  } catch {
+    return uri;
+  }
+}
+
 const FIELDS: Field[] = [
   { key: 'deviceId', flag: '--device-id', prompt: 'Device id', required: true },
-  { key: 'cameraUrl', flag: '--camera-url', prompt: 'Camera URL (rtsp://user:pass@host/path, /dev/video0, file://...)', required: true },
+  // The camera's password is asked separately, without echo (below): typed into the URL it would show.
+  { key: 'cameraUrl', flag: '--camera-url', prompt: 'Camera URL without its password (rtsp://user@host/path, /dev/video0, file://...)', required: true, shown: withoutPassword },
   { key: 'latitude', flag: '--latitude', prompt: 'Latitude (WGS84 degrees)', required: true, parse: number(-90, 90) },
   { key: 'longitude', flag: '--longitude', prompt: 'Longitude (WGS84 degrees)', required: true, parse: number(-180, 180) },
   { key: 'heading', flag: '--heading', prompt: 'Heading the camera looks (degrees from true north)', required: true, parse: number(0, 360) },
   { key: 'locationDescription', flag: '--location-description', prompt: 'Where the pole stands (for people)', required: false },
   { key: 'brokerUrl', flag: '--broker-url', prompt: 'Central broker (mqtts://host:8883; empty: none yet)', required: false },
   { key: 'ca', flag: '--ca', prompt: 'Broker CA certificate file to pin (PEM; empty: keep)', required: false },
-  { key: 'stateDir', flag: '--state-dir', prompt: 'State directory', required: true },
+  { key: 'stateDir', flag: '--state-dir', prompt: 'State directory', required: true, parse: absolutePath },
   { key: 'admin', flag: '--admin', prompt: 'First administrator username (empty: skip)', required: false },
 ];
 
@@ -83,7 +106,7 @@ function oneYearFromToday(): string {
 }
 
 /** A terminal prompt whose echo can be switched off for passwords. */
-function terminal(): { rl: Interface; ask: (q: string, def?: string) => Promise<string>; askHidden: (q: string) => Promise<string> } {
+function terminal(): { rl: Interface; ask: (q: string, def?: string, shown?: string) => Promise<string>; askHidden: (q: string) => Promise<string> } {
   let muted = false;
   const output = new Writable({
     write(chunk, _enc, cb) {
@@ -94,8 +117,8 @@ function terminal(): { rl: Interface; ask: (q: string, def?: string) => Promise<
   const rl = createInterface({ input: process.stdin, output, terminal: true });
   return {
     rl,
-    ask: async (q, def) => {
-      const answer = (await rl.question(`${q}${def !== undefined && def !== '' ? ` [${def}]` : ''}: `)).trim();
+    ask: async (q, def, shown = def) => {
+      const answer = (await rl.question(`${q}${def !== undefined && def !== '' ? ` [${shown}]` : ''}: `)).trim();
       return answer === '' ? (def ?? '') : answer;
     },
     askHidden: async (q) => {
@@ -109,6 +132,24 @@ function terminal(): { rl: Interface; ask: (q: string, def?: string) => Promise<
       }
     },
   };
+}
+
+/**
+ * An rtsp/http camera URL with a user but no password: asks the password without echo and puts it in
+ * the URL (percent-encoded), so it never shows on the terminal or in the scrollback.
+ */
+async function withCameraPassword(askHidden: (q: string) => Promise<string>, uri: string): Promise<string> {
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    return uri;
+  }
+  if (!/^(rtsps?|https?):$/.test(u.protocol) || !u.username || u.password) return uri;
+  const password = await askHidden(`Password of camera user ${decodeURIComponent(u.username)} (not shown; empty: none)`);
+  if (!password) return uri;
+  u.password = encodeURIComponent(password);
+  return u.toString();
 }
 
 let stdinLines: string[] | undefined;
@@ -138,7 +179,15 @@ export async function provisionCommand(flags: ProvisionFlags): Promise<number> {
       const def = given ?? defaults[f.key];
       if (!term) {
         if (def === undefined || def === '') {
-          if (f.required) throw new ProvisionError(`${f.flag} is required (or run provision at a terminal to be asked)`, f.flag);
+          if (f.required) throw new UsageError(`${f.flag} is required (or run provision at a terminal to be asked)`, f.flag);
+          continue;
+        }
+        if (f.parse && typeof def === 'string') {
+          try {
+            (values as Record<string, unknown>)[f.key] = f.parse(def);
+          } catch (err) {
+            throw new UsageError(`${f.flag} ${(err as Error).message}`, f.flag);
+          }
           continue;
         }
         (values as Record<string, unknown>)[f.key] = def;
@@ -146,13 +195,14 @@ export async function provisionCommand(flags: ProvisionFlags): Promise<number> {
       }
       // Ask until the answer parses: a typo in a coordinate is fixed at the prompt, not in the file.
       for (;;) {
-        const answer = await term.ask(f.prompt, def === undefined ? undefined : String(def));
+        const answer = await term.ask(f.prompt, def === undefined ? undefined : String(def), def === undefined ? undefined : (f.shown ?? String)(String(def)));
         if (answer === '' && f.required) {
           process.stderr.write(`  ${f.prompt} is required\n`);
           continue;
         }
         try {
           (values as Record<string, unknown>)[f.key] = answer === '' ? undefined : f.parse ? f.parse(answer) : answer;
+          if (f.key === 'cameraUrl' && answer !== '') values.cameraUrl = await withCameraPassword(term.askHidden, answer);
           break;
         } catch (err) {
           process.stderr.write(`  ${(err as Error).message}\n`);
@@ -175,7 +225,7 @@ export async function provisionCommand(flags: ProvisionFlags): Promise<number> {
           process.stderr.write('  the passwords differ\n');
         }
       } else {
-        if (!until) throw new ProvisionError('--admin-training-until is required with --admin', '--admin-training-until');
+        if (!until) throw new UsageError('--admin-training-until is required with --admin', '--admin-training-until');
         password = await stdinLine();
       }
       admin = { username: values.admin, trainingValidUntil: until, password };

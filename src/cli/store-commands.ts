@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Config } from '../config/schema.js';
 import type { AccessLogEntry } from '../access/access-log.js';
+import { AlprError, EX_DATAERR, EX_USAGE, PermissionError, UsageError } from '../errors.js';
 
 // Shell commands for the store and access control: users, holds, exports, audits, sharing, keys.
 // Each opens the same LMDB environment as the daemon (LMDB allows both at once) and records what it
@@ -11,8 +12,6 @@ import type { AccessLogEntry } from '../access/access-log.js';
 
 const CONFIG_OPTION = ['-c, --config <file>', 'configuration file', '/etc/alpr-edge/config.json'] as const;
 
-/** Errors a person fixes (bad name, wrong role, unapproved request): message and exit 1, no stack. */
-class CommandError extends Error {}
 
 async function context(configFile: string) {
   const { loadConfig } = await import('../config/load.js');
@@ -58,7 +57,7 @@ export async function readSecret(prompt: string): Promise<string> {
           process.stderr.write('\n');
           return resolve(value);
         }
-        if (c === '\u0003') return reject(new CommandError('cancelled'));
+        if (c === '\u0003') return reject(new UsageError('cancelled at the password prompt', 'password'));
         if (c === '\u007f') value = value.slice(0, -1);
         else value += c;
       }
@@ -73,10 +72,10 @@ function shellUser(): string {
 
 /** Logs a person in for a shell action (their password from stdin) and checks their role. */
 async function actAs(ctx: Ctx, username: string | undefined, roles: string[], what: string, given: { reason?: string; caseNumber?: string } = {}): Promise<{ username: string; role: string }> {
-  if (!username) throw new CommandError(`${what} needs --as <username> (one of roles: ${roles.join(', ')})`);
+  if (!username) throw new UsageError(`${what} needs --as <username> (one of roles: ${roles.join(', ')})`, '--as');
   const password = await readSecret(`password for ${username}: `);
   const r = await ctx.users.login(username, password, 'cli');
-  if (!r.ok) throw new CommandError('invalid username or password');
+  if (!r.ok) throw new PermissionError('invalid username or password', '--as');
   const { maySeeReads } = await import('../access/users.js');
   const why = !roles.includes(r.user.role)
     ? `${what} needs role ${roles.join(' or ')}; ${username} is ${r.user.role}`
@@ -85,31 +84,18 @@ async function actAs(ctx: Ctx, username: string | undefined, roles: string[], wh
     // P6: a refused action is logged like an allowed one, with the reason and case number given.
     const { appendAccessLog } = await import('../access/access-log.js');
     appendAccessLog(ctx.db, { user: r.user.username, action: 'cli.denied', parameters: { what, why, ...given }, result: 'denied' }, ctx.keys);
-    throw new CommandError(why);
+    throw new PermissionError(why, '--as');
   }
   return { username: r.user.username, role: r.user.role };
 }
 
+/** A command's result as its exit status; its typed errors go to src/main.ts, which maps them. */
 function run<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
-    try {
-      const code = await fn(...args);
-      if (typeof code === 'number') process.exitCode = code;
-    } catch (err) {
-      const e = err as Error & { field?: string };
-      // Typed errors of the store and access modules carry the field to fix.
-      if (err instanceof CommandError || (e.field !== undefined && /Error$/.test(e.name) && e.name !== 'ConfigError')) {
-        process.stderr.write(`alpr-edge: ${e.message}${e.field ? ` (${e.field})` : ''}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      throw err;
-    }
+    const code = await fn(...args);
+    if (typeof code === 'number') process.exitCode = code;
   };
 }
-
-/** sysexits EX_USAGE: a command given without what it needs to mean anything. */
-const EX_USAGE = 64;
 
 /**
  * P4, P9: a bundle or sample signed with the key it carries proves only that its files agree with
@@ -143,11 +129,11 @@ export function registerStoreCommands(program: Command): void {
     .option(...CONFIG_OPTION)
     .action(run(async (username: string, o: { role: 'technician' | 'investigator' | 'administrator'; trainingUntil?: string; as?: string; config: string }) => {
       // Asked before any password, so a forgotten date costs no typing.
-      if (o.role !== 'technician' && !o.trainingUntil) throw new CommandError(`--training-until YYYY-MM-DD is required for an ${o.role}: training gates access to reads (P8); a technician needs none`);
+      if (o.role !== 'technician' && !o.trainingUntil) throw new UsageError(`--training-until YYYY-MM-DD is required for an ${o.role}: training gates access to reads (P8); a technician needs none`, '--training-until');
       const ctx = await context(o.config);
       // Bootstrap: the first administrator is added from the device shell; after that, by an administrator.
       const by = ctx.users.hasAdministrator() ? (await actAs(ctx, o.as, ['administrator'], 'adding a user')).username : shellUser();
-      if (!ctx.users.hasAdministrator() && o.role !== 'administrator') throw new CommandError('the first user must be an administrator');
+      if (!ctx.users.hasAdministrator() && o.role !== 'administrator') throw new UsageError('the first user must be an administrator', '--role');
       const password = await readSecret(`new password for ${username}: `);
       print(await ctx.users.add({ username, role: o.role, trainingValidUntil: o.trainingUntil ?? null, password }, by));
     }));
@@ -177,7 +163,7 @@ export function registerStoreCommands(program: Command): void {
     .action(run(async (username: string, o: { as: string; config: string }) => {
       const ctx = await context(o.config);
       const by = await actAs(ctx, o.as, ['technician', 'investigator', 'administrator'], 'changing a password');
-      if (by.username !== username && by.role !== 'administrator') throw new CommandError('only an administrator can set another user\'s password');
+      if (by.username !== username && by.role !== 'administrator') throw new PermissionError('only an administrator can set another user\'s password', '--as');
       await ctx.users.setPassword(username, await readSecret(`new password for ${username}: `), by.username);
       print(`${username}: password changed`);
     }));
@@ -209,10 +195,10 @@ export function registerStoreCommands(program: Command): void {
       const ctx = await context(o.config);
       const by = await actAs(ctx, o.as, ['investigator', 'administrator'], 'placing a hold', { reason: o.reason, caseNumber: o.case });
       for (const [flag, value] of [['--from', o.from], ['--to', o.to]] as const) {
-        if (value !== undefined && Number.isNaN(Date.parse(value))) throw new CommandError(`${flag} must be an ISO 8601 time, got "${value}"`);
+        if (value !== undefined && Number.isNaN(Date.parse(value))) throw new UsageError(`${flag} must be an ISO 8601 time, got "${value}"`, flag);
       }
       const byQuery = o.plate !== undefined || o.camera !== undefined || o.from !== undefined || o.to !== undefined;
-      if (o.read?.length && byQuery) throw new CommandError('give either --read ids or a query (--plate, --camera, --from, --to), not both');
+      if (o.read?.length && byQuery) throw new UsageError('give either --read ids or a query (--plate, --camera, --from, --to), not both', '--read');
       const query = byQuery ? { plate: o.plate, match: o.match === 'look-alike' ? 'lookalike' as const : o.match, cameraId: o.camera, from: o.from, to: o.to } : undefined;
       const { createHold } = await import('../store/evidence-holds.js');
       print(createHold(ctx.store, { name, caseNumber: o.case, reason: o.reason, readIds: o.read, ...(query ? { query: JSON.parse(JSON.stringify(query)) as typeof query } : {}) }, by.username));
@@ -232,7 +218,7 @@ export function registerStoreCommands(program: Command): void {
       if (hold && !hold.releasedAt && by.role !== 'administrator' && hold.createdBy !== by.username) {
         const { appendAccessLog } = await import('../access/access-log.js');
         await appendAccessLog(ctx.db, { user: by.username, action: 'hold.release', parameters: { hold: name, reason: o.reason, why: 'not the creator or an administrator' }, result: 'denied' });
-        throw new CommandError(`only the hold's creator (${hold.createdBy}) or an administrator may release it`);
+        throw new PermissionError(`only the hold's creator (${hold.createdBy}) or an administrator may release it`, '--as');
       }
       print(releaseHold(ctx.store, name, by.username, o.reason));
     }));
@@ -249,7 +235,7 @@ export function registerStoreCommands(program: Command): void {
       const ctx = await context(o.config);
       const by = await actAs(ctx, o.as, ['investigator', 'administrator'], 'an export');
       const share = o.share ? ctx.sharing.get(o.share) : undefined;
-      if (o.share && !share) throw new CommandError(`no sharing request ${o.share}`);
+      if (o.share && !share) throw new AlprError(`no sharing request ${o.share}`, '--share', EX_DATAERR);
       const { exportHold } = await import('../store/export-bundle.js');
       const { manifest, manifestSha256 } = exportHold(ctx.store, { hold: o.hold, outDir: o.out, by: by.username, deviceId: ctx.config.deviceId, share });
       print({ out: o.out, files: Object.keys(manifest.files).length, manifestSha256, publicKeyFingerprint: manifest.publicKeyFingerprint });
@@ -314,8 +300,8 @@ export function registerStoreCommands(program: Command): void {
       const by = await actAs(ctx, o.as, ['administrator'], 'an audit');
       const from = new Date(o.from);
       const to = new Date(o.to);
-      if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new CommandError('--from and --to must be ISO dates');
-      if (!Number.isInteger(o.n) || o.n < 1) throw new CommandError('--n must be a positive integer');
+      if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new UsageError('--from and --to must be ISO dates', '--from');
+      if (!Number.isInteger(o.n) || o.n < 1) throw new UsageError('--n must be a positive integer', '--n');
       const { sampleInquiries, appendAccessLog } = await import('../access/access-log.js');
       // The administrator sees what was searched: sealed plate text is opened in the sample (P9, P16).
       const sample = sampleInquiries(ctx.db, { from, to, n: o.n, seed: o.seed }, ctx.keys);

@@ -48,7 +48,7 @@ describe('audit verify --anchors', { timeout: 240_000 }, () => {
 
     writeFileSync(join(dir, 'garbage.jsonl'), '{"seq": 1}\nnot json\n');
     const garbage = cli(['audit', 'verify', '--anchors', join(dir, 'garbage.jsonl')]);
-    expect(garbage.status).toBe(1);
+    expect(garbage.status).toBe(65);
     expect(garbage.stderr.trim()).toMatch(/^alpr-edge: .*garbage\.jsonl line 2 is not JSON/);
   });
 });

@@ -51,7 +51,7 @@ describe('who may change local hot-list entries', { timeout: 300_000 }, () => {
 
     // A free-text actor is no longer a way in.
     const freeText = cli(['hotlist', 'remove', '--plate', '5AUT123', '--actor', 'Sgt. Admin']);
-    expect(freeText.status).not.toBe(0);
+    expect(freeText.status).toBe(64);
     const notAdmin = cli(['hotlist', 'remove', '--plate', '5AUT123', '--as', 'ivan'], `${IVAN}\n`);
     expect(notAdmin.status).toBe(77);
     expect(notAdmin.stderr).toContain('needs an administrator; ivan is investigator');
@@ -74,11 +74,12 @@ describe('who may change local hot-list entries', { timeout: 300_000 }, () => {
 
   it('P11/P6: --entered-by on hotlist add must be a user who signs in, an investigator or administrator; the entry and the log name them', async () => {
     const { cli, entries, localFile, accessLog } = setup();
+    // Someone who cannot sign in (unknown, or a wrong password) is refused as not permitted: 77.
     const stranger = cli([...ENTRY, '--entered-by', 'Det. Nobody'], `whatever\n${ADA}\n`);
-    expect(stranger.status).toBe(65);
+    expect(stranger.status).toBe(77);
     expect(stranger.stderr).toContain('enteredBy');
     const wrongPassword = cli([...ENTRY, '--entered-by', 'ivan'], `not his password\n${ADA}\n`);
-    expect(wrongPassword.status).toBe(65);
+    expect(wrongPassword.status).toBe(77);
     expect(wrongPassword.stderr).toContain('password of the member entering the entry is wrong');
     const technician = cli([...ENTRY, '--entered-by', 'tom'], `${TOM}\n${ADA}\n`);
     expect(technician.status).toBe(65);

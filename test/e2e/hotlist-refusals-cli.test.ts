@@ -30,7 +30,7 @@ describe('refused local hot-list entries', { timeout: 240_000 }, () => {
     const byInvestigator = cli([...entry, '--case', '25-0201', '--approver', 'ivan'], `${IVAN}\n`);
     expect(byInvestigator.status).toBe(65);
     const wrongPassword = cli([...entry, '--case', '25-0202', '--approver', 'ada'], `${IVAN}\nnot her password\n`);
-    expect(wrongPassword.status).toBe(65);
+    expect(wrongPassword.status).toBe(77);
 
     const { db, keys } = openTestStore(validateConfig(raw));
     try {

@@ -79,7 +79,7 @@ describe('alpr-edge provision (flags)', () => {
   it('refuses a missing flag (naming it) and a bad value (exit 78 naming the field) without writing anything', () => {
     const work = mkdtempSync(join(dir, 'bad-'));
     const missing = cli(['provision', '-y', '-c', join(work, 'c.json'), '--device-id', 'x1', '--latitude', '1', '--longitude', '1', '--heading', '1', '--state-dir', join(work, 's')]);
-    expect(missing.status).toBe(1);
+    expect(missing.status).toBe(64);
     expect(missing.stderr).toContain('--camera-url is required');
     const bad = cli(flags(join(work, 'c.json'), join(work, 's'), ['--latitude', '95']));
     expect(bad.status).toBe(78);
@@ -96,7 +96,7 @@ describe('alpr-edge provision --publisher-key', () => {
     const pem = join(work, 'agency.pub.pem');
     writeFileSync(pem, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
     const bad = cli(flags(config, state, ['--publisher-key', `agency-2025=${join(work, 'missing.pem')}`]));
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(65);
     expect(bad.stderr).toContain(`--publisher-key agency-2025=${join(work, 'missing.pem')}: ENOENT`);
     expect(spawnSync('ls', [work], { encoding: 'utf8' }).stdout.trim()).toBe('agency.pub.pem');
 
@@ -128,14 +128,14 @@ describe('alpr-edge provision --cert', () => {
     openssl(['x509', '-req', '-in', join(state, 'tls/device.csr'), '-CA', certs.caCert, '-CAkey', certs.caKey, '-CAcreateserial', '-out', signed, '-days', '30']);
     // A certificate for another key, and one from another CA, are refused.
     const other = cli(['provision', '--cert', certs.clientCert, '-c', config]);
-    expect(other.status).toBe(1);
+    expect(other.status).toBe(65);
     expect(other.stderr).toContain("was not issued for this device's key");
     const rogueDir = mkdtempSync(join(dir, 'rogue-'));
     const rogue = makeCerts(rogueDir, 'rogue-');
     const rogueSigned = join(work, 'rogue.crt');
     openssl(['x509', '-req', '-in', join(state, 'tls/device.csr'), '-CA', rogue.caCert, '-CAkey', rogue.caKey, '-CAcreateserial', '-out', rogueSigned, '-days', '30']);
     const wrongCa = cli(['provision', '--cert', rogueSigned, '-c', config]);
-    expect(wrongCa.status).toBe(1);
+    expect(wrongCa.status).toBe(65);
     expect(wrongCa.stderr).toContain('is not signed by the pinned broker CA');
 
     const r = cli(['provision', '--cert', signed, '-c', config]);

@@ -35,10 +35,10 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
     const add = cli(['user', 'add', 'ivan', '--role', 'investigator', '--training-until', '2099-12-31', '--as', 'ada'], `${ADA}\n${IVAN}\n`);
     expect(add.status, add.stderr).toBe(0);
     const noAdmin = cli(['user', 'add', 'eve', '--role', 'administrator', '--training-until', '2099-12-31'], 'eve password 12\n');
-    expect(noAdmin.status).toBe(1);
+    expect(noAdmin.status).toBe(64);
     expect(noAdmin.stderr).toContain('needs --as');
     const asInvestigator = cli(['user', 'add', 'eve', '--role', 'technician', '--training-until', '2099-12-31', '--as', 'ivan'], `${IVAN}\neve password 12\n`);
-    expect(asInvestigator.status).toBe(1);
+    expect(asInvestigator.status).toBe(77);
     expect(asInvestigator.stderr).toContain('needs role administrator');
     const { db } = openTestStore(validateConfig(raw));
     const denied = [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action === 'cli.denied');
@@ -68,7 +68,7 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
     expect(bad.status).toBe(1);
     expect(bad.stdout).toContain('was changed');
     const wrongPw = cli(['export', '--hold', 'case-9', '--out', join(dir, 'usb2'), '--as', 'ivan'], 'not it\n');
-    expect(wrongPw.status).toBe(1);
+    expect(wrongPw.status).toBe(77);
     expect(wrongPw.stderr).toContain('invalid username or password');
   });
 
@@ -87,10 +87,10 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
     expect(byIds.status, byIds.stderr).toBe(0);
     expect(JSON.parse(byIds.stdout)).toMatchObject({ name: 'case-h2', readCount: 1 });
     const empty = cli(['holds', 'create', 'case-h3', '--case', '24-13', '--reason', 'no reads named', '--as', 'ivan'], `${IVAN}\n`);
-    expect(empty.status).toBe(1);
-    expect(empty.stderr).toContain('(readIds)');
+    expect(empty.status).toBe(65);
+    expect(empty.stderr).toContain('readIds');
     const noCase = cli(['holds', 'create', 'case-h4', '--reason', 'x', '--read', c.id, '--as', 'ivan'], `${IVAN}\n`);
-    expect(noCase.status).toBe(1);
+    expect(noCase.status).toBe(64);
     expect(noCase.stderr).toContain('--case');
     const list = JSON.parse(cli(['holds']).stdout) as Array<{ name: string }>;
     expect(list.map((h) => h.name)).toEqual(expect.arrayContaining(['case-h1', 'case-h2']));
@@ -99,7 +99,7 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
     expect(release.status, release.stderr).toBe(0);
     expect(JSON.parse(release.stdout)).toMatchObject({ name: 'case-h1', releasedBy: 'ada' });
     const again = cli(['holds', 'release', 'case-h1', '--reason', 'case closed', '--as', 'ada'], `${ADA}\n`);
-    expect(again.status).toBe(1);
+    expect(again.status).toBe(65);
     const { db: after } = openTestStore(config);
     const holdEntries = [...after.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action.startsWith('hold.') && String(e.parameters['hold']).startsWith('case-h'));
     expect(holdEntries.map((e) => [e.user, e.action, e.result, e.parameters['hold']])).toEqual([
@@ -123,7 +123,7 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
     expect(unknown.status).toBe(65);
     expect(unknown.stderr).toContain('approvedBy');
     const wrongPassword = cli([...entry, '--approver', 'ada'], `${IVAN}\nnot her password\n`);
-    expect(wrongPassword.status).toBe(65);
+    expect(wrongPassword.status).toBe(77);
     expect(wrongPassword.stderr).toContain('password of the approver');
     const ok = cli([...entry, '--approver', 'ada'], `${IVAN}\n${ADA}\n`);
     expect(ok.status, ok.stderr).toBe(0);
@@ -153,7 +153,7 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
     expect(JSON.parse(refused.stdout)).toMatchObject({ status: 'refused' });
     const pending = JSON.parse(cli(['share', 'request', '--agency', 'Fresno PD', '--agency-state', 'CA', '--requester', 'Det. Q', '--purpose', 'kidnapping 24-3']).stdout);
     const early = cli(['export', '--hold', 'case-9', '--out', join(dir, 'usb3'), '--as', 'ivan', '--share', pending.id], `${IVAN}\n`);
-    expect(early.status).toBe(1);
+    expect(early.status).toBe(65);
     expect(early.stderr).toContain('not approved');
     expect(cli(['share', 'approve', pending.id, '--as', 'ada'], `${ADA}\n`).status).toBe(0);
     const exp = cli(['export', '--hold', 'case-9', '--out', join(dir, 'usb3'), '--as', 'ivan', '--share', pending.id], `${IVAN}\n`);

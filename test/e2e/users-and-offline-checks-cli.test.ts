@@ -31,7 +31,7 @@ describe('users and offline checks from the shell', { timeout: 240_000 }, () => 
     expect(tech.status, tech.stderr).toBe(0);
     expect(JSON.parse(tech.stdout)).toMatchObject({ username: 'tess', role: 'technician', trainingValidUntil: null });
     const inv = cli(['user', 'add', 'ivan', '--role', 'investigator', '--as', 'ada'], '');
-    expect(inv.status).toBe(1);
+    expect(inv.status).toBe(64);
     expect(inv.stderr).toContain('--training-until YYYY-MM-DD is required for an investigator: training gates access to reads (P8)');
     expect(inv.stderr).not.toContain('password for');
     expect(cli(['user', 'add', 'ivan', '--role', 'investigator', '--training-until', '2099-12-31', '--as', 'ada'], `${ADA}\n${IVAN}\n`).status).toBe(0);
