@@ -1,11 +1,10 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { Type, type Static } from '@sinclair/typebox';
 import { HotListBodySchema, LIST_TYPES, type HotList, type HotListBody, type ListType, type LocalApprovalFields } from './list.js';
 import { FOLDED_DIGIT, HotListEntriesBuilder, MAX_PLATE_CHARS, PLATE_BASE, PLATE_DIGIT } from './entry-table.js';
 import { AlprError, EX_DATAERR } from '../errors.js';
+import { compileSchema } from '../schema-validation.js';
 
 // Signed list files (P10). A file is gzip( header line + "\n" + body ), where the header is JSON
 // naming the key and carrying an Ed25519 signature over the exact body bytes. Signing bytes, not a
@@ -41,9 +40,7 @@ interface SignedHeader {
 
 const HEADER_KEYS = ['format', 'keyId', 'alg', 'bodySha256', 'signature'];
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const ajv = addFormats(new Ajv({ allErrors: false, strict: false }));
-const validateBody = ajv.compile<HotListBody>(HotListBodySchema);
+const validateBody = compileSchema<HotListBody>(HotListBodySchema);
 
 const ListMeta = Type.Object(
   {
@@ -56,8 +53,8 @@ const ListMeta = Type.Object(
   },
   { additionalProperties: false },
 );
-const validateMeta = ajv.compile<Static<typeof ListMeta>>(ListMeta);
-const validateLocal = ajv.compile<LocalApprovalFields>(HotListBodySchema.properties.entries.items.properties.local);
+const validateMeta = compileSchema<Static<typeof ListMeta>>(ListMeta);
+const validateLocal = compileSchema<LocalApprovalFields>(HotListBodySchema.properties.entries.items.properties.local);
 
 /** The publisher's list or key cannot be signed; `field` names what to fix (the list name, an entry's field, the key). */
 export class HotListSignError extends AlprError {

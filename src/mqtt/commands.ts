@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { IPublishPacket } from 'mqtt';
-import { Ajv } from 'ajv';
 import type { HotListExtension } from '../hotlist/extension.js';
 import { HotListRejectedError } from '../hotlist/signed-list.js';
 import { HotListChunk, ReadsAck, type ResponsePayload } from './messages.js';
 import type { DeviceTopics } from './topics.js';
 import type { Static } from '@sinclair/typebox';
 import { AlprError, EX_DATAERR } from '../errors.js';
+import { compileSchema } from '../schema-validation.js';
 
 /** A command refused; `reason` goes on the response topic, the message in the log. */
 export class CommandError extends AlprError {
@@ -18,9 +18,8 @@ export class CommandError extends AlprError {
   }
 }
 
-const ajv = new Ajv({ allErrors: false, strict: false });
-const validateChunk = ajv.compile<Static<typeof HotListChunk>>(HotListChunk);
-const validateAck = ajv.compile<Static<typeof ReadsAck>>(ReadsAck);
+const validateChunk = compileSchema<Static<typeof HotListChunk>>(HotListChunk);
+const validateAck = compileSchema<Static<typeof ReadsAck>>(ReadsAck);
 
 interface Transfer {
   parts: number;

@@ -1,13 +1,12 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import type { Logger } from 'pino';
 import { AnchorMessage, HitMessage, type AnchorPayload, type HitPayload } from './messages.js';
 import { FLEET_ANCHORS, FLEET_HITS, sharedSubscription } from './topics.js';
 import { isLoopbackHost } from './connection.js';
 import { AlprError, EX_UNAVAILABLE, EX_USAGE } from '../errors.js';
+import { compileSchema } from '../schema-validation.js';
 
 // The reference central-side consumer (`alpr-edge watch`, docs/mqtt-api.md "Central side"): one
 // member of an MQTT 5 shared-subscription group over a fleet's hits. Each hit is checked against the
@@ -83,15 +82,13 @@ function unavailable(brokerUrl: string, err: unknown): WatchUnavailableError {
   return new WatchUnavailableError(brokerUrl, `the broker refused the connection (${(err as Error).message})`);
 }
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
-
 /** The hit schema as published (docs/schemas/hit.json is rendered from the same object). */
 export function hitValidator() {
-  return addFormats(new Ajv2020({ strict: false, allErrors: false })).compile<HitPayload>(HitMessage);
+  return compileSchema<HitPayload>(HitMessage);
 }
 
 export function anchorValidator() {
-  return addFormats(new Ajv2020({ strict: false, allErrors: false })).compile<AnchorPayload>(AnchorMessage);
+  return compileSchema<AnchorPayload>(AnchorMessage);
 }
 
 /** Remembers the last `size` ids in arrival order. */
