@@ -155,6 +155,24 @@ export function registerStoreCommands(program: Command): void {
       print(`${username}: disabled`);
     }));
   user
+    .command('enable')
+    .description('enable a disabled user: they sign in again with their own password (tokens from before the disable stay ended; a lockout is lifted)')
+    .argument('<username>')
+    .requiredOption('--as <admin>', 'administrator making the change')
+    .option(...CONFIG_OPTION)
+    .action(run(async (username: string, o: { as: string; config: string }) => {
+      const ctx = await context(o.config);
+      const by = await actAs(ctx, o.as, ['administrator'], 'enabling a user');
+      const { UserError } = await import('../access/users.js');
+      try {
+        ctx.users.enable(username, by.username);
+      } catch (err) {
+        if (err instanceof UserError) throw new UsageError(err.message, err.field);
+        throw err;
+      }
+      print(`${username}: enabled`);
+    }));
+  user
     .command('passwd')
     .description('set a password: the --as password first, then the new one, on stdin (a user may change their own)')
     .argument('<username>')
