@@ -18,8 +18,7 @@ import { ClockMonitor, clockSync } from './device/clock.js';
 import { sourceCommit } from './source-commit.js';
 import { SelftestRunner } from './device/selftest-runner.js';
 import { resolveInstallPath } from './config/load.js';
-
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
 
 interface CameraRuntime {
   id: string;
@@ -27,6 +26,8 @@ interface CameraRuntime {
   pipeline: CameraPipeline;
   analysedRate: RateWindow;
   lastReadAtMs?: number;
+  /** The frame being analysed and its reads delivered, if any: stop() awaits it before flushing. */
+  analysing?: Promise<void>;
   synced: { framesIn: number; framesDropped: number; decodeErrors: number; reconnects: number; pipelinesAbandoned: number; passesDiscarded: number };
 }
 
@@ -68,6 +69,8 @@ export class Daemon {
   private readonly startedAtMs = Date.now();
   private stopping = false;
   private running = false;
+  /** Set once the extensions stop: a read after that is counted and logged, never handed to a sink. */
+  private sinksClosed = false;
 
   constructor(
     private config: Config,
@@ -88,7 +91,20 @@ export class Daemon {
     return this.http;
   }
 
+  /**
+   * All or nothing: if any step fails (a model, an extension, the port), what already started is
+   * stopped in reverse order, like stop(), and the error is thrown on.
+   */
   async start(): Promise<void> {
+    try {
+      await this.startAll();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  private async startAll(): Promise<void> {
     const c = this.config;
     // Sources validate their URI and geometry on construction: a bad camera config fails before
     // models load or a port opens (exit 78).
@@ -154,11 +170,21 @@ export class Daemon {
   private async analyseOffline(cameraId: string, frame: Frame): Promise<void> {
     const rt = this.cameras.find((c) => c.id === cameraId);
     if (!rt || this.stopping) return;
-    try {
-      await this.deliver(rt, await rt.pipeline.analyse(frame));
-    } catch (err) {
-      this.logger.error({ component: 'pipeline', camera: rt.id, err }, 'frame analysis failed; frame skipped');
-    }
+    await this.analyseOne(rt, frame);
+  }
+
+  /** One frame analysed and its reads delivered; kept in `rt.analysing` so stop() can await it. */
+  private async analyseOne(rt: CameraRuntime, frame: Frame): Promise<void> {
+    const done = (async () => {
+      try {
+        await this.deliver(rt, await rt.pipeline.analyse(frame));
+      } catch (err) {
+        this.logger.error({ component: 'pipeline', camera: rt.id, err }, 'frame analysis failed; frame skipped');
+      }
+    })();
+    rt.analysing = done;
+    await done;
+    if (rt.analysing === done) rt.analysing = undefined;
   }
 
   private startCamera(cam: Config['cameras'][number], source: CameraSource, engine: PlateEngine): CameraRuntime {
@@ -202,11 +228,7 @@ export class Daemon {
   private async analyseFrames(rt: CameraRuntime, frames: AsyncIterableIterator<Frame>): Promise<void> {
     for await (const frame of frames) {
       if (this.stopping) break;
-      try {
-        await this.deliver(rt, await rt.pipeline.analyse(frame));
-      } catch (err) {
-        this.logger.error({ component: 'pipeline', camera: rt.id, err }, 'frame analysis failed; frame skipped');
-      }
+      await this.analyseOne(rt, frame);
     }
   }
 
@@ -220,6 +242,13 @@ export class Daemon {
       this.metrics.reads.inc({ camera: rt.id });
       this.opts.onRead?.(read);
       for (const sink of this.sinks) {
+        if (this.sinksClosed) {
+          // Only an analysis that outlived stop()'s bound gets here: a stopped sink is never called;
+          // the read is counted and logged instead of vanishing.
+          this.metrics.sinkErrors.inc({ sink: sink.name });
+          this.logger.warn({ component: 'daemon', camera: rt.id, sink: sink.name, readId: read.id }, 'read finished after its sink stopped; not handed to it');
+          continue;
+        }
         try {
           await sink.accept(read);
         } catch (err) {
@@ -284,16 +313,35 @@ export class Daemon {
     this.running = false;
     this.clock.stop();
     await Promise.allSettled(this.cameras.map((rt) => rt.source.stop()));
+    // The frame being analysed finishes and its reads reach the sinks before the flush, so a pass it
+    // opens or extends is in the flush; bounded, as the unit gives the whole stop 5 s.
+    await this.analysisSettled(ANALYSIS_STOP_TIMEOUT_MS);
     // Passes still in view are emitted rather than lost.
     await Promise.allSettled(this.cameras.map((rt) => this.flushCamera(rt)));
     await this.http?.close();
+    this.sinksClosed = true;
     for (const ext of [...this.started].reverse()) {
       await ext.stop().catch((err: unknown) => this.logger.error({ component: 'daemon', extension: ext.name, err }, 'extension stop failed'));
     }
+    this.started = [];
     await this.engine?.close();
     this.logger.info({ component: 'daemon' }, 'stopped');
   }
+
+  /** Waits for every camera's frame in analysis, at most `timeoutMs`; says so when one is still running. */
+  private async analysisSettled(timeoutMs: number): Promise<void> {
+    const pending = this.cameras.flatMap((rt) => (rt.analysing ? [rt.analysing] : []));
+    if (pending.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const outcome = await Promise.race([Promise.allSettled(pending), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.logger.warn({ component: 'daemon', timeoutMs }, 'a frame analysis outlasted the stop bound; flushing without it');
+  }
 }
+
+/** How long stop() waits for frames in analysis: one frame takes well under a second on a device. */
+export const ANALYSIS_STOP_TIMEOUT_MS = 2000;
 
 /**
  * camera-down when a camera that was online goes reconnecting or offline (critical once it is

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 
 /**
@@ -11,18 +11,24 @@ export class EmbeddedBroker {
     readonly broker: Aedes,
     private readonly server: Server,
     readonly url: string,
+    private readonly sockets: Set<Socket>,
   ) {}
 
   static async start(host: string, port: number): Promise<EmbeddedBroker> {
     const broker = await Aedes.createBroker();
-    const server = createServer(broker.handle);
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      broker.handle(socket);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
     });
     const addr = server.address();
     const actualPort = typeof addr === 'object' && addr ? addr.port : port;
-    return new EmbeddedBroker(broker, server, `mqtt://${host}:${actualPort}`);
+    return new EmbeddedBroker(broker, server, `mqtt://${host}:${actualPort}`, sockets);
   }
 
   /** Delivers every message published on `filter` to `onMessage` (the demo prints hits with it). */
@@ -37,8 +43,15 @@ export class EmbeddedBroker {
     );
   }
 
+  /**
+   * Clients first: `server.close()` waits for every open connection to end, so with a subscriber
+   * connected (mosquitto_sub on the demo) it waited until the stop timeout killed the process.
+   * aedes ends each client's connection; any socket still open (mid-handshake) is destroyed.
+   */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await new Promise<void>((resolve) => this.broker.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
   }
 }

@@ -1,0 +1,141 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createServer } from 'node:net';
+import pino from 'pino';
+import { resolveInstallPath, validateConfig } from '../../src/config/load.js';
+import { Daemon } from '../../src/daemon.js';
+import type { DaemonExtension } from '../../src/extension.js';
+import type { Read, ReadSink } from '../../src/pipeline/read.js';
+
+// Issue 21, "no read lost, no stop that hangs": the daemon on the demo clip (real GStreamer and
+// ONNX), analysed offline so frames follow each other without gaps. A gate sink holds a read to put
+// stop() in the middle of a frame's analysis at a known point, instead of guessing with sleeps.
+
+const logger = pino({ level: process.env['LOG_LEVEL'] ?? 'silent' });
+
+function demoConfig() {
+  return validateConfig({
+    deviceId: 'stop-pole',
+    location: { latitude: 1, longitude: 2, headingDeg: 3 },
+    cameras: [{ id: 'cam1', uri: `file://${resolveInstallPath('test/fixtures/demo/clip.mp4')}`, loop: true, realtime: false, fpsCap: 5 }],
+    models: { manifest: resolveInstallPath('models/manifest.json') },
+    http: { host: '127.0.0.1', port: 0 },
+    log: { level: 'silent' },
+  });
+}
+
+/** A sink that records what it gets, and whether it got anything after its extension stopped. */
+class Recorder implements DaemonExtension {
+  readonly name: string;
+  readonly reads: Read[] = [];
+  afterStop = 0;
+  stopped = false;
+  private onStop: (() => void)[] = [];
+  constructor(name: string) {
+    this.name = name;
+  }
+  async start(): Promise<ReadSink> {
+    return {
+      name: this.name,
+      accept: async (read: Read) => {
+        if (this.stopped) this.afterStop++;
+        this.reads.push(read);
+      },
+    };
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.onStop.forEach((f) => f());
+  }
+  whenStopped(): Promise<void> {
+    return this.stopped ? Promise.resolve() : new Promise((resolve) => this.onStop.push(resolve));
+  }
+}
+
+/** Holds the first read it gets until `release` resolves; tells when it holds it. */
+class Gate implements DaemonExtension {
+  readonly name = 'gate';
+  private holding: (() => void) | undefined;
+  readonly held: Promise<void> = new Promise((resolve) => (this.holding = resolve));
+  private first = true;
+  constructor(private readonly release: () => Promise<void>) {}
+  async start(): Promise<ReadSink> {
+    return {
+      name: this.name,
+      accept: async () => {
+        if (!this.first) return;
+        this.first = false;
+        this.holding!();
+        await this.release();
+      },
+    };
+  }
+  async stop(): Promise<void> {}
+}
+
+describe('daemon stop', { timeout: 120_000 }, () => {
+  it('waits for the frame being analysed: its reads reach every sink before the sinks stop, and the flush comes after', async () => {
+    let stopCalled!: () => void;
+    const stopping = new Promise<void>((resolve) => (stopCalled = resolve));
+    const gate = new Gate(() => stopping);
+    const recorder = new Recorder('recorder');
+    const produced: Read[] = [];
+    const daemon = new Daemon(demoConfig(), logger, { extensions: [gate, recorder], onRead: (r) => produced.push(r) });
+    onTestFinished(() => daemon.stop());
+    await daemon.start();
+    await gate.held;
+    // stop() begins while the gate holds a read of the frame in analysis; the gate lets go once it has.
+    const stopped = daemon.stop();
+    stopCalled();
+    await stopped;
+    expect(recorder.afterStop).toBe(0);
+    // Every read the pipeline produced (the held one, the rest of its frame, the passes flushed at
+    // stop) reached the recorder: none was lost between the analysis and the flush.
+    expect(recorder.reads.map((r) => r.id)).toEqual(produced.map((r) => r.id));
+    expect(produced.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('never hands a read to a stopped sink, even when an analysis outlasts the stop bound: the read is counted instead', async () => {
+    const recorder = new Recorder('recorder');
+    // The gate holds its read until the recorder, after it in data-flow order, has stopped: the
+    // analysis outlives stop()'s bound on purpose.
+    const gate = new Gate(() => recorder.whenStopped());
+    const daemon = new Daemon(demoConfig(), logger, { extensions: [gate, recorder] });
+    onTestFinished(() => daemon.stop());
+    await daemon.start();
+    await gate.held;
+    await daemon.stop();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(recorder.afterStop).toBe(0);
+    const metrics = await daemon.metrics.registry.metrics();
+    expect(metrics).toMatch(/alpr_edge_read_sink_errors_total\{sink="recorder"\} 1/);
+  });
+
+  it('start is all or nothing: an extension that fails to start stops the ones already started', async () => {
+    const first = new Recorder('first');
+    const failing: DaemonExtension = {
+      name: 'failing',
+      start: async () => {
+        throw new Error('cannot open its database');
+      },
+      stop: async () => {},
+    };
+    const daemon = new Daemon(demoConfig(), logger, { extensions: [first, failing] });
+    onTestFinished(() => daemon.stop());
+    await expect(daemon.start()).rejects.toThrow('cannot open its database');
+    expect(first.stopped).toBe(true);
+  });
+
+  it('start is all or nothing: an HTTP port already taken stops every extension started before it', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const port = (taken.address() as { port: number }).port;
+    const first = new Recorder('first');
+    const second = new Recorder('second');
+    const config = demoConfig();
+    const daemon = new Daemon({ ...config, http: { ...config.http, port } }, logger, { extensions: [first, second] });
+    onTestFinished(() => daemon.stop());
+    await expect(daemon.start()).rejects.toThrow(/EADDRINUSE/);
+    expect([first.stopped, second.stopped]).toEqual([true, true]);
+  });
+});
