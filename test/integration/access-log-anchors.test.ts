@@ -29,7 +29,8 @@ async function rewriteFrom(db: StateDatabase, seq: number, change: (e: AccessLog
   let prevHash = before?.hash ?? '0'.repeat(64);
   let last: AccessLogEntry | undefined = before;
   for (const { value } of [...db.accessLog.getRange({ start: seq })]) {
-    const e = { ...(value.seq === seq ? change(value as AccessLogEntry) : (value as AccessLogEntry)), prevHash };
+    const entry = value as AccessLogEntry;
+    const e = { ...(entry.seq === seq ? change(entry) : entry), prevHash };
     last = { ...e, hash: entryHash(e) };
     await db.accessLog.put(last.seq, last);
     prevHash = last.hash;

@@ -61,7 +61,7 @@ describe('plate text in the access log', () => {
     // with write access to the file could) no longer opens where it lies: verify names the entry.
     const [first, second] = searches as [AccessLogEntry, AccessLogEntry];
     const moved = { ...first, parameters: { ...first.parameters, plate: second.parameters['plate'] } };
-    let prev = { ...moved, hash: entryHash(moved) };
+    let prev: AccessLogEntry = { ...moved, hash: entryHash(moved) };
     await db.accessLog.put(prev.seq, prev);
     for (const { value } of db.accessLog.getRange({ start: first.seq + 1 })) {
       const e = { ...(value as AccessLogEntry), prevHash: prev.hash };

@@ -11,7 +11,7 @@ function app(status: HealthReport['status']) {
   const a = buildHttpApp({
     logger: pino({ level: 'silent' }),
     metrics,
-    health: () => ({ status, uptimeS: 1, version: '0', models: { version: 'm', interim: true }, cameras: [] }),
+    health: () => ({ status, uptimeS: 1, version: '0', models: { version: 'm', interim: true }, cameras: [], components: {} }),
     beforeScrape: () => scrapes++,
   });
   return { a, scrapes: () => scrapes };

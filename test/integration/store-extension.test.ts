@@ -50,7 +50,7 @@ describe('store extension (the daemon\'s sink)', () => {
     const http = Fastify();
     const metrics = createMetrics();
     // start() begins the purge in the background (40 batches) and returns the sink at once.
-    const sink = await ext.start({ config, logger: silent, metrics, http });
+    const sink = await ext.start({ config, logger: silent, metrics, http, events: new DeviceEventBus() });
     const fresh = Array.from({ length: 30 }, (_, i) => makeRead(`5LIV${String(i).padStart(3, '0')}`, Date.now() - i * 10));
     for (const r of fresh) await sink.accept(r);
     await ext.flush();

@@ -63,7 +63,7 @@ describe('store extension stop', () => {
     const reads = Array.from({ length: 1000 }, (_, i) => makeRead(`5QUE${String(i).padStart(4, '0')}`, Date.now() - i * 100));
     for (const r of reads) await sink.accept(r);
     await ext.stop();
-    const h = ext.health() as { written: number; dropped: number; queued: number };
+    const h = ext.health() as { status: string; written: number; dropped: number; queued: number };
     expect(h.queued).toBe(0);
     expect(h.written + h.dropped).toBe(reads.length);
     const reopened = openTestStore(config);
