@@ -171,6 +171,12 @@ describe('administration API', () => {
     expect(bad.statusCode).toBe(200);
     expect(bad.json()).toMatchObject({ ok: false, anchors: { ok: false, firstDisagreement: { seq: kept.seq } } });
     expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'audit.verify', parameters: expect.objectContaining({ ok: false, firstBadSeq: kept.seq }) });
+    // A year of heads is more than the API's 1 MiB default body: this route takes up to 32 MiB.
+    const year = Array.from({ length: 6000 }, () => JSON.stringify(kept)).join('\n');
+    expect(Buffer.byteLength(year)).toBeGreaterThan(1_048_576);
+    const big = await send('ada', year);
+    expect(big.statusCode).toBe(200);
+    expect(big.json()).toMatchObject({ ok: true, anchors: { anchors: 6000 } });
     const notJson = await send('ada', 'this is not an anchors file');
     expect(notJson.statusCode).toBe(422);
     expect(notJson.json()).toMatchObject({ field: 'anchors' });
