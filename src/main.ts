@@ -17,11 +17,12 @@ program
   .command('run')
   .description('run the daemon: capture, read plates, serve health and metrics')
   .option('-c, --config <file>', 'configuration file', '/etc/alpr-edge/config.json')
-  .option('--print-reads', 'print each read as a JSON line on stdout (demo, field checks)', false)
+  .option('--print-reads', 'print each read as a line on stdout (demo, field checks; --print-format)', false)
   .option('--print-hits', 'demo: print each hot-list hit the embedded broker carries as a line on stdout', false)
-  .action(async (o: { config: string; printReads: boolean; printHits: boolean }) => {
+  .addOption(new Option('--print-format <format>', 'how --print-reads and --print-hits print: text (one readable line each) or json').choices(['text', 'json']).default('json'))
+  .action(async (o: { config: string; printReads: boolean; printHits: boolean; printFormat: 'text' | 'json' }) => {
     const { runDaemon } = await import('./cli/run.js');
-    await runDaemon({ config: o.config, printReads: o.printReads, printHits: o.printHits });
+    await runDaemon({ config: o.config, printReads: o.printReads, printHits: o.printHits, printFormat: o.printFormat });
   });
 
 program

@@ -8,7 +8,7 @@ import { VERSION } from '../version.js';
 import { EX_TEMPFAIL } from '../errors.js';
 import { hitExtensions } from '../mqtt/extension.js';
 import { StoreExtension } from '../store/store-extension.js';
-import type { Read } from '../pipeline/read.js';
+import { hitLine, readLine, type PrintFormat } from './print-lines.js';
 import { GpioExtension } from '../device/gpio-extension.js';
 import { notifyTransportFromEnv, SystemdSupervisor, watchdogIntervalMs } from '../device/systemd-notify.js';
 
@@ -17,12 +17,8 @@ export interface RunOptions {
   printReads?: boolean;
   /** Demo: print hits as the embedded broker carries them. */
   printHits?: boolean;
-}
-
-/** A read as one line for people watching the demo or a technician's terminal (no images). */
-export function formatReadLine(read: Read): string {
-  const { plateJpeg, overviewJpeg, ...rest } = read;
-  return JSON.stringify({ ...rest, plateJpegBytes: plateJpeg.length, overviewJpegBytes: overviewJpeg.length });
+  /** How reads and hits are printed: one readable line each, or JSON (the default). */
+  printFormat?: PrintFormat;
 }
 
 /**
@@ -64,8 +60,8 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     // Data-flow order: store → hot list → MQTT (the hot list emits hits that MQTT publishes); GPIO last.
     // P5: reads the central side acknowledged go to the store's forward-then-purge (if enabled).
     // Hot-list changes go into the store's access log, and the log's signed heads out on MQTT (P6).
-    extensions: [store, ...hitExtensions({ version: VERSION, printHits: opts.printHits, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)), hotListChanges: store.hotListChanges, anchors: store }), gpio],
-    onRead: opts.printReads ? (read) => process.stdout.write(formatReadLine(read) + '\n') : undefined,
+    extensions: [store, ...hitExtensions({ version: VERSION, onBrokerHit: opts.printHits ? (hit) => process.stdout.write(hitLine(hit, opts.printFormat ?? 'json') + '\n') : undefined, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)), hotListChanges: store.hotListChanges, anchors: store }), gpio],
+    onRead: opts.printReads ? (read) => process.stdout.write(readLine(read, opts.printFormat ?? 'json') + '\n') : undefined,
     onWedged: () => {
       wedged = true;
       void closer.close();

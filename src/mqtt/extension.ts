@@ -419,19 +419,13 @@ export class MqttExtension implements DaemonExtension, ReadSink {
   }
 }
 
-/** A hit as one line for people watching the demo (no images, no base64). */
-export function formatHitLine(hit: HitPayload): string {
-  const { images, ...rest } = hit;
-  return `HIT ${JSON.stringify({ ...rest, images: { plateJpegBase64Chars: images.plateJpeg.length, overviewJpegBase64Chars: images.overviewJpeg.length } })}`;
-}
-
 /** The hot-list matcher and MQTT, wired to each other, in data-flow order (after the store). */
-export function hitExtensions(opts: { version: string; printHits?: boolean; onReadsAcknowledged?: (readIds: string[]) => void; hotListChanges: HotListChangeLog; anchors?: AnchorSource }): [HotListExtension, MqttExtension] {
+export function hitExtensions(opts: { version: string; onBrokerHit?: (hit: HitPayload) => void; onReadsAcknowledged?: (readIds: string[]) => void; hotListChanges: HotListChangeLog; anchors?: AnchorSource }): [HotListExtension, MqttExtension] {
   const hotlist = new HotListExtension({ changeLog: opts.hotListChanges });
   const mqttExt = new MqttExtension({
     hotlist,
     version: opts.version,
-    onBrokerHit: opts.printHits ? (hit) => process.stdout.write(formatHitLine(hit) + '\n') : undefined,
+    onBrokerHit: opts.onBrokerHit,
     onReadsAcknowledged: opts.onReadsAcknowledged,
     anchors: opts.anchors,
   });
