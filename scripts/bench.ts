@@ -11,7 +11,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
-import { CameraSource } from '../src/capture/index.js';
+import { playSource } from '../src/capture/play-file.js';
 import type { Frame } from '../src/capture/frame.js';
 import { createProgress } from '../src/cli/progress.js';
 import { defaultConfig } from '../src/config/defaults.js';
@@ -310,7 +310,7 @@ function expectedFrames(root: string): number {
 // Playing the clip
 
 /**
- * Plays the clip through CameraSource exactly as the `read` CLI does (back-pressure, no drops),
+ * Plays the clip through `playSource` exactly as the `read` CLI does (back-pressure, no drops),
  * handing each frame to `consume`, until the clip ends or `limit` frames were consumed. CPU and
  * wall time cover the whole process, GStreamer's and onnxruntime's threads included.
  */
@@ -318,56 +318,45 @@ async function playClip(clip: string, label: string, limit: number, consume: (fr
   const progress = createProgress(Math.min(limit, expected), label);
   const rss = sampleRss();
   let frames = 0;
-  let ended: { wallMs: number; cpuMs: number } | undefined;
-  let settle!: (err?: Error) => void;
-  const finished = new Promise<void>((ok, fail) => (settle = (err) => (err === undefined ? ok() : fail(err))));
+  let failed: Error | undefined;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  const finish = (err?: Error) => {
-    if (ended !== undefined) return;
+  // Wall and CPU time end with the last frame consumed, not with the pipeline's stop after it.
+  let ended = { wallMs: 0, cpuMs: 0 };
+  const mark = () => {
     const cpu = process.cpuUsage(cpuBefore);
     ended = { wallMs: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000 };
-    settle(err);
   };
-
-  const source = new CameraSource({
-    id: 'bench',
-    uri: `file://${clip}`,
-    width: WIDTH,
-    height: HEIGHT,
-    realtime: false,
-    dropOldFrames: false,
-    loop: false,
-    // Analysing one frame can take far longer than a camera would stay silent.
-    stallTimeoutMs: 60_000,
-    decoderThreads,
-    logger,
-    consumer: async (frame) => {
-      if (ended !== undefined) return;
-      try {
-        await consume(frame);
-      } catch (err) {
-        // A benchmark that silently skips failing frames would report a rate for work it did not do.
-        finish(err instanceof Error ? err : new Error(String(err)));
-        return;
-      }
-      frames++;
-      progress.tick();
-      if (frames >= limit) finish();
-    },
-  });
-  source.on('status', (s) => {
-    if (s.state === 'reconnecting' || s.state === 'offline') finish(new Error(`${label}: capture failed: ${s.reason ?? s.state}`));
-  });
-  source.on('end', () => finish());
-  source.start();
   try {
-    await finished;
+    const played = await playSource(`file://${clip}`, {
+      id: 'bench',
+      width: WIDTH,
+      height: HEIGHT,
+      decoderThreads,
+      // Analysing one frame can take far longer than a camera would stay silent.
+      stallTimeoutMs: 60_000,
+      logger,
+      onFrame: async (frame) => {
+        try {
+          await consume(frame);
+        } catch (err) {
+          // A benchmark that silently skips failing frames would report a rate for work it did not do.
+          failed = err instanceof Error ? err : new Error(String(err));
+          return 'stop';
+        }
+        frames++;
+        progress.tick();
+        mark();
+        return frames >= limit ? 'stop' : undefined;
+      },
+    });
+    if (failed) throw failed;
+    if (played.endedEarly !== undefined) throw new Error(`${label}: capture failed: ${played.endedEarly}`);
+    return { frames, wallMs: ended.wallMs, cpuMs: ended.cpuMs, rssMb: rss.stop(), decoder: played.decoder };
   } finally {
-    await source.stop();
+    rss.stop();
     progress.stop();
   }
-  return { frames, wallMs: ended!.wallMs, cpuMs: ended!.cpuMs, rssMb: rss.stop(), decoder: source.status().decoder };
 }
 
 function sampleRss(): { stop(): { mean: number; max: number } } {

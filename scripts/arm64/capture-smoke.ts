@@ -1,11 +1,11 @@
 // Used by scripts/arm64-check: a few frames from GStreamer's test source through our own
-// CameraSource, and the GPIO binding loaded, so the arm64 builds of our GStreamer addon
+// CameraSource (through playSource, as `read` and the bench play files), and the GPIO binding loaded, so the arm64 builds of our GStreamer addon
 // (native/gst-capture) and epoll (the addons we compile for the target) are exercised by the code
 // that uses them.
 // Prints one JSON line; the check runs it on x86 and under qemu-aarch64 and compares the lines.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { CameraSource } from '../../src/capture/index.js';
+import { playSource } from '../../src/capture/play-file.js';
 import type { Frame } from '../../src/capture/frame.js';
 import { createLogger } from '../../src/log.js';
 
@@ -14,33 +14,22 @@ const TIMEOUT_MS = 120_000; // emulated GStreamer start-up takes seconds; a wedg
 
 async function captureFrames(): Promise<Frame[]> {
   const frames: Frame[] = [];
-  const source = new CameraSource({
-    id: 'smoke',
+  await playSource(
     // smpte is a fixed still pattern: its RGB bytes depend only on the conversion code, not on timing.
-    uri: 'test://?pattern=smpte&width=320&height=240&fps=10',
-    fpsCap: 10,
-    realtime: false,
-    dropOldFrames: false,
-    stallTimeoutMs: TIMEOUT_MS,
-    logger: createLogger('warn').child({ component: 'arm64-smoke' }),
-  });
-  await new Promise<void>((resolveDone, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${FRAMES} frames within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
-    source.on('status', (s) => {
-      if (s.state === 'offline' || s.state === 'reconnecting') {
-        clearTimeout(timer);
-        reject(new Error(`capture ${s.state}: ${s.reason ?? 'no reason given'}`));
-      }
-    });
-    source.on('frame', (frame) => {
-      frames.push(frame);
-      if (frames.length === FRAMES) {
-        clearTimeout(timer);
-        resolveDone();
-      }
-    });
-    source.start();
-  }).finally(() => source.stop());
+    'test://?pattern=smpte&width=320&height=240&fps=10',
+    {
+      id: 'smoke',
+      fps: 10,
+      // No frame within this counts as a failed capture: a wedged pipeline must not hang the check.
+      stallTimeoutMs: TIMEOUT_MS,
+      logger: createLogger('warn').child({ component: 'arm64-smoke' }),
+      onFrame: async (frame) => {
+        frames.push(frame);
+        return frames.length === FRAMES ? 'stop' : undefined;
+      },
+    },
+  );
+  if (frames.length < FRAMES) throw new Error(`capture ended after ${frames.length} of ${FRAMES} frames`);
   return frames;
 }
 
