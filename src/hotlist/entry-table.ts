@@ -136,7 +136,7 @@ class PackedStrings {
 export interface EntryFields {
   /** plateCode() of the plate. */
   plate: number;
-  /** plateCode() of its look-alike fold (matcher.ts foldLookAlikes). */
+  /** plateCode() of its look-alike fold (src/plate/look-alike.ts foldLookAlikes). */
   folded: number;
   partial: boolean;
   /** stateCode() of the state. */
