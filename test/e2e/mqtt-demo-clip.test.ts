@@ -38,7 +38,9 @@ describe('clip in → hit with images out on the broker (P13)', () => {
     const central = await subscribe('mqtt://127.0.0.1:1883', `alpr/v1/${deviceId}/hits`);
     // Install before cameras start: the daemon starts extensions first.
     const startP = daemon.start();
-    await waitFor(() => hotlist.summaries !== undefined && mqttExt.health()['connected'] === true, 60_000, 'mqtt connected');
+    // Extensions start in order (hot list, then MQTT): once MQTT is connected the hot list has started
+    // and takes a list. (This waited on `hotlist.summaries !== undefined`, a method: always true.)
+    await waitFor(() => mqttExt.health()['connected'] === true, 60_000, 'mqtt connected');
     hotlist.installSigned(pub.sign('e2e', 1, listed.map((p) => entry(p.text, p.state))), 'test');
     await startP;
     await waitFor(() => new Set(central.messages.map((m) => (m.payload['read'] as { plate: string }).plate)).size >= listed.length, 90_000, 'hits for every listed plate');

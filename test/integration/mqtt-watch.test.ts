@@ -55,8 +55,8 @@ describe('alpr-edge watch: shared-subscription consumers over a fleet (real Mosq
   it('two watchers in one group split the hits; each hit is handled once, valid against hit.json, and saved with both JPEGs', async () => {
     for (let i = 0; i < HITS_PER_DEVICE; i++) for (const d of devices) await d.deliver(makeRead('7WATCH1', 'CA', d.ctx.config.deviceId));
     await waitFor(() => got.length >= HITS_PER_DEVICE * deviceIds.length, 15_000, `${HITS_PER_DEVICE * deviceIds.length} hits`);
-    // Let any stray redelivery arrive before counting.
-    await new Promise((r) => setTimeout(r, 300));
+    // Count once every device holds the broker's PUBACK for every hit: no device sends one again.
+    expect(await Promise.all(devices.map((d) => d.mqtt.drained(15_000)))).toEqual(devices.map(() => true));
     const ids = got.map((g) => g.hit.messageId);
     expect(ids).toHaveLength(HITS_PER_DEVICE * deviceIds.length);
     expect(new Set(ids).size).toBe(ids.length);

@@ -88,8 +88,9 @@ export function memoryChangeLog(): HotListChangeLog & { changes: HotListChange[]
 }
 
 /** Hot list + MQTT started the way the daemon starts extensions, minus cameras and models. */
-export async function startHitExtensions(config: Config) {
-  const ctx: DaemonContext = { config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() };
+/** The hot-list and MQTT extensions as the daemon wires them; `logger` to watch what they log. */
+export async function startHitExtensions(config: Config, logger: pino.Logger = pino({ level: 'silent' })) {
+  const ctx: DaemonContext = { config, logger, metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() };
   const hotlist = new HotListExtension({ changeLog: memoryChangeLog() });
   const mqttExt = new MqttExtension({ hotlist, version: 'test' });
   await hotlist.start({ ...ctx, logger: ctx.logger.child({ component: 'hotlist' }) });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -185,23 +185,38 @@ describe('GPIO extension on a fake board', () => {
     const published: DeviceEvent[] = [];
     bus.on('event', (e) => published.push(e));
     await ext.start(context(config({ tamperPin: 22, tamperOpenValue: 1, tamperDebounceMs: 30 }), undefined, bus));
+    onTestFinished(async () => {
+      await ext.stop();
+      await db.root.close();
+    });
+    // The debounce runs on a clock the test moves, so "no second event" does not rest on a sleep.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => void vi.useRealTimers());
     const sw = board.inputs.get(22)!;
     // Bounce: 1, 0, 1 within a few ms, then it stays open.
     sw.set(1);
+    vi.advanceTimersByTime(5);
     sw.set(0);
+    vi.advanceTimersByTime(5);
     sw.set(1);
-    await vi.waitFor(() => expect(events).toHaveLength(1));
-    await new Promise((r) => setTimeout(r, 100));
+    vi.advanceTimersByTime(29);
+    expect(events).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    expect(events).toHaveLength(1);
+    vi.advanceTimersByTime(1000);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ state: 'open', gpio: 22 });
     expect(ext.health()).toMatchObject({ status: 'degraded', tamper: 'open', reason: 'enclosure open' });
     // A bounce that settles back where it was is no event.
     sw.set(0);
+    vi.advanceTimersByTime(5);
     sw.set(1);
-    await new Promise((r) => setTimeout(r, 100));
+    vi.advanceTimersByTime(1000);
     expect(events).toHaveLength(1);
     sw.set(0);
-    await vi.waitFor(() => expect(events).toHaveLength(2));
+    vi.advanceTimersByTime(30);
+    expect(events).toHaveLength(2);
+    vi.useRealTimers();
     expect(events[1]!.state).toBe('closed');
     // The same changes reach the device event bus that MQTT publishes on alpr/v1/<id>/events.
     expect(published.map((e) => [e.type, e.severity, e.detail['state']])).toEqual([['tamper', 'critical', 'open'], ['tamper', 'info', 'closed']]);
@@ -210,7 +225,6 @@ describe('GPIO extension on a fake board', () => {
     expect(verifyAccessLog(db).ok).toBe(true);
     await ext.stop();
     expect(sw.closed).toBe(true);
-    await db.root.close();
   });
 
   it('drives the status LED from the daemon health', async () => {

@@ -25,9 +25,14 @@ describe('progress-based health', () => {
     const r = assessHealth([{ status: status({ state: 'starting', lastFrameAtMs: undefined }), lastAnalysedAtMs: undefined, framesAnalysed: 0 }], now, 5000, now - 1000, '0', models);
     expect(r.status).toBe('starting');
   });
-  it('carries counts only, never plates or images (P1)', () => {
-    const r = assessHealth([{ status: status({}), lastAnalysedAtMs: now, framesAnalysed: 1 }], now, 5000, now, '0', models);
-    expect(JSON.stringify(r)).not.toMatch(/plate|jpeg|latitude/i);
+  it('carries counts only, never plates or images (P1), even from inputs that hold them', () => {
+    // Inputs as a careless capture or pipeline might hand them over: the report copies named counts
+    // and ages, so none of this may come through.
+    const leaky = { ...status({}), lastPlate: 'ZZTEST1', plateJpeg: Buffer.from('ffd8', 'hex'), location: { latitude: 37.1 } } as CameraStatus;
+    const progress = { status: leaky, lastAnalysedAtMs: now, framesAnalysed: 1, lastRead: { plate: 'ZZTEST1', overviewJpeg: 'ffd8' } };
+    const r = assessHealth([progress], now, 5000, now, '0', models);
+    expect(r.cameras[0]).toMatchObject({ framesIn: 10, framesAnalysed: 1 });
+    expect(JSON.stringify(r)).not.toMatch(/ZZTEST1|plate|jpeg|latitude|ffd8/i);
   });
 });
 

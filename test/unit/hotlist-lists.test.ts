@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { createMetrics } from '../../src/http/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import type { DeviceEvent } from '../../src/hotlist/hit.js';
 import { entry, makePublisher, makeRead, memoryChangeLog, tempDir, testConfig } from '../support/mqtt-harness.js';
+import { waitFor } from '../support/wait-for.js';
 
 const CSV = `# comment
 plate,state,type,reason,record_number,entered,expires,fuzzy,vehicle
@@ -229,6 +230,8 @@ describe('hot-list extension', () => {
     const events: DeviceEvent[] = [];
     ext.on('event', (e) => events.push(e));
     await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });
+    // Stopped however the test ends, so a failed assertion leaves no check timer running.
+    onTestFinished(() => ext.stop());
     return { ext, pub, events, dir };
   }
 
@@ -241,7 +244,6 @@ describe('hot-list extension', () => {
     ext.installSigned(pub.sign('ncic', 2, [entry('7ABC123', null)]), 'test');
     expect(ext.health().status).toBe('ok');
     expect(events.map((e) => e.type)).toContain('hotlist-fresh');
-    await ext.stop();
   });
 
   it('a refused list keeps the current one and says why; hits carry the list, entry and match kind', async () => {
@@ -254,15 +256,12 @@ describe('hot-list extension', () => {
     ext.on('hit', (h) => hits.push(h));
     await ext.accept(makeRead('7ABC123', 'CA', 'unit-pole'));
     expect(hits).toMatchObject([{ list: { name: 'ncic', version: 3 }, entry: { plate: '7ABC123', type: 'SVS' }, kind: 'exact', requiresVerification: true }]);
-    await ext.stop();
   });
 
   it('picks up a list installed by `alpr-edge hotlist import` (another process) within checkIntervalS', async () => {
     const { ext, pub, dir } = await start();
     const keys = new Map([[pub.keyId, loadPublicKey(readFileSync(pub.pubFile, 'utf8'), pub.keyId)]]);
     new HotListRepository(dir, keys, 1 << 20).install(pub.sign('cli-list', 1, [entry('9CLI999', null)]));
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(ext.summaries().map((s) => s.name)).toContain('cli-list');
-    await ext.stop();
+    await waitFor('the extension to load the list another process installed', () => ext.summaries().some((s) => s.name === 'cli-list'));
   });
 });
