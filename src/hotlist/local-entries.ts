@@ -61,9 +61,11 @@ export interface LocalEntryInput {
  * Checks a local entry against P11 (member, case number, synopsis, administrator approval) and P12
  * (partial plates allowed, marked partial), and that it expires within `maxDays`. The member and the
  * approver are users of the directory (P6: named people, not free text); the caller signs both in.
+ * `approval: 'pending'` checks a member's proposal before an administrator has seen it: everything
+ * but the approver (the entry it returns is not to be installed; its `approvedBy` is empty).
  */
-export async function validateLocalEntry(input: LocalEntryInput, users: UserDirectory, maxDays: number, nowMs = Date.now()): Promise<HotListEntry> {
-  const required = ['plate', 'enteredBy', 'caseNumber', 'synopsis', 'approvedBy'] as const;
+export async function validateLocalEntry(input: LocalEntryInput, users: UserDirectory, maxDays: number, nowMs = Date.now(), approval: 'required' | 'pending' = 'required'): Promise<HotListEntry> {
+  const required = approval === 'required' ? (['plate', 'enteredBy', 'caseNumber', 'synopsis', 'approvedBy'] as const) : (['plate', 'enteredBy', 'caseNumber', 'synopsis'] as const);
   for (const f of required) if (!input[f] || !String(input[f]).trim()) throw new LocalEntryError(f, 'is required (P11)');
   const plate = normaliseListedPlate(input.plate!);
   if (!/^[A-Z0-9?*]{1,10}$/.test(plate) || /^[?*]+$/.test(plate)) throw new LocalEntryError('plate', 'must be 1–10 of A–Z, 0–9, ? (one character) and * (any run), with at least one known character');
@@ -78,7 +80,7 @@ export async function validateLocalEntry(input: LocalEntryInput, users: UserDire
   // P8: technicians manage the device but take no part in investigations.
   if (member.role === 'technician') throw new LocalEntryError('enteredBy', `"${member.name}" has role technician; an investigator or administrator enters local entries (P8)`);
   if (!member.trainingValid) throw new LocalEntryError('enteredBy', `"${member.name}"'s training has expired (P8); renew it before entering`);
-  const approver = await users.findUser(input.approvedBy!.trim());
+  const approver = approval === 'required' ? await users.findUser(input.approvedBy!.trim()) : { name: '', role: 'administrator' as const, trainingValid: true };
   if (!approver) throw new LocalEntryError('approvedBy', `"${input.approvedBy}" is not a known member`);
   // P11: only an administrator approves local entries.
   if (approver.role !== 'administrator') throw new LocalEntryError('approvedBy', `"${approver.name}" has role ${approver.role}; an administrator must approve`);

@@ -12,6 +12,7 @@ import { ExportError, exportHold } from '../../store/export-bundle.js';
 import { HoldError } from '../../store/evidence-holds.js';
 import type { ReadStore } from '../../store/read-store.js';
 import type { DeniedLog } from './console-routes.js';
+import { localProposalRoutes } from './local-proposal-routes.js';
 import { AnchorsBody, ErrorBody, ExportBody, ExportOut, LocalEntryBody, LocalEntryOut, LocalEntryRemoveBody, LocalEntryRemoveOut, PasswordBody, RefusalBody, SampleBody, ShareIdParams, ShareOut, TrainingBody, UserBody, UsernameParams, UserOut } from './schemas.js';
 
 // Administration over the API (P6, P9, P14), for the console's Administration page and for scripts
@@ -136,6 +137,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     // on MQTT at its next check, as it does the shell's (docs/hotlists.md).
     const changeLogs = [new AccessLogHotListChanges(() => ({ db: store.db, keys: store.keys })), new ShellChangeQueue(hotlist.stateDir, store.keys)];
     const logChange = (change: HotListChange) => changeLogs.forEach((l) => l.append(change));
+    localProposalRoutes(app, { store, users, denied, local, stateDir: hotlist.stateDir, localEntryMaxDays: hotlist.localEntryMaxDays, logChange, requireAdmin });
 
     app.get(`${PREFIX}/hotlist/local`, {
       schema: { summary: 'Local hot-list entries with who entered and approved each (P11); opened with the device keys', response: { 200: Type.Array(LocalEntryOut) } },

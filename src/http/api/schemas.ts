@@ -135,6 +135,13 @@ export const LocalEntryBody = Type.Object({
   type: Type.Optional(Type.String({ maxLength: 8 })), caseNumber: Type.String({ minLength: 1, maxLength: 64 }), synopsis: Type.String({ minLength: 1, maxLength: 500 }),
   expiresAt: Type.Optional(Type.String({ maxLength: 40 })), fuzzy: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
+export const LocalProposalOut = Type.Object({
+  id: Type.String(), plate: Type.String(), state: Type.Union([Type.String(), Type.Null()]), type: Type.String(), caseNumber: Type.String(), synopsis: Type.String(),
+  expiresAt: Type.Optional(Type.String()), fuzzy: Type.Boolean(), enteredBy: Type.String(), proposedAt: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('refused')]),
+  decidedBy: Type.Optional(Type.String()), decidedAt: Type.Optional(Type.String()), refusal: Type.Optional(Type.String()),
+});
+export const ProposalIdParams = Type.Object({ id: Type.String({ pattern: '^LP-[0-9-]+-[0-9a-f]+$' }) });
 export const LocalEntryRemoveBody = Type.Object({
   plate: Type.String({ minLength: 1, maxLength: 10 }), caseNumber: Type.String({ minLength: 1, maxLength: 64 }),
 }, { additionalProperties: false });
