@@ -196,6 +196,8 @@ export function printListStatus(o: { config: string }): void {
   const repo = new HotListRepository(config.stateDir, loadPublisherKeys(config.hotlists), config.hotlists.maxListBytes);
   const { lists, errors } = repo.loadAll();
   const local = new LocalEntryStore(config.stateDir, openDeviceKeys(config.stateDir)).load();
-  const rows = [...lists.map((l) => summarise(l, config.hotlists.maxAgeHours)), { ...summarise(local, config.hotlists.maxAgeHours), stale: false }];
+  // A device that never had a local entry has no local list (version 0), not one issued in 1970.
+  const localRow = local.version > 0 ? [{ ...summarise(local, config.hotlists.maxAgeHours), stale: false }] : [];
+  const rows = [...lists.map((l) => summarise(l, config.hotlists.maxAgeHours)), ...localRow];
   process.stdout.write(JSON.stringify({ lists: rows, unreadable: errors.map((e) => ({ file: e.file, error: e.error.message })) }, null, 2) + '\n');
 }
