@@ -1,10 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { validateConfig } from '../../src/config/load.js';
 import { resolveInstallPath } from '../../src/config/load.js';
 import { Daemon } from '../../src/daemon.js';
 import type { Read } from '../../src/pipeline/read.js';
+import { waitFor } from '../support/wait-for.js';
 
 interface ClipTruth {
   passes: { text: string; state: string }[];
@@ -26,21 +27,23 @@ describe('demo: the daemon on the bundled synthetic clip', () => {
     log: { level: 'silent' },
   });
   const daemon = new Daemon(config, pino({ level: 'silent' }), { onRead: (r) => reads.push(r) });
-  afterAll(async () => daemon.stop());
 
   it('reads every plate in the clip, once each, with evidence images and a healthy /healthz', async () => {
+    onTestFinished(() => daemon.stop());
     await daemon.start();
+    // /healthz answered while the clip plays, until the camera says the clip has ended.
     const healthDuring: number[] = [];
-    const deadline = Date.now() + 90_000;
-    while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 1000));
+    await waitFor('the clip to end', async () => {
       const res = await daemon.httpApp!.inject({ method: 'GET', url: '/healthz' });
       healthDuring.push(res.statusCode);
-      if (res.json().cameras[0]?.state === 'ended') break;
-    }
-    // Let the end-of-clip flush deliver the last pass.
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(healthDuring.slice(3, -1).every((c) => c === 200)).toBe(true);
+      return res.json().cameras[0]?.state === 'ended';
+    }, 90_000, 200);
+    // The end-of-clip flush delivers the last pass after the camera has ended.
+    await waitFor('the last pass flushed', () => reads.length >= truth.passes.length, 30_000);
+    // Past the start-up grace, every answer while the clip played was 200; and there were some.
+    const playing = healthDuring.slice(3, -1);
+    expect(playing.length).toBeGreaterThan(0);
+    expect(playing.every((c) => c === 200)).toBe(true);
 
     const got = reads.map((r) => r.plate).sort();
     expect(got).toEqual(truth.passes.map((p) => p.text).sort());

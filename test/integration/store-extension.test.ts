@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import Fastify from 'fastify';
 import { createMetrics } from '../../src/http/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import { StoreExtension } from '../../src/store/store-extension.js';
 import { DAY_MS, makeRead, openTestStore, silent, testConfig } from '../support/store-fixtures.js';
+import { waitFor } from '../support/wait-for.js';
 
 async function started(store: Parameters<typeof testConfig>[0] = {}) {
   const config = testConfig(store);
@@ -11,6 +12,11 @@ async function started(store: Parameters<typeof testConfig>[0] = {}) {
   const metrics = createMetrics();
   const http = Fastify();
   const sink = await ext.start({ config, logger: silent, metrics, http, events: new DeviceEventBus() });
+  // Closed however the test ends: a failed assertion leaks no LMDB environment or server.
+  onTestFinished(async () => {
+    await ext.stop();
+    await http.close();
+  });
   return { ext, sink, metrics, http, config };
 }
 
@@ -25,8 +31,6 @@ describe('store extension (the daemon\'s sink)', () => {
     expect(ext.store!.db.reads.getCount()).toBe(50);
     expect(ext.health()).toMatchObject({ status: 'ok', written: 50, dropped: 0, queued: 0 });
     expect(await metrics.registry.getSingleMetricAsString('alpr_edge_store_reads_written_total')).toContain(' 50');
-    await ext.stop();
-    await http.close();
   });
 
   it('drops the oldest waiting read when the queue is full, counts it and reports degraded health', async () => {
@@ -37,8 +41,6 @@ describe('store extension (the daemon\'s sink)', () => {
     expect(h.status).toBe('degraded');
     expect((h.written as number) + (h.dropped as number)).toBe(12);
     expect(h.dropped as number).toBeGreaterThan(0);
-    await ext.stop();
-    await http.close();
   });
 
   it('P3: keeps accepting and storing reads while a purge of a large backlog runs', async () => {
@@ -51,16 +53,19 @@ describe('store extension (the daemon\'s sink)', () => {
     const metrics = createMetrics();
     // start() begins the purge in the background (40 batches) and returns the sink at once.
     const sink = await ext.start({ config, logger: silent, metrics, http, events: new DeviceEventBus() });
+    onTestFinished(async () => {
+      await ext.stop();
+      await http.close();
+    });
     const fresh = Array.from({ length: 30 }, (_, i) => makeRead(`5LIV${String(i).padStart(3, '0')}`, Date.now() - i * 10));
     for (const r of fresh) await sink.accept(r);
     await ext.flush();
-    for (let i = 0; i < 100 && ext.store!.db.reads.getCount() !== 30; i++) await new Promise((r) => setTimeout(r, 50));
+    // The purge finishes in the background: what is left is the 30 fresh reads, none of the 400 old.
+    await waitFor('the backlog purged', () => ext.store!.db.reads.getCount() <= 30);
     expect(ext.store!.db.reads.getCount()).toBe(30);
     expect(fresh.every((r) => ext.store!.get(r.id) !== undefined)).toBe(true);
     expect(ext.health()).toMatchObject({ status: 'ok', written: 30, dropped: 0 });
     expect(await metrics.registry.getSingleMetricAsString('alpr_edge_store_corrupt_records_skipped_total')).toContain(' 0');
-    await ext.stop();
-    await http.close();
   });
 
   it('P3: purges expired reads at start', async () => {
@@ -75,10 +80,13 @@ describe('store extension (the daemon\'s sink)', () => {
     const second = new StoreExtension();
     const http2 = Fastify();
     await second.start({ config, logger: silent, metrics: createMetrics(), http: http2, events: new DeviceEventBus() });
-    await new Promise((r) => setTimeout(r, 200));
+    onTestFinished(async () => {
+      await second.stop();
+      await http2.close();
+    });
+    // The start-up purge runs in the background: wait for the expired read to go, then check the other stays.
+    await waitFor('the expired read purged', () => second.store!.db.reads.getCount() < 2);
     expect(second.store!.db.reads.getCount()).toBe(1);
-    await second.stop();
-    await http2.close();
   });
 
   it('P17: logs a configuration change found at start, once per change', async () => {
@@ -102,13 +110,11 @@ describe('store extension (the daemon\'s sink)', () => {
     for (let i = 0; i < 80; i++) await sink.accept(makeRead(`5BIG${String(i).padStart(3, '0')}`, Date.now() - (100 - i) * 1000, { imageBytes: 30_000 }));
     await ext.flush();
     // The purge runs every second; on a busy machine the first pass may come later.
-    for (let waited = 0; ext.health().status !== 'degraded' && waited < 15_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the disk-budget alarm', () => ext.health().status === 'degraded');
     const h = ext.health();
     expect(h.status).toBe('degraded');
     expect(String(h.alarm)).toMatch(/disk budget/);
     expect(ext.store!.db.reads.getCount()).toBeLessThan(80);
     expect(ext.store!.usage().usedBytes).toBeLessThanOrEqual(1024 * 1024);
-    await ext.stop();
-    await http.close();
   });
 });

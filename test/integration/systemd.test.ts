@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { SystemdNotifyCommand, SystemdSupervisor, assessProgress, watchdogIntervalMs } from '../../src/device/systemd-notify.js';
+import { SystemdNotifyCommand, SystemdSupervisor, assessProgress, watchdogIntervalMs, type NotifyTransport } from '../../src/device/systemd-notify.js';
 import type { CameraHealth, HealthReport } from '../../src/http/health.js';
 import { openNotifySocket, type NotifyMessage } from '../support/notify-socket.js';
 
@@ -107,7 +107,19 @@ describe('notify protocol over a real unix datagram socket (systemd-notify as tr
     const sock = await openNotifySocket(mkdtempSync(join(dir, 'sock-')));
     onTestFinished(sock.close);
     let current = report([notStarted]);
-    const sup = new SystemdSupervisor({ transport: new SystemdNotifyCommand(sock.path), health: () => current, logger: pino({ level: 'silent' }), watchdogMs: 150, pollMs: 50 });
+    // What the supervisor sent, in the order it decided to, and how often it has looked at health
+    // (every poll and watchdog tick does): the test waits on those ticks, not on the clock.
+    const command = new SystemdNotifyCommand(sock.path);
+    const sent: Record<string, string>[] = [];
+    const transport: NotifyTransport = { send: async (fields) => (sent.push({ ...fields }), command.send(fields)) };
+    let looks = 0;
+    const sup = new SystemdSupervisor({ transport, health: () => (looks++, current), logger: pino({ level: 'silent' }), watchdogMs: 150, pollMs: 50 });
+    const ticks = async (n: number, what: string) => {
+      const from = looks;
+      await until(() => looks >= from + n, what);
+      // and every message sent by then has reached the socket
+      await until(() => sock.messages.length >= sent.length, 'the messages sent to land');
+    };
     const seen = (key: string, from = 0) => sock.messages.slice(from).filter((m) => key in m.fields);
     const until = async (pred: () => boolean, what: string) => {
       for (let i = 0; i < 200 && !pred(); i++) await sleep(50);
@@ -117,7 +129,7 @@ describe('notify protocol over a real unix datagram socket (systemd-notify as tr
     sup.begin();
     sup.daemonStarted();
     await until(() => seen('STATUS').some((m) => m.fields['STATUS']!.includes('waiting for the first camera frame')), 'the waiting STATUS');
-    await sleep(600);
+    await ticks(12, 'twelve supervisor ticks');
     expect(seen('READY')).toEqual([]);
     expect(seen('WATCHDOG')).toEqual([]);
 
@@ -131,10 +143,12 @@ describe('notify protocol over a real unix datagram socket (systemd-notify as tr
     // The camera loop stalls: frames still arrive but nothing is analysed.
     current = report([stalled]);
     await until(() => seen('STATUS').some((m) => m.fields['STATUS']!.startsWith('stalled: camera c1')), 'the stalled STATUS');
-    await sleep(300); // a ping already in flight may still land
+    // From the stalled STATUS on, in the order the supervisor decided, no ping: over 18 ticks (six
+    // watchdog periods and twelve polls). A ping decided before it may land after it on the socket.
+    const stalledAt = sent.findIndex((f) => f['STATUS']?.startsWith('stalled: camera c1'));
+    await ticks(18, 'eighteen supervisor ticks while stalled');
+    expect(sent.slice(stalledAt).filter((f) => 'WATCHDOG' in f)).toEqual([]);
     const mark = sock.messages.length;
-    await sleep(900); // six watchdog periods
-    expect(seen('WATCHDOG', mark)).toEqual([]);
 
     current = report([camera({})]);
     await until(() => seen('WATCHDOG', mark).length >= 1, 'pings after recovery');
