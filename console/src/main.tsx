@@ -7,6 +7,7 @@ import { HealthPage } from './pages/health.js';
 import { SearchPage } from './pages/search.js';
 import { ReadPage } from './pages/read.js';
 import { AdminPage } from './pages/admin.js';
+import { HotListPage } from './pages/hotlist.js';
 
 type Role = Whoami['role'];
 
@@ -22,6 +23,8 @@ const PAGES: PageDef[] = [
   { path: 'live', title: 'Live view', roles: ['technician', 'administrator'] },
   { path: 'search', title: 'Search reads', roles: ['investigator', 'administrator'] },
   { path: 'health', title: 'Device health', roles: ['technician', 'investigator', 'administrator'] },
+  // P11: a member enters local entries for approval; administrators approve them under Administration.
+  { path: 'hotlist', title: 'Local hot list', roles: ['investigator'] },
   { path: 'admin', title: 'Administration', roles: ['administrator'] },
 ];
 
@@ -149,6 +152,7 @@ function App() {
         {section === 'search' && <SearchPage me={me} inquiry={inquiry} setInquiry={setInquiry} openRead={(id) => navigate(`reads/${id}`)} />}
         {section === 'reads' && <ReadPage id={rest[0] ?? ''} inquiry={inquiry} setInquiry={setInquiry} back={() => navigate('search')} />}
         {section === 'admin' && <AdminPage me={me} />}
+        {section === 'hotlist' && <HotListPage me={me} />}
       </main>
     </div>
   );

@@ -1,5 +1,5 @@
 import type { Static } from '@sinclair/typebox';
-import type { ExportOut, HoldOut, LocalEntryOut, ReadOut, SearchReply, ShareOut, UserOut } from '../../src/http/api/schemas.js';
+import type { ExportOut, HoldOut, LocalEntryOut, LocalProposalOut, ReadOut, SearchReply, ShareOut, UserOut } from '../../src/http/api/schemas.js';
 import type { HealthReport } from '../../src/http/health.js';
 import type { SelftestReport } from '../../src/device/selftest-runner.js';
 import type { LiveFrame } from '../../src/http/console.js';
@@ -11,6 +11,7 @@ export type SearchResult = Static<typeof SearchReply>;
 export type Hold = Static<typeof HoldOut>;
 export type ShareRequest = Static<typeof ShareOut>;
 export type LocalEntry = Static<typeof LocalEntryOut>;
+export type LocalProposal = Static<typeof LocalProposalOut>;
 export type ExportResult = Static<typeof ExportOut>;
 export type { HealthReport, SelftestReport };
 

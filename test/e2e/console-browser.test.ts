@@ -183,7 +183,7 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     expect(page0.headers['content-security-policy']).toContain("default-src 'none'");
   }, 120_000);
 
-  it('investigator: no search without a reason; a search with one shows the reads, each view in the access log (P6, P7, P13)', async () => {
+  it('investigator: no search without a reason; a search with one shows the reads, each view in the access log (P6, P7, P13); a local hot-list entry entered for approval (P11)', async () => {
     const { context } = await openBrowser();
     const page = await context.newPage();
     const blocked: string[] = [];
@@ -244,16 +244,29 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     // Without the token the same request is refused (CSRF).
     const forged = await inPageFetch(page, '/api/v1/holds', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'forged', caseNumber: '1', reason: 'forged', readIds: [target.id] }) });
     expect(forged.status).toBe(403);
+
+    // P11: a local hot-list entry entered for an administrator's approval, not matched until then.
+    await page.click('nav a:has-text("Local hot list")');
+    await page.fill('[data-testid=hotlist-propose] input[name=hotPlate]', 'kw3?x');
+    await page.fill('[data-testid=hotlist-propose] input[name=hotCase]', '24-000123');
+    await page.fill('[data-testid=hotlist-propose] input[name=hotSynopsis]', 'vehicle seen leaving the scene');
+    await page.click('button:has-text("Enter for approval")');
+    await page.waitForSelector('[data-testid=hotlist-proposals] tr:has(td:text-is("KW3?X")) td:text-is("awaiting approval")');
+    expect(c.accessLog().filter((e) => e.action === 'hotlist.change').at(-1)).toMatchObject({ user: 'ivan', result: 'ok', parameters: expect.objectContaining({ change: 'local-proposed', via: 'api' }) });
+    await screenshot(page, 'investigator-hotlist');
     expect(blocked).toEqual([]);
   }, 120_000);
 
-  it('administrator: every page; adds a user, changes a training date, sees who is locked out, disables and enables the user, approves and refuses sharing requests, exports a hold for the approved request, adds and removes a local hot-list entry, verifies the log and checks it against anchors, draws an audit sample; sign-out ends the session', async () => {
+  it('administrator: every page; adds a user, changes a training date, sees who is locked out, disables and enables the user, approves and refuses sharing requests, exports a hold for the approved request, approves a local hot-list entry a member entered, adds and removes one, verifies the log and checks it against anchors, draws an audit sample; sign-out ends the session', async () => {
     createHold(c.store, { name: 'admin-view', caseNumber: '24-9', reason: 'fixture hold', readIds: [c.reads[0]!.id] }, 'ivan');
     const share = c.sharing.request({ agency: 'Santa Cruz County Sheriff', agencyState: 'CA', requester: 'Det. Lee', purpose: 'robbery investigation 24-77' }, 'ivan');
     const toRefuse = c.sharing.request({ agency: 'Monterey Police Department', agencyState: 'CA', requester: 'Sgt. Ruiz', purpose: 'general interest' }, 'ivan');
     // An inquiry of the period for the sample to draw, whatever ran before.
     const login = await c.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: USERS.investigator, password: PASSWORD } });
     await c.app.inject({ method: 'GET', url: '/api/v1/reads?reason=audit+fixture', headers: { authorization: `Bearer ${login.json().token as string}` } });
+    // A member's local entry awaiting approval (P11), entered over the API as the investigator's page does.
+    const proposal = await c.app.inject({ method: 'POST', url: '/api/v1/hotlist/local/proposals', headers: { authorization: `Bearer ${login.json().token as string}` }, payload: { plate: 'jv8*', caseNumber: '24-000777', synopsis: 'hit and run, dark van' } });
+    expect(proposal.statusCode).toBe(201);
     const { context } = await openBrowser();
     const page = await context.newPage();
     page.on('dialog', (d) => void d.accept());
@@ -319,6 +332,12 @@ describe('web console in a real browser (chromium, playwright-core)', () => {
     await page.click('button:has-text("Approve and add")');
     await page.waitForSelector('[data-testid=admin-hotlist] tr:has(td:text-is("7ABC12? (partial)")) td:text-is("ada")');
     expect(c.accessLog().filter((e) => e.action === 'hotlist.change').at(-1)).toMatchObject({ user: 'ada', result: 'ok', parameters: expect.objectContaining({ change: 'local-added', via: 'api' }) });
+
+    // The member's entry, approved: on the list, entered by the investigator, approved by the administrator.
+    await page.click('[data-testid=proposals] tr:has(td:text-is("JV8*")) button:text-is("Approve")');
+    await page.waitForSelector('[data-testid=admin-hotlist] tr:has(td:text-is("JV8* (partial)")) td:text-is("ivan")');
+    expect(await page.locator('[data-testid=admin-hotlist] tr:has(td:text-is("JV8* (partial)")) td:text-is("ada")').count()).toBe(1);
+    expect(c.accessLog().filter((e) => e.action === 'hotlist.change').at(-1)).toMatchObject({ user: 'ada', result: 'ok', parameters: expect.objectContaining({ change: 'local-added', enteredBy: 'ivan', approvedBy: 'ada' }) });
 
     // A second entry, removed again by plate and case number; the first stays.
     await page.fill('input[name=hotPlate]', 'zq0*');

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Whoami } from '../api.js';
 import { localTime } from '../format.js';
-import type { AnchorVerification, AuditSampleReply, ChainVerification, ExportResult, Hold, LocalEntry, ShareRequest, User } from '../types.js';
+import type { AnchorVerification, AuditSampleReply, ChainVerification, ExportResult, Hold, LocalEntry, LocalProposal, ShareRequest, User } from '../types.js';
+import { LocalEntryForm, type LocalEntryFields } from './local-entry-form.js';
 
 // Administration (P4, P6, P9, P14): users, evidence holds, sharing requests, audits. Every action
 // goes through the API and lands in the access log under the administrator's name.
@@ -219,39 +220,76 @@ function Shares() {
 
 function LocalHotList({ me }: { me: Whoami }) {
   const { items: entries, error, reload, setError } = useList<LocalEntry>('/hotlist/local');
-  const [form, setForm] = useState({ plate: '', state: '', type: 'BOLO', caseNumber: '', synopsis: '', expiresAt: '' });
+  const { items: proposals, reload: reloadProposals } = useList<LocalProposal>('/hotlist/local/proposals');
   const [notice, setNotice] = useState<string | undefined>();
-  const remove = async (entry: LocalEntry) => {
+  const [refusing, setRefusing] = useState<string | undefined>();
+  const [refusal, setRefusal] = useState('');
+  const act = async (what: () => Promise<string>) => {
+    try {
+      setNotice(await what());
+      setError(undefined);
+      await Promise.all([reload(), reloadProposals()]);
+      return true;
+    } catch (err) {
+      setError((err as Error).message);
+      return false;
+    }
+  };
+  const remove = (entry: LocalEntry) => {
     if (!confirm(`Remove ${entry.plate} (case ${entry.caseNumber}) from the local hot list? The device stops alerting on it.`)) return;
-    try {
+    void act(async () => {
       const r = await api<{ removed: number; version: number }>('POST', '/hotlist/local/remove', { body: { plate: entry.plate, caseNumber: entry.caseNumber } });
-      setNotice(`${entry.plate} (case ${entry.caseNumber}) removed (${r.removed} entr${r.removed === 1 ? 'y' : 'ies'}); local list version ${r.version}`);
-      setError(undefined);
-      await reload();
-    } catch (err) {
-      setError((err as Error).message);
-    }
+      return `${entry.plate} (case ${entry.caseNumber}) removed (${r.removed} entr${r.removed === 1 ? 'y' : 'ies'}); local list version ${r.version}`;
+    });
   };
-  const add = async (e: Event) => {
-    e.preventDefault();
-    if (!confirm(`Approve and add ${form.plate} as ${me.username}? The device alerts on it until it expires (P11).`)) return;
-    try {
-      const body = { plate: form.plate, state: form.state || null, type: form.type, caseNumber: form.caseNumber, synopsis: form.synopsis, ...(form.expiresAt ? { expiresAt: form.expiresAt } : {}) };
-      const added = await api<LocalEntry>('POST', '/hotlist/local', { body });
-      setNotice(`${added.plate} added, approved by ${added.approvedBy ?? '?'}, expires ${localTime(added.expiresAt ?? '')}`);
-      setError(undefined);
-      setForm({ ...form, plate: '', caseNumber: '', synopsis: '' });
-      await reload();
-    } catch (err) {
-      setError((err as Error).message);
-    }
+  const add = async (fields: LocalEntryFields): Promise<boolean> => {
+    if (!confirm(`Approve and add ${fields.plate} as ${me.username}? The device alerts on it until it expires (P11).`)) return false;
+    return act(async () => {
+      const added = await api<LocalEntry>('POST', '/hotlist/local', { body: fields });
+      return `${added.plate} added, approved by ${added.approvedBy ?? '?'}, expires ${localTime(added.expiresAt ?? '')}`;
+    });
   };
+  const approve = (p: LocalProposal) => {
+    if (!confirm(`Approve ${p.plate} (case ${p.caseNumber}) entered by ${p.enteredBy}? The device alerts on it until it expires (P11).`)) return;
+    void act(async () => {
+      const added = await api<LocalEntry>('POST', `/hotlist/local/proposals/${encodeURIComponent(p.id)}/approve`);
+      return `${added.plate} added, entered by ${added.enteredBy ?? '?'}, approved by ${added.approvedBy ?? '?'}`;
+    });
+  };
+  const refuse = (p: LocalProposal) => void act(async () => {
+    await api('POST', `/hotlist/local/proposals/${encodeURIComponent(p.id)}/refuse`, { body: { reason: refusal } });
+    setRefusing(undefined);
+    setRefusal('');
+    return `${p.plate} (case ${p.caseNumber}) refused; ${p.enteredBy} sees why`;
+  });
+  const pending = (proposals ?? []).filter((p) => p.status === 'pending');
   return (
     <section class="card" data-testid="admin-hotlist">
       <h2>Local hot-list entries (P11, P12)</h2>
-      <p class="muted small">Each needs a member, a case number, a synopsis and an administrator's approval; adding one here, you enter and approve it under your own name. Removing one is in the access log under your name too.</p>
+      <p class="muted small">Each needs a member, a case number, a synopsis and an administrator's approval: approve what members entered, or add one yourself (entered and approved under your own name). Removing one is in the access log under your name too.</p>
       {error && <p class="error" role="alert">{error}</p>}
       {notice && <p class="notice" role="status">{notice}</p>}
+      <h3>Awaiting approval</h3>
+      {!proposals ? <p>Loading…</p> : pending.length === 0 ? <p class="muted" data-testid="no-proposals">none</p> : (
+        <table data-testid="proposals">
+          <thead><tr><th>plate</th><th>state</th><th>type</th><th>case</th><th>synopsis</th><th>entered by</th><th>entered</th><th>expires</th><th></th></tr></thead>
+          <tbody>
+            {pending.map((p) => (
+              <tr key={p.id}>
+                <td class="mono">{p.plate}</td><td>{p.state ?? 'any'}</td><td>{p.type}</td><td>{p.caseNumber}</td><td>{p.synopsis}</td><td>{p.enteredBy}</td>
+                <td>{localTime(p.proposedAt)}</td><td>{p.expiresAt ? localTime(p.expiresAt) : 'longest allowed'}</td>
+                <td>{refusing === p.id ? (
+                  <form class="inline" onSubmit={(e) => { e.preventDefault(); refuse(p); }}>
+                    <input name="proposalRefusal" placeholder="reason for refusal" value={refusal} onInput={(e) => setRefusal(e.currentTarget.value)} />
+                    <button type="submit" disabled={refusal.trim().length < 3}>Refuse</button>
+                  </form>
+                ) : <><button type="button" onClick={() => approve(p)}>Approve</button>{' '}<button type="button" class="secondary" onClick={() => setRefusing(p.id)}>Refuse…</button></>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h3>On the local list</h3>
       {!entries ? <p>Loading…</p> : entries.length === 0 ? <p class="muted">no local entries</p> : (
         <table>
           <thead><tr><th>plate</th><th>state</th><th>type</th><th>case</th><th>synopsis</th><th>entered by</th><th>approved by</th><th>expires</th><th></th></tr></thead>
@@ -260,26 +298,13 @@ function LocalHotList({ me }: { me: Whoami }) {
               <tr key={`${e.plate}-${e.caseNumber}-${i}`} class={e.expired ? 'warn' : ''}>
                 <td class="mono">{e.plate}{e.partial ? ' (partial)' : ''}</td><td>{e.state ?? 'any'}</td><td>{e.type}</td><td>{e.caseNumber}</td><td>{e.synopsis}</td>
                 <td>{e.enteredBy ?? '—'}</td><td>{e.approvedBy ?? '—'}</td><td>{e.expiresAt ? `${e.expired ? 'expired ' : ''}${localTime(e.expiresAt)}` : 'never'}</td>
-                <td><button type="button" class="secondary" onClick={() => void remove(e)}>Remove</button></td>
+                <td><button type="button" class="secondary" onClick={() => remove(e)}>Remove</button></td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      <form class="add-user" onSubmit={(e) => void add(e)}>
-        <h3>Add and approve an entry</h3>
-        <label>Plate (? one, * any run)<input name="hotPlate" value={form.plate} maxLength={10} onInput={(e) => setForm({ ...form, plate: e.currentTarget.value.toUpperCase() })} required /></label>
-        <label>State<input name="hotState" value={form.state} maxLength={2} placeholder="any" onInput={(e) => setForm({ ...form, state: e.currentTarget.value.toUpperCase() })} /></label>
-        <label>Type
-          <select name="hotType" value={form.type} onChange={(e) => setForm({ ...form, type: e.currentTarget.value })}>
-            {['BOLO', 'SVS', 'SLR', 'SFR', 'CUSTOM'].map((t) => <option key={t} value={t}>{t}</option>)}
-          </select>
-        </label>
-        <label>Case number<input name="hotCase" value={form.caseNumber} onInput={(e) => setForm({ ...form, caseNumber: e.currentTarget.value })} required /></label>
-        <label>Synopsis<input name="hotSynopsis" value={form.synopsis} maxLength={500} onInput={(e) => setForm({ ...form, synopsis: e.currentTarget.value })} required /></label>
-        <label>Expires (default: the longest allowed)<input name="hotExpires" type="date" value={form.expiresAt} onInput={(e) => setForm({ ...form, expiresAt: e.currentTarget.value })} /></label>
-        <button type="submit" disabled={!form.plate || !form.caseNumber.trim() || !form.synopsis.trim()}>Approve and add</button>
-      </form>
+      <LocalEntryForm title="Add and approve an entry" submitLabel="Approve and add" onSubmit={add} />
     </section>
   );
 }
