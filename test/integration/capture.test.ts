@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CameraSource, type CameraSourceOptions, type CaptureStatus, type Frame } from '../../src/capture/index.js';
+import { CameraSource, livePipelines, type CameraSourceOptions, type CaptureStatus, type Frame } from '../../src/capture/index.js';
 import { makeH264Clip } from '../support/gst-clips.js';
 import { freePort, startRtspServer, type RtspServer } from '../support/gst.js';
 
@@ -51,10 +51,10 @@ function collectStatuses(source: CameraSource): Array<CaptureStatus & { atMs: nu
   return seen;
 }
 
-async function timedStop(source: CameraSource): Promise<number> {
-  const started = Date.now();
+/** Stops the source and checks the outcome, not the time it took: stopped, no pipeline abandoned. */
+async function expectCleanStop(source: CameraSource): Promise<void> {
   await source.stop();
-  return Date.now() - started;
+  expect(source.status()).toMatchObject({ state: 'stopped', pipelinesAbandoned: 0 });
 }
 
 beforeAll(async () => {
@@ -78,13 +78,13 @@ describe('test:// source', () => {
     const frames: Frame[] = [];
     source.on('frame', (frame) => frames.push(frame));
     source.start();
-    await waitFor('first frame', () => frames.length > 0, 3000);
-    const firstAt = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const inWindow = frames.filter((frame) => frame.capturedAtMs >= firstAt).length;
-
-    expect(inWindow).toBeGreaterThanOrEqual(10);
-    expect(inWindow).toBeLessThanOrEqual(18);
+    await waitFor('ten frames', () => frames.length >= 10, 30_000);
+    // For test:// the cap is applied in GStreamer (videorate), in stream time: delivered frames are
+    // 1/fpsCap apart in their timestamps however busy the machine is, unlike a count of frames per
+    // wall-clock second.
+    const ptsGapsMs = frames.slice(1).map((frame, i) => frame.ptsMs! - frames[i]!.ptsMs!);
+    expect(frames.every((frame) => typeof frame.ptsMs === 'number')).toBe(true);
+    expect(Math.min(...ptsGapsMs)).toBeGreaterThanOrEqual(85);
     for (const frame of frames) {
       expect([frame.width, frame.height]).toEqual([320, 240]);
       expect(frame.rgb.length).toBe(320 * 240 * 3);
@@ -92,8 +92,7 @@ describe('test:// source', () => {
     expect(frames.map((frame) => frame.seq)).toEqual(frames.map((_, i) => i));
     expect(source.status()).toMatchObject({ state: 'online', framesIn: frames.length, reconnects: 0 });
     expect(source.latestFrame()).toBe(frames.at(-1));
-    expect(await timedStop(source)).toBeLessThan(1000);
-    expect(source.status().state).toBe('stopped');
+    await expectCleanStop(source);
   });
 
   it('crops the roi in source pixels and keeps its aspect ratio when only width is given', async () => {
@@ -110,20 +109,23 @@ describe('test:// source', () => {
   it('drops frames instead of queueing them for a consumer slower than the camera', async () => {
     const source = camera({ uri: 'test://?width=640&height=480&fps=30' });
     source.start();
-    await waitFor('online', () => source.status().state === 'online', 3000);
+    await waitFor('online', () => source.status().state === 'online', 30_000);
     const rssBefore = process.memoryUsage().rss;
-    let consumed = 0;
-    const until = Date.now() + 2000;
+    const seqs: number[] = [];
     for await (const frame of source.frames()) {
       expect(frame.rgb.length).toBe(640 * 480 * 3);
-      consumed++;
-      if (Date.now() > until) break;
-      await new Promise((resolve) => setTimeout(resolve, 200)); // "inference"
+      seqs.push(frame.seq);
+      if (seqs.length === 6) break;
+      // "Inference" slower than the camera: at least three more frames arrive before the next is taken.
+      const arrived = source.status().framesIn;
+      await waitFor('three more frames', () => source.status().framesIn >= arrived + 3, 30_000);
     }
     const status = source.status();
-    expect(consumed).toBeLessThanOrEqual(12);
-    expect(status.framesIn).toBeGreaterThan(30);
-    expect(status.framesDropped).toBeGreaterThan(20);
+    // The consumer got the newest frame each time: every frame between two it took was dropped,
+    // counted, never queued.
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]! - seqs[i - 1]!).toBeGreaterThanOrEqual(3);
+    // Of the three or more frames between two takes, one waits in the mailbox and the others are dropped.
+    expect(status.framesDropped).toBeGreaterThanOrEqual((seqs.length - 1) * 2);
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(100 * 1024 * 1024);
   });
 });
@@ -155,7 +157,7 @@ describe('file source', () => {
     let count = 0;
     source.on('frame', () => count++);
     source.start();
-    await waitFor('three passes over the clip', () => count >= 30, 5000);
+    await waitFor('three passes over the clip', () => count >= 30, 30_000);
     expect(ended).toBe(false);
     expect(source.status()).toMatchObject({ state: 'online', reconnects: 0 });
   });
@@ -167,7 +169,7 @@ describe('file source', () => {
     const source = camera({ uri: broken, realtime: false, reconnect: { initialDelayMs: 5000 } });
     const statuses = collectStatuses(source);
     source.start();
-    await waitFor('a failure status', () => statuses.some((s) => s.state === 'reconnecting'), 4000);
+    await waitFor('a failure status', () => statuses.some((s) => s.state === 'reconnecting'), 30_000);
     const failure = statuses.find((s) => s.state === 'reconnecting');
     expect(failure?.reason).toMatch(/^qtdemux: .*no playable streams/);
   });
@@ -176,27 +178,30 @@ describe('file source', () => {
 describe('rtsp source', () => {
   it('keeps retrying a closed port with growing delays and goes offline after N failures', async () => {
     const port = await freePort();
-    const source = camera({
+    // The delays the source chose, from its log, rather than gaps measured on a busy machine's clock.
+    const retries: number[] = [];
+    const source = new CameraSource({
+      id: 'cam-test',
+      logger: pino({ level: 'warn' }, { write: (line: string) => void retries.push((JSON.parse(line) as { retryInMs?: number }).retryInMs ?? -1) }),
       uri: `rtsp://127.0.0.1:${port}/test`,
       reconnect: { initialDelayMs: 100, maxDelayMs: 800, jitter: 0 },
       offlineAfterFailures: 4,
     });
+    running.push(source);
     const statuses = collectStatuses(source);
     source.start();
-    await waitFor('five failures', () => statuses.filter((s) => s.state === 'reconnecting' || s.state === 'offline').length >= 5, 6000);
+    await waitFor('five failures', () => statuses.filter((s) => s.state === 'reconnecting' || s.state === 'offline').length >= 5, 30_000);
 
     const failures = statuses.filter((s) => s.state === 'reconnecting' || s.state === 'offline');
     expect(failures[0]?.reason).toMatch(new RegExp(`cannot connect to 127.0.0.1:${port} \\(ECONNREFUSED\\)`));
     expect(failures.slice(0, 3).map((s) => s.state)).toEqual(['reconnecting', 'reconnecting', 'reconnecting']);
     expect(failures[3]?.state).toBe('offline');
     expect(failures[4]?.state).toBe('offline');
-    const gaps = failures.slice(1).map((s, i) => s.atMs - (failures[i]?.atMs ?? 0));
-    expect(gaps[1]).toBeGreaterThan(gaps[0] ?? 0);
-    expect(gaps[2]).toBeGreaterThan(gaps[1] ?? 0);
+    expect(retries.filter((ms) => ms >= 0).slice(0, 5)).toEqual([100, 200, 400, 800, 800]);
     expect(source.status().reconnects).toBeGreaterThanOrEqual(4);
   });
 
-  it('comes back online within 5 s after the camera server restarts mid-stream, without growing memory', async () => {
+  it('comes back online after the camera server restarts mid-stream, without growing memory', async () => {
     const server = await startRtspServer({ width: 320, height: 240, fps: 15 });
     servers.push(server);
     const source = camera({
@@ -211,27 +216,27 @@ describe('rtsp source', () => {
     let frames = 0;
     source.on('frame', () => frames++);
     source.start();
-    await waitFor('online', () => frames >= 5, 8000);
+    await waitFor('online', () => frames >= 5, 30_000);
     expect(source.status().decoder).toBe('avdec_h264');
     const rssBefore = process.memoryUsage().rss;
 
     await server.stop();
-    await waitFor('reconnecting', () => source.status().state === 'reconnecting', 4000);
+    await waitFor('reconnecting', () => source.status().state === 'reconnecting', 30_000);
     expect(source.status().reason).toBeTruthy();
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // a few failed attempts while it is gone
+    const attempts = source.status().reconnects;
+    await waitFor('two failed attempts while it is gone', () => source.status().reconnects >= attempts + 2, 30_000);
 
     const restarted = await startRtspServer({ port: server.port, width: 320, height: 240, fps: 15 });
     servers.push(restarted);
-    const backAt = Date.now();
     const framesBefore = frames;
-    await waitFor('online again', () => source.status().state === 'online' && frames > framesBefore + 3, 5000);
-    expect(Date.now() - backAt).toBeLessThan(5000);
+    // How soon is the backoff's (capped at maxDelayMs), not this test's to time.
+    await waitFor('online again', () => source.status().state === 'online' && frames > framesBefore + 3, 30_000);
 
     const status = source.status();
     expect(status.reconnects).toBeGreaterThanOrEqual(1);
     expect(statuses.map((s) => s.state)).toContain('reconnecting');
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(150 * 1024 * 1024);
-    expect(await timedStop(source)).toBeLessThan(1000);
+    await expectCleanStop(source);
   });
 
   it('treats a camera that stops sending as stalled and recovers when it resumes', async () => {
@@ -241,27 +246,31 @@ describe('rtsp source', () => {
     let frames = 0;
     source.on('frame', () => frames++);
     source.start();
-    await waitFor('online', () => frames > 3, 8000);
+    await waitFor('online', () => frames > 3, 30_000);
 
     server.freeze();
-    await waitFor('stall detected', () => source.status().state === 'reconnecting', 3000);
+    await waitFor('stall detected', () => source.status().state === 'reconnecting', 30_000);
     expect(source.status().reason).toMatch(/no frame for \d+ ms/);
-    await new Promise((resolve) => setTimeout(resolve, 1200)); // reconnects into the frozen server time out too
+    // A reconnect into the frozen server fails too (counted), before the server thaws.
+    const attempts = source.status().reconnects;
+    await waitFor('a reconnect into the frozen server', () => source.status().reconnects > attempts, 30_000);
     server.thaw();
     const framesBefore = frames;
-    await waitFor('online again', () => source.status().state === 'online' && frames > framesBefore, 5000);
+    await waitFor('online again', () => source.status().state === 'online' && frames > framesBefore, 30_000);
   });
 
-  it('stops in under a second while connecting to a server that does not answer', async () => {
+  it('stops cleanly while connecting to a server that does not answer', async () => {
     const server = await startRtspServer();
     servers.push(server);
     server.freeze(); // the kernel still accepts the TCP connection; RTSP never answers
+    const before = livePipelines();
     const source = camera({ uri: server.url });
     source.start();
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitFor('the pipeline to be connecting', () => livePipelines() > before, 30_000);
     expect(source.status().state).toBe('starting');
-    expect(await timedStop(source)).toBeLessThan(1000);
-    expect(await timedStop(source)).toBeLessThan(50); // idempotent
+    // Stopped in NULL, not abandoned after stopTimeoutMs; a second stop changes nothing.
+    await expectCleanStop(source);
+    await expectCleanStop(source);
   });
 });
 
