@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, startConsoleApp, USERS, type ConsoleApp } from '../support/console-app.js';
+import { PASSWORD, signInAll, startConsoleApp, type ConsoleApp } from '../support/console-app.js';
 
 // P11 in two steps over the API (src/http/api/local-proposal-routes.ts): a member enters a local
 // hot-list entry, an administrator approves or refuses it; nothing is matched before approval;
@@ -7,16 +7,12 @@ import { PASSWORD, startConsoleApp, USERS, type ConsoleApp } from '../support/co
 
 describe('local hot-list entries proposed by a member, approved by an administrator (P11)', () => {
   let c: ConsoleApp;
-  const token: Record<string, string> = {};
-  const as = (who: string) => ({ authorization: `Bearer ${token[who]}` });
+  let as: Awaited<ReturnType<typeof signInAll>>;
   const localPlates = async () => ((await c.app.inject({ method: 'GET', url: '/api/v1/hotlist/local', headers: as('ada') })).json() as { plate: string; enteredBy: string; approvedBy: string }[]);
 
   beforeAll(async () => {
     c = await startConsoleApp();
-    for (const u of Object.values(USERS)) {
-      const res = await c.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: u, password: PASSWORD } });
-      token[u] = res.json().token as string;
-    }
+    as = await signInAll(c);
   });
   afterAll(async () => {
     await c.close();

@@ -109,3 +109,13 @@ export async function startConsoleApp(opts: { idleMinutes?: number } = {}) {
 }
 
 export type ConsoleApp = Awaited<ReturnType<typeof startConsoleApp>>;
+
+/** A bearer token for each of the three users, and the headers that send one. */
+export async function signInAll(c: ConsoleApp): Promise<(who: string) => { authorization: string }> {
+  const token: Record<string, string> = {};
+  for (const u of Object.values(USERS)) {
+    const res = await c.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: u, password: PASSWORD } });
+    token[u] = res.json().token as string;
+  }
+  return (who: string) => ({ authorization: `Bearer ${token[who]}` });
+}
