@@ -12,6 +12,8 @@ const program = new Command();
 // A usage error (unknown option, missing argument) throws instead of exiting 1, so it exits 64 below.
 program.exitOverride();
 program.name('alpr-edge').description('Licence-plate reader for fixed pole-mounted cameras').version(VERSION);
+// Help texts and refusals cite policy rules by id (P8); the table ships in the package.
+program.addHelpText('after', '\nRule ids P1–P17 cited in help and messages: docs/policy.md in the installed package (alpr-edge refusals name its path).');
 
 program
   .command('run')

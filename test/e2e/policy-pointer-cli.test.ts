@@ -18,4 +18,10 @@ describe('CLI refusals cite docs/policy.md', () => {
     expect(r.stderr).toContain('(P8)');
     expect(r.stderr).toContain(`(rules: ${resolve('docs/policy.md')})`);
   });
+
+  it('the help names the rule table too', () => {
+    const r = spawnSync('node', ['dist/src/bin.cjs', '--help'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Rule ids P1–P17 cited in help and messages: docs/policy.md');
+  });
 });
