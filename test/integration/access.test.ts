@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { appendAccessLog, canonicalJson, sampleInquiries, verifyAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
 import { SharingRegistry } from '../../src/access/sharing.js';
 import { maySeeReads, UserDirectory, UserError } from '../../src/access/users.js';
@@ -152,9 +152,9 @@ describe('sharing requests (P14)', () => {
   it('P14: with inStateOnly off, an out-of-state agency may ask (immigration still refused)', async () => {
     const config = testConfig({}, { sharing: { inStateOnly: false } });
     const { db } = openTestStore(config);
+    onTestFinished(() => db.root.close());
     const sharing = new SharingRegistry(db, config.sharing);
     expect(sharing.request({ agency: 'Reno PD', agencyState: 'NV', requester: 'Det. Y', purpose: 'robbery' }, 'ivan').status).toBe('pending');
     expect(sharing.request({ agency: 'ICE ERO', agencyState: 'CA', requester: 'Z', purpose: 'fugitive' }, 'ivan').status).toBe('refused');
-    await db.root.close();
   });
 });

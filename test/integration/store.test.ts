@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { appendFileSync, chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -19,13 +19,13 @@ function purgeEntries(db: ReturnType<typeof openTestStore>['db']): AccessLogEntr
 describe('ring store on real LMDB', () => {
   it('stores a read and gives back its fields and both images', async () => {
     const { store, db } = openTestStore(testConfig());
+    onTestFinished(() => db.root.close());
     const read = { ...makeRead('7ABC123', now - 60_000), vehicle: { colour: 'red' as const, colourConfidence: 0.82 } };
     await store.put(read);
     const got = store.get(read.id)!;
     expect(got).toMatchObject({ id: read.id, plate: '7ABC123', state: 'CA', cameraId: 'cam1', location: read.location, candidates: read.candidates, vehicle: read.vehicle });
     expect(store.image(read.id, 'plate')!.equals(read.plateJpeg)).toBe(true);
     expect(store.image(read.id, 'overview')!.equals(read.overviewJpeg)).toBe(true);
-    await db.root.close();
   });
 
   it('P16: keeps no plate text and no image bytes in the clear on disk, and key files are 0600', async () => {
@@ -61,15 +61,16 @@ describe('ring store on real LMDB', () => {
     await first.store.put(after);
     await first.db.root.close();
     const { store, db, keys } = openTestStore(config);
+    onTestFinished(() => db.root.close());
     expect(keys.currentKeyId).toBe(newKid);
     expect(keys.keyIds).toHaveLength(2);
     expect(store.search({ plate: '5OLD111', limit: 10 }).reads.map((r) => r.id)).toEqual([after.id, before.id]);
     expect(store.image(before.id, 'plate')!.equals(before.plateJpeg)).toBe(true);
-    await db.root.close();
   });
 
   it('searches by exact plate, look-alike, wildcard partial, camera and time, newest first, paginated', async () => {
     const { store, db } = openTestStore(testConfig());
+    onTestFinished(() => db.root.close());
     await store.putMany([
       makeRead('8ABC123', now - 50_000, { cameraId: 'north' }),
       makeRead('BABC123', now - 40_000, { cameraId: 'south' }),
@@ -89,11 +90,11 @@ describe('ring store on real LMDB', () => {
     const p3 = store.search({ limit: 2, cursor: p2.nextCursor });
     expect([...p1.reads, ...p2.reads, ...p3.reads].map((r) => r.plate)).toEqual(['8ABC123', '9XYZ999', '8ABC124', 'BABC123', '8ABC123']);
     expect(p3.nextCursor).toBeUndefined();
-    await db.root.close();
   });
 
   it('P3: a read past retention is never returned, even before it is purged', async () => {
     const { store, db } = openTestStore(testConfig({ retentionDays: 30 }));
+    onTestFinished(() => db.root.close());
     const old = makeRead('1OLD001', now - 31 * DAY_MS);
     const fresh = makeRead('1OLD001', now - 29 * DAY_MS);
     await store.putMany([old, fresh]);
@@ -102,7 +103,6 @@ describe('ring store on real LMDB', () => {
     expect(store.image(old.id, 'plate')).toBeUndefined();
     expect(store.search({ plate: '1OLD001', limit: 10 }).reads.map((r) => r.id)).toEqual([fresh.id]);
     expect(store.search({ fromMs: 0, limit: 10 }).reads.map((r) => r.id)).toEqual([fresh.id]);
-    await db.root.close();
   });
 
   it('P3: purge deletes expired reads in batches, logs counts and the oldest remaining time, and records it in the access log', async () => {
@@ -110,6 +110,7 @@ describe('ring store on real LMDB', () => {
     const logger = pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l)) });
     const config = testConfig({ retentionDays: 30, purgeBatchSize: 10 });
     const { store, db } = openTestStore(config, logger);
+    onTestFinished(() => db.root.close());
     // Their hour is past retention whole, so their images go with it and a batch of 10 takes 40 reads.
     const expired = Array.from({ length: 95 }, (_, i) => makeRead(`2EXP${String(i).padStart(3, '0')}`, now - 40 * DAY_MS + i * 1000));
     const kept = makeRead('2KEEP01', now - DAY_MS);
@@ -127,11 +128,11 @@ describe('ring store on real LMDB', () => {
     expect(purgeEntries(db).reduce((n, e) => n + (e.parameters['purged'] as number), 0)).toBe(95);
     expect(purgeEntries(db).length).toBe(3);
     expect(verifyAccessLog(db).ok).toBe(true);
-    await db.root.close();
   });
 
   it('P3: a purge deletes the plate index entries of every purged read and none of the kept ones', async () => {
     const { store, db } = openTestStore(testConfig({ retentionDays: 30, purgeBatchSize: 10 }));
+    onTestFinished(() => db.root.close());
     const expired = Array.from({ length: 25 }, (_, i) => makeRead(`4IDX${String(i).padStart(3, '0')}`, now - (31 + (i % 3)) * DAY_MS + i * 1000));
     const kept = Array.from({ length: 5 }, (_, i) => makeRead(`4IDX${String(i).padStart(3, '0')}`, now - i * DAY_MS - 1000));
     await store.putMany([...expired, ...kept]);
@@ -142,11 +143,11 @@ describe('ring store on real LMDB', () => {
     const remaining = new Set([...db.byPlate.getKeys()].map((k) => (k as unknown[])[3]));
     expect(remaining).toEqual(new Set(kept.map((r) => r.id)));
     for (const r of kept) expect(store.search({ plate: r.plate, limit: 10 }, now).reads.map((v) => v.id)).toEqual([r.id]);
-    await db.root.close();
   });
 
   it('P3: plate index entries a crash left behind (read gone, entry kept) are swept by the next purge', async () => {
     const { store, db } = openTestStore(testConfig({ retentionDays: 30 }));
+    onTestFinished(() => db.root.close());
     const gone = makeRead('5ORP001', now - 3 * DAY_MS);
     const live = makeRead('5ORP002', now - 1000);
     await store.putMany([gone, live]);
@@ -156,7 +157,6 @@ describe('ring store on real LMDB', () => {
     await store.purgeExpired(now);
     expect([...db.byPlate.getKeys()].map((k) => (k as unknown[])[3])).toEqual([live.id]);
     expect([...db.byLookAlike.getKeys()].map((k) => (k as unknown[])[3])).toEqual([live.id]);
-    await db.root.close();
   });
 
   it('rebuilds plate indexes of the earlier [key, tag, id] layout at open, so earlier reads stay searchable', async () => {
@@ -180,14 +180,15 @@ describe('ring store on real LMDB', () => {
     });
     await first.db.root.close();
     const { store, db } = openTestStore(config);
+    onTestFinished(() => db.root.close());
     expect([...db.byPlate.getKeys()].every((k) => typeof (k as unknown[])[0] === 'number')).toBe(true);
     expect(store.search({ plate: '6OLD001', limit: 10 }, now).reads.map((r) => r.id)).toEqual([reads[0]!.id]);
     expect(store.search({ plate: '6O1D002', match: 'lookalike', limit: 10 }, now).reads.map((r) => r.id)).toEqual([reads[1]!.id]);
-    await db.root.close();
   });
 
   it('P4: held reads survive purge until the hold is released', async () => {
     const { store, db } = openTestStore(testConfig({ retentionDays: 30 }));
+    onTestFinished(() => db.root.close());
     const evidence = makeRead('3EVD001', now - 20 * DAY_MS);
     const other = makeRead('3OTH001', now - 20 * DAY_MS);
     await store.putMany([evidence, other]);
@@ -199,12 +200,12 @@ describe('ring store on real LMDB', () => {
     releaseHold(store, 'case-42', 'ivan', 'case closed', later);
     expect(await store.purgeExpired(later)).toMatchObject({ purged: 1, keptHeld: 0 });
     expect(db.reads.getCount()).toBe(0);
-    await db.root.close();
   });
 
   it('P4: export writes a signed bundle that verifies, and any change to it is detected', async () => {
     const config = testConfig();
     const { store, db } = openTestStore(config);
+    onTestFinished(() => db.root.close());
     const reads = [makeRead('4EXP001', now - 3000), makeRead('4EXP001', now - 2000)];
     await store.putMany(reads);
     createHold(store, { name: 'h1', caseNumber: '24-1', reason: 'robbery', query: { plate: '4EXP001' } }, 'ivan', now);
@@ -223,11 +224,11 @@ describe('ring store on real LMDB', () => {
     expect(verifyExport(out).problems[0]).toMatch(/signature does not verify/);
     const exportEntry = [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).find((e) => e.action === 'export');
     expect(exportEntry?.parameters).toMatchObject({ hold: 'h1', caseNumber: '24-1', readCount: 2 });
-    await db.root.close();
   });
 
   it('disk budget: over maxBytes, the oldest reads not under hold go first', async () => {
     const { store, db } = openTestStore(testConfig({ maxBytes: 2 * 1024 * 1024, purgeBatchSize: 20 }));
+    onTestFinished(() => db.root.close());
     const reads = Array.from({ length: 120 }, (_, i) => makeRead(`6BUD${String(i).padStart(3, '0')}`, now - (200 - i) * 1000, { imageBytes: 30_000 }));
     await store.putMany(reads);
     createHold(store, { name: 'keep-oldest', caseNumber: '1', reason: 'evidence', readIds: [reads[0]!.id] }, 'ivan', now);
@@ -239,19 +240,19 @@ describe('ring store on real LMDB', () => {
     expect(db.reads.get(reads[0]!.id)).toBeDefined();
     expect(db.reads.get(reads[1]!.id)).toBeUndefined();
     expect(db.reads.get(reads[119]!.id)).toBeDefined();
-    await db.root.close();
   });
 
   it('survives a full LMDB map: a 1 MiB map takes 3 MB of reads by growing', async () => {
     const { store, db } = openTestStore(testConfig({ mapSizeBytes: 1024 * 1024 }));
+    onTestFinished(() => db.root.close());
     for (let i = 0; i < 50; i++) await store.put(makeRead(`7MAP${String(i).padStart(3, '0')}`, now - i * 1000, { imageBytes: 30_000 }));
     expect(db.reads.getCount()).toBe(50);
-    await db.root.close();
   });
 
   it('P6/P14: a refused export (no such hold, unapproved sharing request, media not empty) is logged as refused', async () => {
     const config = testConfig();
     const { store, db } = openTestStore(config);
+    onTestFinished(() => db.root.close());
     const read = makeRead('4REF001', now - 3000);
     await store.put(read);
     createHold(store, { name: 'h2', caseNumber: '24-2', reason: 'robbery', readIds: [read.id] }, 'ivan', now);
@@ -263,11 +264,11 @@ describe('ring store on real LMDB', () => {
     expect(refused.map((e) => [e.result, e.parameters['field']])).toEqual([['refused', 'hold'], ['refused', 'share']]);
     expect(refused[1]!.parameters).toMatchObject({ hold: 'h2', shareRequest: pending.id });
     expect(verifyAccessLog(db).ok).toBe(true);
-    await db.root.close();
   });
 
   it('a corrupt record is skipped and counted, never thrown', async () => {
     const { store, db } = openTestStore(testConfig());
+    onTestFinished(() => db.root.close());
     const good = makeRead('8COR001', now - 2000);
     const bad = makeRead('8COR001', now - 1000);
     await store.putMany([good, bad]);
@@ -279,7 +280,6 @@ describe('ring store on real LMDB', () => {
     expect(store.get(bad.id)).toBeUndefined();
     await db.reads.put('0000000000BADBADBADBADBADB', 'not a record');
     expect(store.search({ limit: 10 }).reads.map((r) => r.id)).toEqual([good.id]);
-    await db.root.close();
   });
 
   it('P5: forward-then-purge deletes acknowledged reads only when enabled, and never held ones', async () => {
@@ -292,6 +292,7 @@ describe('ring store on real LMDB', () => {
     await off.db.root.close();
 
     const { store, db } = openTestStore(testConfig({ forwardThenPurge: true }));
+    onTestFinished(() => db.root.close());
     const sent = makeRead('9FWD001', now - 2000);
     const held = makeRead('9FWD002', now - 1000);
     await store.putMany([sent, held]);
@@ -301,7 +302,6 @@ describe('ring store on real LMDB', () => {
     expect(store.flushAcknowledged()).toMatchObject({ reason: 'forwarded', purged: 1, keptHeld: 1 });
     expect(db.reads.get(sent.id)).toBeUndefined();
     expect(db.reads.get(held.id)).toBeDefined();
-    await db.root.close();
   });
 
   it('reopens an existing store with its reads (restart)', async () => {
@@ -311,9 +311,9 @@ describe('ring store on real LMDB', () => {
     await a.store.put(read);
     await a.db.root.close();
     const b = openStateDatabaseFor(config);
+    onTestFinished(() => b.root.close());
     const store = new ReadStore(b, DeviceKeys.open(join(config.stateDir, 'keys')), config.store, silent, storePath(config));
     expect(store.get(read.id)?.plate).toBe('1REOPEN');
     expect(existsSync(join(config.stateDir, 'keys', 'signing-ed25519.pem'))).toBe(true);
-    await b.root.close();
   });
 });
