@@ -99,6 +99,8 @@ describe('device events on alpr/v1/<id>/events (real Mosquitto)', () => {
       // the full outbox and pushes out one more read (6 drops), then waits there with everything else.
       await waitFor(() => raised.includes('outbox-dropped'), 5000, 'the outbox-dropped event to be raised');
       await waitFor(() => Number(exts.mqtt.health()['droppedMessages']) === 6, 5000, 'the event to enter the full outbox');
+      // The event's own write commits after its drop is counted: wait for it rather than race it.
+      await waitFor(() => exts.mqtt.health()['outboxMessages'] === 10, 5000, 'the event to be written to the outbox');
       expect(exts.mqtt.health()).toMatchObject({ connected: false, outboxMessages: 10 });
       await broker.restart();
       // QoS 1 is at-least-once: central drops repeats by messageId (docs/mqtt-api.md).
