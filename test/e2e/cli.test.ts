@@ -3,6 +3,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { waitFor } from '../support/wait-for.js';
 
 // The CLI as a user runs it: the compiled entry point (scripts/setup builds it) in a child process.
 const MAIN = 'dist/src/bin.cjs';
@@ -53,7 +54,7 @@ describe('alpr-edge CLI', () => {
     expect(r.stderr).toMatch(/model "detector-int8": .* has sha256 .* manifest expects 000000000000/);
   });
 
-  it('runs the daemon, serves health, and stops cleanly within 5 s of SIGTERM', async () => {
+  it('runs the daemon, serves health, and stops cleanly within the 5 s of SIGTERM (exit 0)', async () => {
     const p = writeConfig('good.json', base);
     const child = spawn('node', [MAIN, 'run', '--config', p], { stdio: ['ignore', 'pipe', 'pipe'] });
     // Never leave a daemon behind, whatever the assertions below do.
@@ -76,19 +77,20 @@ describe('alpr-edge CLI', () => {
     // No signed hot list is installed here, so the daemon is rightly 'degraded' (P10), still 200.
     let health: { status: string; cameras: { healthy: boolean }[] } | undefined;
     let code = 0;
-    for (let i = 0; i < 40 && !health?.cameras[0]?.healthy; i++) {
-      await new Promise((r) => setTimeout(r, 250));
+    await waitFor('a healthy camera', async () => {
       const res = await fetch(`${address}/healthz`);
       code = res.status;
       health = (await res.json()) as typeof health;
-    }
+      return health?.cameras[0]?.healthy === true;
+    }, 60_000, 250);
     expect(code).toBe(200);
     expect(health?.cameras[0]?.healthy).toBe(true);
     expect(['ok', 'degraded']).toContain(health?.status);
-    const stoppedAt = Date.now();
     child.kill('SIGTERM');
     const exitCode = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+    // Within the 5 s: past close-with-grace's 4.5 s the process is killed with exit 1 ("killed by
+    // timeout"), so exit 0 is the bound, checked without a stopwatch.
+    expect(stderr).not.toContain('killed by timeout');
     expect(exitCode).toBe(0);
     expect(stderr).toContain('"msg":"stopped"');
   }, 90_000);
