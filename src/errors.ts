@@ -50,5 +50,9 @@ export class PermissionError extends AlprError {
 /** The one line a person reads for an error, and the exit status: typed errors without a stack. */
 export function describeFailure(err: unknown): { message: string; exitCode: number } {
   if (err instanceof AlprError) return { message: err.message, exitCode: err.exitCode };
-  return { message: (err as Error)?.stack ?? String(err), exitCode: EX_SOFTWARE };
+  // A file the user may not open (the state directory as a user other than the daemon's): the
+  // system's own message names the path; a person fixes it, so one line and 77, not a stack.
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EACCES' || code === 'EPERM') return { message: `${(err as Error).message}: run as root or as the daemon's user (sudo -u alpr-edge)`, exitCode: EX_NOPERM };
+  return { message: (err as Error | undefined)?.stack ?? String(err), exitCode: EX_SOFTWARE };
 }
