@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
@@ -31,11 +31,15 @@ describe('clip in → hit with images out on the broker (P13)', () => {
     mqtt: { url: 'mqtt://127.0.0.1:1883', allowPlainText: true },
   });
   const daemon = new Daemon(config, pino({ level: process.env['E2E_LOG'] ?? 'silent' }, pino.destination(2)), { extensions: [hotlist, mqttExt] });
-  afterAll(async () => daemon.stop());
 
   it('publishes a schema-valid hit with plate crop and overview JPEG for each listed plate of the clip', async () => {
     const listed = truth.passes.slice(0, 3);
     const central = await subscribe('mqtt://127.0.0.1:1883', `alpr/v1/${deviceId}/hits`);
+    // Closed however the test ends, a failed assertion included.
+    onTestFinished(async () => {
+      await daemon.stop();
+      await central.client.endAsync();
+    });
     // Install before cameras start: the daemon starts extensions first.
     const startP = daemon.start();
     // Extensions start in order (hot list, then MQTT): once MQTT is connected the hot list has started
@@ -54,6 +58,5 @@ describe('clip in → hit with images out on the broker (P13)', () => {
       expect(Buffer.from(images.overviewJpeg, 'base64').subarray(0, 2).toString('hex')).toBe('ffd8');
       expect(m.payload['requiresVerification']).toBe(true);
     }
-    await central.client.endAsync();
   }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import pino from 'pino';
 import { resolveInstallPath, validateConfig } from '../../src/config/load.js';
 import { livePipelines } from '../../src/capture/index.js';
@@ -16,12 +16,6 @@ async function waitFor(what: string, cond: () => Promise<boolean> | boolean, tim
 }
 
 describe('daemon with an RTSP camera that goes away and comes back', () => {
-  const servers: RtspServer[] = [];
-  let daemon: Daemon | undefined;
-  afterAll(async () => {
-    await daemon?.stop();
-    for (const s of servers) await s.stop().catch(() => {});
-  });
 
   // Until 2026-12-01 this deadlocked now and then: gstreamer-superficial ran set_state(NULL) on the
   // JS thread, and rtspsrc's change_state waited on a lock its own task held while deactivating
@@ -29,6 +23,13 @@ describe('daemon with an RTSP camera that goes away and comes back', () => {
   // Our addon (native/gst-capture) now stops pipelines on a thread of their own, and CameraSource
   // abandons one that has not stopped after stopTimeoutMs (test/integration/pipeline-stop.test.ts).
   it('reports the outage in /healthz, is healthy again once the camera returns, and keeps reading', async () => {
+    const servers: RtspServer[] = [];
+    let daemon: Daemon | undefined;
+    // Stopped however the test ends: a failed assertion leaves no daemon or RTSP server behind.
+    onTestFinished(async () => {
+      await daemon?.stop();
+      for (const s of servers) await s.stop().catch(() => {});
+    });
     const clip = resolveInstallPath('test/fixtures/demo/clip.mp4');
     const server = await startRtspServer({ file: clip });
     servers.push(server);
