@@ -229,6 +229,16 @@ describe('Yocto layer meta-alpr-edge', () => {
     for (const dep of declared) expect(licence, `LICENSE lacks ${dep}`).toContain(dep);
   });
 
+  it('every licence text the layer carries is on LICENSE_PATH and named by a dependency licence', () => {
+    const conf = parseBitbake(join(LAYER, 'conf/layer.conf'), { LAYERDIR: LAYER });
+    const dirs = listOf(conf, 'LICENSE_PATH');
+    expect(dirs).toContain(join(LAYER, 'files/common-licenses'));
+    const declared = dependencyLicences(shrinkwrap, ROOT).flatMap((l) => l.replace(/[()]/g, '').split(' | '));
+    const texts = readdirSync(join(LAYER, 'files/common-licenses'));
+    expect(texts).toContain('BlueOak-1.0.0');
+    for (const name of texts) expect(declared, `${name} is carried but no dependency uses it`).toContain(name);
+  });
+
   it('our GStreamer addon keeps its MIT licence: the recipe declares MIT and checksums native/gst-capture/LICENSE', () => {
     const text = readFileSync(join(ROOT, 'native/gst-capture/LICENSE'), 'utf8');
     expect(text).toMatch(/Permission is hereby granted, free of charge/); // the MIT text
