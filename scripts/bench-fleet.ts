@@ -16,7 +16,7 @@ import Fastify from 'fastify';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { validateConfig } from '../src/config/load.js';
-import { createMetrics } from '../src/http/metrics.js';
+import { createMetrics } from '../src/metrics/metrics.js';
 import { DeviceEventBus } from '../src/device-events.js';
 import { HotListExtension } from '../src/hotlist/extension.js';
 import type { HotListEntry } from '../src/hotlist/list.js';

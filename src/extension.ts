@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
-import type { Metrics } from './http/metrics.js';
+import type { Metrics } from './metrics/metrics.js';
 import type { ReadSink } from './pipeline/read.js';
 import type { DeviceEventBus } from './device-events.js';
-import type { HealthReport } from './http/health.js';
-import type { ClockSync } from './device/clock.js';
+import type { ComponentHealth, HealthReport } from './health/health.js';
+import type { ClockSync } from './host/clock.js';
 
 /** What the daemon hands each extension at start. */
 export interface DaemonContext {
@@ -20,13 +20,6 @@ export interface DaemonContext {
   health?: () => HealthReport;
   /** P2: the latest clock-sync answer (asked every minute); undefined before the first. */
   clock?: () => ClockSync | undefined;
-}
-
-/** A component's own view of its health, merged into /healthz (counts and ages only, P1). */
-export interface ComponentHealth {
-  /** degraded: working but needs attention (stale hot list, disk nearly full); failed: not working. */
-  status: 'ok' | 'degraded' | 'failed';
-  [detail: string]: unknown;
 }
 
 /**

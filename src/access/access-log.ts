@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { StateDatabase } from '../store/database.js';
-import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } from '../store/device-keys.js';
+import type { StateDatabase } from '../state/database.js';
+import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } from '../state/device-keys.js';
 import { AlprError, EX_CONFIG } from '../errors.js';
 
 /** What was done; inquiries (search, image view, export) are what audits sample (P9). */

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { StateDatabase } from '../store/database.js';
-import { verifyDetached } from '../store/device-keys.js';
-import { keyFingerprint } from '../store/export-bundle.js';
+import type { StateDatabase } from '../state/database.js';
+import { keyFingerprint, verifyDetached } from '../state/device-keys.js';
 import { accessLogHead, canonicalJson, type AccessAction, type AccessLogEntry } from './access-log.js';
 import { AlprError, EX_DATAERR } from '../errors.js';
 

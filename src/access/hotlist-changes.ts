@@ -1,6 +1,6 @@
 import type { HotListChange, HotListChangeLog } from '../hotlist/local-entries.js';
-import type { StateDatabase } from '../store/database.js';
-import type { Sealer } from '../store/device-keys.js';
+import type { StateDatabase } from '../state/database.js';
+import type { Sealer } from '../state/device-keys.js';
 import { appendAccessLog } from './access-log.js';
 
 /**

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { entryHash, type AccessLogEntry } from './access-log.js';
-import { verifyDetached } from '../store/device-keys.js';
-import { keyFingerprint } from '../store/export-bundle.js';
+import { keyFingerprint, verifyDetached } from '../state/device-keys.js';
 
 // P9: an auditor checks an audit sample (`audit sample --out FILE`) offline, as `verify-export` checks
 // an export bundle: FILE.sig is the device's Ed25519 signature of FILE's exact bytes, FILE carries the

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SharingConfig } from '../config/schema.js';
-import type { StateDatabase } from '../store/database.js';
+import type { StateDatabase } from '../state/database.js';
 import { appendAccessLogInTxn } from './access-log.js';
 import { matchImmigration } from './immigration-agencies.js';
 import { foldedReadings } from './text-fold.js';

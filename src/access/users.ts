@@ -1,6 +1,6 @@
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import type { AccessConfig } from '../config/schema.js';
-import type { StateDatabase } from '../store/database.js';
+import type { StateDatabase } from '../state/database.js';
 import { appendAccessLogInTxn } from './access-log.js';
 import { AlprError, EX_DATAERR } from '../errors.js';
 

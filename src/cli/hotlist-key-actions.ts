@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { appendAccessLog } from '../access/access-log.js';
-import { openStateDatabaseFor } from '../store/database.js';
+import { openStateDatabaseFor } from '../state/database.js';
 import { HotListRepository } from '../hotlist/repository.js';
 import { loadPublisherKeys } from '../hotlist/extension.js';
 import { addPublisherKey, describePublisherKeys, removePublisherKey, runningDaemonTrust } from '../hotlist/publisher-keys.js';

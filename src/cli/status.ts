@@ -1,4 +1,4 @@
-import type { HealthReport } from '../http/health.js';
+import type { HealthReport } from '../health/health.js';
 import type { HotListSummary } from '../hotlist/list.js';
 import { AlprError, EX_UNAVAILABLE } from '../errors.js';
 

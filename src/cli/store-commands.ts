@@ -15,8 +15,8 @@ const CONFIG_OPTION = ['-c, --config <file>', 'configuration file', '/etc/alpr-e
 
 async function context(configFile: string) {
   const { loadConfig } = await import('../config/load.js');
-  const { openStateDatabaseFor, storePath } = await import('../store/database.js');
-  const { DeviceKeys } = await import('../store/device-keys.js');
+  const { openStateDatabaseFor, storePath } = await import('../state/database.js');
+  const { DeviceKeys } = await import('../state/device-keys.js');
   const { ReadStore } = await import('../store/read-store.js');
   const { UserDirectory } = await import('../access/users.js');
   const { SharingRegistry } = await import('../access/sharing.js');
@@ -391,7 +391,7 @@ export function registerStoreCommands(program: Command): void {
     .option(...CONFIG_OPTION)
     .action(run(async (o: { config: string }) => {
       const ctx = await context(o.config);
-      const { keyFingerprint } = await import('../store/export-bundle.js');
+      const { keyFingerprint } = await import('../state/device-keys.js');
       print({ currentKeyId: ctx.keys.currentKeyId, keyIds: ctx.keys.keyIds, signingKeyFingerprint: keyFingerprint(ctx.keys.signingPublicKeyPem) });
     }));
   key

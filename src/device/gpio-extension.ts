@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { ComponentHealth, DaemonContext, DaemonExtension } from '../extension.js';
+import type { DaemonContext, DaemonExtension } from '../extension.js';
 import type { GpioConfig, LocationConfig } from '../config/schema.js';
-import type { HealthReport } from '../http/health.js';
+import type { ComponentHealth, HealthReport } from '../health/health.js';
 import type { AccessLogInput } from '../access/access-log.js';
 import { configuredPins, onoffBoard, type InputPin, type OutputPin, type PinBoard } from './gpio-pins.js';
 import { StatusLed, ledStateFor } from './status-led.js';

@@ -1,8 +1,37 @@
 import sharp from 'sharp';
 import type { PlateEngine } from '../inference/engine.js';
 import type { Box, RgbImage } from '../inference/image.js';
-import type { LiveFrame, LiveFrameSource } from '../http/console.js';
 import { laplacianVariance } from './snapshot.js';
+
+/** One camera's latest analysed frame as the live view shows it: no plate text (P8). */
+export interface LiveFrame {
+  cameraId: string;
+  /** Counts frames handed to the live view since start; the JPEG URL names it. */
+  seq: number;
+  capturedAt: string;
+  width: number;
+  height: number;
+  /** Variance of the Laplacian of the whole frame (as `snapshot` computes it); higher is sharper. */
+  sharpness: number;
+  /** Every detector box at or above `thresholds.detection`. */
+  detections: { box: Box; score: number }[];
+  /** Boxes the reader took for plates: their width against what the models need, and their sharpness. */
+  plates: { box: Box; widthPx: number; sharpness: number; detectorScore: number; readConfidence: number }[];
+  /** Plate width (px in this frame) the models read well at (docs/models.md, plate size). */
+  neededPlateWidthPx: number;
+  jpeg: Buffer;
+}
+
+/** What the console's live routes need from the cameras (src/device/live-view.ts). */
+export interface LiveFrameSource {
+  /** Someone is watching: keep frames for a few seconds. */
+  watch(): void;
+  /**
+   * The newest frame of a camera (encoded at most `liveMaxFps` times a second, and only while
+   * watched), or none yet; with `seq`, that frame while it is still kept, else the newest.
+   */
+  frame(cameraId: string, seq?: number): Promise<LiveFrame | undefined>;
+}
 
 // The console's live view (docs/console.md): what `snapshot` shows, for every camera, several times
 // a second, from the frames the pipeline analyses anyway. The cost to the pipeline is one reference

@@ -7,7 +7,7 @@ import { ConfigError, stripJsonComments, validateConfig } from '../config/load.j
 import type { Config } from '../config/schema.js';
 import { redactUri } from '../capture/index.js';
 import { appendAccessLog } from '../access/access-log.js';
-import { openStateDatabaseFor } from '../store/database.js';
+import { openStateDatabaseFor } from '../state/database.js';
 import { UserDirectory } from '../access/users.js';
 import { installPublisherKeys, planPublisherKeys } from '../hotlist/publisher-keys.js';
 import { AlprError, EX_DATAERR } from '../errors.js';

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Config, GpioConfig } from '../config/schema.js';
 import { loadConfig } from '../config/load.js';
 import { redactUri } from '../capture/index.js';
-import { clockSync, type ClockSync } from './clock.js';
+import { clockSync, type ClockSync } from '../host/clock.js';
 import { probeCamera } from './camera-probe.js';
 import { configuredPins, type PinBoard } from './gpio-pins.js';
 
@@ -189,7 +189,7 @@ function checkDisk(config: Config): CheckResult {
 }
 
 async function checkStore(config: Config): Promise<CheckResult> {
-  const { storePath, openStateDatabase } = await import('../store/database.js');
+  const { storePath, openStateDatabase } = await import('../state/database.js');
   const { verifyAccessLog } = await import('../access/access-log.js');
   const path = storePath(config);
   if (!existsSync(path)) return warn('store', `${path} does not exist yet`, 'start the daemon once (systemctl start alpr-edge) or run alpr-edge provision');

@@ -1,4 +1,4 @@
-import type { HealthReport } from '../http/health.js';
+import type { HealthReport } from '../health/health.js';
 import type { OutputPin } from './gpio-pins.js';
 
 // The status LED tells a technician at the foot of the pole what the daemon is doing, without a

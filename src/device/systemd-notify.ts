@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
-import type { HealthReport } from '../http/health.js';
+import type { HealthReport } from '../health/health.js';
 import { AlprError, EX_UNAVAILABLE } from '../errors.js';
 
 // systemd's notify protocol (sd_notify(3)): KEY=VALUE lines in one datagram to the unix socket named

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } from '../store/device-keys.js';
+import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } from '../state/device-keys.js';
 import { isPartialPlate, LIST_TYPES, type HotList, type HotListBody, type HotListEntry, type ListType } from './list.js';
 import { HotListEntries } from './entry-table.js';
 import { normaliseListedPlate } from '../plate/text.js';

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { openValue, sealValue, type Sealer, type SealedValue } from '../store/device-keys.js';
+import { openValue, sealValue, type Sealer, type SealedValue } from '../state/device-keys.js';
 import { writeFileAtomic } from './repository.js';
 import { LocalEntriesFileError } from './local-entries.js';
 

@@ -2,7 +2,7 @@ import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSyn
 import { join } from 'node:path';
 import { writeFileAtomic } from './repository.js';
 import type { HotListChange, HotListChangeLog } from './local-entries.js';
-import type { Sealer } from '../store/device-keys.js';
+import type { Sealer } from '../state/device-keys.js';
 
 /** One line of the file: the change sealed with the device key (P16: a local entry's plate is in it). */
 interface SealedLine {

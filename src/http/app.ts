@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Metrics } from './metrics.js';
-import type { HealthReport } from './health.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { HealthReport } from '../health/health.js';
 import { registerConsoleFiles, SECURITY_HEADERS, type ConsoleOptions } from './console.js';
 import { ConsoleSessions } from './api/console-sessions.js';
 import { resolveInstallPath } from '../config/load.js';

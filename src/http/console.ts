@@ -5,41 +5,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { ConsoleSessions } from './api/console-sessions.js';
 import type { SelftestReport } from '../device/selftest-runner.js';
-import type { HealthReport } from './health.js';
+import type { LiveFrameSource } from '../device/live-view.js';
+import type { HealthReport } from '../health/health.js';
 
 export type ConsoleConfig = Config['http']['console'];
-
-type Box = [number, number, number, number];
-
-/** One camera's latest analysed frame as the live view shows it: no plate text (P8). */
-export interface LiveFrame {
-  cameraId: string;
-  /** Counts frames handed to the live view since start; the JPEG URL names it. */
-  seq: number;
-  capturedAt: string;
-  width: number;
-  height: number;
-  /** Variance of the Laplacian of the whole frame (as `snapshot` computes it); higher is sharper. */
-  sharpness: number;
-  /** Every detector box at or above `thresholds.detection`. */
-  detections: { box: Box; score: number }[];
-  /** Boxes the reader took for plates: their width against what the models need, and their sharpness. */
-  plates: { box: Box; widthPx: number; sharpness: number; detectorScore: number; readConfidence: number }[];
-  /** Plate width (px in this frame) the models read well at (docs/models.md, plate size). */
-  neededPlateWidthPx: number;
-  jpeg: Buffer;
-}
-
-/** What the console's live routes need from the cameras (src/device/live-view.ts). */
-export interface LiveFrameSource {
-  /** Someone is watching: keep frames for a few seconds. */
-  watch(): void;
-  /**
-   * The newest frame of a camera (encoded at most `liveMaxFps` times a second, and only while
-   * watched), or none yet; with `seq`, that frame while it is still kept, else the newest.
-   */
-  frame(cameraId: string, seq?: number): Promise<LiveFrame | undefined>;
-}
 
 /** Device clock as the health page shows it. */
 export interface ClockStatus {

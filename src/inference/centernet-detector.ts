@@ -13,6 +13,13 @@ export interface CenterNetSpec {
   nmsIou: number;
 }
 
+/** The steps of detect the bench reports CPU time for. */
+export type DetectStage = 'resize' | 'tensor' | 'network' | 'boxes';
+/** Runs one step of detect and may measure it; it returns what the step returns (a promise for async steps). */
+export type DetectStageMeter = <T>(stage: DetectStage, step: () => T) => T;
+
+/** Picture sizes whose spare inputs are kept (a camera frame's two looks, plus closer looks and a still or two). */
+const SPARE_INPUT_SIZES = 4;
 /** Small frames (a 320 px scene) are enlarged at most this much: more would only blur. */
 const MAX_UPSCALE = 2;
 /** Pictures up to this size get the plate-crop second look (see detectInContext). */
@@ -61,6 +68,10 @@ const CLOSER_MIN_IOU = 0.4;
  * side is the working resolution, padded with -1 (black) like the training script did.
  */
 export class CenterNetPlateDetector implements PlateDetector {
+  /** Inputs of finished runs by picture size (`WxH`), for the next picture of that size. */
+  private readonly spareInputs = new Map<string, Float32Array[]>();
+  private meter: DetectStageMeter = (_stage, step) => step();
+
   constructor(
     private readonly session: InferenceSession,
     readonly name: string,
@@ -81,7 +92,7 @@ export class CenterNetPlateDetector implements PlateDetector {
     const { boxes: first, working } = await this.detectAtWorking(img);
     const small = Math.max(img.width, img.height) <= SMALL_IMAGE_SIDE;
     // The coarse look shrinks the working picture, not the frame: a 1080p frame is resized once.
-    const coarse = small ? undefined : await resizeRgb(working, Math.max(8, Math.round(working.width * COARSE_SCALE)), Math.max(8, Math.round(working.height * COARSE_SCALE)));
+    const coarse = small ? undefined : await this.meter('resize', () => resizeRgb(working, Math.max(8, Math.round(working.width * COARSE_SCALE)), Math.max(8, Math.round(working.height * COARSE_SCALE))));
     const second = coarse ? await this.detectIn(coarse, img.width / coarse.width, img.height / coarse.height) : await this.detectInContext(img);
     const scale = working.width / img.width;
     const big = second.filter((c) => c.box[2] * scale >= COARSE_MIN_WIDTH && first.every((f) => iou(f.box, c.box) < SAME_BOX_IOU));
@@ -152,7 +163,7 @@ export class CenterNetPlateDetector implements PlateDetector {
   /** The picture at the working resolution (at most MAX_UPSCALE enlarged), with boxes mapped back to it. */
   private async detectAtWorking(img: RgbImage): Promise<{ boxes: DetectedBox[]; working: RgbImage }> {
     const scale = Math.min(MAX_UPSCALE, this.maxSide / Math.max(img.width, img.height));
-    const working = await resizeRgb(img, Math.max(8, Math.round(img.width * scale)), Math.max(8, Math.round(img.height * scale)));
+    const working = await this.meter('resize', () => resizeRgb(img, Math.max(8, Math.round(img.width * scale)), Math.max(8, Math.round(img.height * scale))));
     return { boxes: await this.detectIn(working, img.width / working.width, img.height / working.height), working };
   }
 
@@ -160,30 +171,80 @@ export class CenterNetPlateDetector implements PlateDetector {
   private async detectIn(img: RgbImage, sx: number, sy: number, threshold = this.spec.threshold): Promise<DetectedBox[]> {
     const pw = Math.ceil(img.width / PAD_TO) * PAD_TO;
     const ph = Math.ceil(img.height / PAD_TO) * PAD_TO;
-    const input = toPaddedTensor(img, pw, ph);
-    const out = await this.session.run({ [this.session.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, ph, pw]) });
+    const size = `${img.width}x${img.height}`;
+    const input = this.meter('tensor', () => writePaddedInput(img, pw, this.takeInput(size, pw, ph)));
+    let out: InferenceSession.ReturnType;
+    try {
+      out = await this.meter('network', () => this.session.run({ [this.session.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, ph, pw]) }));
+    } finally {
+      this.giveBackInput(size, input);
+    }
     const heat = out['heat']!;
     const [, , gh, gw] = heat.dims as [number, number, number, number];
-    const boxes = decodeCenterNet(heat.data as Float32Array, out['box']!.data as Float32Array, gw, gh, { ...this.spec, threshold });
+    const boxes = this.meter('boxes', () => decodeCenterNet(heat.data as Float32Array, out['box']!.data as Float32Array, gw, gh, { ...this.spec, threshold }));
     return boxes.map((b) => ({ box: [b.box[0] * sx, b.box[1] * sy, b.box[2] * sx, b.box[3] * sy] as Box, score: b.score }));
   }
 
+  /**
+   * An input for a picture of this size: a spare one from an earlier run (the 1080p frame's 384x640
+   * input is 3 MB, allocated once instead of per frame) or a new one. Taken for the run, so
+   * concurrent detect calls (several cameras on one engine) never share one.
+   */
+  private takeInput(size: string, pw: number, ph: number): Float32Array {
+    return this.spareInputs.get(size)?.pop() ?? paddedInput(pw, ph);
+  }
+
+  private giveBackInput(size: string, input: Float32Array): void {
+    let spares = this.spareInputs.get(size);
+    if (spares === undefined) {
+      spares = [];
+      this.spareInputs.set(size, spares);
+      // `read` over stills of many sizes: keep the inputs of the most recent few sizes only.
+      if (this.spareInputs.size > SPARE_INPUT_SIZES) this.spareInputs.delete(this.spareInputs.keys().next().value!);
+    }
+    spares.push(input);
+  }
+
+  /** Meters each step of detect from now on (the bench's per-stage CPU figures); the daemon never sets one. */
+  setStageMeter(meter: DetectStageMeter): void {
+    this.meter = meter;
+  }
+
   async close(): Promise<void> {
+    this.spareInputs.clear();
     await this.session.release();
   }
 }
 
-function toPaddedTensor(img: RgbImage, pw: number, ph: number): Float32Array {
-  const plane = pw * ph;
-  const out = new Float32Array(3 * plane).fill(-1);
+/** Network input value of each byte value: the training's px / 127.5 - 1, as float32 (what the input tensor holds). */
+const INPUT_VALUE = Float32Array.from({ length: 256 }, (_, v) => v / 127.5 - 1);
+
+/** A pw x ph planar input filled with -1 (black), the padding the training used. */
+export function paddedInput(pw: number, ph: number): Float32Array {
+  return new Float32Array(3 * pw * ph).fill(-1);
+}
+
+/**
+ * Writes the picture into the top-left of a planar (CHW) input of padded width `pw` made by
+ * paddedInput: value = px / 127.5 - 1, from a table instead of a divide per value. Only the
+ * picture's own pixels are written, so an input reused for pictures of the same size keeps its
+ * padding. Pure, for unit tests.
+ */
+export function writePaddedInput(img: RgbImage, pw: number, out: Float32Array): Float32Array {
+  const plane = out.length / 3;
   const d = img.data;
+  const rowBytes = img.width * 3;
   for (let y = 0; y < img.height; y++) {
-    let src = y * img.width * 3;
-    let dst = y * pw;
-    for (let x = 0; x < img.width; x++, src += 3, dst++) {
-      out[dst] = d[src]! / 127.5 - 1;
-      out[plane + dst] = d[src + 1]! / 127.5 - 1;
-      out[2 * plane + dst] = d[src + 2]! / 127.5 - 1;
+    let src = y * rowBytes;
+    const end = src + rowBytes;
+    let r = y * pw;
+    let g = plane + r;
+    let b = 2 * plane + r;
+    while (src < end) {
+      out[r++] = INPUT_VALUE[d[src]!]!;
+      out[g++] = INPUT_VALUE[d[src + 1]!]!;
+      out[b++] = INPUT_VALUE[d[src + 2]!]!;
+      src += 3;
     }
   }
   return out;

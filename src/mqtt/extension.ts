@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
-import type { ComponentHealth, DaemonContext, DaemonExtension } from '../extension.js';
+import type { DaemonContext, DaemonExtension } from '../extension.js';
+import type { ComponentHealth } from '../health/health.js';
 import type { MqttConfig } from '../config/schema.js';
 import type { Read, ReadSink } from '../pipeline/read.js';
 import { newReadId } from '../pipeline/read-id.js';
@@ -16,17 +17,17 @@ export const DROP_EVENT_INTERVAL_MS = 60_000;
 const DROP_EVENT_FIRST_DELAY_MS = 1000;
 import type { HotListChange, HotListChangeLog } from '../hotlist/local-entries.js';
 import { Outbox, type OutboxKind } from './outbox.js';
-import { openDeviceKeys } from '../store/device-keys.js';
+import { openDeviceKeys } from '../state/device-keys.js';
 import { deviceTopics, type DeviceTopics } from './topics.js';
 import { checkMqttConfig, connectOptions, reconnectDelayMs } from './connection.js';
 import { EmbeddedBroker } from './embedded-broker.js';
 import { anchorPayload, auditPayload, eventPayload, hitPayload, readPayload, statePayload, type HitPayload, type StatePayload } from './messages.js';
 import { CommandHandler } from './commands.js';
 import { TelemetryBuilder } from './telemetry.js';
-import { diskSpace } from '../device/disk.js';
+import { diskSpace } from '../host/disk.js';
 import { sourceCommit } from '../source-commit.js';
-import type { HealthReport } from '../http/health.js';
-import type { ClockSync } from '../device/clock.js';
+import type { HealthReport } from '../health/health.js';
+import type { ClockSync } from '../host/clock.js';
 
 export interface MqttExtensionOptions {
   /** Source of hits, events and audit entries, and target of hot-list updates. */

@@ -1,6 +1,6 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
-import type { Sealer } from '../store/device-keys.js';
+import type { Sealer } from '../state/device-keys.js';
 
 export type OutboxKind = 'hit' | 'read' | 'event' | 'audit';
 

@@ -1,7 +1,7 @@
-import type { HealthReport } from '../http/health.js';
+import type { HealthReport } from '../health/health.js';
 import type { HotListSummary } from '../hotlist/list.js';
-import type { ClockSync } from '../device/clock.js';
-import type { DiskSpace } from '../device/disk.js';
+import type { ClockSync } from '../host/clock.js';
+import type { DiskSpace } from '../host/disk.js';
 import type { OutboxKind } from './outbox.js';
 import type { TelemetryPayload } from './messages.js';
 

@@ -1,5 +1,5 @@
 import { appendAccessLogInTxn, appendAccessLog } from '../access/access-log.js';
-import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } from './device-keys.js';
+import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } from '../state/device-keys.js';
 import type { PlateMatch, ReadStore } from './read-store.js';
 import { AlprError, EX_DATAERR } from '../errors.js';
 

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { appendAccessLog, appendAccessLogInTxn } from '../access/access-log.js';
 import type { ShareRequest } from '../access/sharing.js';
-import { verifyDetached } from './device-keys.js';
+import { keyFingerprint, verifyDetached } from '../state/device-keys.js';
 import { makePrivateDir, writePrivateFile } from './private-files.js';
 import { getHold, heldReadIds, HoldError, type EvidenceHold } from './evidence-holds.js';
 import type { ReadStore, ReadView } from './read-store.js';
@@ -43,10 +43,6 @@ export class ExportError extends AlprError {
 }
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
-
-export function keyFingerprint(publicKeyPem: string): string {
-  return sha256(publicKeyPem.trim());
-}
 
 /**
  * P4: writes a self-verifying bundle of a hold's reads to `outDir` (which must be empty or absent):

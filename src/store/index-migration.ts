@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { StateDatabase } from './database.js';
+import type { StateDatabase } from '../state/database.js';
 import { putIndexEntriesInTxn } from './plate-index.js';
 import type { StoredRead } from './read-record.js';
 

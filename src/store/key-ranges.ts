@@ -1,4 +1,4 @@
-import type { ImageChunkKey, PlateIndexKey, StateDatabase } from './database.js';
+import type { ImageChunkKey, PlateIndexKey, StateDatabase } from '../state/database.js';
 
 /**
  * Deletes of a span of read ids by key ranges, for whole hours past retention: every table a read

@@ -1,4 +1,4 @@
-import type { PlateIndexKey } from './database.js';
+import type { PlateIndexKey } from '../state/database.js';
 import { indexDay } from './plate-index.js';
 import { heldIds, type PurgeContext } from './purge-batch.js';
 

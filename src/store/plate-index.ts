@@ -1,5 +1,5 @@
 import { ulidTimeMs, ulidTimePrefix } from '../ids/ulid.js';
-import type { PlateIndexKey, StateDatabase } from './database.js';
+import type { PlateIndexKey, StateDatabase } from '../state/database.js';
 import { deleteIndexEntriesInTxn, walkIndexEntries } from './key-ranges.js';
 import type { StoredRead } from './read-record.js';
 

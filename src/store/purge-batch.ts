@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { appendAccessLogInTxn } from '../access/access-log.js';
 import { ulidTimePrefix } from '../ids/ulid.js';
-import { ImageBuckets, type StateDatabase } from './database.js';
+import { ImageBuckets, type StateDatabase } from '../state/database.js';
 import { plateIndexKeys, type IndexDeletions } from './plate-index.js';
 import { bucketOf, OWED_IMAGE_BUCKETS, type ReadImages } from './read-images.js';
 import type { StoredRead } from './read-record.js';

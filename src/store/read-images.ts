@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ulidTimeMs, ulidTimePrefix } from '../ids/ulid.js';
-import { ImageBuckets, type ImageChunkKey, type StateDatabase } from './database.js';
+import { ImageBuckets, type ImageChunkKey, type StateDatabase } from '../state/database.js';
 import type { ImageKind, StoredRead } from './read-record.js';
 
 type ImageDatabase = StateDatabase['keptImages'];

@@ -4,8 +4,8 @@ import type { TextCandidate } from '../inference/reader.js';
 import { lookAlikeKey } from '../plate/look-alike.js';
 import { normalisePlateText } from '../plate/text.js';
 import type { Read, VehicleDescriptors } from '../pipeline/read.js';
-import type { ImageBucketWidth } from './database.js';
-import { SealError, type DeviceKeys } from './device-keys.js';
+import type { ImageBucketWidth } from '../state/database.js';
+import { SealError, type DeviceKeys } from '../state/device-keys.js';
 
 export type ImageKind = 'plate' | 'overview';
 export type ImagesIn = ImageBucketWidth | 'kept';

@@ -1,8 +1,8 @@
 import { ulidTimePrefix } from '../ids/ulid.js';
 import { lookAlikeKey } from '../plate/look-alike.js';
 import { normalisePlateText } from '../plate/text.js';
-import type { PlateIndexKey, StateDatabase } from './database.js';
-import type { DeviceKeys } from './device-keys.js';
+import type { PlateIndexKey, StateDatabase } from '../state/database.js';
+import type { DeviceKeys } from '../state/device-keys.js';
 import { isWildcardPattern, wildcardMatcher } from './plate-match.js';
 import type { ReadView, StoredRead } from './read-record.js';
 

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { StoreConfig } from '../config/schema.js';
 import type { Read } from '../pipeline/read.js';
-import type { ImageBucketWidth, StateDatabase } from './database.js';
-import type { DeviceKeys } from './device-keys.js';
+import type { ImageBucketWidth, StateDatabase } from '../state/database.js';
+import type { DeviceKeys } from '../state/device-keys.js';
 import { budgetShort, enforceBudget, purgeOldest } from './budget-purge.js';
 import { ForwardedPurge } from './forwarded-purge.js';
 import { migrateIndexLayout } from './index-migration.js';

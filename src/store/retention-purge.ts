@@ -1,6 +1,6 @@
 import { appendAccessLogInTxn } from '../access/access-log.js';
 import { ulidTimePrefix } from '../ids/ulid.js';
-import { ImageBuckets } from './database.js';
+import { ImageBuckets } from '../state/database.js';
 import { cameraIds, deleteIdSpanInTxn } from './key-ranges.js';
 import { sweepOrphanIndexEntries } from './orphan-sweep.js';
 import { removeIndexEntries, removeIndexEntriesBefore, type IndexDeletions } from './plate-index.js';

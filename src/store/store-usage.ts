@@ -1,5 +1,5 @@
 import { statfsSync } from 'node:fs';
-import type { StateDatabase } from './database.js';
+import type { StateDatabase } from '../state/database.js';
 
 export interface StoreUsage {
   reads: number;

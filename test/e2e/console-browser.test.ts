@@ -8,7 +8,7 @@ import { defaultConfig } from '../../src/config/defaults.js';
 import { engineOptions, PlateEngine } from '../../src/inference/engine.js';
 import { decodeImageFile } from '../../src/inference/image.js';
 import { createHold } from '../../src/store/evidence-holds.js';
-import { keyFingerprint } from '../../src/store/export-bundle.js';
+import { keyFingerprint } from '../../src/state/device-keys.js';
 import { PASSWORD, startConsoleApp, USERS, type ConsoleApp } from '../support/console-app.js';
 
 // The web console in a real browser: Debian's chromium (scripts/setup installs it), headless, driven

@@ -11,8 +11,8 @@ import { freePort, makeCerts, startMosquitto } from '../support/mosquitto.js';
 import { entry, makePublisher, memoryChangeLog } from '../support/mqtt-harness.js';
 import { validateConfig } from '../../src/config/load.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
-import { assessHealth } from '../../src/http/health.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { assessHealth } from '../../src/health/health.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 
 // Each test starts Node (and often the models, a camera and a broker) several times: on a loaded

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalEntryStore } from '../../src/hotlist/local-entries.js';
-import { openDeviceKeys } from '../../src/store/device-keys.js';
+import { openDeviceKeys } from '../../src/state/device-keys.js';
 import { entry, makePublisher } from '../support/mqtt-harness.js';
 
 // `hotlist status` on a fresh device (issue 22): no `local` list issued 1970-01-01, 499,031 hours

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
-import { openStateDatabase } from '../../src/store/database.js';
+import { openStateDatabase } from '../../src/state/database.js';
 import { verifyAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
 import { makeCerts, startMosquitto } from '../support/mosquitto.js';
 

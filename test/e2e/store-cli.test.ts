@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { AccessLogEntry } from '../../src/access/access-log.js';
 import { validateConfig } from '../../src/config/load.js';
 import { LocalEntryStore } from '../../src/hotlist/local-entries.js';
-import { openDeviceKeys } from '../../src/store/device-keys.js';
+import { openDeviceKeys } from '../../src/state/device-keys.js';
 import { createHold } from '../../src/store/evidence-holds.js';
 import { makeRead, openTestStore } from '../support/store-fixtures.js';
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendAccessLog, entryHash, verifyAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
 import { AnchorSchedule, checkAnchors, signAnchor, type ChainAnchor } from '../../src/access/anchors.js';
-import type { StateDatabase } from '../../src/store/database.js';
-import { DeviceKeys } from '../../src/store/device-keys.js';
+import type { StateDatabase } from '../../src/state/database.js';
+import { DeviceKeys } from '../../src/state/device-keys.js';
 import { openTestStore, testConfig } from '../support/store-fixtures.js';
 
 // Issue 20 §1 (P6): whoever can write the LMDB file can rewrite the access log consistently (edit an

@@ -6,10 +6,10 @@ import { SharingRegistry } from '../../src/access/sharing.js';
 import { UserDirectory } from '../../src/access/users.js';
 import { buildHttpApp } from '../../src/http/app.js';
 import { queryApi } from '../../src/http/api/query-api.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { ShellChangeQueue } from '../../src/hotlist/shell-changes.js';
 import type { HotListChange } from '../../src/hotlist/local-entries.js';
-import { storePath } from '../../src/store/database.js';
+import { storePath } from '../../src/state/database.js';
 import { DAY_MS, makeRead, openTestStore, silent, testConfig } from '../support/store-fixtures.js';
 
 // Issue 20 §1 (P16): plate text that people search for, or enter on a local hot list, is sealed with

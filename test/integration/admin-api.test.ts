@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/access/access-log.js';
 import { ANCHOR_SCHEMA, signAnchor } from '../../src/access/anchors.js';
 import { createHold } from '../../src/store/evidence-holds.js';
-import { keyFingerprint, verifyExport } from '../../src/store/export-bundle.js';
+import { verifyExport } from '../../src/store/export-bundle.js';
+import { keyFingerprint } from '../../src/state/device-keys.js';
 import { PASSWORD, startConsoleApp, USERS, type ConsoleApp } from '../support/console-app.js';
 
 // Administration over the API (src/http/api/admin-routes.ts), as the console's Administration page

@@ -8,7 +8,7 @@ import { DeviceEventBus } from '../../src/device-events.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
 import type { DeviceEvent } from '../../src/hotlist/hit.js';
 import { HotListRejectedError } from '../../src/hotlist/signed-list.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { entry, makePublisher, makeRead, memoryChangeLog, schemaValidators, tempDir, testConfig } from '../support/mqtt-harness.js';
 
 // Issue 20 §3: `<stateDir>/hotlists/versions.json` holds the highest version of each list ever

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { buildHttpApp } from '../../src/http/app.js';
-import { createMetrics } from '../../src/http/metrics.js';
-import type { HealthReport } from '../../src/http/health.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import type { HealthReport } from '../../src/health/health.js';
 
 function app(status: HealthReport['status']) {
   const metrics = createMetrics();

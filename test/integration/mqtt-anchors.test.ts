@@ -7,7 +7,7 @@ import pino from 'pino';
 import { checkAnchors, readAnchorsFile } from '../../src/access/anchors.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import type { DaemonContext } from '../../src/extension.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
 import { MqttExtension } from '../../src/mqtt/extension.js';
 import { HitWatcher } from '../../src/mqtt/watch.js';

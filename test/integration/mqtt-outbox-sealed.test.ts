@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Outbox } from '../../src/mqtt/outbox.js';
-import { openDeviceKeys } from '../../src/store/device-keys.js';
+import { openDeviceKeys } from '../../src/state/device-keys.js';
 import { entry, makePublisher, makeRead, OVERVIEW_JPEG, PLATE_JPEG, startHitExtensions, subscribe, tempDir, testConfig, waitFor } from '../support/mqtt-harness.js';
 
 // Issue 20 §2 (P16): the MQTT outbox keeps hits and reads (plate text, location, base64 JPEGs) on

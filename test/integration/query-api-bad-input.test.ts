@@ -7,7 +7,7 @@ import { SharingRegistry } from '../../src/access/sharing.js';
 import { UserDirectory } from '../../src/access/users.js';
 import { buildHttpApp, HTTP_BODY_LIMIT_BYTES } from '../../src/http/app.js';
 import { queryApi } from '../../src/http/api/query-api.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { openTestStore, testConfig } from '../support/store-fixtures.js';
 
 // Issue 20 §5: what a careless (or hostile) client sends the query API. The app as the daemon builds

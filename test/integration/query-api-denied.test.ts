@@ -4,7 +4,7 @@ import { SharingRegistry } from '../../src/access/sharing.js';
 import { UserDirectory } from '../../src/access/users.js';
 import { buildHttpApp } from '../../src/http/app.js';
 import { queryApi } from '../../src/http/api/query-api.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { makeRead, openTestStore, silent, testConfig } from '../support/store-fixtures.js';
 
 // Issue 20 §1: a denied API call is on the record like an allowed one, with what the caller gave

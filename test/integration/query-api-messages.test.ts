@@ -4,7 +4,7 @@ import { SharingRegistry } from '../../src/access/sharing.js';
 import { UserDirectory } from '../../src/access/users.js';
 import { buildHttpApp } from '../../src/http/app.js';
 import { queryApi } from '../../src/http/api/query-api.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { makeRead, openTestStore, testConfig } from '../support/store-fixtures.js';
 
 // Issue 22: what an investigator reads when the query API refuses a request, and the spellings it

@@ -6,7 +6,7 @@ import { TokenIssuer } from '../../src/access/tokens.js';
 import { UserDirectory } from '../../src/access/users.js';
 import { buildHttpApp } from '../../src/http/app.js';
 import { queryApi } from '../../src/http/api/query-api.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { DAY_MS, makeRead, openTestStore, silent, testConfig } from '../support/store-fixtures.js';
 
 const PW = 'correct horse battery';

@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import Fastify from 'fastify';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import { StoreExtension } from '../../src/store/store-extension.js';
 import { DAY_MS, makeRead, openTestStore, silent, testConfig } from '../support/store-fixtures.js';

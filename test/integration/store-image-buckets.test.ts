@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { ImageBuckets, type ImageChunkKey } from '../../src/store/database.js';
+import { ImageBuckets, type ImageChunkKey } from '../../src/state/database.js';
 import { createHold, releaseHold } from '../../src/store/evidence-holds.js';
 import { exportHold, verifyExport } from '../../src/store/export-bundle.js';
 import type { StoredRead } from '../../src/store/read-store.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { verifyAccessLog } from '../../src/access/access-log.js';
-import { ImageBuckets, type ImageChunkKey, type PlateIndexKey } from '../../src/store/database.js';
+import { ImageBuckets, type ImageChunkKey, type PlateIndexKey } from '../../src/state/database.js';
 import { createHold } from '../../src/store/evidence-holds.js';
 import type { StoredRead } from '../../src/store/read-store.js';
 import { DAY_MS, makeRead, openTestStore, testConfig } from '../support/store-fixtures.js';

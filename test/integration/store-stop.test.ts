@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import Fastify from 'fastify';
 import pino from 'pino';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import { StoreExtension } from '../../src/store/store-extension.js';
 import type { Config } from '../../src/config/schema.js';

@@ -3,8 +3,8 @@ import { appendFileSync, chmodSync, existsSync, readFileSync, readdirSync, statS
 import { join } from 'node:path';
 import pino from 'pino';
 import { verifyAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
-import { openStateDatabaseFor, storePath } from '../../src/store/database.js';
-import { DeviceKeys } from '../../src/store/device-keys.js';
+import { openStateDatabaseFor, storePath } from '../../src/state/database.js';
+import { DeviceKeys } from '../../src/state/device-keys.js';
 import { createHold, releaseHold } from '../../src/store/evidence-holds.js';
 import { exportHold, verifyExport } from '../../src/store/export-bundle.js';
 import { ReadStore } from '../../src/store/read-store.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { SystemdNotifyCommand, SystemdSupervisor, assessProgress, watchdogIntervalMs, type NotifyTransport } from '../../src/device/systemd-notify.js';
-import type { CameraHealth, HealthReport } from '../../src/http/health.js';
+import type { CameraHealth, HealthReport } from '../../src/health/health.js';
 import { openNotifySocket, type NotifyMessage } from '../support/notify-socket.js';
 
 const UNIT = 'systemd/alpr-edge.service';

@@ -9,7 +9,7 @@ import addFormatsModule from 'ajv-formats';
 import mqtt, { type MqttClient } from 'mqtt';
 import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import type { DaemonContext } from '../../src/extension.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import type { Read } from '../../src/pipeline/read.js';

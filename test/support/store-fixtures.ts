@@ -6,8 +6,8 @@ import { defaultConfig } from '../../src/config/defaults.js';
 import type { Config } from '../../src/config/schema.js';
 import { newReadId } from '../../src/pipeline/read-id.js';
 import type { Read } from '../../src/pipeline/read.js';
-import { openStateDatabaseFor, storePath } from '../../src/store/database.js';
-import { DeviceKeys } from '../../src/store/device-keys.js';
+import { openStateDatabaseFor, storePath } from '../../src/state/database.js';
+import { DeviceKeys } from '../../src/state/device-keys.js';
 import { ReadStore } from '../../src/store/read-store.js';
 
 export const DAY_MS = 86_400_000;

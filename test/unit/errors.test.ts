@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { AlprError, describeFailure, EX_CONFIG, PermissionError, UsageError } from '../../src/errors.js';
 import { ConfigError } from '../../src/config/load.js';
-import { DeviceKeyError } from '../../src/store/device-keys.js';
+import { DeviceKeyError } from '../../src/state/device-keys.js';
 import { HotListFormatError } from '../../src/hotlist/format.js';
 
 // Issue 21 item 5: the one mapping from an error to what a person reads and the exit status

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assessHealth } from '../../src/http/health.js';
+import { assessHealth } from '../../src/health/health.js';
 import type { CameraStatus } from '../../src/capture/frame.js';
 
 const now = 1_000_000;

@@ -10,7 +10,7 @@ import { encodeListBody, HotListRejectedError, loadPublicKey, parseListBody, ver
 import { HotListRepository } from '../../src/hotlist/repository.js';
 import { LocalEntryError, validateLocalEntry, type UserDirectory } from '../../src/hotlist/local-entries.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import type { DeviceEvent } from '../../src/hotlist/hit.js';
 import { entry, makePublisher, makeRead, memoryChangeLog, tempDir, testConfig } from '../support/mqtt-harness.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Outbox } from '../../src/mqtt/outbox.js';
-import { openDeviceKeys } from '../../src/store/device-keys.js';
+import { openDeviceKeys } from '../../src/state/device-keys.js';
 import { tempDir } from '../support/mqtt-harness.js';
 
 describe('durable MQTT outbox: a write that fails', () => {

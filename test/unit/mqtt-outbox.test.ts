@@ -4,14 +4,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Outbox } from '../../src/mqtt/outbox.js';
-import { openDeviceKeys } from '../../src/store/device-keys.js';
+import { openDeviceKeys } from '../../src/state/device-keys.js';
 import { MESSAGE_SCHEMAS, renderSchemaFile, type ResponsePayload } from '../../src/mqtt/messages.js';
 import { CommandHandler } from '../../src/mqtt/commands.js';
 import { deviceTopics } from '../../src/mqtt/topics.js';
 import { reconnectDelayMs } from '../../src/mqtt/connection.js';
 import Fastify from 'fastify';
 import { HotListExtension } from '../../src/hotlist/extension.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import { entry, makePublisher, memoryChangeLog, tempDir, testConfig } from '../support/mqtt-harness.js';
 

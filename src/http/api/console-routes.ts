@@ -5,7 +5,7 @@ import type { AccessConfig } from '../../config/schema.js';
 import { maySeeReads, type PublicUser, type Role, type UserDirectory } from '../../access/users.js';
 import type { ReadStore } from '../../store/read-store.js';
 import type { ConsoleContext } from '../console.js';
-import type { HealthReport } from '../health.js';
+import type { HealthReport } from '../../health/health.js';
 import { clearedSessionCookie, csrfMatches, isLoopbackHost, sessionCookie, sessionCookieValue, type ConsoleSession } from './console-sessions.js';
 import { ErrorBody, LoginBody } from './schemas.js';
 

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { diskSpace } from '../device/disk.js';
+import { diskSpace } from '../host/disk.js';
 
 export interface MetricsOptions {
   /** The state directory: the free space of its file system is `alpr_edge_disk_*`. */

@@ -1,5 +1,11 @@
 import type { CameraStatus } from '../capture/frame.js';
-import type { ComponentHealth } from '../extension.js';
+
+/** A component's own view of its health, merged into /healthz (counts and ages only, P1). */
+export interface ComponentHealth {
+  /** degraded: working but needs attention (stale hot list, disk nearly full); failed: not working. */
+  status: 'ok' | 'degraded' | 'failed';
+  [detail: string]: unknown;
+}
 
 export interface CameraHealth {
   id: string;

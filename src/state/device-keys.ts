@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlprError, EX_CONFIG, EX_DATAERR, EX_NOPERM, type ExitCode } from '../errors.js';
@@ -222,4 +222,9 @@ export function verifyDetached(data: Buffer, signature: Buffer, publicKeyPem: st
   } catch {
     return false;
   }
+}
+
+/** sha256 (hex) of an Ed25519 public key's SPKI PEM: what exports, anchors and audit samples name a device key by. */
+export function keyFingerprint(publicKeyPem: string): string {
+  return createHash('sha256').update(publicKeyPem.trim()).digest('hex');
 }
