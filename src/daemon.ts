@@ -34,6 +34,12 @@ interface CameraRuntime {
 export interface DaemonOptions {
   /** Features in data-flow order (store → hot list → MQTT); their sinks get reads in that order. */
   extensions?: DaemonExtension[];
+  /**
+   * HTTP plugins on the started extensions' services (the query API on the store's database):
+   * registered after the extensions start, before the server listens. The composition root
+   * (src/app.ts) supplies them; extensions never see the HTTP server.
+   */
+  registerHttp?: (app: FastifyInstance) => Promise<void>;
   /** Extra consumers of reads after the extensions' own. */
   sinks?: ReadSink[];
   /** Lets the embedding process watch reads (the demo prints them). */
@@ -121,11 +127,12 @@ export class Daemon {
       },
     });
     for (const ext of this.opts.extensions ?? []) {
-      const sink = await ext.start({ config: c, logger: this.logger.child({ component: ext.name }), metrics: this.metrics, http: this.http, events: this.events, health: () => this.health(), clock: () => this.clock.latest });
+      const sink = await ext.start({ config: c, logger: this.logger.child({ component: ext.name }), metrics: this.metrics, events: this.events, health: () => this.health(), clock: () => this.clock.latest });
       this.started.push(ext);
       if (sink) this.sinks.push(sink);
     }
     this.sinks.push(...(this.opts.sinks ?? []));
+    await this.opts.registerHttp?.(this.http);
     await this.http.listen({ host: c.http.host, port: c.http.port });
     this.logger.info({ component: 'http', address: this.httpAddress }, 'http server listening');
     c.cameras.forEach((cam, i) => this.cameras.push(this.startCamera(cam, sources[i]!, engine)));

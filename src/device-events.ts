@@ -19,7 +19,16 @@ export interface DeviceEvent {
   detail: Record<string, unknown>;
 }
 
-export class DeviceEventBus extends EventEmitter<{ event: [DeviceEvent] }> {
+/**
+ * The bus's channels and what each carries. `event` (device events) is declared here; a part that
+ * raises something else adds its channel where its type lives, by module augmentation, so this file
+ * imports no part (hotlist/hit.ts adds `hit`, `hotlist-change` and `hotlists-changed`).
+ */
+export interface DeviceBusChannels {
+  event: [DeviceEvent];
+}
+
+export class DeviceEventBus extends EventEmitter<DeviceBusChannels> {
   /** Raises an event; every listener gets it synchronously. Returns what was sent. */
   publish(type: DeviceEventType, severity: EventSeverity, detail: Record<string, unknown> = {}): DeviceEvent {
     const ev: DeviceEvent = { type, severity, at: new Date().toISOString(), detail };
@@ -29,7 +38,19 @@ export class DeviceEventBus extends EventEmitter<{ event: [DeviceEvent] }> {
 
   /** Calls `listener` for every event until the returned function is called. */
   subscribe(listener: (ev: DeviceEvent) => void): () => void {
-    this.on('event', listener);
-    return () => this.off('event', listener);
+    return this.listen('event', listener);
+  }
+
+  /** Sends on any channel (a hit, a hot-list change); every listener gets it synchronously. */
+  send<K extends keyof DeviceBusChannels>(channel: K, ...args: DeviceBusChannels[K]): void {
+    (this.emit as (channel: K, ...args: DeviceBusChannels[K]) => boolean)(channel, ...args);
+  }
+
+  /** Calls `listener` for everything sent on `channel` until the returned function is called. */
+  listen<K extends keyof DeviceBusChannels>(channel: K, listener: (...args: DeviceBusChannels[K]) => void): () => void {
+    const on = this.on as (channel: K, listener: (...args: DeviceBusChannels[K]) => void) => this;
+    const off = this.off as typeof on;
+    on.call(this, channel, listener);
+    return () => void off.call(this, channel, listener);
   }
 }

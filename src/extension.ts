@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { ReadSink } from './pipeline/read.js';
@@ -12,8 +11,6 @@ export interface DaemonContext {
   config: Config;
   logger: Logger;
   metrics: Metrics;
-  /** Not yet listening: register routes and plugins here. */
-  http: FastifyInstance;
   /** Raise device events here (camera down, disk, tamper, ...); MQTT publishes them (docs/mqtt-api.md). */
   events: DeviceEventBus;
   /** The daemon's health report (cameras, components), for MQTT telemetry; absent where no daemon runs (tests). */

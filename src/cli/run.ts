@@ -3,13 +3,10 @@ import type { Logger } from 'pino';
 import { loadConfig } from '../config/load.js';
 import { checkConfigForRun } from './config-check.js';
 import { createLogger } from '../log.js';
-import { Daemon } from '../daemon.js';
-import { VERSION } from '../version.js';
+import type { Daemon } from '../daemon.js';
+import { buildApp } from '../app.js';
 import { EX_TEMPFAIL } from '../errors.js';
-import { hitExtensions } from '../mqtt/extension.js';
-import { StoreExtension } from '../store/store-extension.js';
 import { hitLine, readLine, type PrintFormat } from './print-lines.js';
-import { GpioExtension } from '../device/gpio-extension.js';
 import { notifyTransportFromEnv, SystemdSupervisor, watchdogIntervalMs } from '../device/systemd-notify.js';
 
 export interface RunOptions {
@@ -45,22 +42,14 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   // What `config check` checks, before anything starts (exit 78 naming the field).
   checkConfigForRun(config, opts.config);
   const logger = createLogger(config.log.level);
-  const store = new StoreExtension();
-  // Late-bound: the daemon and the systemd supervisor are made after their extensions.
-  let daemon: Daemon | undefined;
+  // Late-bound: the systemd supervisor is made after the daemon.
   let supervisor: SystemdSupervisor | undefined;
   let wedged = false;
-  const gpio = new GpioExtension({
-    health: () => daemon!.health(),
-    ready: () => supervisor?.isReady ?? (daemon?.health().cameras.some((c) => c.lastInferenceAgeMs !== null) ?? false),
-    recordAccess: (entry) => store.recordAccess(entry),
-  });
-  daemon = new Daemon(config, logger, {
+  // Every extension and HTTP plugin is built in one place, src/app.ts.
+  const { daemon } = buildApp(config, logger, {
     configFile: opts.config,
-    // Data-flow order: store → hot list → MQTT (the hot list emits hits that MQTT publishes); GPIO last.
-    // P5: reads the central side acknowledged go to the store's forward-then-purge (if enabled).
-    // Hot-list changes go into the store's access log, and the log's signed heads out on MQTT (P6).
-    extensions: [store, ...hitExtensions({ version: VERSION, onBrokerHit: opts.printHits ? (hit) => process.stdout.write(hitLine(hit, opts.printFormat ?? 'json') + '\n') : undefined, onReadsAcknowledged: (ids) => ids.forEach((id) => store.acknowledge(id)), hotListChanges: store.hotListChanges, anchors: store }), gpio],
+    ready: () => supervisor?.isReady,
+    onBrokerHit: opts.printHits ? (hit) => process.stdout.write(hitLine(hit, opts.printFormat ?? 'json') + '\n') : undefined,
     onRead: opts.printReads ? (read) => process.stdout.write(readLine(read, opts.printFormat ?? 'json') + '\n') : undefined,
     onWedged: () => {
       wedged = true;

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { KeyObject } from 'node:crypto';
@@ -30,13 +29,6 @@ export function loadPublisherKeys(cfg: HotListsConfig): Map<string, KeyObject> {
   return keys;
 }
 
-export interface HotListEvents {
-  hit: [Hit];
-  event: [DeviceEvent];
-  audit: [HotListChange];
-  'lists-changed': [HotListSummary[]];
-}
-
 export interface HotListExtensionOptions {
   /**
    * Where list installs and refusals are recorded: the access log in the store's database (P6; the
@@ -48,9 +40,10 @@ export interface HotListExtensionOptions {
 
 /**
  * Hot lists as a daemon extension: loads the signed lists and local entries at start, matches each
- * read, emits hits, and watches list age (P10). MQTT (next in the data flow) listens to its events.
+ * read, and watches list age (P10). Hits, list changes and alarms go on the daemon's device-event bus
+ * (channels `hit`, `hotlist-change`, `hotlists-changed`, `event`); MQTT publishes them.
  */
-export class HotListExtension extends EventEmitter<HotListEvents> implements DaemonExtension, ReadSink {
+export class HotListExtension implements DaemonExtension, ReadSink {
   readonly name = 'hotlist';
   private cfg!: HotListsConfig;
   private stateDir!: string;
@@ -73,9 +66,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
   /** P10: the versions file cannot be read: installs are refused (fail closed) until it is repaired. */
   private versionsProblem: string | undefined;
 
-  constructor(private readonly opts: HotListExtensionOptions) {
-    super();
-  }
+  constructor(private readonly opts: HotListExtensionOptions) {}
 
   async start(ctx: DaemonContext): Promise<ReadSink | undefined> {
     this.cfg = ctx.config.hotlists;
@@ -183,7 +174,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
       // P16: the plate only at debug level.
       this.logger.info({ readId: read.id, list: m.list.name, listVersion: m.list.version, type: m.entry.type, kind: m.kind }, 'hot-list hit');
       this.logger.debug({ readId: read.id, plate: read.plate, entryPlate: m.entry.plate }, 'hot-list hit plate');
-      this.emit('hit', hit);
+      this.events.send('hit', hit);
     }
   }
 
@@ -244,12 +235,12 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
     } catch (err) {
       this.logger.error({ err }, 'hot-list change log append failed');
     }
-    this.emit('audit', change);
+    this.events.send('hotlist-change', change);
   }
 
-  /** On the daemon's event bus (MQTT publishes it) and to this extension's own listeners. */
+  /** On the daemon's event bus (MQTT publishes it). */
   private emitEvent(type: DeviceEvent['type'], severity: DeviceEvent['severity'], detail: Record<string, unknown>): void {
-    this.emit('event', this.events.publish(type, severity, detail));
+    this.events.publish(type, severity, detail);
   }
 
   /** Loads lists from disk (start, and when another process installed a version). */
@@ -265,7 +256,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
     this.matcher = new HotListMatcher([...lists, this.localList]);
     this.seen = this.repo.fingerprint() + '|' + this.local.fingerprint();
     this.logger.info({ lists: lists.map((l) => ({ name: l.name, version: l.version, entries: l.entries.length })), localEntries: this.localList.entries.length }, 'hot lists loaded');
-    this.emit('lists-changed', this.summaries());
+    this.events.send('hotlists-changed', this.summaries());
     this.checkStale();
     this.checkVersions();
   }
@@ -309,7 +300,7 @@ export class HotListExtension extends EventEmitter<HotListEvents> implements Dae
   private publishShellChanges(): void {
     const { changes, unreadable } = this.shellChanges.take();
     if (unreadable > 0) this.logger.warn({ unreadable }, 'unreadable hot-list changes from the shell skipped');
-    for (const change of changes) this.emit('audit', change);
+    for (const change of changes) this.events.send('hotlist-change', change);
   }
 
   /** P10: stale raises an alarm once per transition, and clears it when a fresh version arrives. */

@@ -1,6 +1,7 @@
 import type { Read } from '../pipeline/read.js';
 import type { HotListEntry, HotListSummary } from './list.js';
 import type { MatchKind } from './matcher.js';
+import type { HotListChange } from './local-entries.js';
 
 /**
  * A read that matched a hot-list entry. Carries what P13 asks an officer to verify against: the
@@ -21,3 +22,13 @@ export interface Hit {
 
 /** Device events live in src/device-events.ts (one bus for every component); re-exported here. */
 export type { DeviceEvent } from '../device-events.js';
+
+// What the hot lists send on the daemon's bus (MQTT publishes all three): a hit, a change of a list
+// or local entry (P6, already in the access log), and the lists' summaries after each change.
+declare module '../device-events.js' {
+  interface DeviceBusChannels {
+    hit: [Hit];
+    'hotlist-change': [HotListChange];
+    'hotlists-changed': [HotListSummary[]];
+  }
+}

@@ -1,12 +1,22 @@
 import type { Logger } from 'pino';
 import type { IPublishPacket } from 'mqtt';
-import type { HotListExtension } from '../hotlist/extension.js';
+import type { HotListSummary } from '../hotlist/list.js';
 import { HotListRejectedError } from '../hotlist/signed-list.js';
 import { HotListChunk, ReadsAck, type ResponsePayload } from './messages.js';
 import type { DeviceTopics } from './topics.js';
 import type { Static } from '@sinclair/typebox';
 import { AlprError, EX_DATAERR } from '../errors.js';
 import { compileSchema } from '../schema-validation.js';
+
+/**
+ * What MQTT asks of the hot lists (the hot-list extension implements it; the composition root,
+ * src/app.ts, hands it over): summaries for `state`, `telemetry` and `hotlist/status`, and installs
+ * from `hotlist/update` and `hotlist/chunk`.
+ */
+export interface HotListService {
+  summaries(): HotListSummary[];
+  installSigned(bytes: Buffer, actor: string): HotListSummary;
+}
 
 /** A command refused; `reason` goes on the response topic, the message in the log. */
 export class CommandError extends AlprError {
@@ -35,7 +45,7 @@ export interface CommandHandlerOptions {
   deviceId: string;
   topics: DeviceTopics;
   maxCommandBytes: number;
-  hotlist: HotListExtension | undefined;
+  hotlist: HotListService | undefined;
   logger: Logger;
   publishState(): void;
   onReadsAcknowledged: ((readIds: string[]) => void) | undefined;
@@ -119,7 +129,7 @@ export class CommandHandler {
     }
   }
 
-  private hotlist(): HotListExtension {
+  private hotlist(): HotListService {
     if (!this.o.hotlist) throw new CommandError('unavailable', 'hot lists are disabled on this device (hotlists.enabled)');
     return this.o.hotlist;
   }

@@ -7,7 +7,6 @@ import type { ComponentHealth } from '../health/health.js';
 import type { MqttConfig } from '../config/schema.js';
 import type { Read, ReadSink } from '../pipeline/read.js';
 import { newReadId } from '../pipeline/read-id.js';
-import { HotListExtension } from '../hotlist/extension.js';
 import type { Hit } from '../hotlist/hit.js';
 import type { DeviceEventBus } from '../device-events.js';
 import type { ChainAnchor } from '../access/anchors.js';
@@ -22,7 +21,7 @@ import { deviceTopics, type DeviceTopics } from './topics.js';
 import { checkMqttConfig, connectOptions, reconnectDelayMs } from './connection.js';
 import { EmbeddedBroker } from './embedded-broker.js';
 import { anchorPayload, auditPayload, eventPayload, hitPayload, readPayload, statePayload, type HitPayload, type StatePayload } from './messages.js';
-import { CommandHandler } from './commands.js';
+import { CommandHandler, type HotListService } from './commands.js';
 import { TelemetryBuilder } from './telemetry.js';
 import { diskSpace } from '../host/disk.js';
 import { sourceCommit } from '../source-commit.js';
@@ -30,8 +29,8 @@ import type { HealthReport } from '../health/health.js';
 import type { ClockSync } from '../host/clock.js';
 
 export interface MqttExtensionOptions {
-  /** Source of hits, events and audit entries, and target of hot-list updates. */
-  hotlist?: HotListExtension;
+  /** Hot-list summaries and installs (hits, changes and alarms come on the device-event bus). */
+  hotlist?: HotListService;
   /** Daemon version for the `state` topic. */
   version?: string;
   /** Demo: called with every hit the embedded broker carries (to print it). */
@@ -128,16 +127,12 @@ export class MqttExtension implements DaemonExtension, ReadSink {
       onReadsAcknowledged: this.opts.onReadsAcknowledged,
       respond: (topic, payload, correlationData) => this.publishDirect(topic, payload, false, correlationData),
     });
-    const h = this.opts.hotlist;
-    if (h) {
-      const onHit = (hit: Hit) => this.enqueue('hit', this.topics.hits, (id) => hitPayload(hit, id));
-      const onAudit = (c: HotListChange) => this.enqueue('audit', this.topics.audit, (id) => auditPayload(this.deviceId, c, id));
-      const onLists = () => this.publishState();
-      h.on('hit', onHit);
-      h.on('audit', onAudit);
-      h.on('lists-changed', onLists);
-      this.detach.push(() => h.off('hit', onHit), () => h.off('audit', onAudit), () => h.off('lists-changed', onLists));
-    }
+    // Hits and hot-list changes come on the device-event bus (the hot lists send them there).
+    this.detach.push(
+      ctx.events.listen('hit', (hit: Hit) => void this.enqueue('hit', this.topics.hits, (id) => hitPayload(hit, id))),
+      ctx.events.listen('hotlist-change', (c: HotListChange) => void this.enqueue('audit', this.topics.audit, (id) => auditPayload(this.deviceId, c, id))),
+      ctx.events.listen('hotlists-changed', () => this.publishState()),
+    );
     // P6: signed access-log heads leave through the outbox too; dropped (as audit) only before hits.
     if (this.opts.anchors) this.detach.push(this.opts.anchors.onAnchor((a) => void this.enqueue('audit', this.topics.anchors, (id) => anchorPayload(a, id))));
     // Every component's events (hot lists, cameras, disk, tamper, our own drops) leave through the outbox.
@@ -418,17 +413,4 @@ export class MqttExtension implements DaemonExtension, ReadSink {
       commands: new Counter({ name: 'alpr_edge_mqtt_commands_total', help: 'Command messages received', registers }),
     };
   }
-}
-
-/** The hot-list matcher and MQTT, wired to each other, in data-flow order (after the store). */
-export function hitExtensions(opts: { version: string; onBrokerHit?: (hit: HitPayload) => void; onReadsAcknowledged?: (readIds: string[]) => void; hotListChanges: HotListChangeLog; anchors?: AnchorSource }): [HotListExtension, MqttExtension] {
-  const hotlist = new HotListExtension({ changeLog: opts.hotListChanges });
-  const mqttExt = new MqttExtension({
-    hotlist,
-    version: opts.version,
-    onBrokerHit: opts.onBrokerHit,
-    onReadsAcknowledged: opts.onReadsAcknowledged,
-    anchors: opts.anchors,
-  });
-  return [hotlist, mqttExt];
 }

@@ -7,13 +7,9 @@ import type { ComponentHealth } from '../health/health.js';
 import type { Read, ReadSink } from '../pipeline/read.js';
 import { createHash } from 'node:crypto';
 import { appendAccessLog, appendAccessLogInTxn, canonicalJson, type AccessLogInput } from '../access/access-log.js';
-import { SharingRegistry } from '../access/sharing.js';
-import { UserDirectory } from '../access/users.js';
-import { AccessLogHotListChanges } from '../access/hotlist-changes.js';
 import { AnchorSchedule, type ChainAnchor } from '../access/anchors.js';
-import { queryApi } from '../http/api/query-api.js';
 import { openStateDatabase, storePath, type StateDatabase } from '../state/database.js';
-import { DeviceKeys } from '../state/device-keys.js';
+import { DeviceKeys, type Sealer } from '../state/device-keys.js';
 import { ReadStore } from './read-store.js';
 import { sealHoldQueries } from './evidence-holds.js';
 
@@ -39,14 +35,13 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
 /**
  * The store as a daemon extension: its sink queues each read and returns at once, so the camera
  * loop never waits on the disk; a writer drains the queue in batches. Retention and disk-budget
- * purges run at start and on a timer; the query API is registered on the daemon's HTTP server.
+ * purges run at start and on a timer. The query API on its database is registered by the composition
+ * root (src/app.ts), as are the access-log services other extensions use.
  */
 export class StoreExtension implements DaemonExtension {
   readonly name = 'store';
   store: ReadStore | undefined;
   private db: StateDatabase | undefined;
-  /** Hot-list changes go to the access log in this store's database (open while the daemon runs). */
-  readonly hotListChanges = new AccessLogHotListChanges(() => (this.store ? { db: this.store.db, keys: this.store.keys } : undefined));
   private logger: Logger | undefined;
   private readonly queue: Read[] = [];
   private writing: Promise<void> | undefined;
@@ -106,7 +101,6 @@ export class StoreExtension implements DaemonExtension {
       },
     });
     this.anchorSchedule.start();
-    await ctx.http.register(queryApi, { store, users: new UserDirectory(this.db, config.access), sharing: new SharingRegistry(this.db, config.sharing), access: config.access, hotlist: { stateDir: config.stateDir, localEntryMaxDays: config.hotlists.localEntryMaxDays }, exports: { dir: join(config.stateDir, 'exports'), deviceId: config.deviceId } });
     // P3: purge at start (in the background: months of backlog must not delay the cameras) and then
     // on a timer that never keeps the process alive.
     this.schedulePurge();
@@ -114,6 +108,14 @@ export class StoreExtension implements DaemonExtension {
     this.timer.unref();
     ctx.logger.info({ path, retentionDays: config.store.retentionDays, keyId: keys.currentKeyId, reads: this.db.reads.getCount() }, 'store open');
     return { name: this.name, accept: async (read) => this.enqueue(read) };
+  }
+
+  /**
+   * The state database and the device keys while the store is open (between start and stop), for
+   * what the composition root hands others: the access log of hot-list changes, users, sharing.
+   */
+  state(): { db: StateDatabase; keys: Sealer } | undefined {
+    return this.store ? { db: this.store.db, keys: this.store.keys } : undefined;
   }
 
   /**

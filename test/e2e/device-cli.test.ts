@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Fastify from 'fastify';
 import pino from 'pino';
 import { freePort, makeCerts, startMosquitto } from '../support/mosquitto.js';
 import { entry, makePublisher, memoryChangeLog } from '../support/mqtt-harness.js';
@@ -163,7 +162,7 @@ describe('alpr-edge status', () => {
       hotlists: { publisherKeys: [{ id: publisher.keyId, file: publisher.pubFile }] },
     });
     const hotlist = new HotListExtension({ changeLog: memoryChangeLog() });
-    await hotlist.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });
+    await hotlist.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), events: new DeviceEventBus() });
     onTestFinished(() => hotlist.stop());
     hotlist.installSigned(publisher.sign('ncic', 7, [entry('TEST001', 'CA'), entry('TEST002', 'CA')]), 'test');
     const report = assessHealth([], Date.now(), 10_000, Date.now(), '0.1.0', { version: 'test-models', interim: false }, { hotlist: hotlist.health() });

@@ -5,7 +5,8 @@ import pino from 'pino';
 import { resolveInstallPath, validateConfig } from '../../src/config/load.js';
 import { Daemon } from '../../src/daemon.js';
 import { VERSION } from '../../src/version.js';
-import { hitExtensions } from '../../src/mqtt/extension.js';
+import { HotListExtension } from '../../src/hotlist/extension.js';
+import { MqttExtension } from '../../src/mqtt/extension.js';
 import { entry, makePublisher, memoryChangeLog, schemaValidators, subscribe, tempDir, waitFor } from '../support/mqtt-harness.js';
 
 interface ClipTruth {
@@ -18,7 +19,8 @@ describe('clip in → hit with images out on the broker (P13)', () => {
   const deviceId = `e2e-${randomUUID().slice(0, 6)}`;
   const dir = tempDir('mqtt-e2e-');
   const pub = makePublisher(dir);
-  const [hotlist, mqttExt] = hitExtensions({ version: VERSION, hotListChanges: memoryChangeLog() });
+  const hotlist = new HotListExtension({ changeLog: memoryChangeLog() });
+  const mqttExt = new MqttExtension({ hotlist, version: VERSION });
   const config = validateConfig({
     deviceId,
     location: { latitude: 37.77, longitude: -122.42, headingDeg: 90, description: 'e2e' },

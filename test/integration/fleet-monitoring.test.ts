@@ -4,9 +4,7 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { resolveInstallPath, validateConfig } from '../../src/config/load.js';
-import { Daemon } from '../../src/daemon.js';
-import { hitExtensions } from '../../src/mqtt/extension.js';
-import { StoreExtension } from '../../src/store/store-extension.js';
+import { buildApp } from '../../src/app.js';
 import { entry, makePublisher, schemaValidators, subscribe, tempDir, waitFor } from '../support/mqtt-harness.js';
 
 // The Grafana dashboard and Prometheus alert rules in docs/monitoring/ query only metrics the real
@@ -57,8 +55,6 @@ describe('fleet monitoring: dashboard and alerts against the real daemon', () =>
   const deviceId = `fleet-${randomUUID().slice(0, 8)}`;
   const dir = tempDir('fleet-monitoring-');
   const pub = makePublisher(dir);
-  const store = new StoreExtension();
-  const [hotlist, mqttExt] = hitExtensions({ version: PACKAGE_VERSION, hotListChanges: store.hotListChanges, anchors: store });
   const config = validateConfig({
     deviceId,
     location: { latitude: 37.77, longitude: -122.42, headingDeg: 90, description: 'fleet monitoring test' },
@@ -70,7 +66,8 @@ describe('fleet monitoring: dashboard and alerts against the real daemon', () =>
     hotlists: { publisherKeys: [{ id: pub.keyId, file: pub.pubFile }] },
     mqtt: { url: 'mqtt://127.0.0.1:1883', allowPlainText: true, telemetryIntervalS: 1 },
   });
-  const daemon = new Daemon(config, pino({ level: 'silent' }), { extensions: [store, hotlist, mqttExt] });
+  // Built as `run` builds it (src/app.ts): store, hot lists, MQTT, GPIO and the query API.
+  const { daemon, hotlist } = buildApp(config, pino({ level: 'silent' }));
   let central: Awaited<ReturnType<typeof subscribe>>;
   const scrape = async () => (await daemon.httpApp!.inject({ method: 'GET', url: '/metrics' })).body;
 

@@ -2,7 +2,6 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify from 'fastify';
 import pino from 'pino';
 import { DeviceEventBus } from '../../src/device-events.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
@@ -29,8 +28,9 @@ async function start() {
   expect(admin.status, admin.stderr).toBe(0);
   const ext = new HotListExtension({ changeLog: memoryChangeLog() });
   const events: DeviceEvent[] = [];
-  ext.on('event', (e) => events.push(e));
-  await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });
+  const bus = new DeviceEventBus();
+  bus.subscribe((e) => events.push(e));
+  await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), events: bus });
   onTestFinished(() => ext.stop());
   const versionsFile = join(config.stateDir, 'hotlists', 'versions.json');
   const refusal = (bytes: Buffer) => {
@@ -41,12 +41,12 @@ async function start() {
     }
     throw new Error('installed');
   };
-  return { ext, pub, events, versionsFile, configFile, dir, refusal };
+  return { ext, pub, events, versionsFile, configFile, dir, refusal, bus };
 }
 
 describe('hot-list versions file', { timeout: 120_000 }, () => {
   it('P10: a corrupt or unreadable versions file fails closed: installs refused (no replay), health degraded, an event; repaired, the stored list is the floor', async () => {
-    const { ext, pub, events, versionsFile, configFile, dir, refusal } = await start();
+    const { ext, pub, events, versionsFile, configFile, dir, refusal, bus } = await start();
     const v5 = pub.sign('ncic', 5, [entry('5OLD555', 'CA')]);
     ext.installSigned(v5, 'test');
     ext.installSigned(pub.sign('ncic', 6, [entry('6NEW666', 'CA')]), 'test');
@@ -92,7 +92,7 @@ describe('hot-list versions file', { timeout: 120_000 }, () => {
     expect(refusal(v5).reason).toBe('replay');
     ext.installSigned(pub.sign('ncic', 7, [entry('7NEW777', 'CA')]), 'test');
     const hits: unknown[] = [];
-    ext.on('hit', (h) => hits.push(h));
+    bus.listen('hit', (h) => hits.push(h));
     await ext.accept(makeRead('7NEW777', 'CA', 'versions-pole'));
     expect(hits).toHaveLength(1);
   });

@@ -2,12 +2,12 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify from 'fastify';
 import pino from 'pino';
 import { checkAnchors, readAnchorsFile } from '../../src/access/anchors.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import type { DaemonContext } from '../../src/extension.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
+import { AccessLogHotListChanges } from '../../src/access/hotlist-changes.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
 import { MqttExtension } from '../../src/mqtt/extension.js';
 import { HitWatcher } from '../../src/mqtt/watch.js';
@@ -32,9 +32,9 @@ describe('access-log anchors over MQTT', () => {
     onTestFinished(() => watcher.stop());
 
     const config = testConfig(deviceId, dir, pub.pubFile, { url: URL, allowPlainText: true, protocolVersion: 5, publishReads: false });
-    const ctx: DaemonContext = { config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() };
+    const ctx: DaemonContext = { config, logger: pino({ level: 'silent' }), metrics: createMetrics(), events: new DeviceEventBus() };
     const store = new StoreExtension();
-    const hotlist = new HotListExtension({ changeLog: store.hotListChanges });
+    const hotlist = new HotListExtension({ changeLog: new AccessLogHotListChanges(() => store.state()) });
     const mqttExt = new MqttExtension({ hotlist, version: 'test', anchors: store });
     await store.start(ctx);
     await hotlist.start(ctx);

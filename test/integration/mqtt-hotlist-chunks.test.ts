@@ -68,7 +68,7 @@ describe('chunked hot-list delivery over MQTT (P10, real Mosquitto)', () => {
     expect(done).toMatchObject({ ok: true, result: { list: { name: 'ncic', version: 2, entries: 1_000_000 } } });
     expect(exts.hotlist.summaries().find((s) => s.name === 'ncic')).toMatchObject({ version: 2, entries: 1_000_000 });
     const hits: string[] = [];
-    exts.hotlist.on('hit', (h) => hits.push(h.entry.recordNumber));
+    exts.ctx.events.listen('hit', (h) => hits.push(h.entry.recordNumber));
     for (const p of bigPlates) await exts.hotlist.accept(makeRead(p, null, deviceId));
     expect(hits).toHaveLength(2);
   }, 180_000);

@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import Fastify from 'fastify';
 import pino from 'pino';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { assessHealth, type HealthReport } from '../../src/health/health.js';
@@ -38,7 +37,7 @@ describe('MQTT health telemetry', () => {
       return assessHealth([{ status, lastAnalysedAtMs: now - 60, framesAnalysed: 1000, analysedFps: 7.5, lastReadAtMs: now - 12_000 }], now, 5000, startedAtMs, '9.9.9', { version: 'det@1+read@1', interim: false }, {});
     };
     const ctx: DaemonContext = {
-      config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus(),
+      config, logger: pino({ level: 'silent' }), metrics: createMetrics(), events: new DeviceEventBus(),
       health, clock: () => ({ synced: false, source: 'chronyc', detail: 'leap status Not synchronised' }),
     };
     const hotlist = new HotListExtension({ changeLog: memoryChangeLog() });

@@ -1,7 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify from 'fastify';
 import pino from 'pino';
 import { verifyAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
 import { AccessLogHotListChanges } from '../../src/access/hotlist-changes.js';
@@ -34,10 +33,11 @@ async function startDaemonHotLists(stateDir: string, store: { db: StateDatabase;
   const pub = makePublisher(dir);
   const config = hitTestConfig('rest-pole', stateDir, pub.pubFile, {});
   const ext = new HotListExtension({ changeLog: new AccessLogHotListChanges(() => store) });
-  await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });
-  onTestFinished(() => ext.stop());
+  const bus = new DeviceEventBus();
   const hits: Hit[] = [];
-  ext.on('hit', (h) => hits.push(h));
+  bus.listen('hit', (h) => hits.push(h));
+  await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), events: bus });
+  onTestFinished(() => ext.stop());
   return { ext, hits, pub };
 }
 

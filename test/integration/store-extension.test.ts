@@ -1,5 +1,4 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import Fastify from 'fastify';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import { StoreExtension } from '../../src/store/store-extension.js';
@@ -10,19 +9,17 @@ async function started(store: Parameters<typeof testConfig>[0] = {}) {
   const config = testConfig(store);
   const ext = new StoreExtension();
   const metrics = createMetrics();
-  const http = Fastify();
-  const sink = await ext.start({ config, logger: silent, metrics, http, events: new DeviceEventBus() });
+  const sink = await ext.start({ config, logger: silent, metrics, events: new DeviceEventBus() });
   // Closed however the test ends: a failed assertion leaks no LMDB environment or server.
   onTestFinished(async () => {
     await ext.stop();
-    await http.close();
   });
-  return { ext, sink, metrics, http, config };
+  return { ext, sink, metrics, config };
 }
 
 describe('store extension (the daemon\'s sink)', () => {
   it('accepts reads without waiting for the disk, then stores them all', async () => {
-    const { ext, sink, metrics, http } = await started();
+    const { ext, sink, metrics } = await started();
     const reads = Array.from({ length: 50 }, (_, i) => makeRead(`5SNK${String(i).padStart(3, '0')}`, Date.now() - i * 1000));
     for (const r of reads) await sink.accept(r);
     // accept() resolved for all 50 while the first commit was still in flight: nothing waits on LMDB.
@@ -34,7 +31,7 @@ describe('store extension (the daemon\'s sink)', () => {
   });
 
   it('drops the oldest waiting read when the queue is full, counts it and reports degraded health', async () => {
-    const { ext, sink, http } = await started({ queueMax: 3 });
+    const { ext, sink } = await started({ queueMax: 3 });
     for (let i = 0; i < 12; i++) await sink.accept(makeRead(`5DRP${String(i).padStart(3, '0')}`, Date.now() - i * 1000));
     await ext.flush();
     const h = ext.health();
@@ -49,13 +46,11 @@ describe('store extension (the daemon\'s sink)', () => {
     await seed.store.putMany(Array.from({ length: 400 }, (_, i) => makeRead(`5BKL${String(i).padStart(3, '0')}`, Date.now() - 3 * DAY_MS + i * 1000)));
     await seed.db.root.close();
     const ext = new StoreExtension();
-    const http = Fastify();
     const metrics = createMetrics();
     // start() begins the purge in the background (40 batches) and returns the sink at once.
-    const sink = await ext.start({ config, logger: silent, metrics, http, events: new DeviceEventBus() });
+    const sink = await ext.start({ config, logger: silent, metrics, events: new DeviceEventBus() });
     onTestFinished(async () => {
       await ext.stop();
-      await http.close();
     });
     const fresh = Array.from({ length: 30 }, (_, i) => makeRead(`5LIV${String(i).padStart(3, '0')}`, Date.now() - i * 10));
     for (const r of fresh) await sink.accept(r);
@@ -71,18 +66,14 @@ describe('store extension (the daemon\'s sink)', () => {
   it('P3: purges expired reads at start', async () => {
     const config = testConfig({ retentionDays: 1 });
     const first = new StoreExtension();
-    const http1 = Fastify();
-    const sink = await first.start({ config, logger: silent, metrics: createMetrics(), http: http1, events: new DeviceEventBus() });
+    const sink = await first.start({ config, logger: silent, metrics: createMetrics(), events: new DeviceEventBus() });
     await sink.accept(makeRead('5OLD999', Date.now() - 2 * DAY_MS));
     await sink.accept(makeRead('5NEW999', Date.now()));
     await first.stop();
-    await http1.close();
     const second = new StoreExtension();
-    const http2 = Fastify();
-    await second.start({ config, logger: silent, metrics: createMetrics(), http: http2, events: new DeviceEventBus() });
+    await second.start({ config, logger: silent, metrics: createMetrics(), events: new DeviceEventBus() });
     onTestFinished(async () => {
       await second.stop();
-      await http2.close();
     });
     // The start-up purge runs in the background: wait for the expired read to go, then check the other stays.
     await waitFor('the expired read purged', () => second.store!.db.reads.getCount() < 2);
@@ -93,11 +84,9 @@ describe('store extension (the daemon\'s sink)', () => {
     const config = testConfig();
     const actions = async (c: typeof config) => {
       const ext = new StoreExtension();
-      const http = Fastify();
-      await ext.start({ config: c, logger: silent, metrics: createMetrics(), http, events: new DeviceEventBus() });
+      await ext.start({ config: c, logger: silent, metrics: createMetrics(), events: new DeviceEventBus() });
       const log = [...ext.store!.db.accessLog.getRange()].map((e) => (e.value as { action: string }).action);
       await ext.stop();
-      await http.close();
       return log.filter((a) => a === 'config.change').length;
     };
     expect(await actions(config)).toBe(1);
@@ -106,7 +95,7 @@ describe('store extension (the daemon\'s sink)', () => {
   });
 
   it('disk budget: purges the oldest reads early and raises a degraded alarm in health', async () => {
-    const { ext, sink, http } = await started({ maxBytes: 1024 * 1024, purgeIntervalS: 1 });
+    const { ext, sink } = await started({ maxBytes: 1024 * 1024, purgeIntervalS: 1 });
     for (let i = 0; i < 80; i++) await sink.accept(makeRead(`5BIG${String(i).padStart(3, '0')}`, Date.now() - (100 - i) * 1000, { imageBytes: 30_000 }));
     await ext.flush();
     // The purge runs every second; on a busy machine the first pass may come later.

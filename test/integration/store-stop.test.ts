@@ -1,5 +1,4 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import Fastify from 'fastify';
 import pino from 'pino';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
@@ -10,12 +9,10 @@ import { DAY_MS, makeRead, openTestStore, silent, testConfig } from '../support/
 /** A started store extension whose stop (if the test has not stopped it) and HTTP server close when the test ends. */
 async function startStore(config: Config, opts: { flushAtStopMs?: number; logger?: pino.Logger } = {}) {
   const ext = new StoreExtension({ ...(opts.flushAtStopMs !== undefined ? { flushAtStopMs: opts.flushAtStopMs } : {}) });
-  const http = Fastify();
   onTestFinished(async () => {
     await ext.stop();
-    await http.close();
   });
-  const sink = await ext.start({ config, logger: opts.logger ?? silent, metrics: createMetrics(), http, events: new DeviceEventBus() });
+  const sink = await ext.start({ config, logger: opts.logger ?? silent, metrics: createMetrics(), events: new DeviceEventBus() });
   return { ext, sink };
 }
 

@@ -2,7 +2,6 @@ import { readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import Fastify from 'fastify';
 import pino from 'pino';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -90,7 +89,7 @@ export function memoryChangeLog(): HotListChangeLog & { changes: HotListChange[]
 /** Hot list + MQTT started the way the daemon starts extensions, minus cameras and models. */
 /** The hot-list and MQTT extensions as the daemon wires them; `logger` to watch what they log. */
 export async function startHitExtensions(config: Config, logger: pino.Logger = pino({ level: 'silent' })) {
-  const ctx: DaemonContext = { config, logger, metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() };
+  const ctx: DaemonContext = { config, logger, metrics: createMetrics(), events: new DeviceEventBus() };
   const hotlist = new HotListExtension({ changeLog: memoryChangeLog() });
   const mqttExt = new MqttExtension({ hotlist, version: 'test' });
   await hotlist.start({ ...ctx, logger: ctx.logger.child({ component: 'hotlist' }) });

@@ -3,7 +3,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import Fastify from 'fastify';
 import pino from 'pino';
 import { validateConfig } from '../../src/config/load.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
@@ -100,7 +99,7 @@ function config(gpio: Record<string, unknown>) {
 }
 
 function context(cfg: ReturnType<typeof config>, logger = pino({ level: 'silent' }), events = new DeviceEventBus()) {
-  return { config: cfg, logger, metrics: createMetrics(), http: Fastify(), events };
+  return { config: cfg, logger, metrics: createMetrics(), events };
 }
 
 afterEach(() => {

@@ -3,7 +3,6 @@ import fc from 'fast-check';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync, gunzipSync } from 'node:zlib';
-import Fastify from 'fastify';
 import pino from 'pino';
 import { HotListFormatError, parseHotListCsv, parseNcicExtract } from '../../src/hotlist/format.js';
 import { encodeListBody, HotListRejectedError, loadPublicKey, parseListBody, verifySignedList } from '../../src/hotlist/signed-list.js';
@@ -228,11 +227,12 @@ describe('hot-list extension', () => {
     const config = testConfig('unit-pole', dir, pub.pubFile, {}, { maxAgeHours, checkIntervalS: 1 });
     const ext = new HotListExtension({ changeLog: memoryChangeLog() });
     const events: DeviceEvent[] = [];
-    ext.on('event', (e) => events.push(e));
-    await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });
+    const bus = new DeviceEventBus();
+    bus.subscribe((e) => events.push(e));
+    await ext.start({ config, logger: pino({ level: 'silent' }), metrics: createMetrics(), events: bus });
     // Stopped however the test ends, so a failed assertion leaves no check timer running.
     onTestFinished(() => ext.stop());
-    return { ext, pub, events, dir };
+    return { ext, pub, events, dir, bus };
   }
 
   it('P10: a list older than maxAgeHours turns health degraded and raises a hotlist-stale event; a fresh version clears it', async () => {
@@ -247,13 +247,13 @@ describe('hot-list extension', () => {
   });
 
   it('a refused list keeps the current one and says why; hits carry the list, entry and match kind', async () => {
-    const { ext, pub, events } = await start();
+    const { ext, pub, events, bus } = await start();
     ext.installSigned(pub.sign('ncic', 3, [entry('7ABC123', 'CA')]), 'test');
     expect(() => ext.installSigned(pub.sign('ncic', 2, []), 'test')).toThrow(/replay/);
     expect(() => ext.installSigned(Buffer.from('not a list'), 'test')).toThrow(HotListRejectedError);
     expect(events.filter((e) => e.type === 'hotlist-refused').map((e) => e.detail['reason'])).toEqual(['replay', 'malformed']);
     const hits: unknown[] = [];
-    ext.on('hit', (h) => hits.push(h));
+    bus.listen('hit', (h) => hits.push(h));
     await ext.accept(makeRead('7ABC123', 'CA', 'unit-pole'));
     expect(hits).toMatchObject([{ list: { name: 'ncic', version: 3 }, entry: { plate: '7ABC123', type: 'SVS' }, kind: 'exact', requiresVerification: true }]);
   });

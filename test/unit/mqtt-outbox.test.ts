@@ -9,7 +9,6 @@ import { MESSAGE_SCHEMAS, renderSchemaFile, type ResponsePayload } from '../../s
 import { CommandHandler } from '../../src/mqtt/commands.js';
 import { deviceTopics } from '../../src/mqtt/topics.js';
 import { reconnectDelayMs } from '../../src/mqtt/connection.js';
-import Fastify from 'fastify';
 import { HotListExtension } from '../../src/hotlist/extension.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
@@ -86,7 +85,7 @@ describe('MQTT API contract', () => {
     const dir = tempDir('fuzz-cmd-');
     const pub = makePublisher(dir);
     const hotlist = new HotListExtension({ changeLog: memoryChangeLog() });
-    await hotlist.start({ config: testConfig('fuzz-pole', dir, pub.pubFile, {}), logger: pino({ level: 'silent' }), metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() });
+    await hotlist.start({ config: testConfig('fuzz-pole', dir, pub.pubFile, {}), logger: pino({ level: 'silent' }), metrics: createMetrics(), events: new DeviceEventBus() });
     const goodList = pub.sign('fuzz', 1, [entry('7FUZZ01', 'CA')]);
     const handler = new CommandHandler({
       deviceId: 'fuzz-pole',
