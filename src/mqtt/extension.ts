@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import type { DaemonContext, DaemonExtension } from '../extension.js';
@@ -11,14 +10,12 @@ import type { Hit } from '../hotlist/hit.js';
 import type { DeviceEventBus } from '../device-events.js';
 import type { ChainAnchor } from '../access/anchors.js';
 
-/** At most one outbox-dropped event this often; the first gathers the drops of its first second. */
-export const DROP_EVENT_INTERVAL_MS = 60_000;
-const DROP_EVENT_FIRST_DELAY_MS = 1000;
-import type { HotListChange, HotListChangeLog } from '../hotlist/local-entries.js';
+import type { HotListChange } from '../hotlist/local-entries.js';
 import { Outbox, type OutboxKind } from './outbox.js';
 import { openDeviceKeys } from '../state/device-keys.js';
 import { deviceTopics, type DeviceTopics } from './topics.js';
-import { checkMqttConfig, connectOptions, reconnectDelayMs } from './connection.js';
+import { checkMqttConfig, connectOptions } from './connection.js';
+import { BrokerLink } from './broker-link.js';
 import { EmbeddedBroker } from './embedded-broker.js';
 import { anchorPayload, auditPayload, eventPayload, hitPayload, readPayload, statePayload, type HitPayload, type StatePayload } from './messages.js';
 import { CommandHandler, type HotListService } from './commands.js';
@@ -27,6 +24,10 @@ import { diskSpace } from '../host/disk.js';
 import { sourceCommit } from '../source-commit.js';
 import type { HealthReport } from '../health/health.js';
 import type { ClockSync } from '../host/clock.js';
+
+/** At most one outbox-dropped event this often; the first gathers the drops of its first second. */
+export const DROP_EVENT_INTERVAL_MS = 60_000;
+const DROP_EVENT_FIRST_DELAY_MS = 1000;
 
 export interface MqttExtensionOptions {
   /** Hot-list summaries and installs (hits, changes and alarms come on the device-event bus). */
@@ -49,7 +50,8 @@ export interface AnchorSource {
 /**
  * Publishes hits, reads, events and audit entries to the central broker through a durable outbox
  * (QoS 1, in order, survives link loss and restarts), keeps a retained `state` with a last will, and
- * answers commands on `cmd/#` (docs/mqtt-api.md).
+ * answers commands on `cmd/#` (docs/mqtt-api.md). What it publishes is decided here; the connection,
+ * its reconnects and the outbox pump are the BrokerLink's (broker-link.ts).
  */
 export class MqttExtension implements DaemonExtension, ReadSink {
   readonly name = 'mqtt';
@@ -61,16 +63,8 @@ export class MqttExtension implements DaemonExtension, ReadSink {
   private outbox: Outbox | undefined;
   private broker: EmbeddedBroker | undefined;
   private url = '';
-  private clientOpts!: IClientOptions;
-  private client: MqttClient | undefined;
-  private connected = false;
-  private gen = 0;
-  private attempt = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private disconnectedSinceMs = Date.now();
-  private cursor = 0;
-  private readonly inflight = new Set<number>();
-  private pumping = false;
+  /** The connection, reconnects and the outbox pump; this extension decides what goes on it. */
+  private link: BrokerLink | undefined;
   private stopping = false;
   private chain: Promise<unknown> = Promise.resolve();
   private commands!: CommandHandler;
@@ -111,7 +105,7 @@ export class MqttExtension implements DaemonExtension, ReadSink {
     }
     if (!this.url) return undefined;
     this.topics = deviceTopics(this.deviceId);
-    this.clientOpts = connectOptions(this.cfg, this.url, this.deviceId, { topic: this.topics.state, payload: JSON.stringify(this.offlineState('connection lost')) });
+    const clientOptions = connectOptions(this.cfg, this.url, this.deviceId, { topic: this.topics.state, payload: JSON.stringify(this.offlineState('connection lost')) });
     this.registerMetrics(ctx);
     // P16: messages wait on disk sealed with the device keys, as reads do in the store.
     this.outbox = new Outbox(join(ctx.config.stateDir, 'mqtt-outbox'), { maxMessages: this.cfg.outboxMaxMessages, maxBytes: this.cfg.outboxMaxBytes }, openDeviceKeys(ctx.config.stateDir));
@@ -150,7 +144,30 @@ export class MqttExtension implements DaemonExtension, ReadSink {
       }),
     );
     this.commit = sourceCommit();
-    this.connect();
+    const outbox = this.outbox;
+    this.link = new BrokerLink({
+      url: this.url,
+      clientOptions,
+      outbox,
+      inflight: this.cfg.inflight,
+      protocolVersion: this.cfg.protocolVersion,
+      reconnectMaxDelayMs: this.cfg.reconnectMaxDelayMs,
+      commandsTopic: this.topics.commands,
+      logger: this.logger,
+      onConnect: () => {
+        this.publishState();
+        this.publishTelemetry();
+      },
+      onMessage: (topic, payload, properties) => {
+        this.m.commands.inc();
+        this.commands.handle(topic, payload, properties);
+      },
+      onConnectedChange: (connected) => this.m.connectedGauge.set(connected ? 1 : 0),
+      onPublished: (kind) => this.m.published.inc({ kind }),
+      onOutboxSize: (messages) => this.m.outboxMessages.set(messages),
+      onReconnect: () => this.m.reconnects.inc(),
+    });
+    this.link.start();
     // Retained health telemetry: on each connect (above) and every interval while connected.
     this.telemetryTimer = setInterval(() => this.publishTelemetry(), this.cfg.telemetryIntervalS * 1000);
     this.telemetryTimer.unref();
@@ -178,7 +195,7 @@ export class MqttExtension implements DaemonExtension, ReadSink {
         outboxBytes: outbox?.bytes ?? 0,
         outboxMaxMessages: this.cfg.outboxMaxMessages,
         outboxMaxBytes: this.cfg.outboxMaxBytes,
-        disconnectedForS: this.connected ? 0 : Math.round((Date.now() - this.disconnectedSinceMs) / 1000),
+        disconnectedForS: this.disconnectedForS(),
       });
     }, waitMs);
     this.dropEventTimer.unref();
@@ -201,118 +218,22 @@ export class MqttExtension implements DaemonExtension, ReadSink {
         if (dropped.length > 0) this.noteDropped(dropped);
         if (dropped.length > 0) this.logger.warn({ dropped, outbox: outbox.size }, 'outbox full; oldest messages dropped');
         this.m.outboxMessages.set(outbox.size);
-        this.pump();
+        this.link?.pump();
       })
       .catch((err: unknown) => this.logger.error({ err, kind }, 'outbox write failed'));
     return this.chain;
   }
 
-  private connect(): void {
-    const gen = ++this.gen;
-    const client = mqtt.connect(this.url, this.clientOpts);
-    this.client = client;
-    client.on('connect', () => {
-      if (gen !== this.gen) return;
-      this.connected = true;
-      this.m.connectedGauge.set(1);
-      this.logger.info({ url: this.url, attempts: this.attempt, outbox: this.outbox?.size ?? 0 }, 'connected to MQTT broker');
-      this.attempt = 0;
-      this.cursor = 0;
-      this.inflight.clear();
-      client.subscribe(this.topics.commands, { qos: 1 }, (err) => {
-        if (err) this.logger.error({ err: err.message }, 'cannot subscribe to commands');
-      });
-      this.publishState();
-      this.publishTelemetry();
-      this.pump();
-    });
-    client.on('message', (topic, payload, packet) => {
-      if (gen !== this.gen) return;
-      this.m.commands.inc();
-      this.commands.handle(topic, payload, packet.properties);
-    });
-    client.on('error', (err) => {
-      if (gen !== this.gen) return;
-      // Logged once per outage; the close that follows schedules the retry.
-      if (this.attempt === 0) this.logger.warn({ url: this.url, err: err.message }, 'MQTT connection failed; retrying with backoff');
-    });
-    client.on('close', () => {
-      if (gen === this.gen) this.onDisconnected();
-    });
-  }
-
-  private onDisconnected(): void {
-    if (this.connected) {
-      this.disconnectedSinceMs = Date.now();
-      this.logger.warn({ url: this.url, outbox: this.outbox?.size ?? 0 }, 'MQTT connection lost; messages stay in the outbox');
-    }
-    this.connected = false;
-    this.m.connectedGauge.set(0);
-    this.gen++;
-    this.inflight.clear();
-    const old = this.client;
-    this.client = undefined;
-    old?.removeAllListeners('close');
-    old?.on('error', () => {});
-    old?.end(true);
-    if (this.stopping) return;
-    const delay = reconnectDelayMs(this.attempt++, this.cfg.reconnectMaxDelayMs);
-    this.m.reconnects.inc();
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
-  }
-
-  /**
-   * Sends outbox messages in sequence order, up to `inflight` unacknowledged at a time. A message
-   * leaves the outbox only on its PUBACK; after a reconnect sending starts again from the oldest
-   * unacknowledged one, so the broker sees every message at least once and in order (the central
-   * side drops repeats by messageId).
-   */
-  private pump(): void {
-    const client = this.client;
-    const outbox = this.outbox;
-    if (!client || !outbox || !this.connected || this.pumping) return;
-    this.pumping = true;
-    try {
-      while (this.inflight.size < this.cfg.inflight) {
-        const unreadableBefore = outbox.unreadable;
-        const batch = outbox.peek(this.cursor, this.cfg.inflight - this.inflight.size);
-        if (outbox.unreadable > unreadableBefore) this.logger.error({ dropped: outbox.unreadable - unreadableBefore, unreadableTotal: outbox.unreadable }, 'outbox messages do not open with the device keys (data key deleted or file damaged); dropped');
-        if (batch.length === 0) break;
-        for (const msg of batch) {
-          this.cursor = msg.seq + 1;
-          this.inflight.add(msg.seq);
-          const gen = this.gen;
-          const options: IClientPublishOptions = { qos: 1 };
-          if (this.cfg.protocolVersion === 5) options.properties = { contentType: 'application/json', userProperties: { messageId: msg.messageId, kind: msg.kind } };
-          client.publish(msg.topic, msg.payload, options, (err) => {
-            if (gen !== this.gen || err) return; // the connection went; the reconnect resends it
-            this.inflight.delete(msg.seq);
-            this.m.published.inc({ kind: msg.kind });
-            void outbox
-              .ack(msg.seq)
-              .then(() => {
-                this.m.outboxMessages.set(outbox.size);
-                this.pump();
-              })
-              .catch((e: unknown) => this.logger.error({ err: e }, 'outbox ack failed'));
-          });
-        }
-      }
-    } finally {
-      this.pumping = false;
-    }
-  }
-
   private publishDirect(topic: string, payload: object, retain: boolean, correlationData?: Buffer): void {
-    if (!this.client || !this.connected) return;
-    const options: IClientPublishOptions = { qos: 1, retain };
-    if (this.cfg.protocolVersion === 5) {
-      options.properties = { contentType: 'application/json' };
-      if (correlationData) options.properties.correlationData = correlationData;
-    }
-    this.client.publish(topic, JSON.stringify(payload), options, (err) => {
-      if (err) this.logger.debug({ topic, err: err.message }, 'direct publish not acknowledged');
-    });
+    this.link?.publishDirect(topic, payload, retain, correlationData);
+  }
+
+  private get connected(): boolean {
+    return this.link?.connected ?? false;
+  }
+
+  private disconnectedForS(): number {
+    return this.connected ? 0 : Math.round((Date.now() - (this.link?.disconnectedSinceMs ?? Date.now())) / 1000);
   }
 
   /** Retained; hot-list versions and ages (P10) so central sees a stale list without asking. */
@@ -359,7 +280,7 @@ export class MqttExtension implements DaemonExtension, ReadSink {
     return {
       status: this.connected ? 'ok' : 'degraded',
       connected: this.connected,
-      disconnectedForS: this.connected ? 0 : Math.round((Date.now() - this.disconnectedSinceMs) / 1000),
+      disconnectedForS: this.disconnectedForS(),
       outboxMessages: outbox?.size ?? 0,
       outboxHits: outbox?.countOf('hit') ?? 0,
       droppedMessages: dropped,
@@ -380,23 +301,13 @@ export class MqttExtension implements DaemonExtension, ReadSink {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const d of this.detach) d();
-    clearTimeout(this.reconnectTimer);
     clearTimeout(this.dropEventTimer);
     clearInterval(this.telemetryTimer);
     this.commands?.stop();
     await this.chain;
-    const client = this.client;
-    if (client && this.connected) {
-      // A clean stop says so (the last will only fires on a lost connection).
-      await Promise.race([
-        client.publishAsync(this.topics.state, JSON.stringify(this.offlineState('stopped')), { qos: 1, retain: true }).catch(() => undefined),
-        new Promise((r) => setTimeout(r, 1000)),
-      ]);
-    }
-    this.gen++;
-    this.connected = false;
-    if (client) await Promise.race([client.endAsync(false).catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]).then(() => client.end(true));
-    this.client = undefined;
+    // A clean stop says so (the last will only fires on a lost connection).
+    await this.link?.stop({ topic: this.topics.state, payload: this.offlineState('stopped') });
+    this.link = undefined;
     await this.outbox?.close();
     this.outbox = undefined;
     await this.broker?.close();
