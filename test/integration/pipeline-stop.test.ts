@@ -1,16 +1,9 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { livePipelines, PipelineSession, type PipelineSessionHandlers } from '../../src/capture/pipeline-session.js';
+import { waitFor } from '../support/wait-for.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
-
-async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function session(description: string): { session: PipelineSession; frames: () => number; pts: number[] } {
   let frames = 0;
@@ -54,7 +47,9 @@ describe('stopping GStreamer pipelines', () => {
     // to finish: a stand-in for rtspsrc wedging in its NULL transition (issue: daemon-rtsp test).
     const slow = session(`videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! identity sleep-time=2000000 ! ${TAIL}`);
     slow.session.start();
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the streaming thread is now asleep
+    // The first frame leaves identity after its 2 s sleep; the live source's next buffer is already
+    // late, so the streaming thread goes straight back to sleep on it: a stop now has to wait for it.
+    await waitFor('the first frame through the sleeping identity', () => slow.frames() >= 1, 10_000);
 
     let ticks = 0;
     const ticker = setInterval(() => ticks++, 20);
