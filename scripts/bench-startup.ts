@@ -2,7 +2,7 @@
 // `alpr-edge read` of one image (process start to exit) and `alpr-edge run` to its first analysed
 // frame. Each is spawned RUNS times; the targets are judged on the median, and each run is kept.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ const RUNS = 3;
 const POLL_MS = 20;
 /** A start that takes this long has failed, whatever the machine's load. */
 const GIVE_UP_MS = 60_000;
+/** USER_HZ: the unit of /proc/PID/stat's times on every Linux architecture we ship for. */
+const CLOCK_TICKS_PER_S = 100;
 
 export interface StartupRun {
   wallS: number;
@@ -25,6 +27,8 @@ export interface StartupRun {
 export interface RunStartup {
   /** Process start to first analysed frame (healthz polled every POLL_MS). */
   wallS: number;
+  /** CPU of the daemon (user + system) up to then, from /proc; null where there is no /proc. */
+  cpuS: number | null;
   /** Milestones from the daemon's own log timestamps, seconds after the spawn. */
   modelsLoadedS: number | null;
   httpListeningS: number | null;
@@ -69,6 +73,7 @@ async function runOnce(root: string, clip: string): Promise<RunStartup> {
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify({
     deviceId: 'bench-startup',
+    location: { latitude: 37.7793, longitude: -122.4193, headingDeg: 90, description: 'bench start-up' },
     cameras: [{ id: 'startup-cam', uri: pathToFileURL(clip).href, realtime: true }],
     http: { host: '127.0.0.1', port: 0 },
     log: { level: 'info' },
@@ -77,7 +82,7 @@ async function runOnce(root: string, clip: string): Promise<RunStartup> {
   const started = performance.now();
   const spawnedAtMs = Date.now();
   const child = spawn(process.execPath, [join(root, 'dist/src/bin.cjs'), 'run', '--config', configFile], { cwd: root, env: { ...process.env, ALPR_EDGE_LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const seen: { address?: string; modelsAtMs?: number; httpAtMs?: number; lastLine?: string } = {};
+  const seen: { address?: string; modelsAt?: string; httpAt?: string; lastLine?: string } = {};
   for (const stream of [child.stdout, child.stderr]) {
     let rest = '';
     stream.on('data', (d: Buffer) => {
@@ -86,11 +91,11 @@ async function runOnce(root: string, clip: string): Promise<RunStartup> {
       for (const line of lines) {
         seen.lastLine = line;
         try {
-          const e = JSON.parse(line) as { msg?: string; address?: string; time?: number };
-          if (e.msg === 'models loaded and warmed up') seen.modelsAtMs = e.time;
+          const e = JSON.parse(line) as { msg?: string; address?: string; time?: string };
+          if (e.msg === 'models loaded and warmed up') seen.modelsAt = e.time;
           if (e.msg === 'http server listening' && e.address) {
             seen.address = e.address;
-            seen.httpAtMs = e.time;
+            seen.httpAt = e.time;
           }
         } catch {
           // Not a log line (a native library's own output): only kept as the last line for errors.
@@ -108,8 +113,10 @@ async function runOnce(root: string, clip: string): Promise<RunStartup> {
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     const wallS = (performance.now() - started) / 1000;
-    const since = (t: number | undefined) => (t === undefined ? null : (t - spawnedAtMs) / 1000);
-    return { wallS, modelsLoadedS: since(seen.modelsAtMs), httpListeningS: since(seen.httpAtMs) };
+    const cpuS = processCpuS(child.pid!);
+    // Log times are ISO strings with milliseconds (src/log.ts).
+    const since = (t: string | undefined) => (t === undefined ? null : (Date.parse(t) - spawnedAtMs) / 1000);
+    return { wallS, cpuS, modelsLoadedS: since(seen.modelsAt), httpListeningS: since(seen.httpAt) };
   } finally {
     if (!exited) {
       const gone = new Promise((r) => child.once('exit', r));
@@ -119,6 +126,18 @@ async function runOnce(root: string, clip: string): Promise<RunStartup> {
       clearTimeout(killer);
     }
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** utime + stime of a running process (fields 14 and 15 of /proc/PID/stat, in clock ticks of 1/100 s on Linux). */
+function processCpuS(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; fields are counted after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
   }
 }
 

@@ -26,9 +26,13 @@ import type { PlateReader } from '../src/inference/reader.js';
 import { createLogger } from '../src/log.js';
 import { CameraPipeline } from '../src/pipeline/camera-pipeline.js';
 import type { Read } from '../src/pipeline/read.js';
+import { measureAnalysisStages, measureCaptureStages, type StageCpu } from './bench-stages.js';
+import { measureStartup, STARTUP_TARGETS, type StartupResults } from './bench-startup.js';
 
 const SOURCE_CLIP = 'test/fixtures/demo/clip.mp4';
 const SOURCE_CLIP_TRUTH = 'test/fixtures/demo/clip.json';
+/** The still `alpr-edge read` is timed on for the start-up target. */
+const STARTUP_IMAGE = 'test/fixtures/scenes/one-car.jpg';
 const BENCH_CLIP = '.cache/bench/clip-1080p30.mp4';
 const WIDTH = 1920;
 const HEIGHT = 1080;
@@ -44,10 +48,13 @@ const MB = 1024 * 1024;
 /** The product's performance targets (from the issues), checked against each run. */
 export const TARGETS = {
   endToEndFps: 25,
+  /** Whole process (decode included), per analysed frame, end to end (issue 23: half of 47-58 ms). */
+  cpuMsPerFrame: 25,
   peakRssMb: 250,
   detectorMs: 30,
   readerMsPerPlate: 2,
   int8Speedup: 1.5,
+  ...STARTUP_TARGETS,
 } as const;
 
 export interface BenchOptions {
@@ -59,6 +66,8 @@ export interface BenchOptions {
   json: string;
   /** libav decoder frame threads (cameras[].decoderThreads); 0 = one per core. */
   decoderThreads: number;
+  /** Spawn `read` and `run` for the start-up targets. */
+  startup: boolean;
 }
 
 export interface Stat {
@@ -130,8 +139,12 @@ interface BenchResults {
   clip: { path: string; width: number; height: number; fps: number; builtThisRun: boolean };
   models: { version: string; interim: boolean; detector: string; reader: string; precision: string };
   decode: { decoder: string | null; frames: number; fps: number; msPerFrame: number; cpuPctOneCore: number; cpuPctAllCores: number };
-  /** The reader alone on plates the end-to-end pass met, one core, nothing else running; null when none. */
-  readerAlone: { plates: number; msPerPlate: Stat } | null;
+  /**
+   * The reader alone on plates the end-to-end pass met, one core, nothing else running; null when
+   * none. `runs`: each of READER_ALONE_RUNS passes over the same plates, CPU ms per plate; the
+   * target is judged on the slowest run. `msPerPlate`: wall time over all runs (p95 over frames).
+   */
+  readerAlone: { plates: number; runs: number[]; cpuMsPerPlate: { min: number; median: number; max: number }; msPerPlate: Stat } | null;
   endToEnd: {
     frames: number;
     fps: number;
@@ -142,9 +155,15 @@ interface BenchResults {
     analyseMs: Stat;
     cpuPctOneCore: number;
     cpuPctAllCores: number;
+    /** CPU of the whole process (decode, analysis, every thread) per analysed frame. */
+    cpuMsPerFrame: number;
     rssMb: { mean: number; max: number };
     reads: { count: number; plates: string[] };
   };
+  /** CPU ms per frame by stage, each stage alone (scripts/bench-stages.ts). */
+  stages: StageCpu | null;
+  /** Spawned `read` of one image and `run` to its first analysed frame (scripts/bench-startup.ts); null with --no-startup. */
+  startup: StartupResults | null;
   peakRssMb: number;
   /** Where the memory goes: RSS once decoding is done, and again once the models are loaded. */
   rssMbAt: { afterDecode: number; afterModelLoad: number };
@@ -169,6 +188,7 @@ const USAGE = `usage: npm run bench -- [--frames N] [--threads N] [--max-side N]
   --manifest P   model manifest (default models/manifest.json); FP32/INT8 pairs in it are compared
   --json PATH    where the results go (default bench-results/bench.json)
   --decoder-threads N  libav decoder frame threads, 0 = one per core (default: the config's, 0)
+  --no-startup   skip the start-up pass (spawned read and run)
   decode [RUNS] [THREADS]  only the decode pass, RUNS times, with THREADS decoder threads
   store | hotlist | fleet   the ring store, the hot-list matcher, a fleet over MQTT (docs/benchmarks.md)
   soak [--minutes N]  the daemon on a looping clip for N minutes (60): memory growth and peak`;
@@ -183,6 +203,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       manifest: { type: 'string' },
       json: { type: 'string', default: 'bench-results/bench.json' },
       'decoder-threads': { type: 'string' },
+      'no-startup': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -198,6 +219,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     manifest: values.manifest,
     json: values.json,
     decoderThreads: values['decoder-threads'] === undefined ? DEFAULT_DECODER_THREADS : nonNegativeInteger('--decoder-threads', values['decoder-threads']),
+    startup: !values['no-startup'],
   };
 }
 
@@ -422,7 +444,8 @@ function watchReader(reader: PlateReader): { take(): number; kept: PlateRegion[]
 
 /** Frames whose plates are read again, reader alone, after the end-to-end pass. */
 const READER_ALONE_FRAMES = 40;
-const READER_ALONE_PASSES = 5;
+/** Timed runs of the reader alone (after a warm-up run); the target must hold in every one. */
+const READER_ALONE_RUNS = 5;
 
 /** The region around a plate box that every framing reads from (margins up to 8 % x, 30 % y), and the box within it. */
 function cutOut({ image, box }: PlateRegion): PlateRegion {
@@ -438,23 +461,51 @@ function cutOut({ image, box }: PlateRegion): PlateRegion {
  */
 async function measureReaderAlone(reader: PlateReader, frames: PlateRegion[][]): Promise<BenchResults['readerAlone']> {
   if (frames.length === 0) return null;
+  // The warm-up run: caches and JIT for these sizes.
+  for (const regions of frames) await reader.read(regions);
+  const plates = frames.reduce((n, r) => n + r.length, 0);
   const perPlate: number[] = [];
-  let plates = 0;
+  const runs: number[] = [];
   let totalMs = 0;
-  for (let pass = 0; pass < READER_ALONE_PASSES; pass++) {
+  for (let run = 0; run < READER_ALONE_RUNS; run++) {
+    const cpu = process.cpuUsage();
     for (const regions of frames) {
       const t = performance.now();
       await reader.read(regions);
       const ms = performance.now() - t;
-      // The first pass only warms caches and JIT for these sizes.
-      if (pass === 0) continue;
       perPlate.push(ms / regions.length);
-      plates += regions.length;
       totalMs += ms;
     }
+    const used = process.cpuUsage(cpu);
+    runs.push((used.user + used.system) / 1000 / plates);
   }
+  const sorted = [...runs].sort((a, b) => a - b);
   // The mean weighs plates equally (total time over plates); p95 is over frames' per-plate averages.
-  return { plates, msPerPlate: { ...summarise(perPlate), mean: totalMs / plates } };
+  return {
+    plates,
+    runs,
+    cpuMsPerPlate: { min: sorted[0]!, median: sorted[sorted.length >> 1]!, max: sorted[sorted.length - 1]! },
+    msPerPlate: { ...summarise(perPlate), mean: totalMs / (plates * READER_ALONE_RUNS) },
+  };
+}
+
+/** Held frames for the per-stage figures: every STAGE_FRAME_STRIDE-th frame from the start of the clip. */
+const STAGE_FRAMES = 24;
+const STAGE_FRAME_STRIDE = 8;
+
+/** Copies of STAGE_FRAMES frames spread over the first vehicles (each 1080p frame is 6 MB). */
+async function holdFrames(clip: string, logger: Logger): Promise<Frame[]> {
+  const held: Frame[] = [];
+  await playClip(
+    clip,
+    'frames for the stage figures',
+    STAGE_FRAMES * STAGE_FRAME_STRIDE,
+    async (frame) => {
+      if (frame.seq % STAGE_FRAME_STRIDE === 0) held.push({ ...frame, rgb: Buffer.from(frame.rgb) });
+    },
+    logger,
+  );
+  return held;
 }
 
 async function measureEndToEnd(clip: string, engine: PlateEngine, config: Config, frames: number, logger: Logger): Promise<{ result: BenchResults['endToEnd']; play: PlayResult; plates: PlateRegion[][] }> {
@@ -501,6 +552,7 @@ async function measureEndToEnd(clip: string, engine: PlateEngine, config: Config
       readMsPerCrop: perCrop(samples),
       analyseMs: summarise(samples.map((s) => s.analyseMs)),
       ...cpuPct(play),
+      cpuMsPerFrame: play.cpuMs / play.frames,
       rssMb: play.rssMb,
       // A synthetic clip: its made-up plates are fine to show, and they prove the engine read something.
       reads: { count: reads.length, plates: reads.map((r) => r.plate) },
@@ -617,11 +669,14 @@ async function loadBoth(config: Config, variants: Record<'fp32' | 'int8', ModelC
 // ---------------------------------------------------------------------------------------------
 // Verdicts and report
 
-export function checkTargets(r: Pick<BenchResults, 'endToEnd' | 'readerAlone' | 'peakRssMb' | 'precision' | 'options'>): TargetCheck[] {
+export function checkTargets(r: Pick<BenchResults, 'endToEnd' | 'readerAlone' | 'peakRssMb' | 'precision' | 'options' | 'startup'>): TargetCheck[] {
   const oneThread = r.options.intraOpThreads === 1;
   const precision = r.precision;
+  const startup = r.startup;
+  const notRun = { value: null, met: null, note: 'not run (--no-startup)' };
   return [
     { name: 'end to end, every 1080p30 frame', target: `>= ${TARGETS.endToEndFps} fps`, value: r.endToEnd.fps, unit: 'fps', met: r.endToEnd.fps >= TARGETS.endToEndFps },
+    { name: 'CPU per analysed 1080p frame, whole process', target: `<= ${TARGETS.cpuMsPerFrame} ms`, value: r.endToEnd.cpuMsPerFrame, unit: 'ms', met: r.endToEnd.cpuMsPerFrame <= TARGETS.cpuMsPerFrame },
     { name: 'peak RSS', target: `<= ${TARGETS.peakRssMb} MB`, value: r.peakRssMb, unit: 'MB', met: r.peakRssMb <= TARGETS.peakRssMb },
     {
       name: 'detector per 1080p frame, one core',
@@ -634,12 +689,19 @@ export function checkTargets(r: Pick<BenchResults, 'endToEnd' | 'readerAlone' | 
     },
     {
       name: 'reader per plate, one core',
-      target: `<= ${TARGETS.readerMsPerPlate} ms`,
-      value: r.readerAlone?.msPerPlate.mean ?? null,
+      target: `<= ${TARGETS.readerMsPerPlate} ms in every run`,
+      // Every run, not on average: judged on the slowest of the runs.
+      value: r.readerAlone?.cpuMsPerPlate.max ?? null,
       unit: 'ms',
-      met: r.readerAlone && oneThread ? r.readerAlone.msPerPlate.mean <= TARGETS.readerMsPerPlate : null,
-      ...(r.readerAlone === null ? { note: 'nothing to read in these frames' } : oneThread ? {} : { note: `measured with ${r.options.intraOpThreads} threads` }),
+      met: r.readerAlone && oneThread ? r.readerAlone.cpuMsPerPlate.max <= TARGETS.readerMsPerPlate : null,
+      ...(r.readerAlone === null ? { note: 'nothing to read in these frames' } : oneThread ? { note: `slowest of ${r.readerAlone.runs.length} runs, CPU` } : { note: `measured with ${r.options.intraOpThreads} threads` }),
     },
+    startup === null
+      ? { name: 'read of one image, start to exit', target: `<= ${TARGETS.readOneImageS} s`, unit: 's', ...notRun }
+      : { name: 'read of one image, start to exit', target: `<= ${TARGETS.readOneImageS} s`, value: startup.read.medianWallS, unit: 's', met: startup.read.medianWallS <= TARGETS.readOneImageS, note: `median of ${startup.read.runs.length} spawns, wall` },
+    startup === null
+      ? { name: 'run to first analysed frame', target: `<= ${TARGETS.runFirstFrameS} s`, unit: 's', ...notRun }
+      : { name: 'run to first analysed frame', target: `<= ${TARGETS.runFirstFrameS} s`, value: startup.run.medianWallS, unit: 's', met: startup.run.medianWallS <= TARGETS.runFirstFrameS, note: `median of ${startup.run.runs.length} spawns, wall` },
     // The target is the quantisation's: each network on its own. Scaling the frame and building the
     // tensors cost the same at either precision, so the pipeline figure is reported beside it.
     precision.measured && precision.networks?.length
@@ -673,13 +735,17 @@ export function reportRows(r: BenchResults): Row[] {
     ['  read per plate crop, sharing the cores', e.readMsPerCrop.crops > 0 ? `mean ${f1(e.readMsPerCrop.mean)} ms, p95 ${f1(e.readMsPerCrop.p95)} (${e.readMsPerCrop.crops} crops)` : 'no crops'],
     withTarget(
       'reader per plate, alone on one core',
-      r.readerAlone === null ? 'no plates' : `mean ${r.readerAlone.msPerPlate.mean.toFixed(2)} ms, p95 ${r.readerAlone.msPerPlate.p95.toFixed(2)} (${r.readerAlone.plates} plates)`,
+      r.readerAlone === null
+        ? 'no plates'
+        : `CPU min ${r.readerAlone.cpuMsPerPlate.min.toFixed(2)} / median ${r.readerAlone.cpuMsPerPlate.median.toFixed(2)} / max ${r.readerAlone.cpuMsPerPlate.max.toFixed(2)} ms over ${r.readerAlone.runs.length} runs (${r.readerAlone.plates} plates each)`,
       'reader per plate, one core',
     ),
+    ...(r.readerAlone === null ? [] : [['  wall per plate, all runs', `mean ${r.readerAlone.msPerPlate.mean.toFixed(2)} ms, p95 ${r.readerAlone.msPerPlate.p95.toFixed(2)}`] as Row]),
     ['  analyse per frame (all stages)', `mean ${f0(e.analyseMs.mean)} ms, p95 ${f0(e.analyseMs.p95)}`],
     // Decode runs on GStreamer's threads alongside analysis, so the stages overlap rather than add up.
     ['  stage means', `decode ${f1(r.decode.msPerFrame)}, detect ${f1(e.detectMs.mean)}, read ${f1(e.readMsPerFrame.mean)}, rest ${f1(Math.max(0, e.analyseMs.mean - e.detectMs.mean - e.readMsPerFrame.mean))} ms`],
-    ['  CPU end to end', `${f0(e.cpuPctOneCore)} % of one core, ${f0(e.cpuPctAllCores)} % of ${r.machine.cores}`],
+    withTarget('  CPU end to end, per analysed frame', `${f1(e.cpuMsPerFrame)} ms (${f0(e.cpuPctOneCore)} % of one core, ${f0(e.cpuPctAllCores)} % of ${r.machine.cores})`, 'CPU per analysed 1080p frame, whole process'),
+    ...stageRows(r.stages),
     ['  RSS during end to end', `mean ${f0(e.rssMb.mean)} MB, max ${f0(e.rssMb.max)} MB`],
     withTarget('peak RSS (whole run)', `${f0(r.peakRssMb)} MB`, 'peak RSS'),
     ['  RSS after decode, after model load', `${f0(r.rssMbAt.afterDecode)} MB, ${f0(r.rssMbAt.afterModelLoad)} MB`],
@@ -691,7 +757,27 @@ export function reportRows(r: BenchResults): Row[] {
     rows.push(withTarget('INT8 vs FP32, networks', each, 'INT8 speed-up over FP32'));
     rows.push(['  detect + read in the pipeline', `${p.speedup.total.toFixed(2)}x (${p.frames} frames)`]);
   } else rows.push(withTarget('INT8 vs FP32', p.measured ? `${p.speedup.total.toFixed(2)}x (${p.frames} frames)` : 'not measured', 'INT8 speed-up over FP32'));
+  const su = r.startup;
+  const each = (v: number[]) => v.map((x) => x.toFixed(2)).join(' / ');
+  rows.push(
+    withTarget('start-up: read of one image', su ? `median ${su.read.medianWallS.toFixed(2)} s (runs ${each(su.read.runs.map((x) => x.wallS))} s; CPU ${each(su.read.runs.map((x) => x.cpuS ?? NaN))} s)` : 'not run', 'read of one image, start to exit'),
+    withTarget('start-up: run to first analysed frame', su ? `median ${su.run.medianWallS.toFixed(2)} s (runs ${each(su.run.runs.map((x) => x.wallS))} s; CPU ${each(su.run.runs.map((x) => x.cpuS ?? NaN))} s)` : 'not run', 'run to first analysed frame'),
+  );
+  if (su) rows.push(['  models loaded, http listening', `${each(su.run.runs.map((x) => x.modelsLoadedS ?? NaN))} s, ${each(su.run.runs.map((x) => x.httpListeningS ?? NaN))} s after the spawn`]);
   return rows;
+}
+
+/** CPU ms per frame by stage, each alone; decode overlaps analysis in the pipeline, so these add up to more than the wall time. */
+function stageRows(st: StageCpu | null): Row[] {
+  if (st === null) return [];
+  const ms = (v: number | null) => (v === null ? 'n/a' : f1(v));
+  const d = st.detect;
+  return [
+    ['  CPU by stage, each alone (ms/frame)', `decode ${ms(st.decodeMs)}, colour conversion + scaling ${ms(st.colourAndScaleMs)}, hand-over to JS ${ms(st.handOverMs)}`],
+    ['    detect', `${f1(d.total)}: resize ${f1(d.resize)}, tensor ${f1(d.tensor)}, network ${f1(d.network)}, boxes ${f1(d.boxes)}, other ${f1(d.other)} (${st.frames} frames)`],
+    ['    read', `${f1(st.readMs)} (${st.boxesPerFrame.toFixed(1)} boxes per frame)`],
+    ['    per read: JPEG, store', `${f1(st.jpegMsPerRead)}, ${f1(st.storeMsPerRead)} ms`],
+  ];
 }
 
 export function formatTable(rows: Row[]): string {
@@ -787,15 +873,21 @@ async function main(): Promise<void> {
   const afterModelLoad = process.memoryUsage.rss() / MB;
   let e2e: Awaited<ReturnType<typeof measureEndToEnd>>;
   let readerAlone: BenchResults['readerAlone'];
+  let peakRssMb: number;
+  let stages: StageCpu;
   try {
     e2e = await measureEndToEnd(clip.path, engine, config, opts.frames, logger);
     readerAlone = await measureReaderAlone(engine.reader, e2e.plates);
+    // Taken before the held frames of the stage figures and the precision comparison, which holds two more engines than the daemon ever does.
+    peakRssMb = process.resourceUsage().maxRSS / 1024;
+    const held = await holdFrames(clip.path, logger);
+    const capture = await measureCaptureStages(clip.path, decode.frames, decoderThreads, (decode.msPerFrame * decode.cpuPctOneCore) / 100, { width: WIDTH, height: HEIGHT });
+    stages = { ...capture, ...(await measureAnalysisStages(engine, held)) };
   } finally {
     await engine.close();
   }
-  // Taken before the precision comparison, which holds two more engines than the daemon ever does.
-  const peakRssMb = process.resourceUsage().maxRSS / 1024;
   const precision = await comparePrecisions(clip.path, expected, config, manifest, logger);
+  const startup = opts.startup ? await measureStartup(root, resolve(root, STARTUP_IMAGE), clip.path) : null;
 
   const partial = {
     date: new Date().toISOString(),
@@ -809,6 +901,8 @@ async function main(): Promise<void> {
     peakRssMb,
     rssMbAt: { afterDecode, afterModelLoad },
     precision,
+    stages,
+    startup,
   };
   const results: BenchResults = { ...partial, targets: checkTargets(partial) };
   const jsonPath = resolve(opts.json);

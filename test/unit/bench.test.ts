@@ -50,14 +50,23 @@ describe('bench: figures and verdicts', () => {
   });
 
   const stat = (mean: number) => ({ mean, p95: mean, n: 10 });
+  const readerRuns = (runs: number[]) => {
+    const sorted = [...runs].sort((a, b) => a - b);
+    return { plates: 40, runs, cpuMsPerPlate: { min: sorted[0]!, median: sorted[2]!, max: sorted[4]! }, msPerPlate: stat(1.5) };
+  };
+  const startup = (readS: number, runS: number) => ({
+    read: { image: 'one-car.jpg', runs: [{ wallS: readS, cpuS: 0.5 }], medianWallS: readS },
+    run: { clip: 'clip.mp4', runs: [{ wallS: runS, cpuS: 1, modelsLoadedS: 0.5, httpListeningS: 0.8 }], medianWallS: runS },
+  });
   const run = (threads: number) => ({
     options: { frames: 90, intraOpThreads: threads, detectorMaxSide: 960 },
     peakRssMb: 200,
-    readerAlone: { plates: 40, msPerPlate: stat(1.5) },
+    readerAlone: readerRuns([1.4, 1.5, 1.6, 1.5, 1.9]),
     precision: { measured: false as const, reason: 'only FP32 interim models shipped' },
+    startup: null,
     endToEnd: {
       frames: 90, fps: 30, msPerFrame: 33, detectMs: stat(40), readMsPerFrame: stat(3), readMsPerCrop: { ...stat(1.5), crops: 20 }, analyseMs: stat(45),
-      cpuPctOneCore: 150, cpuPctAllCores: 75, rssMb: { mean: 180, max: 190 }, reads: { count: 1, plates: ['ABC123'] },
+      cpuPctOneCore: 150, cpuPctAllCores: 75, cpuMsPerFrame: 24, rssMb: { mean: 180, max: 190 }, reads: { count: 1, plates: ['ABC123'] },
     },
   });
 
@@ -65,10 +74,13 @@ describe('bench: figures and verdicts', () => {
     const byName = Object.fromEntries(checkTargets(run(1)).map((t) => [t.name, t.met]));
     expect(byName).toEqual({
       'end to end, every 1080p30 frame': true,
+      'CPU per analysed 1080p frame, whole process': true,
       'peak RSS': true,
       'detector per 1080p frame, one core': false,
       'reader per plate, one core': true,
       'INT8 speed-up over FP32': null,
+      'read of one image, start to exit': null,
+      'run to first analysed frame': null,
     });
     // INT8 is judged on the networks (the slower speed-up of the two), not on the pipeline's
     // precision-independent scaling and tensor building.
@@ -93,7 +105,12 @@ describe('bench: figures and verdicts', () => {
     expect(checkTargets(run(2)).find((t) => t.name === 'detector per 1080p frame, one core')?.met).toBeNull();
     expect(checkTargets(run(2)).find((t) => t.name === 'reader per plate, one core')?.met).toBeNull();
     // Judged on the reader alone, not on the pipeline's per-crop time, which shares the cores with decoding.
-    expect(checkTargets({ ...run(1), readerAlone: { plates: 40, msPerPlate: stat(2.5) } }).find((t) => t.name === 'reader per plate, one core')?.met).toBe(false);
+    // In every run: one slow run of five misses it, however good the median.
+    expect(checkTargets({ ...run(1), readerAlone: readerRuns([1.4, 1.5, 2.1, 1.5, 1.5]) }).find((t) => t.name === 'reader per plate, one core')?.met).toBe(false);
+    // Start-up, from the spawned CLI when it ran.
+    const spawned = Object.fromEntries(checkTargets({ ...run(1), startup: startup(0.7, 2.5) }).map((t) => [t.name, t.met]));
+    expect([spawned['read of one image, start to exit'], spawned['run to first analysed frame']]).toEqual([true, false]);
+    expect(checkTargets({ ...run(1), endToEnd: { ...run(1).endToEnd, cpuMsPerFrame: 30 } }).find((t) => t.name === 'CPU per analysed 1080p frame, whole process')?.met).toBe(false);
     expect(checkTargets({ ...run(1), readerAlone: null }).find((t) => t.name === 'reader per plate, one core')?.met).toBeNull();
   });
 
@@ -104,8 +121,8 @@ describe('bench: figures and verdicts', () => {
   });
 
   it('takes the documented options and refuses nonsense', () => {
-    expect(parseOptions([])).toEqual({ frames: 90, threads: 1, maxSide: undefined, manifest: undefined, json: 'bench-results/bench.json', decoderThreads: 2 });
-    expect(parseOptions(['--frames', '30', '--threads', '2', '--max-side', '640', '--json', 'x.json', '--decoder-threads', '0'])).toEqual({ frames: 30, threads: 2, maxSide: 640, manifest: undefined, json: 'x.json', decoderThreads: 0 });
+    expect(parseOptions([])).toEqual({ frames: 90, threads: 1, maxSide: undefined, manifest: undefined, json: 'bench-results/bench.json', decoderThreads: 2, startup: true });
+    expect(parseOptions(['--frames', '30', '--threads', '2', '--max-side', '640', '--json', 'x.json', '--decoder-threads', '0', '--no-startup'])).toEqual({ frames: 30, threads: 2, maxSide: 640, manifest: undefined, json: 'x.json', decoderThreads: 0, startup: false });
     expect(() => parseOptions(['--decoder-threads', '-1'])).toThrow(/--decoder-threads/);
     expect(() => parseOptions(['--frames', '0'])).toThrow(/--frames/);
   });
