@@ -75,6 +75,8 @@ export class Daemon {
   private readonly startedAtMs = Date.now();
   private stopping = false;
   private running = false;
+  /** The start in progress, settled either way: stop() waits for it to end at its next step. */
+  private starting: Promise<unknown> | undefined;
   /** Set once the extensions stop: a read after that is counted and logged, never handed to a sink. */
   private sinksClosed = false;
 
@@ -97,17 +99,34 @@ export class Daemon {
     return this.http;
   }
 
+  /** True from the end of a complete start until stop. */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
   /**
    * All or nothing: if any step fails (a model, an extension, the port), what already started is
-   * stopped in reverse order, like stop(), and the error is thrown on.
+   * stopped in reverse order, like stop(), and the error is thrown on. A stop() called meanwhile (a
+   * SIGTERM while the models load) ends the start between its steps: start resolves with
+   * `isRunning` false and stop() stops what had started.
    */
   async start(): Promise<void> {
+    const run = this.startAll();
+    this.starting = run.catch(() => undefined);
     try {
-      await this.startAll();
+      await run;
     } catch (err) {
+      if (err instanceof StartInterrupted) return;
       await this.stop();
       throw err;
+    } finally {
+      this.starting = undefined;
     }
+  }
+
+  /** Between start's steps: a stop() asked for meanwhile ends the start here. */
+  private checkNotStopping(): void {
+    if (this.stopping) throw new StartInterrupted();
   }
 
   private async startAll(): Promise<void> {
@@ -117,6 +136,7 @@ export class Daemon {
     const sources = c.cameras.map((cam) => this.createSource(cam));
     const engine = await PlateEngine.load(engineOptions(c, { logger: this.logger.child({ component: 'inference' }) }));
     this.engine = engine;
+    this.checkNotStopping();
     setBuildInfo(this.metrics, { version: VERSION, commit: sourceCommit(), models: engine.modelVersion });
     void this.clock.start();
     this.http = buildHttpApp({
@@ -130,11 +150,14 @@ export class Daemon {
       const sink = await ext.start({ config: c, logger: this.logger.child({ component: ext.name }), metrics: this.metrics, events: this.events, health: () => this.health(), clock: () => this.clock.latest });
       this.started.push(ext);
       if (sink) this.sinks.push(sink);
+      this.checkNotStopping();
     }
     this.sinks.push(...(this.opts.sinks ?? []));
     await this.opts.registerHttp?.(this.http);
+    this.checkNotStopping();
     await this.http.listen({ host: c.http.host, port: c.http.port });
     this.logger.info({ component: 'http', address: this.httpAddress }, 'http server listening');
+    this.checkNotStopping();
     c.cameras.forEach((cam, i) => this.cameras.push(this.startCamera(cam, sources[i]!, engine)));
     this.running = true;
   }
@@ -318,6 +341,12 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     this.running = false;
+    // A start in progress ends at its next step (a model load in hand finishes first); then what it
+    // started is stopped below like anything else.
+    if (this.starting) {
+      this.logger.info({ component: 'daemon' }, 'stop asked for while starting; start ends after its current step');
+      await this.starting;
+    }
     this.clock.stop();
     await Promise.allSettled(this.cameras.map((rt) => rt.source.stop()));
     // The frame being analysed finishes and its reads reach the sinks before the flush, so a pass it
@@ -344,6 +373,13 @@ export class Daemon {
     const outcome = await Promise.race([Promise.allSettled(pending), timedOut]);
     clearTimeout(timer);
     if (outcome === 'timeout') this.logger.warn({ component: 'daemon', timeoutMs }, 'a frame analysis outlasted the stop bound; flushing without it');
+  }
+}
+
+/** Thrown inside start() when stop() was called meanwhile; start() resolves instead of throwing it. */
+class StartInterrupted extends Error {
+  constructor() {
+    super('start interrupted by stop');
   }
 }
 

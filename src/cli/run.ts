@@ -76,6 +76,8 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   process.on('SIGHUP', () => void reloadConfig(opts.config, running, logger));
   supervisor?.begin();
   await running.start();
+  // A SIGTERM during start ended it between its steps; close-with-grace finishes the stop.
+  if (!running.isRunning) return;
   supervisor?.daemonStarted();
   logger.info({ component: 'daemon', deviceId: config.deviceId, cameras: config.cameras.length, http: running.httpAddress }, 'running');
 }

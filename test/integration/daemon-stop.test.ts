@@ -138,4 +138,60 @@ describe('daemon stop', { timeout: 120_000 }, () => {
     await expect(daemon.start()).rejects.toThrow(/EADDRINUSE/);
     expect([first.stopped, second.stopped]).toEqual([true, true]);
   });
+
+  it('a stop while the models load (SIGTERM during start) ends the start there: no extension starts, nothing listens', async () => {
+    let started = 0;
+    const later: DaemonExtension = {
+      name: 'later',
+      start: async () => {
+        started++;
+        return undefined;
+      },
+      stop: async () => {},
+    };
+    const daemon = new Daemon(demoConfig(), logger, { extensions: [later] });
+    onTestFinished(() => daemon.stop());
+    // start() runs up to its first step, loading the models, and returns; the stop comes during it.
+    const starting = daemon.start();
+    await daemon.stop();
+    await expect(starting).resolves.toBeUndefined();
+    expect(daemon.isRunning).toBe(false);
+    expect(started).toBe(0);
+    expect(daemon.httpAddress).toBeUndefined();
+    expect(daemon.health().cameras).toEqual([]);
+  });
+
+  it('a stop while an extension starts lets that start finish, stops the extension, and starts nothing after it', async () => {
+    let entered!: () => void;
+    const inStart = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const slow = new Recorder('slow');
+    const slowStart = slow.start.bind(slow);
+    slow.start = async () => {
+      entered();
+      await released;
+      return slowStart();
+    };
+    let laterStarted = false;
+    const later: DaemonExtension = {
+      name: 'later',
+      start: async () => {
+        laterStarted = true;
+        return undefined;
+      },
+      stop: async () => {},
+    };
+    const daemon = new Daemon(demoConfig(), logger, { extensions: [slow, later] });
+    onTestFinished(() => daemon.stop());
+    const starting = daemon.start();
+    await inStart;
+    const stopping = daemon.stop();
+    release();
+    await Promise.all([starting, stopping]);
+    expect(daemon.isRunning).toBe(false);
+    expect(slow.stopped).toBe(true);
+    expect(laterStarted).toBe(false);
+    expect(daemon.httpAddress).toBeUndefined();
+  });
 });
