@@ -5,9 +5,8 @@ import type { Config } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { PlateEngine, engineOptions } from '../inference/engine.js';
 import { decodeImageFile } from '../inference/image.js';
-import { playFile } from '../capture/play-file.js';
 import type { Frame } from '../capture/frame.js';
-import { CameraPipeline } from '../pipeline/camera-pipeline.js';
+import type { CameraPipeline } from '../pipeline/camera-pipeline.js';
 import { observationsToPlates, toReadLinePlate } from './read-output.js';
 import { createProgress } from './progress.js';
 
@@ -25,7 +24,8 @@ export interface ReadFilesOptions {
 export async function readFiles(files: string[], opts: ReadFilesOptions): Promise<number> {
   const config: Config = opts.config ? loadConfig(opts.config) : defaultConfig();
   const logger = createLogger(process.env['ALPR_EDGE_LOG_LEVEL'] ?? 'warn');
-  const engine = await PlateEngine.load(engineOptions(config));
+  // A warm-up only moves the first run's set-up cost ahead of it; a one-shot read pays it either way.
+  const engine = await PlateEngine.load(engineOptions(config, { warmUp: false }));
   const progress = createProgress(files.length, 'read');
   let readable = 0;
   try {
@@ -56,6 +56,8 @@ export async function readFiles(files: string[], opts: ReadFilesOptions): Promis
 async function readVideo(file: string, engine: PlateEngine, config: Config, fps: number, logger: ReturnType<typeof createLogger>): Promise<void> {
   // Video time from the frame count: the capture caps files at `fps` frames per video second.
   const videoMs = (f: Frame) => (f.seq * 1000) / fps;
+  // Loaded for videos only: reading a still needs neither GStreamer nor the tracker (start-up, issue 23).
+  const [{ playFile }, { CameraPipeline }] = await Promise.all([import('../capture/play-file.js'), import('../pipeline/camera-pipeline.js')]);
   const pipeline = new CameraPipeline(
     engine,
     { deviceId: config.deviceId, cameraId: 'file', location: config.location, tracker: config.thresholds, logger: logger.child({ component: 'pipeline' }) },

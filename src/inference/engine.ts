@@ -59,6 +59,12 @@ export interface EngineOptions {
   detectorMaxSide: number;
   detectionThreshold: number;
   readConfidence: number;
+  /**
+   * Run both networks once at load (default). The first run of a session allocates and plans, so a
+   * camera's first frame is on time; a one-shot `read` of a still skips it, since the warm-up would
+   * cost as much as the still itself.
+   */
+  warmUp?: boolean;
   logger?: Logger;
 }
 
@@ -78,8 +84,9 @@ export class PlateEngine {
     const detector = await createDetector(det, opts);
     const reader = await createReader(rec, opts);
     const engine = new PlateEngine(detector, reader, opts, `${det.entry.name}@${det.entry.version}+${rec.entry.name}@${rec.entry.version}`, Boolean(det.entry.interim || rec.entry.interim));
-    await engine.warmUp();
-    opts.logger?.info({ detector: det.entry.name, reader: rec.entry.name, interim: engine.interim }, 'models loaded and warmed up');
+    const warm = opts.warmUp ?? true;
+    if (warm) await engine.warmUp();
+    opts.logger?.info({ detector: det.entry.name, reader: rec.entry.name, interim: engine.interim }, warm ? 'models loaded and warmed up' : 'models loaded');
     return engine;
   }
 

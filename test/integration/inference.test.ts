@@ -27,6 +27,22 @@ describe('inference on the shipped models (real onnxruntime sessions)', () => {
   });
   afterAll(async () => engine.close());
 
+  it('reads a scene without the warm-up, and after another picture of the same size, exactly as on its own (issue 23: cold `read`, reused inputs)', async () => {
+    const first = await decodeImageFile('test/fixtures/scenes/one-car.jpg');
+    const second = await decodeImageFile('test/fixtures/scenes/two-cars.jpg');
+    const cold = await PlateEngine.load({ ...engineOptions, warmUp: false });
+    try {
+      const fresh = await engine.readImage(second);
+      expect(fresh.plates.length).toBeGreaterThan(0);
+      await cold.readImage(first);
+      const afterAnother = await cold.readImage(second);
+      expect(afterAnother.plates).toEqual(fresh.plates);
+      expect(afterAnother.boxes).toEqual(fresh.boxes);
+    } finally {
+      await cold.close();
+    }
+  });
+
   it('reads synthetic plates with their state and a box around each plate', async () => {
     // Two cars drawn by scripts/synth (test/fixtures/scenes): NY plate at 388,308 140x70, WA at 973,317 185x92.
     const { plates, timings } = await engine.readImage(await decodeImageFile('test/fixtures/scenes/two-cars.jpg'));
