@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -82,6 +82,12 @@ describe('src/ part imports', () => {
       scc.flatMap((from) => [...(graph.get(from) ?? new Map<string, string>())].filter(([to]) => scc.includes(to)).map(([to, file]) => `${from} -> ${to} (${file})`)),
     );
     expect(found).toEqual([]);
+  });
+
+  it('are each named in docs/architecture.md, so every file belongs to a described part', () => {
+    const doc = readFileSync(join(SRC, '../docs/architecture.md'), 'utf8');
+    const parts = readdirSync(SRC).map((name) => (statSync(join(SRC, name)).isDirectory() ? `src/${name}/` : `src/${name}`));
+    expect(parts.filter((part) => !doc.includes(`\`${part}\``))).toEqual([]);
   });
 
   it('finds a cycle when there is one (the check itself can fail)', () => {
