@@ -79,12 +79,13 @@ describe('test:// source', () => {
     source.on('frame', (frame) => frames.push(frame));
     source.start();
     await waitFor('ten frames', () => frames.length >= 10, 30_000);
-    // For test:// the cap is applied in GStreamer (videorate), in stream time: delivered frames are
-    // 1/fpsCap apart in their timestamps however busy the machine is, unlike a count of frames per
-    // wall-clock second.
-    const ptsGapsMs = frames.slice(1).map((frame, i) => frame.ptsMs! - frames[i]!.ptsMs!);
+    // For test:// the cap is applied in GStreamer (videorate), in stream time: however busy the
+    // machine is, the delivered frames' timestamps advance at no more than fpsCap on average, unlike
+    // a count of frames per wall-clock second. (One gap may be a source frame short: videorate
+    // keeps the rate, not each gap, and a loaded machine makes the live source late.)
     expect(frames.every((frame) => typeof frame.ptsMs === 'number')).toBe(true);
-    expect(Math.min(...ptsGapsMs)).toBeGreaterThanOrEqual(85);
+    const meanGapMs = (frames.at(-1)!.ptsMs! - frames[0]!.ptsMs!) / (frames.length - 1);
+    expect(meanGapMs).toBeGreaterThanOrEqual(90);
     for (const frame of frames) {
       expect([frame.width, frame.height]).toEqual([320, 240]);
       expect(frame.rgb.length).toBe(320 * 240 * 3);
