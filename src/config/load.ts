@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { Ajv as AjvClass, ErrorObject, Options as AjvOptions, ValidateFunction } from 'ajv';
 import { ConfigSchema, type Config } from './schema.js';
 import { AlprError, EX_CONFIG } from '../errors.js';
 import { findJsonSyntaxError } from './json-syntax.js';
@@ -16,8 +18,47 @@ export class ConfigError extends AlprError {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-const validate = ajv.compile<Config>(ConfigSchema);
+/** How the config is validated: every problem at once, defaults filled in. */
+export const CONFIG_AJV_OPTIONS: AjvOptions = { allErrors: true, useDefaults: true, strict: false };
+/** Written by scripts/build-config-validator.ts (npm run build) beside this file in dist/. */
+export const PRECOMPILED_VALIDATOR = 'config-validator.cjs';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * What a precompiled validator must carry to be used: the schema and Ajv version it was built from,
+ * so a dist/ rebuilt by `tsc` alone (no build step) or an upgraded Ajv never validates against a
+ * stale schema.
+ */
+export function configSchemaHash(): string {
+  const ajvVersion = (require('ajv/package.json') as { version: string }).version;
+  return createHash('sha256').update(`${ajvVersion}\n${JSON.stringify(CONFIG_AJV_OPTIONS)}\n${JSON.stringify(ConfigSchema)}`).digest('hex');
+}
+
+let validator: ValidateFunction<Config> | undefined;
+
+/**
+ * The config validator, made on first use: the one npm run build precompiled (Ajv standalone code)
+ * when it matches this schema, else compiled now. Compiling the schema costs ~120 ms of CPU, the
+ * largest single part of a `read`'s start-up (issue 23).
+ */
+function configValidator(): ValidateFunction<Config> {
+  if (validator) return validator;
+  try {
+    const built = require(`./${PRECOMPILED_VALIDATOR}`) as ValidateFunction<Config> & { schemaHash?: string };
+    if (built.schemaHash === configSchemaHash()) return (validator = built);
+  } catch {
+    // Not built (vitest runs src/, a plain `tsc` build): compiled below.
+  }
+  return (validator = compileConfigValidator());
+}
+
+/** Ajv compiled for the config schema; `source` keeps the code for scripts/build-config-validator.ts. */
+export function compileConfigValidator(source = false): ValidateFunction<Config> & { ajv: AjvClass } {
+  const { Ajv } = require('ajv') as typeof import('ajv');
+  const ajv = new Ajv({ ...CONFIG_AJV_OPTIONS, ...(source ? { code: { source: true } } : {}) });
+  return Object.assign(ajv.compile<Config>(ConfigSchema), { ajv });
+}
 
 /**
  * Blanks out // and /* *\/ comments outside strings so the shipped example can explain itself. Each
@@ -80,6 +121,7 @@ export function configProblems(file: string, problems: readonly { field: string;
 /** Validates a parsed object, filling defaults in place; throws one ConfigError naming every bad field. */
 export function validateConfig(raw: unknown, file = '(inline)'): Config {
   const copy = structuredClone(raw);
+  const validate = configValidator();
   if (validate(copy)) {
     checkCameraIdsUnique(copy, file);
     return copy;
