@@ -68,8 +68,7 @@ export function childCpuS(timesOutput: string): number | null {
 }
 
 /** `alpr-edge run` on a file camera, until /healthz reports the first analysed frame; then SIGTERM. */
-async function runOnce(root: string, clip: string): Promise<RunStartup> {
-  const dir = mkdtempSync(join(tmpdir(), 'alpr-bench-startup-'));
+async function runOnce(root: string, clip: string, dir: string): Promise<RunStartup> {
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify({
     deviceId: 'bench-startup',
@@ -125,7 +124,6 @@ async function runOnce(root: string, clip: string): Promise<RunStartup> {
       await gone;
       clearTimeout(killer);
     }
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -165,7 +163,14 @@ export async function measureStartup(root: string, image: string, clip: string):
   const reads: StartupRun[] = [];
   for (let i = 0; i < RUNS; i++) reads.push(await readOnce(root, image));
   const runs: RunStartup[] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await runOnce(root, clip));
+  // One state directory for all runs, as a device restarts on its existing store: only the first
+  // run creates it (the median is a restart's figure).
+  const dir = mkdtempSync(join(tmpdir(), 'alpr-bench-startup-'));
+  try {
+    for (let i = 0; i < RUNS; i++) runs.push(await runOnce(root, clip, dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return {
     read: { image, runs: reads, medianWallS: median(reads.map((r) => r.wallS)) },
     run: { clip, runs, medianWallS: median(runs.map((r) => r.wallS)) },
