@@ -8,7 +8,7 @@
 rebuilt and checked against the FP32 graph, and the manifest's training facts are kept.
 
 The network is a plain Conv/ReLU chain, so the INT8 model comes from the same static QDQ pass as the
-reader (export_reader.quantize_qdq: int8 per-channel weights, uint8 activations calibrated on
+reader (onnx_export.quantize_qdq: int8 per-channel weights, uint8 activations calibrated on
 training scenes at the working resolution, ReLUs folded into the zero point). Both heads' outputs
 keep their full min/max range. The first Conv (3 input channels) stays FP32 unless
 --int8-first-conv: onnxruntime's int8 kernel is slow there (3.2 ms against 1.0 ms FP32 at
@@ -25,24 +25,20 @@ import random
 import subprocess
 import sys
 
-import numpy as np
 import onnx
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(REPO, "scripts", "train"))
-import detector_data as D  # noqa: E402
-from detector_model import STRIDE, PlateDetector, decode  # noqa: E402
-from export_reader import (_op_histogram, export_fp32, quantize_qdq, run_graph, sha256,  # noqa: E402
-                           update_manifest)
-from reader_model import count_params, fold_bn, load_checkpoint  # noqa: E402
-from train_detector import iou, nms  # noqa: E402
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
+if not __package__:  # run as a file, not with -m: `scripts` is imported from the repo root
+    sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
+from scripts.common.log import log  # noqa: E402
+from scripts.common.paths import DEFAULT_DATASETS, REPO  # noqa: E402
+from scripts.export.manifest import sha256, update_manifest  # noqa: E402
+from scripts.export.onnx_export import export_fp32, op_histogram, quantize_qdq, run_graph  # noqa: E402
+from scripts.train import detector_data as D  # noqa: E402
+from scripts.train.detector_model import STRIDE, PlateDetector, decode  # noqa: E402
+from scripts.train.reader_model import count_params, fold_bn, load_checkpoint  # noqa: E402
+from scripts.train.train_detector import iou, nms  # noqa: E402
 
 
 def calibration_batches(scenes, n, side, seed=99):
@@ -83,7 +79,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ckpt", default=os.path.join(REPO, "train-runs", "detector", "best.pt"))
     ap.add_argument("--models-dir", default=os.path.join(REPO, "models"))
-    ap.add_argument("--datasets", default=D.DEFAULT_DATASETS)
+    ap.add_argument("--datasets", default=DEFAULT_DATASETS)
     ap.add_argument("--cache-dir", default=os.path.join(REPO, "train-runs", "detector", "cache"))
     ap.add_argument("--side", type=int, default=640, help="working resolution (long side) for calibration and checks")
     ap.add_argument("--calib", type=int, default=64, help="calibration scenes")
@@ -153,7 +149,7 @@ def main():
     if r.returncode == 0:
         timing = json.loads(r.stdout)
         for mp, t in timing.items():
-            t["optimized_ops"] = _op_histogram(t.pop("optimized_path", None))
+            t["optimized_ops"] = op_histogram(t.pop("optimized_path", None))
         log(json.dumps(timing, indent=1))
     else:
         log("ort timing failed:", r.stderr[-1500:])

@@ -21,17 +21,18 @@ import math
 import os
 import random
 import struct
-import subprocess
 import sys
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import plates  # noqa: E402
+if not __package__:  # run as a file, not with -m: `scripts` is imported from the repo root
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from scripts.common.paths import REPO  # noqa: E402
+from scripts.common.video import open_h264_encoder  # noqa: E402
+from scripts.synth import plates  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_OUT = os.path.join(REPO, "test/fixtures/demo/clip.mp4")
 
 # Geometry in 720p pixels / plate-width units.
@@ -515,15 +516,8 @@ def check_truth(truth: list[dict], fps: float) -> None:
 
 # ---------------------------------------------------------------- encoding
 
-def open_encoder(path: str, geo: Geometry, fps: int, bitrate: int) -> subprocess.Popen:
-    pipeline = (
-        f"fdsrc fd=0 ! rawvideoparse format=rgb width={geo.width} height={geo.height} framerate={fps}/1 "
-        f"! videoconvert ! video/x-raw,format=I420 "
-        # One encoder thread: x264enc's frame threading gives different bytes from run to run.
-        f"! x264enc speed-preset=medium bitrate={bitrate} key-int-max={2 * fps} threads=1 "
-        f"! video/x-h264,profile=main ! h264parse ! mp4mux ! filesink location={path}"
-    )
-    return subprocess.Popen(["gst-launch-1.0", "-q", *pipeline.split()], stdin=subprocess.PIPE)
+def open_encoder(path: str, geo: Geometry, fps: int, bitrate: int):
+    return open_h264_encoder(path, geo.width, geo.height, fps, bitrate, "medium")
 
 
 def zero_mp4_times(path: str) -> None:

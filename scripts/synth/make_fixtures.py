@@ -18,9 +18,9 @@ import sys
 import cv2
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import make_clip  # noqa: E402
-import plates  # noqa: E402
+if not __package__:  # run as a file, not with -m: `scripts` is imported from the repo root
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from scripts.synth import make_clip, plates  # noqa: E402
 
 REPO = make_clip.REPO
 SEED = 11

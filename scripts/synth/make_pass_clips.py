@@ -22,37 +22,30 @@ import argparse
 import hashlib
 import json
 import os
-import subprocess
 import sys
 
 import cv2
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
-from reader_data import norm_split  # noqa: E402  (the one split rule, shared with eval and training)
+if not __package__:  # run as a file, not with -m: `scripts` is imported from the repo root
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from scripts.common.images import imread_rgb  # noqa: E402
+from scripts.common.paths import DEFAULT_DATASETS, REPO  # noqa: E402
+from scripts.common.scenes import labelled_scenes  # noqa: E402
+from scripts.common.video import open_h264_encoder  # noqa: E402
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-DEFAULT_DATASETS = os.path.abspath(os.path.join(REPO, "..", "shared", "datasets"))
 DEFAULT_SETS = ("ucsd-ca", "openalpr-eu", "openalpr-br")
 BAR = (24, 24, 24)  # letterbox colour
 
 
 def load_scenes(datasets: str, sets, split: str) -> list[dict]:
     scenes = []
-    for set_name in sets:
-        root = os.path.join(datasets, set_name)
-        with open(os.path.join(root, "labels.jsonl")) as f:
-            for line_no, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                e = json.loads(line)
-                if e.get("kind") != "scene" or (split != "all" and norm_split(e) != split):
-                    continue
-                plates = [p for p in e.get("plates", []) if p.get("text") and p.get("box")]
-                if len(plates) != 1:
-                    continue  # one vehicle per picture: a second, unlabelled plate would be a "false" read
-                scenes.append(dict(path=os.path.join(root, e["image"]), set=set_name, ref=f"{set_name}#{line_no}",
-                                   text=plates[0]["text"], box=plates[0]["box"]))
+    for set_name, root, line_no, e, _split in labelled_scenes(datasets, sets, split):
+        plates = [p for p in e.get("plates", []) if p.get("text") and p.get("box")]
+        if len(plates) != 1:
+            continue  # one vehicle per picture: a second, unlabelled plate would be a "false" read
+        scenes.append(dict(path=os.path.join(root, e["image"]), set=set_name, ref=f"{set_name}#{line_no}",
+                           text=plates[0]["text"], box=plates[0]["box"]))
     scenes.sort(key=lambda s: hashlib.sha1(s["ref"].encode()).hexdigest())
     return scenes
 
@@ -68,21 +61,14 @@ def fit(img: np.ndarray, w: int, h: int) -> tuple[np.ndarray, float, int, int]:
 
 
 def read_rgb(path: str) -> np.ndarray:
-    im = cv2.imread(path, cv2.IMREAD_COLOR)
-    if im is None:
-        raise SystemExit("cannot read an image of the dataset")  # no path: names can hold plates
-    return cv2.cvtColor(im, cv2.COLOR_BGR2RGB)
+    try:
+        return imread_rgb(path)
+    except IOError as e:
+        raise SystemExit(str(e))
 
 
-def open_encoder(path: str, w: int, h: int, fps: int) -> subprocess.Popen:
-    bitrate = 6000 if h >= 1080 else 3000
-    pipeline = (
-        f"fdsrc fd=0 ! rawvideoparse format=rgb width={w} height={h} framerate={fps}/1 "
-        f"! videoconvert ! video/x-raw,format=I420 "
-        f"! x264enc speed-preset=faster bitrate={bitrate} key-int-max={2 * fps} threads=1 "
-        f"! video/x-h264,profile=main ! h264parse ! mp4mux ! filesink location={path}"
-    )
-    return subprocess.Popen(["gst-launch-1.0", "-q", *pipeline.split()], stdin=subprocess.PIPE)
+def open_encoder(path: str, w: int, h: int, fps: int):
+    return open_h264_encoder(path, w, h, fps, 6000 if h >= 1080 else 3000, "faster")
 
 
 def vehicle(scene: dict, start: int, end: int, region, boxes) -> dict:

@@ -20,20 +20,17 @@ import argparse
 import json
 import math
 import os
-import random
 import sys
 
 import cv2
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "train"))
-import plates  # noqa: E402
-from reader_data import norm_split  # noqa: E402  (the one split rule)
-
-REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
-DEFAULT_DATASETS = os.path.abspath(os.path.join(REPO, "..", "shared", "datasets"))
+if not __package__:  # run as a file, not with -m: `scripts` is imported from the repo root
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from scripts.common.images import imread_rgb  # noqa: E402
+from scripts.common.paths import DEFAULT_DATASETS, REPO  # noqa: E402
+from scripts.common.scenes import labelled_scenes  # noqa: E402
+from scripts.synth import plates  # noqa: E402
 # Scene sets with plate boxes. uc3m-lp scenes are 320 px: their plates are too small to swap.
 SWAP_SETS = ("ucsd-ca", "openalpr-eu", "openalpr-br", "romanian-lp")
 
@@ -145,21 +142,10 @@ def render_into(img, box, rng, stats_src=None, frame_p=0.35):
 
 def load_scenes(datasets, sets, split):
     out = []
-    for set_name in sets:
-        root = os.path.join(datasets, set_name)
-        with open(os.path.join(root, "labels.jsonl")) as f:
-            for line_no, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                e = json.loads(line)
-                if e.get("kind") != "scene":
-                    continue
-                sp = norm_split(e)
-                if split != "all" and sp != split:
-                    continue
-                boxes = [p["box"] for p in e.get("plates", []) if p.get("box") and p["box"][2] >= 24]
-                if boxes:
-                    out.append(dict(path=os.path.join(root, e["image"]), set=set_name, line=line_no, split=sp, boxes=boxes))
+    for set_name, root, line_no, e, sp in labelled_scenes(datasets, sets, split):
+        boxes = [p["box"] for p in e.get("plates", []) if p.get("box") and p["box"][2] >= 24]
+        if boxes:
+            out.append(dict(path=os.path.join(root, e["image"]), set=set_name, line=line_no, split=sp, boxes=boxes))
     return out
 
 
@@ -215,10 +201,10 @@ def camera_look(img, rng):
 
 
 def swap_scene(scene, rng, jpeg_q=None):
-    img = cv2.imread(scene["path"], cv2.IMREAD_COLOR)
-    if img is None:
+    try:
+        img = imread_rgb(scene["path"])
+    except IOError:
         return None
-    img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
     new = []
     for b in scene["boxes"]:
         r = render_into(img, b, rng)

@@ -6,9 +6,9 @@ third-party image data and no real registrations (texts are random draws from pe
 patterns). All randomness flows from the `random.Random` the caller passes in, which keeps the
 output reproducible for a given seed.
 
-Library use (other scripts add scripts/synth to sys.path):
+Library use (from the repo root, see scripts/__init__.py):
 
-    from plates import render_plate, random_plate_text, STATES
+    from scripts.synth.plates import render_plate, random_plate_text, STATES
     image, label, state = render_plate(random.Random(1), state="CA")
 
 CLI:

@@ -9,18 +9,14 @@ import json
 import math
 import os
 import pickle
-import random
-import sys
 
 import cv2
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(REPO, "scripts", "synth"))
-from reader_data import DEFAULT_DATASETS, norm_split, set_root  # noqa: E402
-from detector_model import STRIDE  # noqa: E402
+from scripts.common.images import imread_rgb
+from scripts.common.splits import norm_split
+from scripts.train.detector_model import STRIDE
+from scripts.train.reader_data import set_root
 
 CACHE_VERSION = 1
 MAX_SIDE = 1024  # scenes are stored at most this big: the working resolution is 640-960
@@ -39,13 +35,6 @@ SCENE_SETS = {
 SYNTH_ONLY = 0.10  # share of samples that are a synthetic plate on a real scene with no labelled plate kept
 
 
-def _imread_rgb(path):
-    im = cv2.imread(path, cv2.IMREAD_COLOR)
-    if im is None:
-        raise IOError("cannot read an image of the dataset")
-    return cv2.cvtColor(im, cv2.COLOR_BGR2RGB)
-
-
 def build_scenes(datasets_dir):
     scenes = []
     for set_name in SCENE_SETS:
@@ -58,7 +47,7 @@ def build_scenes(datasets_dir):
             if e.get("kind") != "scene":
                 continue
             boxes = [p["box"] for p in e.get("plates", []) if p.get("box")]
-            img = _imread_rgb(os.path.join(root, e["image"]))
+            img = imread_rgb(os.path.join(root, e["image"]))
             sc = min(1.0, MAX_SIDE / max(img.shape[:2]))
             if sc < 1.0:
                 img = cv2.resize(img, (round(img.shape[1] * sc), round(img.shape[0] * sc)), interpolation=cv2.INTER_AREA)
@@ -93,7 +82,7 @@ class SynthPlates:
     """A pool of clean synthetic RGBA plates (our own renderer), refreshed a few at a time."""
 
     def __init__(self, rng, size=300):
-        import plates as P  # scripts/synth/plates.py
+        from scripts.synth import plates as P
         self.P, self.rng, self.size = P, rng, size
         self.pool = [self._render() for _ in range(min(size, 60))]
 

@@ -4,22 +4,20 @@ Privacy: plate texts of the real sets live only in memory and in the cache under
 (git-ignored). Nothing here prints a plate text or a file name of a real image.
 """
 
-import hashlib
+import importlib.util
 import json
 import math
 import os
 import pickle
-import random
-import sys
 
 import cv2
 import numpy as np
 
-from reader_model import CHARSET, IN_H, IN_W, encode_text, region_to_state
+from scripts.common.images import imread_rgb
+from scripts.common.paths import REPO
+from scripts.common.splits import norm_split
+from scripts.train.reader_model import CHARSET, IN_H, IN_W, region_to_state
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_DATASETS = os.path.normpath(os.path.join(REPO, "..", "shared", "datasets"))
 DEFAULT_SYNTH_DIR = os.path.join(REPO, "scripts", "synth")
 
 WILDCARD = len(CHARSET) + 1  # extra CTC label (37) = "any character", for masked positions
@@ -50,34 +48,6 @@ def set_root(datasets_dir, set_name):
     return root
 
 
-def hash_split(name):
-    """Fixed split for sets without one: 1 in 10 file names (by sha1) is held out of training."""
-    return "held" if int(hashlib.sha1(name.encode("utf-8")).hexdigest(), 16) % 10 == 0 else "train"
-
-
-def held_half(name):
-    """A held-out image is val (chooses checkpoints, thresholds, rules) or test (only reported),
-    by a second sha1 of its name. Both halves were never trained on; the same rule as
-    src/eval/labelled-set.ts."""
-    return "test" if int(hashlib.sha1(("test:" + name).encode("utf-8")).hexdigest(), 16) % 2 == 0 else "val"
-
-
-def norm_split(entry):
-    if "source" in entry:
-        return entry["split"]  # a generated scene keeps its source's split, already decided
-    name = os.path.basename(entry["image"])
-    s = entry.get("split")
-    held = hash_split(name) == "held" if s is None else s in ("test", "val", "valid")
-    return held_half(name) if held else "train"
-
-
-def _imread_rgb(path):
-    im = cv2.imread(path, cv2.IMREAD_COLOR)
-    if im is None:
-        raise IOError("cannot read an image of the dataset")  # no path: names can hold plates
-    return cv2.cvtColor(im, cv2.COLOR_BGR2RGB)
-
-
 def _valid_text(t, allow_wild=False):
     ok = CHARSET + ("?" if allow_wild else "")
     return bool(t) and len(t) <= 12 and all(c in ok for c in t)
@@ -104,7 +74,7 @@ def build_real_items(datasets_dir, use_uc3m=True):
                 # Two-row (type B) plates cannot be read left-to-right by a 1-row CTC head.
                 if p.get("uc3m_code", "A")[0] == "B" or not _valid_text(p.get("text_masked"), True):
                     continue
-                img = _imread_rgb(os.path.join(root, e["image"]))
+                img = imread_rgb(os.path.join(root, e["image"]))
                 items.append(dict(set=set_name, split=split, img=img,
                                   box=[0, 0, img.shape[1], img.shape[0]], crop=True,
                                   text=p["text_masked"], state=_state(p)))
@@ -114,7 +84,7 @@ def build_real_items(datasets_dir, use_uc3m=True):
                 if not _valid_text(p.get("text")):
                     continue
                 if img is None:
-                    img = _imread_rgb(os.path.join(root, e["image"]))
+                    img = imread_rgb(os.path.join(root, e["image"]))
                 if e["kind"] == "crop":
                     items.append(dict(set=set_name, split=split, img=img,
                                       box=[0, 0, img.shape[1], img.shape[0]], crop=True,
@@ -265,11 +235,23 @@ def real_sample(item, rng, strength=1.0):
 
 # ----------------------------------------------------------------------------- synthetic
 
+_synth_modules = {}
+
+
 def import_synth(synth_dir):
-    if synth_dir not in sys.path:
-        sys.path.insert(0, synth_dir)
-    import plates  # noqa: E402  (scripts/synth/plates.py, written by the synth engineer)
-    return plates
+    """The plate renderer: ours (scripts/synth/plates.py), or the plates.py of another folder."""
+    if os.path.abspath(synth_dir) == DEFAULT_SYNTH_DIR:
+        from scripts.synth import plates
+        return plates
+    path = os.path.join(os.path.abspath(synth_dir), "plates.py")
+    if path not in _synth_modules:
+        if not os.path.exists(path):
+            raise ImportError("no plates.py in " + synth_dir)
+        spec = importlib.util.spec_from_file_location("plates", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _synth_modules[path] = module
+    return _synth_modules[path]
 
 
 def synth_render(plates, rng, max_w=320):

@@ -21,16 +21,23 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import detector_data as D  # noqa: E402
-from detector_model import PlateDetector, decode  # noqa: E402
-from reader_model import count_params, load_checkpoint, unfold_from_onnx  # noqa: E402
+if not __package__:  # run as a file, not with -m: `scripts` is imported from the repo root
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from scripts.common.checkpoints import atomic_save  # noqa: E402
+from scripts.common.leave_out import check_leave_out  # noqa: E402
+from scripts.common.log import log  # noqa: E402
+from scripts.common.paths import DEFAULT_DATASETS, REPO  # noqa: E402
+from scripts.common.seeding import seed_all, stream_seed  # noqa: E402
+from scripts.common.streams import batch_loader, single_threaded  # noqa: E402
+from scripts.train import detector_data as D  # noqa: E402
+from scripts.train.detector_model import PlateDetector, decode  # noqa: E402
+from scripts.train.reader_model import count_params, load_checkpoint, unfold_from_onnx  # noqa: E402
 
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=os.path.join(D.REPO, "train-runs", "detector"))
-    ap.add_argument("--datasets", default=D.DEFAULT_DATASETS)
+    ap.add_argument("--out", default=os.path.join(REPO, "train-runs", "detector"))
+    ap.add_argument("--datasets", default=DEFAULT_DATASETS)
     ap.add_argument("--leave-out", action="append", default=[], metavar="SET",
                     help="leave-one-source-out: train and choose checkpoints without this scene set (repeatable); "
                          "score the result on all of it with `npm run eval -- SET --split all`")
@@ -59,22 +66,17 @@ def parse_args(argv=None):
     return ap.parse_args(argv)
 
 
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
 class BatchStream(torch.utils.data.IterableDataset):
-    """Whole batches built in a worker beside the training step; seeded from (seed, start step) so
-    a resumed run is reproducible without replaying the batches already seen."""
+    """Whole batches built in a worker beside the training step; seeded from (seed, start step, worker)
+    so a resumed run is reproducible without replaying the batches already seen, and several
+    workers yield different batches."""
 
     def __init__(self, scenes, batch_size, size, seed, start_step):
         self.scenes, self.bs, self.size, self.seed, self.start_step = scenes, batch_size, size, seed, start_step
 
     def __iter__(self):
-        import cv2
-        cv2.setNumThreads(1)
-        torch.set_num_threads(1)
-        rng = random.Random((self.seed * 1000003) ^ (self.start_step * 7919))
+        single_threaded()
+        rng = random.Random(stream_seed(self.seed, self.start_step))
         train = [s for s in self.scenes if s["split"] == "train"]
         by_set = {}
         for s in train:
@@ -177,17 +179,13 @@ def score_of(m):
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.manual_seed(args.seed)
+    seed_all(args.seed)
     dev = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                        ("cpu" if args.device == "auto" else args.device))
     os.makedirs(args.out, exist_ok=True)
     t_load = time.time()
     scenes = D.load_scene_cache(args.datasets, os.path.join(args.out, "cache"))
-    unknown = set(args.leave_out) - set(D.SCENE_SETS)
-    if unknown:
-        raise SystemExit("--leave-out: not a scene set of the detector: %s" % ", ".join(sorted(unknown)))
+    check_leave_out(args.leave_out, D.SCENE_SETS, "a scene set of the detector")
     if args.leave_out:
         # Left out of training and of the checkpoint choice alike: it stands for a camera never seen.
         scenes = [s for s in scenes if s["set"] not in args.leave_out]
@@ -238,15 +236,13 @@ def main():
         ck = dict(model=model.state_dict(), opt=opt.state_dict(), step=step, best=best, width=args.width,
                   args=vars(args), spent_s=spent + time.time() - t0)
         ck.update(extra or {})
-        torch.save(ck, path + ".tmp")
-        os.replace(path + ".tmp", path)
+        atomic_save(ck, path)
 
     stop = {"now": False}
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.update(now=True))
     t0 = time.time()
-    loader = torch.utils.data.DataLoader(BatchStream(scenes, args.batch_size, args.size, args.seed, step),
-                                         batch_size=None, num_workers=args.workers, prefetch_factor=4 if args.workers else None)
+    loader = batch_loader(BatchStream(scenes, args.batch_size, args.size, args.seed, step), args.workers)
     t_ck = t0
     agg = np.zeros(3)
     n_agg = 0

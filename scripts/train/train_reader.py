@@ -21,16 +21,23 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reader_model import (NUM_STATES, STATE_CLASSES, T_STEPS, PlateReader,  # noqa: E402
-                          count_params, greedy_decode, load_checkpoint, unfold_from_onnx)
-import reader_data as D  # noqa: E402
+if not __package__:  # run as a file, not with -m: `scripts` is imported from the repo root
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from scripts.common.checkpoints import atomic_save  # noqa: E402
+from scripts.common.leave_out import check_leave_out  # noqa: E402
+from scripts.common.log import log  # noqa: E402
+from scripts.common.paths import DEFAULT_DATASETS, REPO  # noqa: E402
+from scripts.common.seeding import seed_all, stream_seed  # noqa: E402
+from scripts.common.streams import batch_loader, single_threaded  # noqa: E402
+from scripts.train import reader_data as D  # noqa: E402
+from scripts.train.reader_model import (STATE_CLASSES, PlateReader, count_params,  # noqa: E402
+                                        greedy_decode, load_checkpoint, unfold_from_onnx)
 
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=os.path.join(D.REPO, "train-runs", "reader"))
-    ap.add_argument("--datasets", default=D.DEFAULT_DATASETS)
+    ap.add_argument("--out", default=os.path.join(REPO, "train-runs", "reader"))
+    ap.add_argument("--datasets", default=DEFAULT_DATASETS)
     ap.add_argument("--synth-dir", default=D.DEFAULT_SYNTH_DIR)
     ap.add_argument("--steps", type=int, default=9000, help="length of the LR schedule / run")
     ap.add_argument("--batch-size", type=int, default=48)
@@ -68,16 +75,12 @@ def parse_args(argv=None):
     return ap.parse_args(argv)
 
 
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
 # ----------------------------------------------------------------------------- data stream
 
 class BatchStream(torch.utils.data.IterableDataset):
     """Yields whole mixed batches. Built in the worker so that rendering and augmentation run
-    beside the training step. The stream is seeded from (seed, start_step): a resumed run gets
-    a fresh but reproducible stream rather than replaying the batches already seen."""
+    beside the training step. Seeded from (seed, start_step, worker): a resumed run gets a fresh
+    but reproducible stream, and several workers yield different batches."""
 
     def __init__(self, cache_path, synth_dir, batch_size, real_frac, seed, start_step, synth_new, leave_out=()):
         self.cache_path, self.synth_dir, self.synth_new = cache_path, synth_dir, synth_new
@@ -86,10 +89,8 @@ class BatchStream(torch.utils.data.IterableDataset):
 
     def __iter__(self):
         import pickle
-        import cv2
-        cv2.setNumThreads(1)
-        torch.set_num_threads(1)
-        rng = random.Random((self.seed * 1000003) ^ (self.start_step * 7919) ^ 0x5EED)
+        single_threaded()
+        rng = random.Random(stream_seed(self.seed, self.start_step, salt=0x5EED))
         np.random.seed(rng.getrandbits(32))
         plates = D.import_synth(self.synth_dir)
         with open(self.cache_path, "rb") as f:
@@ -119,10 +120,7 @@ class BatchStream(torch.utils.data.IterableDataset):
 def make_loader(args, cache_path, start_step):
     ds = BatchStream(cache_path, args.synth_dir, args.batch_size, args.real_frac, args.seed, start_step,
                      args.synth_new, getattr(args, "leave_out", None) or ())
-    kw = dict(batch_size=None, num_workers=args.workers)
-    if args.workers > 0:
-        kw["prefetch_factor"] = 4
-    return torch.utils.data.DataLoader(ds, **kw)
+    return batch_loader(ds, args.workers)
 
 
 # ----------------------------------------------------------------------------- loss / eval
@@ -217,12 +215,6 @@ def fmt_metrics(m):
 
 # ----------------------------------------------------------------------------- checkpoints
 
-def atomic_save(obj, path):
-    tmp = path + ".tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def rng_state():
     s = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state())
     if torch.cuda.is_available():
@@ -250,9 +242,7 @@ def lr_lambda_factory(warmup, total):
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.manual_seed(args.seed)
+    seed_all(args.seed)
     device = torch.device("cuda" if (args.device == "auto" and torch.cuda.is_available()) else
                           ("cpu" if args.device == "auto" else args.device))
     os.makedirs(args.out, exist_ok=True)
@@ -262,7 +252,7 @@ def main():
         f.write("%d\n" % os.getpid())
     last_path, best_path = os.path.join(args.out, "last.pt"), os.path.join(args.out, "best.pt")
     command = "nice -n 19 /usr/bin/python3 " + " ".join(
-        [os.path.relpath(os.path.abspath(sys.argv[0]), D.REPO)] + sys.argv[1:])
+        [os.path.relpath(os.path.abspath(sys.argv[0]), REPO)] + sys.argv[1:])
 
     t0 = time.time()
     items, cache_path = D.load_real_cache(args.datasets, os.path.join(args.out, "cache"), not args.no_uc3m)
@@ -276,9 +266,7 @@ def main():
     except ImportError:
         log("fatal: no synthetic plate renderer at", args.synth_dir)
         sys.exit(2)
-    unknown = set(args.leave_out) - set(D.REAL_SETS)
-    if unknown:
-        raise SystemExit("--leave-out: not a real set of the reader: %s" % ", ".join(sorted(unknown)))
+    check_leave_out(args.leave_out, D.REAL_SETS, "a real set of the reader")
     if args.leave_out:
         # Nothing of a left-out source may choose the checkpoint either: it stands for a camera never seen.
         items = [it for it in items if it["set"] not in args.leave_out]

@@ -1,0 +1,6 @@
+"""alpr-edge's Python tools (training, synthesis, export), importable from the repo root as
+`scripts.<part>.<module>`. Entry scripts run either way:
+
+    /usr/bin/python3 scripts/train/train_reader.py ...
+    /usr/bin/python3 -m scripts.train.train_reader ...
+"""

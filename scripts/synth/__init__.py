@@ -1,0 +1,1 @@
+"""Synthetic plates, scenes and clips (no third-party imagery), and plate swaps into real scenes."""

@@ -1,0 +1,1 @@
+"""Training of the plate reader and detector: models, data, trainers."""
