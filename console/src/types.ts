@@ -1,8 +1,8 @@
 import type { Static } from '@sinclair/typebox';
 import type { ExportOut, HoldOut, LocalEntryOut, LocalProposalOut, ReadOut, SearchReply, ShareOut, UserOut } from '../../src/http/api/schemas.js';
-import type { HealthReport } from '../../src/http/health.js';
+import type { HealthReport } from '../../src/health/health.js';
 import type { SelftestReport } from '../../src/device/selftest-runner.js';
-import type { LiveFrame } from '../../src/http/console.js';
+import type { LiveFrame } from '../../src/device/live-view.js';
 
 // The API's own types (its TypeBox schemas): the console and the server cannot drift apart.
 

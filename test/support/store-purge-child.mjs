@@ -3,8 +3,8 @@
 import { join } from 'node:path';
 import pino from 'pino';
 import { defaultConfig } from '../../dist/src/config/defaults.js';
-import { openStateDatabaseFor, storePath } from '../../dist/src/store/database.js';
-import { DeviceKeys } from '../../dist/src/store/device-keys.js';
+import { openStateDatabaseFor, storePath } from '../../dist/src/state/database.js';
+import { DeviceKeys } from '../../dist/src/state/device-keys.js';
 import { ReadStore } from '../../dist/src/store/read-store.js';
 
 const [stateDir, nowMs] = process.argv.slice(2);
