@@ -1,29 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { StateDatabase } from '../state/database.js';
+import { ACCESS_LOG, ACCESS_LOG_HEAD, decodeRecord, findRecord, type AccessLogHeadRecord, type AccessLogRecord } from '../state/records.js';
 import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } from '../state/device-keys.js';
 import { AlprError, EX_CONFIG } from '../errors.js';
 
-/** What was done; inquiries (search, image view, export) are what audits sample (P9). */
-export type AccessAction =
-  | 'login' | 'search' | 'image.view' | 'read.view' | 'export' | 'hold.create' | 'hold.release'
-  | 'user.add' | 'user.disable' | 'user.enable' | 'user.passwd' | 'user.training' | 'share.request' | 'share.approve' | 'share.refuse'
-  | 'config.change' | 'key.rotate' | 'purge' | 'api.denied' | 'openapi.view' | 'audit.sample' | 'audit.verify' | 'hotlist.change' | 'hotlist.view' | 'cli.denied'
-  | 'device.provision' | 'device.selftest' | 'device.key' | 'device.cert' | 'tamper';
+/** What was done; inquiries (search, image view, export) are what audits sample (P9). The list: state/records.ts. */
+export type AccessAction = AccessLogRecord['action'];
 
 export const INQUIRY_ACTIONS: readonly AccessAction[] = ['search', 'image.view', 'read.view', 'export'];
 
-export interface AccessLogEntry {
-  seq: number;
-  time: string;
-  /** The person (username), `cli:<os user>` for shell actions, `system` for the daemon's own. */
-  user: string;
-  action: AccessAction;
-  /** P7: reason and caseNumber of an inquiry are recorded here with its other parameters. */
-  parameters: Record<string, unknown>;
-  result: 'ok' | 'denied' | 'failed' | 'refused';
-  prevHash: string;
-  hash: string;
-}
+/** One link of the hash chain (schema: state/records.ts). */
+export type AccessLogEntry = AccessLogRecord;
 
 export type AccessLogInput = Pick<AccessLogEntry, 'user' | 'action' | 'parameters' | 'result'> & { time?: string };
 
@@ -116,13 +103,10 @@ export function entryHash(e: Omit<AccessLogEntry, 'hash'>): string {
 }
 
 /** The last entry of the chain: its sequence number and hash (seq 0 and the genesis hash when empty). */
-export interface Head {
-  seq: number;
-  hash: string;
-}
+export type Head = AccessLogHeadRecord;
 
 export function accessLogHead(db: StateDatabase): Head {
-  return (db.meta.get(HEAD) as Head | undefined) ?? { seq: 0, hash: GENESIS };
+  return findRecord(ACCESS_LOG_HEAD, HEAD, db.meta.get(HEAD)) ?? { seq: 0, hash: GENESIS };
 }
 
 /**
@@ -131,7 +115,7 @@ export function accessLogHead(db: StateDatabase): Head {
  * serialises appends across processes (daemon and CLI).
  */
 export function appendAccessLogInTxn(db: StateDatabase, input: AccessLogInput, sealer?: Sealer): AccessLogEntry {
-  const head = (db.meta.get(HEAD) as Head | undefined) ?? { seq: 0, hash: GENESIS };
+  const head = accessLogHead(db);
   const seq = head.seq + 1;
   const partial = {
     seq,
@@ -174,14 +158,16 @@ export interface ChainVerification {
  * Given the device keys, it also checks that every sealed parameter opens (authenticates) where it lies.
  */
 export function verifyAccessLog(db: StateDatabase, sealer?: Sealer): ChainVerification {
-  const head = (db.meta.get(HEAD) as Head | undefined) ?? { seq: 0, hash: GENESIS };
+  const head = accessLogHead(db);
   let prev = GENESIS;
   let expectSeq = 1;
   let entries = 0;
   for (const { key, value } of db.accessLog.getRange({ snapshot: true })) {
-    const e = value as AccessLogEntry;
     const bad = (problem: string): ChainVerification => ({ ok: false, entries, head, firstBadSeq: expectSeq, problem });
-    if (key !== expectSeq || e?.seq !== expectSeq) return bad(`entry ${expectSeq} is missing or out of order (found key ${String(key)})`);
+    if (key !== expectSeq) return bad(`entry ${expectSeq} is missing or out of order (found key ${String(key)})`);
+    if (!ACCESS_LOG.check(value)) return bad(`entry ${expectSeq} is not an access-log entry (${ACCESS_LOG.problem()})`);
+    const e = value;
+    if (e.seq !== expectSeq) return bad(`entry ${expectSeq} is missing or out of order (found key ${String(key)})`);
     if (e.prevHash !== prev) return bad(`entry ${expectSeq} does not link to entry ${expectSeq - 1}`);
     if (entryHash(e) !== e.hash) return bad(`entry ${expectSeq} was altered (hash mismatch)`);
     if (sealer) {
@@ -236,8 +222,8 @@ export interface AuditSample {
  */
 export function sampleInquiries(db: StateDatabase, opts: { from: Date; to: Date; n: number; seed: string }, sealer?: Sealer): AuditSample {
   const population: AccessLogEntry[] = [];
-  for (const { value } of db.accessLog.getRange({ snapshot: true })) {
-    const e = value as AccessLogEntry;
+  for (const { key, value } of db.accessLog.getRange({ snapshot: true })) {
+    const e = decodeRecord(ACCESS_LOG, key, value);
     const t = Date.parse(e.time);
     if (t >= opts.from.getTime() && t < opts.to.getTime() && INQUIRY_ACTIONS.includes(e.action)) population.push(e);
   }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { StateDatabase } from '../state/database.js';
 import { keyFingerprint, verifyDetached } from '../state/device-keys.js';
-import { accessLogHead, canonicalJson, type AccessAction, type AccessLogEntry } from './access-log.js';
+import { ACCESS_LOG } from '../state/records.js';
+import { accessLogHead, canonicalJson, type AccessAction } from './access-log.js';
 import { AlprError, EX_DATAERR } from '../errors.js';
 
 // Anchors of the access-log chain (issue 20 §1, P6). The chain alone proves nothing against someone
@@ -87,7 +88,8 @@ export class AnchorSchedule {
     let due = this.lastAnchorMs === undefined || nowMs - this.lastAnchorMs >= this.o.intervalMs || head.seq < this.checkedSeq;
     if (!due && head.seq > this.checkedSeq) {
       for (const { value } of this.o.db.accessLog.getRange({ start: this.checkedSeq + 1, end: head.seq + 1 })) {
-        if (ANCHOR_TRIGGERS.has((value as AccessLogEntry).action)) {
+        // A damaged entry is for `audit verify` to report; it triggers nothing here.
+        if (ACCESS_LOG.check(value) && ANCHOR_TRIGGERS.has(value.action)) {
           due = true;
           break;
         }
@@ -157,8 +159,8 @@ export function checkAnchors(db: StateDatabase, anchors: readonly ChainAnchor[],
       out.missingTail ??= { anchoredSeq: a.seq, anchoredAt: a.at, localHeadSeq: local.seq };
       continue;
     }
-    const e = db.accessLog.get(a.seq) as AccessLogEntry | undefined;
-    const localHash = e?.hash ?? '(missing)';
+    const stored = db.accessLog.get(a.seq);
+    const localHash = stored === undefined ? '(missing)' : ACCESS_LOG.check(stored) ? stored.hash : '(damaged)';
     if (localHash !== a.hash) {
       out.firstDisagreement ??= { seq: a.seq, anchoredHash: a.hash, localHash, anchoredAt: a.at, afterSeq: out.lastMatchingSeq };
     } else if (!out.firstDisagreement) out.lastMatchingSeq = a.seq;

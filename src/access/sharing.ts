@@ -1,27 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { SharingConfig } from '../config/schema.js';
 import type { StateDatabase } from '../state/database.js';
+import { decodeRecord, findRecord, SHARES, type ShareRecord } from '../state/records.js';
 import { appendAccessLogInTxn } from './access-log.js';
 import { matchImmigration } from './immigration-agencies.js';
 import { foldedReadings } from './text-fold.js';
 import { AlprError, EX_DATAERR } from '../errors.js';
 
-/** P14: a request from another agency, kept on file whether approved or refused. */
-export interface ShareRequest {
-  id: string;
-  agency: string;
-  agencyState: string;
-  requester: string;
-  purpose: string;
-  requestedBy: string;
-  createdAt: string;
-  status: 'pending' | 'approved' | 'refused';
-  refusal?: string;
-  approvedBy?: string;
-  approvedAt?: string;
-  refusedBy?: string;
-  refusedAt?: string;
-}
+/** P14: a request from another agency, kept on file whether approved or refused (schema: state/records.ts). */
+export type ShareRequest = ShareRecord;
 
 export class ShareError extends AlprError {
   constructor(message: string, field: string) {
@@ -65,11 +52,11 @@ export class SharingRegistry {
   ) {}
 
   get(id: string): ShareRequest | undefined {
-    return this.db.shares.get(id) as ShareRequest | undefined;
+    return findRecord(SHARES, id, this.db.shares.get(id));
   }
 
   list(): ShareRequest[] {
-    return [...this.db.shares.getRange()].map((e) => e.value as ShareRequest);
+    return [...this.db.shares.getRange()].map((e) => decodeRecord(SHARES, e.key, e.value));
   }
 
   /** Records a request; refused ones are stored and logged too (status `refused`, with the reason). */

@@ -1,30 +1,15 @@
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import type { AccessConfig } from '../config/schema.js';
 import type { StateDatabase } from '../state/database.js';
+import { findRecord, decodeRecord, ROLES, USERS, type UserRecord } from '../state/records.js';
 import { appendAccessLogInTxn } from './access-log.js';
 import { AlprError, EX_DATAERR } from '../errors.js';
 
-export const ROLES = ['technician', 'investigator', 'administrator'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES };
+export type Role = UserRecord['role'];
 
-/** P6: one credential per person; P8: a role and a training date gate access to reads. */
-export interface User {
-  username: string;
-  role: Role;
-  /**
-   * YYYY-MM-DD; after this day the user may not see reads until training is renewed (P8). Null for a
-   * technician added without one: technicians never see reads, so training gates nothing for them.
-   */
-  trainingValidUntil: string | null;
-  passwordHash: string;
-  disabled: boolean;
-  failedLogins: number;
-  lockedUntilMs?: number;
-  /** Bumped by a password change or disable: API tokens issued before stop working (absent = 0). */
-  tokenGeneration?: number;
-  createdAt: string;
-  createdBy: string;
-}
+/** P6: one credential per person; P8: a role and a training date gate access to reads (schema: state/records.ts). */
+export type User = UserRecord;
 
 export type PublicUser = Omit<User, 'passwordHash'>;
 
@@ -82,7 +67,7 @@ export class UserDirectory {
   }
 
   get(username: string): User | undefined {
-    return this.db.users.get(username) as User | undefined;
+    return findRecord(USERS, username, this.db.users.get(username));
   }
 
   /** The hot-list module's approver lookup (P11): enabled users by name, with their role and training (P8). */
@@ -92,7 +77,7 @@ export class UserDirectory {
   }
 
   list(): PublicUser[] {
-    return [...this.db.users.getRange()].map((e) => publicUser(e.value as User));
+    return [...this.db.users.getRange()].map((e) => publicUser(decodeRecord(USERS, e.key, e.value)));
   }
 
   hasAdministrator(): boolean {

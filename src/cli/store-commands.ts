@@ -2,7 +2,6 @@ import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Config } from '../config/schema.js';
-import type { AccessLogEntry } from '../access/access-log.js';
 import { AlprError, EX_DATAERR, EX_USAGE, PermissionError, UsageError } from '../errors.js';
 
 // Shell commands for the store and access control: users, holds, exports, audits, sharing, keys.
@@ -292,7 +291,9 @@ export function registerStoreCommands(program: Command): void {
       const anchors = o.anchors ? checkAnchors(ctx.db, readAnchorsFile(o.anchors), ctx.config.deviceId, ctx.keys.signingPublicKeyPem) : undefined;
       const r = anchors ? { ...chain, ok: chain.ok && anchors.ok, anchors } : chain;
       const badSeq = r.firstBadSeq ?? anchors?.firstDisagreement?.seq;
-      const bad = by && badSeq !== undefined ? (ctx.db.accessLog.get(badSeq) as AccessLogEntry | undefined) : undefined;
+      const { ACCESS_LOG } = await import('../state/records.js');
+      const stored = by && badSeq !== undefined ? ctx.db.accessLog.get(badSeq) : undefined;
+      const bad = ACCESS_LOG.check(stored) ? stored : undefined;
       if (by) {
         // Showing plate text is an access like any other (P6).
         appendAccessLog(ctx.db, { user: by.username, action: 'audit.verify', parameters: { ok: r.ok, entries: r.entries, ...(badSeq !== undefined ? { firstBadSeq: badSeq, shown: bad !== undefined } : {}), ...(anchors ? { anchors: anchors.anchors, anchorProblems: anchors.problems.length } : {}) }, result: 'ok' });

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Config } from '../config/schema.js';
+import type { AccessLogRecord, MetaValue, ShareRecord, UserRecord } from './records.js';
 
 /**
  * One LMDB environment holds reads, images, holds, users, sharing requests and the access log, so an
@@ -39,14 +40,14 @@ export interface StateDatabase {
   heldReads: Database<number, [string, string]>;
   /** [holdName, readId] → 1 */
   holdReads: Database<number, [string, string]>;
-  /** seq → AccessLogEntry */
-  accessLog: Database<unknown, number>;
-  /** username → User */
-  users: Database<unknown, string>;
-  /** request id → ShareRequest */
-  shares: Database<unknown, string>;
-  /** small singletons: access-log head, counters */
-  meta: Database<unknown, string>;
+  /** seq → one link of the access log's hash chain (records.ts; read through `decodeRecord`) */
+  accessLog: Database<AccessLogRecord, number>;
+  /** username → user (records.ts) */
+  users: Database<UserRecord, string>;
+  /** request id → sharing request (records.ts) */
+  shares: Database<ShareRecord, string>;
+  /** small singletons: the access-log head, the config hash, the index layout, image buckets owed a drop */
+  meta: Database<MetaValue, string>;
 }
 
 /** [readId, 'plate' | 'overview', chunk number] */

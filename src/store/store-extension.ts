@@ -141,7 +141,8 @@ export class StoreExtension implements DaemonExtension {
     const db = this.db!;
     const sha256 = createHash('sha256').update(canonicalJson(config)).digest('hex');
     db.root.transactionSync(() => {
-      const previous = db.meta.get('config.sha256') as string | undefined;
+      const stored = db.meta.get('config.sha256');
+      const previous = typeof stored === 'string' ? stored : undefined;
       if (previous === sha256) return;
       db.meta.put('config.sha256', sha256);
       appendAccessLogInTxn(db, { user: 'system', action: 'config.change', parameters: { sha256, previous: previous ?? null, deviceId: config.deviceId }, result: 'ok' });

@@ -1,0 +1,131 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { compileSchema } from '../schema-validation.js';
+import { AlprError, EX_DATAERR } from '../errors.js';
+
+// The records of the state database that access control keeps (users, sharing requests, the access
+// log and its head), as TypeBox schemas: their types come from the schemas, and whatever LMDB hands
+// back passes one validated decoder (`decodeRecord`) before the code uses it, instead of a cast. A
+// record that does not match (a damaged file, a hand edit) is a CorruptRecordError naming the
+// sub-database and key, never a half-read object.
+
+/** P8: who may do what; technicians never see reads. */
+export const ROLES = ['technician', 'investigator', 'administrator'] as const;
+
+/** What was done; inquiries (search, image view, export) are what audits sample (P9). */
+export const ACCESS_ACTIONS = [
+  'login', 'search', 'image.view', 'read.view', 'export', 'hold.create', 'hold.release',
+  'user.add', 'user.disable', 'user.enable', 'user.passwd', 'user.training', 'share.request', 'share.approve', 'share.refuse',
+  'config.change', 'key.rotate', 'purge', 'api.denied', 'openapi.view', 'audit.sample', 'audit.verify', 'hotlist.change', 'hotlist.view', 'cli.denied',
+  'device.provision', 'device.selftest', 'device.key', 'device.cert', 'tamper',
+] as const;
+
+const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+
+/** P6: one credential per person; P8: a role and a training date gate access to reads. */
+export const UserRecord = Type.Object({
+  username: Type.String(),
+  role: literals(ROLES),
+  /**
+   * YYYY-MM-DD; after this day the user may not see reads until training is renewed (P8). Null for a
+   * technician added without one: technicians never see reads, so training gates nothing for them.
+   */
+  trainingValidUntil: Type.Union([Type.String(), Type.Null()]),
+  passwordHash: Type.String(),
+  disabled: Type.Boolean(),
+  failedLogins: Type.Integer({ minimum: 0 }),
+  lockedUntilMs: Type.Optional(Type.Number()),
+  /** Bumped by a password change or disable: API tokens issued before stop working (absent = 0). */
+  tokenGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+  createdAt: Type.String(),
+  createdBy: Type.String(),
+});
+export type UserRecord = Static<typeof UserRecord>;
+
+/** P14: a request to share reads with another agency, and what became of it. */
+export const ShareRecord = Type.Object({
+  id: Type.String(),
+  agency: Type.String(),
+  agencyState: Type.String(),
+  requester: Type.String(),
+  purpose: Type.String(),
+  requestedBy: Type.String(),
+  createdAt: Type.String(),
+  status: literals(['pending', 'approved', 'refused'] as const),
+  refusal: Type.Optional(Type.String()),
+  approvedBy: Type.Optional(Type.String()),
+  approvedAt: Type.Optional(Type.String()),
+  refusedBy: Type.Optional(Type.String()),
+  refusedAt: Type.Optional(Type.String()),
+});
+export type ShareRecord = Static<typeof ShareRecord>;
+
+/** One link of the access log's hash chain (P6). */
+export const AccessLogRecord = Type.Object({
+  seq: Type.Integer({ minimum: 1 }),
+  time: Type.String(),
+  /** The person (username), `cli:<os user>` for shell actions, `system` for the daemon's own. */
+  user: Type.String(),
+  action: literals(ACCESS_ACTIONS),
+  /** P7: reason and caseNumber of an inquiry are recorded here with its other parameters. */
+  parameters: Type.Record(Type.String(), Type.Unknown()),
+  result: literals(['ok', 'denied', 'failed', 'refused'] as const),
+  prevHash: Type.String(),
+  hash: Type.String(),
+});
+export type AccessLogRecord = Static<typeof AccessLogRecord>;
+
+/** The last entry of the chain: its sequence number and hash (kept in `meta`). */
+export const AccessLogHeadRecord = Type.Object({ seq: Type.Integer({ minimum: 0 }), hash: Type.String() });
+export type AccessLogHeadRecord = Static<typeof AccessLogHeadRecord>;
+
+/** What `meta` holds: the access-log head, the config hash and index layout, buckets owed a drop. */
+export type MetaValue = AccessLogHeadRecord | string | number | string[];
+
+/** A stored record that does not match its schema: the sub-database and key name what to look at. */
+export class CorruptRecordError extends AlprError {
+  constructor(table: string, key: string, problem: string) {
+    super(`state database: ${table} record ${key} is damaged (${problem}); \`alpr-edge audit verify\` checks the access log`, table, EX_DATAERR);
+  }
+}
+
+/** A record schema with its compiled check, named after its sub-database. */
+export interface RecordType<T> {
+  readonly table: string;
+  check(value: unknown): value is T;
+  /** Why the last checked value failed. */
+  problem(): string;
+}
+
+/** Compiled on first use, so a command that never reads a record does not pay for it at start. */
+export function recordType<S extends TSchema>(table: string, schema: S): RecordType<Static<S>> {
+  let compiled: ValidateFunction<Static<S>> | undefined;
+  const validate = () => (compiled ??= compileSchema<Static<S>>(schema));
+  return {
+    table,
+    check: (value: unknown): value is Static<S> => validate()(value),
+    problem: () => {
+      const e = validate().errors?.[0];
+      return e ? `${e.instancePath || 'record'} ${e.message ?? 'is invalid'}` : 'is invalid';
+    },
+  };
+}
+
+/**
+ * The one way a record read from the state database becomes its type: checked against its schema;
+ * anything that does not match (a missing one included) throws CorruptRecordError.
+ */
+export function decodeRecord<T>(type: RecordType<T>, key: string | number, value: unknown): T {
+  if (type.check(value)) return value;
+  throw new CorruptRecordError(type.table, String(key), value === undefined ? 'missing' : type.problem());
+}
+
+/** `decodeRecord` for a lookup that may find nothing: absent stays undefined. */
+export function findRecord<T>(type: RecordType<T>, key: string | number, value: unknown): T | undefined {
+  return value === undefined ? undefined : decodeRecord(type, key, value);
+}
+
+export const USERS = recordType('users', UserRecord);
+export const SHARES = recordType('shares', ShareRecord);
+export const ACCESS_LOG = recordType('access-log', AccessLogRecord);
+export const ACCESS_LOG_HEAD = recordType('meta', AccessLogHeadRecord);
