@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Config } from '../config/schema.js';
-import type { AccessLogRecord, MetaValue, ShareRecord, UserRecord } from './records.js';
+import type { AccessLogRecord, HoldRecord, MetaValue, ShareRecord, UserRecord } from './records.js';
 
 /**
  * One LMDB environment holds reads, images, holds, users, sharing requests and the access log, so an
@@ -34,8 +34,8 @@ export interface StateDatabase {
   byLookAlike: Database<number, PlateIndexKey>;
   /** [cameraId, readId] → 1 */
   byCamera: Database<number, [string, string]>;
-  /** hold name → EvidenceHold */
-  holds: Database<unknown, string>;
+  /** hold name → evidence hold, its query's plate sealed (records.ts) */
+  holds: Database<HoldRecord, string>;
   /** [readId, holdName] → 1: a read with any entry here is never purged (P4) */
   heldReads: Database<number, [string, string]>;
   /** [holdName, readId] → 1 */

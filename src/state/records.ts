@@ -3,8 +3,8 @@ import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { compileSchema } from '../schema-validation.js';
 import { AlprError, EX_DATAERR } from '../errors.js';
 
-// The records of the state database that access control keeps (users, sharing requests, the access
-// log and its head), as TypeBox schemas: their types come from the schemas, and whatever LMDB hands
+// The records of the state database that access control and evidence holds keep (users, sharing
+// requests, the access log and its head, holds), as TypeBox schemas: their types come from the schemas, and whatever LMDB hands
 // back passes one validated decoder (`decodeRecord`) before the code uses it, instead of a cast. A
 // record that does not match (a damaged file, a hand edit) is a CorruptRecordError naming the
 // sub-database and key, never a half-read object.
@@ -79,6 +79,33 @@ export type AccessLogRecord = Static<typeof AccessLogRecord>;
 export const AccessLogHeadRecord = Type.Object({ seq: Type.Integer({ minimum: 0 }), hash: Type.String() });
 export type AccessLogHeadRecord = Static<typeof AccessLogHeadRecord>;
 
+/** How a search or a hold's query matches plate text. */
+export const PLATE_MATCHES = ['exact', 'lookalike', 'partial'] as const;
+
+/** Plate text sealed with a device data key where it lies (device-keys.ts, `sealValue`). */
+export const SealedValueRecord = Type.Object({ $sealed: Type.String(), kid: Type.String() });
+
+/** P4: reads that are or may become evidence, kept past retention until released; the query's plate sealed (P16). */
+export const HoldRecord = Type.Object({
+  name: Type.String(),
+  caseNumber: Type.String(),
+  reason: Type.String(),
+  createdBy: Type.String(),
+  createdAt: Type.String(),
+  /** The query the hold was made from, when it was not a list of read ids; holds from before sealing keep a clear plate until the next start. */
+  query: Type.Optional(Type.Object({
+    plate: Type.Optional(Type.Union([Type.String(), SealedValueRecord])),
+    match: Type.Optional(literals(PLATE_MATCHES)),
+    cameraId: Type.Optional(Type.String()),
+    from: Type.Optional(Type.String()),
+    to: Type.Optional(Type.String()),
+  })),
+  readCount: Type.Integer({ minimum: 0 }),
+  releasedAt: Type.Optional(Type.String()),
+  releasedBy: Type.Optional(Type.String()),
+});
+export type HoldRecord = Static<typeof HoldRecord>;
+
 /** What `meta` holds: the access-log head, the config hash and index layout, buckets owed a drop. */
 export type MetaValue = AccessLogHeadRecord | string | number | string[];
 
@@ -129,3 +156,4 @@ export const USERS = recordType('users', UserRecord);
 export const SHARES = recordType('shares', ShareRecord);
 export const ACCESS_LOG = recordType('access-log', AccessLogRecord);
 export const ACCESS_LOG_HEAD = recordType('meta', AccessLogHeadRecord);
+export const HOLDS = recordType('holds', HoldRecord);

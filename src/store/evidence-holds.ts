@@ -1,5 +1,6 @@
 import { appendAccessLogInTxn, appendAccessLog } from '../access/access-log.js';
-import { isSealedValue, openValue, sealValue, type Sealer, type SealedValue } from '../state/device-keys.js';
+import { isSealedValue, openValue, sealValue, type Sealer } from '../state/device-keys.js';
+import { decodeRecord, findRecord, HOLDS, type HoldRecord } from '../state/records.js';
 import type { PlateMatch, ReadStore } from './read-store.js';
 import { AlprError, EX_DATAERR } from '../errors.js';
 
@@ -36,8 +37,8 @@ export interface EvidenceHold {
   releasedBy?: string;
 }
 
-/** A hold as it lies in the holds table: the query's plate sealed with the device key (P16). */
-type StoredHold = Omit<EvidenceHold, 'query'> & { query?: Omit<HoldQuery, 'plate'> & { plate?: string | SealedValue } };
+/** A hold as it lies in the holds table: the query's plate sealed with the device key (P16; schema: state/records.ts). */
+type StoredHold = HoldRecord;
 
 export interface HoldRequest {
   name: string;
@@ -53,14 +54,17 @@ const plateAad = (hold: Pick<EvidenceHold, 'name' | 'createdAt'>) => `hold:${hol
 /** P16: the hold as the holds table keeps it, its query's plate sealed as reads are in the store. */
 function sealHold(hold: EvidenceHold | StoredHold, keys: Sealer): StoredHold {
   const plate = hold.query?.plate;
-  if (plate === undefined || isSealedValue(plate)) return hold as StoredHold;
+  if (plate === undefined || isSealedValue(plate)) return hold;
   return { ...hold, query: { ...hold.query, plate: sealValue(keys, plate, plateAad(hold)) } };
 }
 
 /** The hold as people see it (an authorised user, P8): its query's plate opened. Holds placed before sealing are shown as they lie. */
 function openHold(stored: StoredHold, keys: Sealer): EvidenceHold {
   const plate = stored.query?.plate;
-  if (!isSealedValue(plate)) return stored as EvidenceHold;
+  if (!isSealedValue(plate)) {
+    const { query, ...rest } = stored;
+    return query ? { ...rest, query: { ...query, plate } } : rest;
+  }
   const { plate: _sealed, ...rest } = stored.query!;
   try {
     return { ...stored, query: { ...rest, plate: openValue(keys, plate, plateAad(stored)) as string } };
@@ -120,7 +124,7 @@ function placeHold(store: ReadStore, req: HoldRequest, user: string, nowMs: numb
   };
   const { db } = store;
   db.root.transactionSync(() => {
-    const existing = db.holds.get(req.name) as StoredHold | undefined;
+    const existing = findRecord(HOLDS, req.name, db.holds.get(req.name));
     if (existing && !existing.releasedAt) throw new HoldError(`a hold named "${req.name}" already exists`, 'name');
     db.holds.put(hold.name, sealHold(hold, store.keys));
     for (const id of ids) {
@@ -136,7 +140,7 @@ function placeHold(store: ReadStore, req: HoldRequest, user: string, nowMs: numb
 export function releaseHold(store: ReadStore, name: string, user: string, reason: string, nowMs = Date.now()): EvidenceHold {
   const { db } = store;
   return logRefusal(store, user, 'hold.release', { hold: name, reason }, () => db.root.transactionSync(() => {
-    const hold = db.holds.get(name) as StoredHold | undefined;
+    const hold = findRecord(HOLDS, name, db.holds.get(name));
     if (!hold || hold.releasedAt) throw new HoldError(`no active hold named "${name}"`, 'name');
     for (const key of db.holdReads.getKeys({ start: [name, ''], end: [name, '\uffff'] })) {
       const id = (key as [string, string])[1];
@@ -152,11 +156,11 @@ export function releaseHold(store: ReadStore, name: string, user: string, reason
 
 /** Every hold, active and released, with its query's plate opened: for users who may see reads (P8). */
 export function listHolds(store: ReadStore): EvidenceHold[] {
-  return [...store.db.holds.getRange()].map((e) => openHold(e.value as StoredHold, store.keys));
+  return [...store.db.holds.getRange()].map((e) => openHold(decodeRecord(HOLDS, e.key, e.value), store.keys));
 }
 
 export function getHold(store: ReadStore, name: string): EvidenceHold | undefined {
-  const stored = store.db.holds.get(name) as StoredHold | undefined;
+  const stored = findRecord(HOLDS, name, store.db.holds.get(name));
   return stored && openHold(stored, store.keys);
 }
 
@@ -167,12 +171,12 @@ export function getHold(store: ReadStore, name: string): EvidenceHold | undefine
  */
 export function sealHoldQueries(store: ReadStore): number {
   const { db } = store;
-  const clear = [...db.holds.getRange()].filter((e) => typeof (e.value as StoredHold).query?.plate === 'string');
+  const clear = [...db.holds.getRange()].filter((e) => typeof decodeRecord(HOLDS, e.key, e.value).query?.plate === 'string');
   if (clear.length === 0) return 0;
   db.root.transactionSync(() => {
     for (const { key } of clear) {
       // Read again in the transaction: another process may have changed the hold since.
-      const hold = db.holds.get(key) as StoredHold | undefined;
+      const hold = findRecord(HOLDS, key, db.holds.get(key));
       if (typeof hold?.query?.plate === 'string') db.holds.put(key, sealHold(hold, store.keys));
     }
   });

@@ -1,4 +1,5 @@
 import { ulidTimePrefix } from '../ids/ulid.js';
+import type { PLATE_MATCHES } from '../state/records.js';
 import { lookAlikeKey } from '../plate/look-alike.js';
 import { normalisePlateText } from '../plate/text.js';
 import type { PlateIndexKey, StateDatabase } from '../state/database.js';
@@ -8,7 +9,7 @@ import type { ReadView, StoredRead } from './read-record.js';
 
 const DAY_MS = 86_400_000;
 
-export type PlateMatch = 'exact' | 'lookalike' | 'partial';
+export type PlateMatch = (typeof PLATE_MATCHES)[number];
 
 export interface ReadQuery {
   plate?: string;

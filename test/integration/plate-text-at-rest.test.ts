@@ -83,8 +83,8 @@ describe('evidence-hold queries at rest', () => {
     expect(db.holds.get('case-q2')).toMatchObject({ releasedBy: 'ivan', query: { plate: { $sealed: expect.any(String) } } });
 
     // A sealed plate copied onto another hold does not open there: shown as unreadable, not wrong.
-    const q1 = db.holds.get('case-q1') as { query: { plate: unknown } };
-    await db.holds.put('case-q3', { ...(db.holds.get('case-q2') as object), name: 'case-q3', query: { plate: q1.query.plate } });
+    const q1 = db.holds.get('case-q1')!;
+    await db.holds.put('case-q3', { ...db.holds.get('case-q2')!, name: 'case-q3', query: { plate: q1.query!.plate } });
     expect(getHold(store, 'case-q3')?.query).toEqual({ plateUnreadable: expect.stringContaining('fails authentication') });
 
     // A hold placed before sealing is still listed, and sealed at the next daemon start.

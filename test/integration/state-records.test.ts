@@ -4,6 +4,7 @@ import { SharingRegistry } from '../../src/access/sharing.js';
 import { UserDirectory } from '../../src/access/users.js';
 import { EX_DATAERR } from '../../src/errors.js';
 import { CorruptRecordError } from '../../src/state/records.js';
+import { createHold, getHold, listHolds } from '../../src/store/evidence-holds.js';
 import { openTestStore, testConfig } from '../support/store-fixtures.js';
 
 // Issue 21 item 2: records of the state database pass one validated decoder (src/state/records.ts)
@@ -12,9 +13,9 @@ import { openTestStore, testConfig } from '../support/store-fixtures.js';
 
 function setup() {
   const config = testConfig();
-  const { db } = openTestStore(config);
+  const { db, store } = openTestStore(config);
   onTestFinished(() => db.root.close());
-  return { config, db, users: new UserDirectory(db, config.access), sharing: new SharingRegistry(db, config.sharing) };
+  return { config, db, store, users: new UserDirectory(db, config.access), sharing: new SharingRegistry(db, config.sharing) };
 }
 
 describe('state records pass one validated decoder', () => {
@@ -52,5 +53,14 @@ describe('state records pass one validated decoder', () => {
     const second = db.accessLog.get(2)!;
     await db.accessLog.put(2, { ...second, action: 'erase-history' as 'login' });
     expect(verifyAccessLog(db)).toMatchObject({ ok: false, firstBadSeq: 2, problem: expect.stringMatching(/^entry 2 is not an access-log entry \(\/action /) });
+  });
+
+  it('a hold whose query plate is neither text nor a sealed value is refused naming the holds table, and the list with it', async () => {
+    const { db, store } = setup();
+    createHold(store, { name: 'case-1', caseNumber: '24-0001', reason: 'test evidence', query: { plate: '7TST001', match: 'exact' } }, 'ivan');
+    expect(getHold(store, 'case-1')).toMatchObject({ name: 'case-1', query: { plate: '7TST001', match: 'exact' } });
+    await db.holds.put('case-1', { ...db.holds.get('case-1')!, query: { plate: 42 as unknown as string } });
+    expect(() => getHold(store, 'case-1')).toThrow(/holds record case-1 is damaged \(\/query\/plate /);
+    expect(() => listHolds(store)).toThrow(CorruptRecordError);
   });
 });
