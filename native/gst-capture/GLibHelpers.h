@@ -6,7 +6,6 @@
 
 using namespace v8;
 
-Local<Object> createBuffer(char *data, int length);
 
 Local<Value> gstsample_to_v8( GstSample *sample );
 Local<Value> gstvaluearray_to_v8( const GValue *gv );

@@ -149,6 +149,20 @@ describe('file source', () => {
     expect(source.status().decoder).toMatch(/dec/);
   });
 
+  it('keeps the pixels of every frame a consumer holds while later frames arrive (frames are the pipeline\'s own buffers, not copies, issue 23)', async () => {
+    const source = camera({ uri: clip30, realtime: false, dropOldFrames: false });
+    const held: { frame: Frame; pixels: Buffer }[] = [];
+    source.on('frame', (frame) => held.push({ frame, pixels: Buffer.from(frame.rgb) }));
+    const ended = new Promise<void>((resolve) => source.once('end', resolve));
+    source.start();
+    await ended;
+
+    expect(held).toHaveLength(30);
+    // The clip moves, so a buffer the pipeline had reused for a later frame would show it.
+    expect(held[0]!.pixels.equals(held[29]!.pixels)).toBe(false);
+    for (const { frame, pixels } of held) expect(frame.rgb.equals(pixels), `frame ${frame.seq}`).toBe(true);
+  });
+
   it('restarts from the beginning at end of file when looping', async () => {
     const clip = join(dir, 'clip10.mp4');
     await makeH264Clip(clip, { frames: 10 });
