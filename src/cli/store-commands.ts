@@ -369,7 +369,9 @@ export function registerStoreCommands(program: Command): void {
       const by = o.as ? (await actAs(ctx, o.as, ['investigator', 'administrator'], 'a sharing request')).username : shellUser();
       const r = ctx.sharing.request({ agency: o.agency, agencyState: o.agencyState, requester: o.requester, purpose: o.purpose }, by);
       print(r);
-      return r.status === 'refused' ? 1 : 0;
+      // Refused input exits 65 (docs/operations.md), with the reason on one line; it is already
+      // kept and logged as refused (P14).
+      if (r.status === 'refused') throw new AlprError(`sharing request ${r.id} refused: ${r.refusal ?? 'no reason recorded'}`, '--agency', EX_DATAERR);
     }));
   share
     .command('list')

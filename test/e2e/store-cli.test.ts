@@ -149,8 +149,13 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
 
   it('P14: refuses an immigration-enforcement sharing request and exports only against an approved one', () => {
     const refused = cli(['share', 'request', '--agency', 'ICE ERO', '--agency-state', 'CA', '--requester', 'X', '--purpose', 'removal']);
-    expect(refused.status).toBe(1);
-    expect(JSON.parse(refused.stdout)).toMatchObject({ status: 'refused' });
+    // Refused input: exit 65 with the reason on one line, and the refusal kept on file and logged.
+    expect(refused.status, refused.stderr).toBe(65);
+    const kept = JSON.parse(refused.stdout) as { id: string; status: string };
+    expect(kept).toMatchObject({ status: 'refused' });
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toContain(`sharing request ${kept.id} refused: immigration enforcement is not a permitted purpose (California Values Act)`);
+    expect(JSON.parse(cli(['share', 'list']).stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ id: kept.id, status: 'refused' })]));
     const pending = JSON.parse(cli(['share', 'request', '--agency', 'Fresno PD', '--agency-state', 'CA', '--requester', 'Det. Q', '--purpose', 'kidnapping 24-3']).stdout);
     const early = cli(['export', '--hold', 'case-9', '--out', join(dir, 'usb3'), '--as', 'ivan', '--share', pending.id], `${IVAN}\n`);
     expect(early.status).toBe(65);
