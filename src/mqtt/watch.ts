@@ -297,7 +297,8 @@ export function formatHitLine(hit: HitPayload): string {
     r.cameraId,
     `${r.plate}${r.state ? ` (${r.state})` : ''}`,
     `conf ${r.confidence.toFixed(2)}`,
-    `${hit.entry.type}${hit.entry.partial ? ' partial' : ''} ${hit.match.kind}`,
+    // A partial entry matches as kind `partial`: said once; only another kind adds that the entry is partial.
+    `${hit.entry.type} ${hit.match.kind}${hit.entry.partial && hit.match.kind !== 'partial' ? ' (partial entry)' : ''}`,
     `${hit.list.name} v${hit.list.version}${hit.list.stale ? ' STALE' : ''}`,
     `record ${hit.entry.recordNumber}`,
     hit.entry.reason,

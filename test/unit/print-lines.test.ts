@@ -28,6 +28,15 @@ describe('printed read and hit lines', () => {
     expect(line.length).toBeLessThan(300);
   });
 
+  it('text: a partial hot-list entry says its match kind once (SFR partial, not SFR partial partial)', () => {
+    const partial = hitPayload({ ...hit, id: `${read.id}:ncic:1`, entry: entry('7PR?12*', null, { type: 'SFR' }), kind: 'partial', matchedText: '7PRN123' }, '01ARZ3NDEKTSV4RRFFQ69G5FAW');
+    const line = hitLine(partial, 'text');
+    expect(line).toContain(' | SFR partial | ncic v4');
+    expect(line.match(/partial/g)).toHaveLength(1);
+    const lookAlike = hitLine(hitPayload({ ...hit, entry: entry('7PR?12*', null, { type: 'SFR' }), kind: 'look-alike' }, '01ARZ3NDEKTSV4RRFFQ69G5FAX'), 'text');
+    expect(lookAlike).toContain(' | SFR look-alike (partial entry) | ');
+  });
+
   it('json: the raw records without the images (their sizes instead)', () => {
     const r = JSON.parse(readLine(read, 'json')) as Record<string, unknown>;
     expect(r).toMatchObject({ id: read.id, plate: '7PRN123', plateJpegBytes: read.plateJpeg.length, overviewJpegBytes: read.overviewJpeg.length });
