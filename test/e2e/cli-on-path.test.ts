@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { VERSION } from '../../src/version.js';
@@ -9,8 +9,18 @@ import { VERSION } from '../../src/version.js';
 // on PATH in a clone (scripts/link-cli). The script as setup runs it, into a scratch bin directory.
 const ENTRY = resolve('dist/src/bin.cjs');
 
-function linkCli(binDir: string) {
-  return spawnSync('scripts/link-cli', [], { encoding: 'utf8', env: { ...process.env, ALPR_EDGE_BIN_DIR: binDir }, timeout: 30_000 });
+function linkCli(binDir: string, args: string[] = [], env: Record<string, string> = {}) {
+  const base = { ...process.env };
+  delete base['ALPR_EDGE_LINK_FORCE'];
+  return spawnSync('scripts/link-cli', args, { encoding: 'utf8', env: { ...base, ALPR_EDGE_BIN_DIR: binDir, ...env }, timeout: 30_000 });
+}
+
+/** A second clone's entry point, as its own build leaves it. */
+function otherClone(): string {
+  const entry = join(mkdtempSync(join(tmpdir(), 'other-clone-')), 'dist', 'src', 'bin.cjs');
+  mkdirSync(join(entry, '..'), { recursive: true });
+  writeFileSync(entry, '#!/bin/sh\necho other clone\n');
+  return entry;
 }
 
 describe('alpr-edge on PATH in a clone', () => {
@@ -41,6 +51,33 @@ describe('alpr-edge on PATH in a clone', () => {
     expect(r.status).toBe(0);
     expect(r.stderr).toContain('exists and is not a link (an installed package?); left alone');
     expect(readFileSync(join(bin, 'alpr-edge'), 'utf8')).toContain('packaged');
+  });
+
+  it('keeps a link into another clone, saying so in one line and how to take it over; --force or ALPR_EDGE_LINK_FORCE=1 takes it', () => {
+    for (const takeOver of [['--force'], 'env'] as const) {
+      const bin = mkdtempSync(join(tmpdir(), 'bin-'));
+      const other = otherClone();
+      symlinkSync(other, join(bin, 'alpr-edge'));
+      const kept = linkCli(bin);
+      expect(kept.status, kept.stderr).toBe(0);
+      expect(kept.stderr.trim().split('\n')).toHaveLength(1);
+      expect(kept.stderr).toContain(`link-cli: ${bin}/alpr-edge points to another clone (${other}); left alone.`);
+      expect(kept.stderr).toContain('--force');
+      expect(kept.stderr).toContain('ALPR_EDGE_BIN_DIR');
+      expect(readlinkSync(join(bin, 'alpr-edge'))).toBe(other);
+      const taken = takeOver === 'env' ? linkCli(bin, [], { ALPR_EDGE_LINK_FORCE: '1' }) : linkCli(bin, [...takeOver]);
+      expect(taken.status, taken.stderr).toBe(0);
+      expect(taken.stderr).toContain(`link-cli: ${bin}/alpr-edge -> ${ENTRY}`);
+      expect(readlinkSync(join(bin, 'alpr-edge'))).toBe(ENTRY);
+    }
+  });
+
+  it('re-points a link whose clone is gone (nothing else uses it)', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'bin-'));
+    symlinkSync(join(tmpdir(), 'no-such-clone', 'dist', 'src', 'bin.cjs'), join(bin, 'alpr-edge'));
+    const r = linkCli(bin);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readlinkSync(join(bin, 'alpr-edge'))).toBe(ENTRY);
   });
 
   it('README and docs/ write commands as alpr-edge, not node dist/src/bin.cjs', () => {
