@@ -1,13 +1,15 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/mosquitto.js';
 import { waitFor } from '../support/mqtt-harness.js';
 
 // scripts/demo as a new user runs it (issue 22): one readable line per read and per hit, the ports
-// it is told, and no signed hot-list file left in the temporary directory.
+// and state directory it is told, and no signed hot-list file left in the temporary directory. The
+// suite never uses the default state directory (/tmp/alpr-edge-demo), so a demo a person is running
+// and the suite never share state.
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' });
@@ -20,10 +22,11 @@ describe('scripts/demo', () => {
     expect(r.stderr).toContain('"eighty"');
   });
 
-  it('prints one READ line per read and one HIT line per hit, on the ports given, and leaves no temp hot-list file', async () => {
+  it('prints one READ line per read and one HIT line per hit, on the ports and state directory given, and leaves no temp hot-list file', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'demo-script-'));
+    const stateDir = join(mkdtempSync(join(tmpdir(), 'demo-script-state-')), 'state');
     const [httpPort, mqttPort] = [await freePort(), await freePort()];
-    const child = spawn('scripts/demo', ['--http-port', String(httpPort)], { env: { ...process.env, TMPDIR: tmp, ALPR_DEMO_MQTT_PORT: String(mqttPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('scripts/demo', ['--http-port', String(httpPort), '--state-dir', stateDir], { env: { ...process.env, TMPDIR: tmp, ALPR_DEMO_MQTT_PORT: String(mqttPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let exited = false;
     child.on('exit', () => (exited = true));
     onTestFinished(async () => {
@@ -53,6 +56,10 @@ describe('scripts/demo', () => {
     const health = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
     expect(health.status).toBe(200);
     expect(err).toContain(`127.0.0.1:${mqttPort}`);
+    // Its state (config, device keys, the signed demo list, console users) in the directory given.
+    const config = JSON.parse(readFileSync(join(stateDir, 'demo-config.json'), 'utf8')) as { stateDir: string; http: { port: number } };
+    expect(config).toMatchObject({ stateDir, http: { port: httpPort } });
+    expect(readdirSync(stateDir)).toEqual(expect.arrayContaining(['demo-config.json', 'keys', 'hotlists']));
     // The signed sample list was made in a temporary directory that is gone again.
     expect(filesUnder(tmp).filter((f) => f.endsWith('.hotlist'))).toEqual([]);
 
