@@ -1,6 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import type { ValidateFunction } from 'ajv/dist/2020.js';
-import { compileSchema } from '../schema-validation.js';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { AlprError, EX_DATAERR } from '../errors.js';
 
 // The records of the state database that access control and evidence holds keep (users, sharing
@@ -15,7 +14,7 @@ export const ROLES = ['technician', 'investigator', 'administrator'] as const;
 /** What was done; inquiries (search, image view, export) are what audits sample (P9). */
 export const ACCESS_ACTIONS = [
   'login', 'search', 'image.view', 'read.view', 'export', 'hold.create', 'hold.release',
-  'user.add', 'user.disable', 'user.enable', 'user.passwd', 'user.training', 'share.request', 'share.approve', 'share.refuse',
+  'user.add', 'user.disable', 'user.enable', 'user.passwd', 'user.training', 'user.unlock', 'share.request', 'share.approve', 'share.refuse',
   'config.change', 'key.rotate', 'purge', 'api.denied', 'openapi.view', 'audit.sample', 'audit.verify', 'hotlist.change', 'hotlist.view', 'cli.denied',
   'device.provision', 'device.selftest', 'device.key', 'device.cert', 'tamper',
 ] as const;
@@ -120,20 +119,29 @@ export class CorruptRecordError extends AlprError {
 export interface RecordType<T> {
   readonly table: string;
   check(value: unknown): value is T;
-  /** Why the last checked value failed. */
+  /** Why the value last checked failed. */
   problem(): string;
 }
 
-/** Compiled on first use, so a command that never reads a record does not pay for it at start. */
+/**
+ * Compiled on first use, so a command that never reads a record does not pay for it. TypeBox's own
+ * compiler, not the one Ajv (src/schema-validation.ts): these checks run in every process that logs
+ * an access, at start too, and it compiles them in a millisecond where Ajv takes tens (and its import
+ * hundreds under load); records come from our own writes, so the first problem is all that is needed.
+ */
 export function recordType<S extends TSchema>(table: string, schema: S): RecordType<Static<S>> {
-  let compiled: ValidateFunction<Static<S>> | undefined;
-  const validate = () => (compiled ??= compileSchema<Static<S>>(schema));
+  let compiled: TypeCheck<S> | undefined;
+  let last: unknown;
+  const validate = () => (compiled ??= TypeCompiler.Compile(schema));
   return {
     table,
-    check: (value: unknown): value is Static<S> => validate()(value),
+    check: (value: unknown): value is Static<S> => {
+      last = value;
+      return validate().Check(value);
+    },
     problem: () => {
-      const e = validate().errors?.[0];
-      return e ? `${e.instancePath || 'record'} ${e.message ?? 'is invalid'}` : 'is invalid';
+      const e = validate().Errors(last).First();
+      return e ? `${e.path || 'record'} ${e.message}` : 'is invalid';
     },
   };
 }
