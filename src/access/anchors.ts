@@ -36,7 +36,7 @@ export interface AnchorSigner {
 
 /** Entries after which a head is published at once rather than at the next interval. */
 export const ANCHOR_TRIGGERS: ReadonlySet<AccessAction> = new Set<AccessAction>([
-  'export', 'hold.create', 'hold.release', 'user.add', 'user.disable', 'user.enable', 'user.passwd', 'user.training', 'audit.sample', 'audit.verify',
+  'export', 'hold.create', 'hold.release', 'user.add', 'user.disable', 'user.enable', 'user.passwd', 'user.training', 'user.unlock', 'audit.sample', 'audit.verify',
 ]);
 
 function signedBytes(a: Omit<ChainAnchor, 'signature'>): Buffer {

@@ -126,6 +126,21 @@ export class UserDirectory {
     });
   }
 
+  /**
+   * Lifts a lockout (too many failed logins) of an enabled user: they sign in again with their own
+   * password at once. Tokens and sessions are untouched, unlike a disable/enable or a new password.
+   */
+  unlock(username: string, by: string, nowMs = Date.now()): void {
+    this.db.root.transactionSync(() => {
+      const u = this.get(username);
+      if (!u) throw new UserError(`no user "${username}"`, 'username');
+      if (u.disabled) throw new UserError(`user "${username}" is disabled, not locked out: enable them (alpr-edge user enable)`, 'username');
+      if (u.lockedUntilMs === undefined || u.lockedUntilMs <= nowMs) throw new UserError(`user "${username}" is not locked out`, 'username');
+      this.db.users.put(username, { ...u, failedLogins: 0, lockedUntilMs: undefined });
+      appendAccessLogInTxn(this.db, { user: by, action: 'user.unlock', parameters: { username, lockedUntil: new Date(u.lockedUntilMs).toISOString() }, result: 'ok' });
+    });
+  }
+
   /** P8: training gates access to reads; a technician may have no date, anyone else needs one. */
   setTraining(username: string, trainingValidUntil: string | null, by: string): void {
     if (trainingValidUntil !== null && (!DATE.test(trainingValidUntil) || Number.isNaN(Date.parse(trainingValidUntil)))) throw new UserError('training-valid-until must be a date YYYY-MM-DD', 'trainingValidUntil');

@@ -112,6 +112,17 @@ function requireKeyFingerprint(command: string, o: { fingerprint?: string; trust
   return undefined;
 }
 
+/** A change the user directory refuses (no such user, a bad date) names the field, exit 64 as `user enable`. */
+async function userChange(change: () => void): Promise<void> {
+  const { UserError } = await import('../access/users.js');
+  try {
+    change();
+  } catch (err) {
+    if (err instanceof UserError) throw new UsageError(err.message, err.field);
+    throw err;
+  }
+}
+
 function print(value: unknown): void {
   process.stdout.write(typeof value === 'string' ? value + '\n' : JSON.stringify(value, null, 2) + '\n');
 }
@@ -170,6 +181,31 @@ export function registerStoreCommands(program: Command): void {
         throw err;
       }
       print(`${username}: enabled`);
+    }));
+  user
+    .command('unlock')
+    .description('lift the lockout of an enabled user locked out by failed logins: they sign in again with their own password at once (as after access.lockoutMinutes)')
+    .argument('<username>')
+    .requiredOption('--as <admin>', 'administrator making the change')
+    .option(...CONFIG_OPTION)
+    .action(run(async (username: string, o: { as: string; config: string }) => {
+      const ctx = await context(o.config);
+      const by = await actAs(ctx, o.as, ['administrator'], 'unlocking a user');
+      await userChange(() => ctx.users.unlock(username, by.username));
+      print(`${username}: unlocked`);
+    }));
+  user
+    .command('training')
+    .description('set a user\'s training date (P8: an investigator or administrator sees reads only until it passes), as POST /api/v1/users/:username/training')
+    .argument('<username>')
+    .requiredOption('--until <date>', 'training valid until YYYY-MM-DD')
+    .requiredOption('--as <admin>', 'administrator making the change')
+    .option(...CONFIG_OPTION)
+    .action(run(async (username: string, o: { until: string; as: string; config: string }) => {
+      const ctx = await context(o.config);
+      const by = await actAs(ctx, o.as, ['administrator'], 'setting a training date');
+      await userChange(() => ctx.users.setTraining(username, o.until, by.username));
+      print(`${username}: training valid until ${o.until}`);
     }));
   user
     .command('passwd')
