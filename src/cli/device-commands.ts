@@ -23,6 +23,7 @@ export function registerDeviceCommands(program: Command): void {
     .option('--admin <username>', 'create this first administrator')
     .option('--admin-training-until <date>', 'their training valid until YYYY-MM-DD (P8)')
     .option('--publisher-key <id=file>', 'trust this hot-list publisher key (Ed25519 PEM, from hotlist keygen --public); repeat for more', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--http-port <n>', 'port of health, metrics, the API and the console (http.port, 1-65535; default: the config\'s, else 8080)')
     .option('--cert <file>', 'only install the certificate the broker CA signed for our CSR')
     .action(async (o: import('./provision-command.js').ProvisionFlags) => {
       const { provisionCommand } = await import('./provision-command.js');

@@ -26,6 +26,7 @@ export interface ProvisionFlags {
   adminTrainingUntil?: string;
   cert?: string;
   publisherKey?: string[];
+  httpPort?: string;
 }
 
 interface Field {
@@ -169,6 +170,16 @@ export async function provisionCommand(flags: ProvisionFlags): Promise<number> {
       + `next: alpr-edge selftest -c ${flags.config}, then systemctl restart alpr-edge\n`);
     return 0;
   }
+  // A flag only (not asked at the prompt): checked before anything is asked or written.
+  let httpPort: number | undefined;
+  if (flags.httpPort !== undefined) {
+    try {
+      httpPort = number(1, 65535)(flags.httpPort);
+      if (!Number.isInteger(httpPort)) throw new Error('must be a whole number');
+    } catch (err) {
+      throw new UsageError(`--http-port ${(err as Error).message} ("${flags.httpPort}")`, '--http-port');
+    }
+  }
   const interactive = !flags.nonInteractive && process.stdin.isTTY === true;
   const defaults: Partial<ProvisionFlags> = { stateDir: '/var/lib/alpr-edge', locationDescription: '', brokerUrl: '', ...existingDefaults(flags.config) };
   const values: Partial<ProvisionFlags> = {};
@@ -242,6 +253,7 @@ export async function provisionCommand(flags: ProvisionFlags): Promise<number> {
       stateDir: String(values.stateDir),
       ...(admin ? { admin } : {}),
       ...(flags.publisherKey?.length ? { publisherKeys: flags.publisherKey } : {}),
+      ...(httpPort !== undefined ? { httpPort } : {}),
     };
     if (term) {
       const ok = (await term.ask(`Write ${flags.config} and create the device key for ${answers.deviceId}? (yes/no)`, 'yes')).toLowerCase();

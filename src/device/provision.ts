@@ -40,6 +40,8 @@ export interface ProvisionAnswers {
   admin?: { username: string; trainingValidUntil: string; password: string };
   /** P10: hot-list publisher keys to trust, `ID=FILE` (copied beside the config; same id replaced). */
   publisherKeys?: string[];
+  /** `http.port` (health, metrics, API, console); absent: the file's, else the default. */
+  httpPort?: number;
 }
 
 export interface ProvisionResult {
@@ -100,6 +102,7 @@ export function configFor(a: ProvisionAnswers, configFile: string, existing: Rec
       },
     },
     ...(newKeys.length > 0 ? { hotlists: { ...oldHotlists, publisherKeys: [...keptKeys, ...newKeys] } } : {}),
+    ...(a.httpPort !== undefined ? { http: { ...((existing['http'] ?? {}) as Record<string, unknown>), port: a.httpPort } } : {}),
   };
   return { raw, config: validateConfig(raw, configFile) };
 }

@@ -86,6 +86,26 @@ describe('alpr-edge provision (flags)', () => {
     expect(bad.stderr).toContain('location.latitude must be <= 90');
     expect(spawnSync('ls', [work], { encoding: 'utf8' }).stdout.trim()).toBe('');
   });
+
+  it('--http-port N is written to http.port and kept by a later provision without it; 0, 65536 or a word is refused (exit 64) writing nothing', () => {
+    const work = mkdtempSync(join(dir, 'http-port-'));
+    const config = join(work, 'config.json');
+    const state = join(work, 'state');
+    for (const bad of ['0', '65536', 'eighty', '80.5']) {
+      const r = cli(flags(config, state, ['--http-port', bad]));
+      expect(r.status, `${bad}: ${r.stderr}`).toBe(64);
+      expect(r.stderr).toContain(`--http-port`);
+      expect(r.stderr).toContain(`"${bad}"`);
+    }
+    expect(spawnSync('ls', [work], { encoding: 'utf8' }).stdout.trim()).toBe('');
+    const r = cli(flags(config, state, ['--http-port', '8443']));
+    expect(r.status, r.stderr).toBe(0);
+    expect(loadConfig(config).http.port).toBe(8443);
+    const again = cli(flags(config, state, ['--heading', '90']));
+    expect(again.status, again.stderr).toBe(0);
+    expect(loadConfig(config).http).toMatchObject({ port: 8443 });
+    expect(loadConfig(config).location.headingDeg).toBe(90);
+  });
 });
 
 describe('alpr-edge provision --publisher-key', () => {
