@@ -3,9 +3,9 @@
 // Building and installing the package is scripts/package-deb and scripts/deb-check (minutes, and
 // apt for the throwaway root), so outside the suite; docs/install.md has their output.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { collectHelp, optionNames, parseHelp, renderBashCompletion, renderManPage } from '../../scripts/deb/cli-reference.js';
 import { ADDON_PATH, APP_DIR, CONFFILES, CONFIG_PATH, DEPENDS, STATE_DIR, UNIT_PATH, appFiles, controlFile, copyrightFile, debFileName, debianLicenceName, elfMachine, foreignPlatformDirs, maintainerScripts, prunedPaths, requiredPaths } from '../../scripts/deb/layout.js';
 
@@ -87,7 +87,10 @@ describe('Debian package layout', () => {
   });
 
   it('tells an ELF file\'s machine, so an x86 binary in an arm64 package is caught', () => {
-    const node = readFileSync(process.execPath).subarray(0, 64);
+    const node = Buffer.alloc(64);
+    const fd = openSync(process.execPath, 'r');
+    onTestFinished(() => closeSync(fd));
+    readSync(fd, node, 0, 64, 0);
     expect(elfMachine(node)).toBe(process.arch === 'arm64' ? 183 : 62);
     const arm = Buffer.alloc(20);
     arm.set([0x7f, 0x45, 0x4c, 0x46, 2, 1], 0);
