@@ -190,6 +190,17 @@ export async function removeLocalEntries(o: { config: string; plate: string; cas
   process.stdout.write(`removed ${removed} local entr${removed === 1 ? 'y' : 'ies'}\n`);
 }
 
+/** Retires a signed list (the daemon stops matching it); an administrator signs in first (P11), and it is logged and published like an import. */
+export async function retireList(name: string, o: { config: string; as: string }): Promise<void> {
+  const config = loadConfig(o.config);
+  const db = stateDatabase(config);
+  const by = await signInAdministrator(config, db, o.as, 'retiring a hot list', { list: name });
+  const repo = new HotListRepository(config.stateDir, loadPublisherKeys(config.hotlists), config.hotlists.maxListBytes);
+  const retired = repo.retire(name);
+  changeLog(config, db).append({ at: new Date().toISOString(), action: 'list-retired', actor: by, list: retired.name, version: retired.version, detail: { via: 'cli' } });
+  process.stdout.write(`retired ${retired.name} v${retired.version}: the daemon stops matching it within hotlists.checkIntervalS; only a newer version can be imported again\n`);
+}
+
 /** Installed lists with versions, ages and entry counts (no plates). */
 export function printListStatus(o: { config: string }): void {
   const config = loadConfig(o.config);

@@ -36,6 +36,13 @@ export function registerHotlistCommands(program: Command): void {
     .requiredOption('--as <admin>', 'administrator importing it (a user of `alpr-edge user`)')
     .action(async (file: string, o: { config: string; as: string }) => (await actions()).importList(file, o));
 
+  hl.command('retire')
+    .description('stop matching a signed list (P11: an administrator, their password read from stdin); logged and published on MQTT audit; only a newer version can be imported again')
+    .argument('<name>', 'list name, as `hotlist status` shows it')
+    .option('-c, --config <file>', 'configuration file', '/etc/alpr-edge/config.json')
+    .requiredOption('--as <admin>', 'administrator retiring it (a user of `alpr-edge user`)')
+    .action(async (name: string, o: { config: string; as: string }) => (await actions()).retireList(name, o));
+
   hl.command('add')
     .description('add a local entry (P11: member, case number, synopsis and an administrator approver are required)')
     .option('-c, --config <file>', 'configuration file', '/etc/alpr-edge/config.json')

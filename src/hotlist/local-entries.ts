@@ -28,7 +28,7 @@ export class LocalEntryError extends AlprError {
 /** One change to hot lists, for the access log (issue 8: every change goes to the access log). */
 export interface HotListChange {
   at: string;
-  action: 'list-installed' | 'list-refused' | 'local-added' | 'local-removed';
+  action: 'list-installed' | 'list-refused' | 'list-retired' | 'local-added' | 'local-removed';
   actor: string;
   list: string;
   version?: number;

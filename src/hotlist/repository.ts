@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { HotList } from './list.js';
@@ -103,6 +103,22 @@ export class HotListRepository {
     return list;
   }
 
+  /**
+   * Retires a signed list: the device stops matching it (the daemon at its next check). Its
+   * high-water mark stays, so that version or an older one is refused as a replay; a newer version
+   * can be imported again. Refused (exit 65) for a name with no stored list.
+   */
+  retire(name: string): { name: string; version: number } {
+    const file = `${name}.hotlist`;
+    // The name must be one of the stored files, so it can never point outside the lists directory.
+    if (!readdirSync(this.listsDir).includes(file)) throw new AlprError(`no signed hot list "${name}" is installed (alpr-edge hotlist status lists them)`, 'name', EX_DATAERR);
+    const marks = this.highWaterMarks();
+    const version = Math.max(marks[name] ?? 0, this.storedVersion(name));
+    if (marks[name] !== version && version > 0) writeFileAtomic(this.versionsFile, JSON.stringify({ ...marks, [name]: version }));
+    rmSync(join(this.listsDir, file));
+    return { name, version };
+  }
+
   /** The version of the stored list of that name, as its signature vouches for it; 0 when there is none that verifies. */
   private storedVersion(name: string): number {
     const file = join(this.listsDir, `${name}.hotlist`);
@@ -128,10 +144,12 @@ export class HotListRepository {
     return { lists, errors };
   }
 
-  /** Cheap change detection for lists installed by another process (`alpr-edge hotlist import`). */
+  /** Cheap change detection for lists installed or retired by another process (`alpr-edge hotlist import|retire`). */
   fingerprint(): string {
     try {
-      return existsSync(this.versionsFile) ? readFileSync(this.versionsFile, 'utf8') : '';
+      // The stored files' names too: a retire removes one and leaves the high-water marks as they were.
+      const files = readdirSync(this.listsDir).filter((n) => n.endsWith('.hotlist')).sort().join(',');
+      return `${files};${existsSync(this.versionsFile) ? readFileSync(this.versionsFile, 'utf8') : ''}`;
     } catch (err) {
       // Unreadable: installs are refused (versionsProblem); the check itself goes on.
       return `unreadable: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
