@@ -82,6 +82,9 @@ function arm64Addons(): { dirs: Record<'gst-capture' | 'epoll' | 'msgpackr-extra
   return { dirs };
 }
 
+/** Debian's hardening link flags for what node-gyp builds here (our addon, epoll): full RELRO, bind now. */
+const HARDENING = { LDFLAGS: '-Wl,-z,relro -Wl,-z,now' };
+
 /** Production node_modules for one architecture, in a folder of its own. */
 function installDependencies(arch: DebArch, work: string): string {
   const dir = join(work, 'npm');
@@ -91,7 +94,7 @@ function installDependencies(arch: DebArch, work: string): string {
   const { scripts: _scripts, ...withoutScripts } = pkg;
   writeFileSync(join(dir, 'package.json'), JSON.stringify(withoutScripts, null, 2));
   copyFileSync(join(ROOT, 'package-lock.json'), join(dir, 'package-lock.json'));
-  const env = { ...process.env, npm_config_nodedir: dirname(dirname(process.execPath)), ONNXRUNTIME_NODE_INSTALL: 'skip', JOBS: '1', npm_config_audit: 'false', npm_config_fund: 'false' };
+  const env = { ...process.env, ...HARDENING, npm_config_nodedir: dirname(dirname(process.execPath)), ONNXRUNTIME_NODE_INSTALL: 'skip', JOBS: '1', npm_config_audit: 'false', npm_config_fund: 'false' };
   const args = ['ci', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'];
   // arm64: npm picks the arm64 platform packages; no install scripts run (they would build x86 code).
   if (arch === 'arm64') args.push('--cpu=arm64', '--os=linux', '--libc=glibc', '--ignore-scripts');
@@ -112,7 +115,7 @@ function buildAddonAmd64(work: string): string {
   const nodeGyp = join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');
   say('amd64: node-gyp rebuild native/gst-capture');
   try {
-    sh(process.execPath, [nodeGyp, 'rebuild', '--release', `--nodedir=${dirname(dirname(process.execPath))}`], { cwd: dir, env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules'), JOBS: '1' } });
+    sh(process.execPath, [nodeGyp, 'rebuild', '--release', `--nodedir=${dirname(dirname(process.execPath))}`], { cwd: dir, env: { ...process.env, ...HARDENING, NODE_PATH: join(ROOT, 'node_modules'), JOBS: '1' } });
   } catch (err) {
     fail(`node-gyp for native/gst-capture failed: ${String((err as { stderr?: string }).stderr ?? err).slice(-2000)}`);
   }
