@@ -91,6 +91,25 @@ describe('administration API', () => {
     expect((await c.app.inject({ method: 'POST', url: '/api/v1/users/nobody/enable', headers: as('ada') })).statusCode).toBe(422);
   });
 
+  it('an administrator lifts a lockout: the user signs in again with their own password; logged; others refused', async () => {
+    for (let i = 0; i < 20 && !c.users.list().find((u) => u.username === 'ivan')?.lockedUntilMs; i++) {
+      expect((await c.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'ivan', password: 'not the password' } })).statusCode).not.toBe(200);
+    }
+    expect(c.users.list().find((u) => u.username === 'ivan')?.lockedUntilMs).toBeGreaterThan(Date.now());
+    expect((await c.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'ivan', password: PASSWORD } })).statusCode).not.toBe(200);
+    expect((await c.app.inject({ method: 'POST', url: '/api/v1/users/ivan/unlock', headers: as(USERS.technician) })).statusCode).toBe(403);
+    const unlocked = await c.app.inject({ method: 'POST', url: '/api/v1/users/ivan/unlock', headers: as('ada') });
+    expect(unlocked.statusCode).toBe(200);
+    expect(unlocked.json()).toMatchObject({ username: 'ivan', disabled: false, lockedUntil: null });
+    expect(c.accessLog().at(-1)).toMatchObject({ user: 'ada', action: 'user.unlock', parameters: { username: 'ivan' }, result: 'ok' });
+    const again = await c.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'ivan', password: PASSWORD } });
+    expect(again.statusCode).toBe(200);
+    token['ivan'] = again.json().token as string;
+    const twice = await c.app.inject({ method: 'POST', url: '/api/v1/users/ivan/unlock', headers: as('ada') });
+    expect(twice.statusCode).toBe(422);
+    expect(twice.json()).toMatchObject({ field: 'username' });
+  });
+
   it('changes a training date (logged), refuses none for an investigator and refuses the change to others', async () => {
     const set = await c.app.inject({ method: 'POST', url: '/api/v1/users/ivan/training', headers: as('ada'), payload: { trainingValidUntil: '2098-06-30' } });
     expect(set.json()).toMatchObject({ username: 'ivan', trainingValidUntil: '2098-06-30' });

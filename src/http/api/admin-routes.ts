@@ -98,6 +98,15 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     return r === undefined ? userOut(users.list().find((u) => u.username === req.params.username)!) : r;
   });
 
+  app.post<{ Params: typeof UsernameParams.static }>(`${PREFIX}/users/:username/unlock`, {
+    schema: { summary: 'Lift the lockout of an enabled user (too many failed sign-ins): they sign in again with their own password; tokens and sessions are untouched', params: UsernameParams, response: { 200: UserOut, 422: ErrorBody } },
+  }, async (req, reply) => {
+    const admin = await requireAdmin(req, reply);
+    if (!admin) return reply;
+    const r = await userChange(reply, () => users.unlock(req.params.username, admin.username));
+    return r === undefined ? userOut(users.list().find((u) => u.username === req.params.username)!) : r;
+  });
+
   app.post<{ Params: typeof UsernameParams.static; Body: typeof PasswordBody.static }>(`${PREFIX}/users/:username/password`, {
     schema: { summary: 'Set a user\'s password (and lift a lockout)', params: UsernameParams, body: PasswordBody, response: { 200: UserOut, 422: ErrorBody } },
   }, async (req, reply) => {
