@@ -80,32 +80,19 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     return 'username' in added ? reply.code(201).send(userOut(added)) : added;
   });
 
-  app.post<{ Params: typeof UsernameParams.static }>(`${PREFIX}/users/:username/disable`, {
-    schema: { summary: 'Disable a user: their tokens and console sessions end at once', params: UsernameParams, response: { 200: UserOut, 422: ErrorBody } },
-  }, async (req, reply) => {
-    const admin = await requireAdmin(req, reply);
-    if (!admin) return reply;
-    const r = await userChange(reply, () => users.disable(req.params.username, admin.username));
-    return r === undefined ? userOut(users.list().find((u) => u.username === req.params.username)!) : r;
-  });
-
-  app.post<{ Params: typeof UsernameParams.static }>(`${PREFIX}/users/:username/enable`, {
-    schema: { summary: 'Enable a disabled user: they sign in again with their password; tokens and sessions ended by the disable stay ended', params: UsernameParams, response: { 200: UserOut, 422: ErrorBody } },
-  }, async (req, reply) => {
-    const admin = await requireAdmin(req, reply);
-    if (!admin) return reply;
-    const r = await userChange(reply, () => users.enable(req.params.username, admin.username));
-    return r === undefined ? userOut(users.list().find((u) => u.username === req.params.username)!) : r;
-  });
-
-  app.post<{ Params: typeof UsernameParams.static }>(`${PREFIX}/users/:username/unlock`, {
-    schema: { summary: 'Lift the lockout of an enabled user (too many failed sign-ins): they sign in again with their own password; tokens and sessions are untouched', params: UsernameParams, response: { 200: UserOut, 422: ErrorBody } },
-  }, async (req, reply) => {
-    const admin = await requireAdmin(req, reply);
-    if (!admin) return reply;
-    const r = await userChange(reply, () => users.unlock(req.params.username, admin.username));
-    return r === undefined ? userOut(users.list().find((u) => u.username === req.params.username)!) : r;
-  });
+  // The user actions that take no body: an administrator changes one user, answered with that user.
+  const userAction = (action: string, summary: string, change: (username: string, by: string) => void) =>
+    app.post<{ Params: typeof UsernameParams.static }>(`${PREFIX}/users/:username/${action}`, {
+      schema: { summary, params: UsernameParams, response: { 200: UserOut, 422: ErrorBody } },
+    }, async (req, reply) => {
+      const admin = await requireAdmin(req, reply);
+      if (!admin) return reply;
+      const r = await userChange(reply, () => change(req.params.username, admin.username));
+      return r === undefined ? userOut(users.list().find((u) => u.username === req.params.username)!) : r;
+    });
+  userAction('disable', 'Disable a user: their tokens and console sessions end at once', (name, by) => users.disable(name, by));
+  userAction('enable', 'Enable a disabled user: they sign in again with their password; tokens and sessions ended by the disable stay ended', (name, by) => users.enable(name, by));
+  userAction('unlock', 'Lift the lockout of an enabled user (too many failed sign-ins): they sign in again with their own password; tokens and sessions are untouched', (name, by) => users.unlock(name, by));
 
   app.post<{ Params: typeof UsernameParams.static; Body: typeof PasswordBody.static }>(`${PREFIX}/users/:username/password`, {
     schema: { summary: 'Set a user\'s password (and lift a lockout)', params: UsernameParams, body: PasswordBody, response: { 200: UserOut, 422: ErrorBody } },
