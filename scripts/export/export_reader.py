@@ -232,6 +232,16 @@ def main():
                 if os.path.abspath(os.path.join(REPO, old_entry.get("file", ""))) == os.path.abspath(init):
                     version = "%s+%s" % (old_entry.get("version", "?"), ck.get("step"))
                     lineage = old_entry.get("trainCommands", [])
+    mix = ck.get("interpolation")
+    if mix and os.path.exists(mpath):
+        # A weight mix (scripts/train/interpolate_reader.py) of the shipped reader and a fine-tune
+        # of it: the shipped version, then the fine-tune's steps and the mixing weight.
+        with open(mpath) as f:
+            for old_entry in json.load(f).get("models", []):
+                if os.path.abspath(os.path.join(REPO, old_entry.get("file", ""))) == os.path.abspath(mix["a"]) \
+                        and old_entry.get("sha256") == mix.get("a_sha256"):
+                    version = "%s+mix%.2f(+%s)" % (old_entry.get("version", "?"), mix["alpha"], mix.get("b_step"))
+                    lineage = old_entry.get("trainCommands", [])
     counts = ck.get("counts", {})
     common = dict(
         inputShape=[1, 3, IN_H, IN_W], inputName="input", batchDynamic=True,
@@ -249,7 +259,7 @@ def main():
             syntheticGenerator="scripts/synth/plates.py render_plate(degrade=True)",
             notes="uc3m-lp: CTC with a wildcard label at the masked positions; two-row plates skipped. "
                   "ucsd-ca and uc3m-lp are non-commercial: shipping needs steering-team clearance."),
-        validation=dict(step=ck.get("step"), trainSelectionScore=m.get("score"),
+        validation=dict(step=(mix or {}).get("b_step", ck.get("step")), trainSelectionScore=m.get("score"),
                         splits="source split where present, else sha1(file name) % 10 == 0"),
         date=now, trainCommands=lineage + ck.get("commands", []), exportCommand=export_cmd, interim=False)
     entries = []

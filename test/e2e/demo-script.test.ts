@@ -49,7 +49,7 @@ describe('scripts/demo', () => {
       expect(l.length).toBeLessThan(400);
     }
     const read = lines().find((l) => l.startsWith('READ '))!;
-    expect(read).toMatch(/^READ \S+ \| demo-cam \| [A-Z0-9]+( \([A-Z]{2}\))? \| conf 0\.\d\d, agreement \d\.\d\d, \d+ frames/);
+    expect(read).toMatch(/^READ \S+ \| demo-cam \| [A-Z0-9]+( \([A-Z]{2}\))? \| conf [01]\.\d\d, agreement \d\.\d\d, \d+ frames/);
     expect(lines().find((l) => l.startsWith('HIT '))).toContain('VERIFY IMAGE + STATE, CONFIRM VIA CLETS');
 
     // The ports it was given: health on the HTTP port, and the embedded broker's port in its note.
