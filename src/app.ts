@@ -8,10 +8,16 @@ import { HotListExtension } from './hotlist/extension.js';
 import { MqttExtension } from './mqtt/extension.js';
 import type { HitPayload } from './mqtt/messages.js';
 import { GpioExtension } from './device/gpio-extension.js';
+import { appendAccessLog, sampleInquiries, verifyAccessLog } from './access/access-log.js';
+import { checkAnchors } from './access/anchors.js';
 import { AccessLogHotListChanges } from './access/hotlist-changes.js';
 import { UserDirectory } from './access/users.js';
 import { SharingRegistry } from './access/sharing.js';
 import { queryApi } from './http/api/query-api.js';
+import type { QueryServices } from './http/api/services.js';
+import { createHold, getHold, listHolds, releaseHold } from './store/evidence-holds.js';
+import { exportHold } from './store/export-bundle.js';
+import type { ReadStore } from './store/read-store.js';
 import { VERSION } from './version.js';
 
 export interface AppOptions extends Pick<DaemonOptions, 'onRead' | 'onWedged' | 'configFile'> {
@@ -39,7 +45,8 @@ export interface App {
  * - MQTT publishes the store's signed access-log heads (P6) and hands acknowledged reads back to the
  *   store's forward-then-purge (P5); hits and hot-list changes reach it on the device-event bus;
  * - GPIO logs tamper changes to the access log (P17) and shows the daemon's health on its LED;
- * - the query API (users, sharing, holds, exports, the console's routes) reads the store's database.
+ * - the query API (users, sharing, holds, exports, the console's routes) gets narrow services on the
+ *   store's database (`queryServices`: read queries, holds, the access log, the device's secrets).
  * Data-flow order: store → hot list → MQTT (the hot list raises hits that MQTT publishes); GPIO last.
  */
 export function buildApp(config: Config, logger: Logger, opts: AppOptions = {}): App {
@@ -69,13 +76,47 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions = {}):
   return { daemon, store, hotlist, mqtt, gpio };
 }
 
+/**
+ * What the query API may do with the store's open database, as the narrow interfaces it declares
+ * (http/api/services.ts): no HTTP module holds the store, its database or the device keys.
+ */
+export function queryServices(store: ReadStore): QueryServices {
+  const { db, keys } = store;
+  return {
+    reads: {
+      search: (q) => store.search(q),
+      get: (id) => store.get(id),
+      image: (id, kind) => store.image(id, kind),
+      usage: () => store.usage(),
+      get corruptSkipped() {
+        return store.corruptSkipped;
+      },
+    },
+    holds: {
+      create: (req, user) => createHold(store, req, user),
+      list: () => listHolds(store),
+      get: (name) => getHold(store, name),
+      release: (name, user, reason) => releaseHold(store, name, user, reason),
+      export: (opts) => exportHold(store, opts),
+    },
+    accessLog: {
+      append: (input) => void appendAccessLog(db, input, keys),
+      verify: () => verifyAccessLog(db, keys),
+      sample: (opts) => sampleInquiries(db, opts, keys),
+      checkAnchors: (anchors, deviceId) => checkAnchors(db, anchors, deviceId, keys.signingPublicKeyPem),
+      hotListChanges: new AccessLogHotListChanges(() => ({ db, keys })),
+    },
+    secrets: keys,
+  };
+}
+
 /** The query API on the store's open database: called by the daemon after the extensions start. */
 async function registerQueryApi(app: FastifyInstance, config: Config, store: StoreExtension): Promise<void> {
   const state = store.state();
   const reads = store.store;
   if (!state || !reads) throw new Error('the store did not open its database; the query API cannot start');
   await app.register(queryApi, {
-    store: reads,
+    ...queryServices(reads),
     users: new UserDirectory(state.db, config.access),
     sharing: new SharingRegistry(state.db, config.sharing),
     access: config.access,

@@ -5,6 +5,7 @@ import { appendAccessLog, entryHash, openParameters, sampleInquiries, verifyAcce
 import { SharingRegistry } from '../../src/access/sharing.js';
 import { UserDirectory } from '../../src/access/users.js';
 import { buildHttpApp } from '../../src/http/app.js';
+import { queryServices } from '../../src/app.js';
 import { queryApi } from '../../src/http/api/query-api.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { ShellChangeQueue } from '../../src/hotlist/shell-changes.js';
@@ -21,7 +22,7 @@ describe('plate text in the access log', () => {
     const config = testConfig({}, { access: { loginRateLimitPerMinute: 1000 } });
     const { db, store, keys } = openTestStore(config);
     const app = buildHttpApp({ logger: silent, metrics: createMetrics(), health: () => ({ status: 'ok', uptimeS: 1, version: '0', models: { version: 'm', interim: true }, cameras: [], components: {} }) });
-    await app.register(queryApi, { store, users: new UserDirectory(db, config.access), sharing: new SharingRegistry(db, config.sharing), access: config.access });
+    await app.register(queryApi, { ...queryServices(store), users: new UserDirectory(db, config.access), sharing: new SharingRegistry(db, config.sharing), access: config.access });
     await app.ready();
     onTestFinished(async () => {
       await app.close();

@@ -12,6 +12,7 @@ import * as localEntries from '../../src/hotlist/local-entries.js';
 import type { Hit } from '../../src/hotlist/hit.js';
 import { HotListRejectedError } from '../../src/hotlist/signed-list.js';
 import { buildHttpApp } from '../../src/http/app.js';
+import { queryServices } from '../../src/app.js';
 import { queryApi } from '../../src/http/api/query-api.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { storePath, type StateDatabase } from '../../src/state/database.js';
@@ -47,7 +48,7 @@ describe('evidence-hold queries at rest', () => {
     const { db, store, keys } = openTestStore(config);
     const users = new UserDirectory(db, config.access);
     const app = buildHttpApp({ logger: silent, metrics: createMetrics(), health: () => ({ status: 'ok', uptimeS: 1, version: '0', models: { version: 'm', interim: true }, cameras: [], components: {} }) });
-    await app.register(queryApi, { store, users, sharing: new SharingRegistry(db, config.sharing), access: config.access });
+    await app.register(queryApi, { ...queryServices(store), users, sharing: new SharingRegistry(db, config.sharing), access: config.access });
     await app.ready();
     onTestFinished(async () => {
       await app.close();

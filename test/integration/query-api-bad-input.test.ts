@@ -6,6 +6,7 @@ import type { AccessLogEntry } from '../../src/access/access-log.js';
 import { SharingRegistry } from '../../src/access/sharing.js';
 import { UserDirectory } from '../../src/access/users.js';
 import { buildHttpApp, HTTP_BODY_LIMIT_BYTES } from '../../src/http/app.js';
+import { queryServices } from '../../src/app.js';
 import { queryApi } from '../../src/http/api/query-api.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { openTestStore, testConfig } from '../support/store-fixtures.js';
@@ -22,7 +23,7 @@ async function startApi() {
   const { db, store } = openTestStore(config);
   const users = new UserDirectory(db, config.access);
   const app = buildHttpApp({ logger, metrics: createMetrics(), health: () => ({ status: 'ok', uptimeS: 1, version: '0', models: { version: 'm', interim: true }, cameras: [], components: {} }) });
-  await app.register(queryApi, { store, users, sharing: new SharingRegistry(db, config.sharing), access: config.access });
+  await app.register(queryApi, { ...queryServices(store), users, sharing: new SharingRegistry(db, config.sharing), access: config.access });
   await app.listen({ host: '127.0.0.1', port: 0 });
   onTestFinished(async () => {
     await app.close();

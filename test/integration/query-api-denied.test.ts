@@ -3,6 +3,7 @@ import { openParameters, type AccessLogEntry } from '../../src/access/access-log
 import { SharingRegistry } from '../../src/access/sharing.js';
 import { UserDirectory } from '../../src/access/users.js';
 import { buildHttpApp } from '../../src/http/app.js';
+import { queryServices } from '../../src/app.js';
 import { queryApi } from '../../src/http/api/query-api.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { makeRead, openTestStore, silent, testConfig } from '../support/store-fixtures.js';
@@ -16,7 +17,7 @@ async function startApi() {
   const { db, store } = openTestStore(config);
   const users = new UserDirectory(db, config.access);
   const app = buildHttpApp({ logger: silent, metrics: createMetrics(), health: () => ({ status: 'ok', uptimeS: 1, version: '0', models: { version: 'm', interim: true }, cameras: [], components: {} }) });
-  await app.register(queryApi, { store, users, sharing: new SharingRegistry(db, config.sharing), access: config.access });
+  await app.register(queryApi, { ...queryServices(store), users, sharing: new SharingRegistry(db, config.sharing), access: config.access });
   await app.ready();
   onTestFinished(async () => {
     await app.close();

@@ -5,6 +5,7 @@ import { SharingRegistry } from '../../src/access/sharing.js';
 import { TokenIssuer } from '../../src/access/tokens.js';
 import { UserDirectory } from '../../src/access/users.js';
 import { buildHttpApp } from '../../src/http/app.js';
+import { queryServices } from '../../src/app.js';
 import { queryApi } from '../../src/http/api/query-api.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { DAY_MS, makeRead, openTestStore, silent, testConfig } from '../support/store-fixtures.js';
@@ -17,7 +18,7 @@ async function buildApi(access: Record<string, unknown> = { loginRateLimitPerMin
   const { db, store } = openTestStore(config);
   const users = new UserDirectory(db, config.access);
   const app = buildHttpApp({ logger: silent, metrics: createMetrics(), health: () => ({ status: 'ok', uptimeS: 1, version: '0', models: { version: 'm', interim: true }, cameras: [], components: {} }) });
-  await app.register(queryApi, { store, users, sharing: new SharingRegistry(db, config.sharing), access: config.access });
+  await app.register(queryApi, { ...queryServices(store), users, sharing: new SharingRegistry(db, config.sharing), access: config.access });
   await app.ready();
   return { app, db, store, users };
 }
@@ -192,7 +193,7 @@ describe('query API through Fastify inject', () => {
     const token = await login(api.app, 'rita');
     // A restart: a new server and token issuer over the same state directory.
     const restarted = buildHttpApp({ logger: silent, metrics: createMetrics(), health: () => ({ status: 'ok', uptimeS: 1, version: '0', models: { version: 'm', interim: true }, cameras: [], components: {} }) });
-    await restarted.register(queryApi, { store: api.store, users: api.users, sharing: new SharingRegistry(api.db, testConfig().sharing), access: testConfig().access });
+    await restarted.register(queryApi, { ...queryServices(api.store), users: api.users, sharing: new SharingRegistry(api.db, testConfig().sharing), access: testConfig().access });
     await restarted.ready();
     const search = (app: FastifyInstance, t: string) => app.inject({ method: 'GET', url: '/api/v1/reads?reason=test+case', headers: auth(t) });
     expect((await search(restarted, token)).statusCode).toBe(200);

@@ -5,6 +5,7 @@ import { SharingRegistry } from '../../src/access/sharing.js';
 import { UserDirectory } from '../../src/access/users.js';
 import type { AccessLogEntry } from '../../src/access/access-log.js';
 import { buildHttpApp } from '../../src/http/app.js';
+import { queryServices } from '../../src/app.js';
 import { queryApi } from '../../src/http/api/query-api.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import type { HealthReport } from '../../src/health/health.js';
@@ -85,7 +86,7 @@ export async function startConsoleApp(opts: { idleMinutes?: number } = {}) {
     console: { config: config.http.console, live, clock: async () => ({ synced: true, source: 'test', detail: 'fixture clock' }), selftest: new SelftestRunner({ configFile: 'fixture.json', command: FAKE_SELFTEST }) },
   });
   const sharing = new SharingRegistry(db, config.sharing);
-  await app.register(queryApi, { store, users, sharing, access: config.access, hotlist: { stateDir: config.stateDir, localEntryMaxDays: config.hotlists.localEntryMaxDays }, exports: { dir: join(config.stateDir, 'exports'), deviceId: config.deviceId } });
+  await app.register(queryApi, { ...queryServices(store), users, sharing, access: config.access, hotlist: { stateDir: config.stateDir, localEntryMaxDays: config.hotlists.localEntryMaxDays }, exports: { dir: join(config.stateDir, 'exports'), deviceId: config.deviceId } });
   for (const [role, username] of Object.entries(USERS)) {
     await users.add({ username, role: role as keyof typeof USERS, trainingValidUntil: '2099-12-31', password: PASSWORD }, 'cli:root');
   }

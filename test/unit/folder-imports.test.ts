@@ -90,6 +90,17 @@ describe('src/ part imports', () => {
     expect(parts.filter((part) => !doc.includes(`\`${part}\``))).toEqual([]);
   });
 
+  it('keep http/ off the concrete store: no HTTP module imports the ReadStore or the state database (app.ts hands narrow services)', () => {
+    const concrete = ['store/read-store.ts', 'state/database.ts'];
+    const offending = sourceFiles(join(SRC, 'http')).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(IMPORT)]
+        .map(([, spec]) => relative(SRC, resolve(dirname(file), spec!)).replace(/\.(c|m)?js$/, '.ts'))
+        .filter((target) => concrete.includes(target))
+        .map((target) => `${relative(SRC, file)} -> ${target}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
   it('finds a cycle when there is one (the check itself can fail)', () => {
     const graph = new Map([
       ['store/', new Map([['http/', 'store/store-extension.ts']])],

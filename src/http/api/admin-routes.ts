@@ -1,18 +1,15 @@
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { appendAccessLog, sampleInquiries, verifyAccessLog } from '../../access/access-log.js';
-import { AnchorFileError, checkAnchors, parseAnchors } from '../../access/anchors.js';
-import { AccessLogHotListChanges } from '../../access/hotlist-changes.js';
-import type { SharingRegistry } from '../../access/sharing.js';
+import { AnchorFileError, parseAnchors } from '../../access/anchors.js';
 import { LocalEntryError, LocalEntryStore, validateLocalEntry, type HotListChange } from '../../hotlist/local-entries.js';
 import { ShellChangeQueue } from '../../hotlist/shell-changes.js';
-import { maySeeReads, UserError, type PublicUser, type UserDirectory } from '../../access/users.js';
-import { ExportError, exportHold } from '../../store/export-bundle.js';
+import { maySeeReads, UserError, type PublicUser } from '../../access/users.js';
+import { ExportError } from '../../store/export-bundle.js';
 import { HoldError } from '../../store/evidence-holds.js';
-import type { ReadStore } from '../../store/read-store.js';
 import type { DeniedLog } from './console-routes.js';
 import { localProposalRoutes } from './local-proposal-routes.js';
+import type { AccessLog, DeviceSecrets, EvidenceHolds, Sharing, Users } from './services.js';
 import { AnchorsBody, ErrorBody, ExportBody, ExportOut, LocalEntryBody, LocalEntryOut, LocalEntryRemoveBody, LocalEntryRemoveOut, PasswordBody, RefusalBody, SampleBody, ShareIdParams, ShareOut, TrainingBody, UserBody, UsernameParams, UserOut } from './schemas.js';
 
 // Administration over the API (P6, P9, P14), for the console's Administration page and for scripts
@@ -32,11 +29,13 @@ function userOut(u: PublicUser, nowMs = Date.now()) {
 }
 
 export interface AdminRoutesOptions {
-  store: ReadStore;
-  users: UserDirectory;
-  sharing: SharingRegistry;
+  holds: EvidenceHolds;
+  accessLog: AccessLog;
+  secrets: DeviceSecrets;
+  users: Users;
+  sharing: Sharing;
   denied: DeniedLog;
-  /** Local hot-list entries (P11), sealed with the store's device keys under `<stateDir>/hotlists`. */
+  /** Local hot-list entries (P11), sealed with the device keys (`secrets`) under `<stateDir>/hotlists`. */
   hotlist?: { stateDir: string; localEntryMaxDays: number };
   /** Exports of held reads go to a new directory under `dir` (`<stateDir>/exports`), never elsewhere. */
   exports?: { dir: string; deviceId: string };
@@ -44,7 +43,7 @@ export interface AdminRoutesOptions {
 
 /** Registered by the query API inside its scope: its authentication hook, CSRF check and error handler apply. */
 export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
-  const { store, users, sharing, denied, hotlist, exports } = opts;
+  const { holds, accessLog, secrets, users, sharing, denied, hotlist, exports } = opts;
 
   const requireAdmin = async (req: FastifyRequest, reply: FastifyReply): Promise<PublicUser | undefined> => {
     const user = req.apiUser!;
@@ -128,12 +127,12 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
   });
 
   if (hotlist) {
-    const local = new LocalEntryStore(hotlist.stateDir, store.keys);
+    const local = new LocalEntryStore(hotlist.stateDir, secrets);
     // The access log is the record (P6); the queue lets the hot-list extension publish the change
     // on MQTT at its next check, as it does the shell's (docs/hotlists.md).
-    const changeLogs = [new AccessLogHotListChanges(() => ({ db: store.db, keys: store.keys })), new ShellChangeQueue(hotlist.stateDir, store.keys)];
+    const changeLogs = [accessLog.hotListChanges, new ShellChangeQueue(hotlist.stateDir, secrets)];
     const logChange = (change: HotListChange) => changeLogs.forEach((l) => l.append(change));
-    localProposalRoutes(app, { store, users, denied, local, stateDir: hotlist.stateDir, localEntryMaxDays: hotlist.localEntryMaxDays, logChange, requireAdmin });
+    localProposalRoutes(app, { accessLog, secrets, users, denied, local, stateDir: hotlist.stateDir, localEntryMaxDays: hotlist.localEntryMaxDays, logChange, requireAdmin });
 
     app.get(`${PREFIX}/hotlist/local`, {
       schema: { summary: 'Local hot-list entries with who entered and approved each (P11); opened with the device keys', response: { 200: Type.Array(LocalEntryOut) } },
@@ -141,7 +140,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
       const admin = await requireAdmin(req, reply);
       if (!admin) return reply;
       const list = local.load();
-      appendAccessLog(store.db, { user: admin.username, action: 'hotlist.view', parameters: { list: 'local', version: list.version, entries: list.entries.length, via: 'api' }, result: 'ok' }, store.keys);
+      accessLog.append({ user: admin.username, action: 'hotlist.view', parameters: { list: 'local', version: list.version, entries: list.entries.length, via: 'api' }, result: 'ok' });
       return [...list.entries].map((e) => ({
         plate: e.plate, state: e.state, type: e.type, caseNumber: e.local?.caseNumber ?? e.recordNumber, synopsis: e.local?.synopsis ?? e.reason,
         enteredBy: e.local?.enteredBy ?? null, approvedBy: e.local?.approvedBy ?? null, enteredAt: e.enteredAt, expiresAt: e.expiresAt,
@@ -166,7 +165,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
       } catch (err) {
         if (!(err instanceof LocalEntryError)) throw err;
         // P6: a refused local entry is on the record like an added one (the plate sealed, P16).
-        appendAccessLog(store.db, { user: admin.username, action: 'hotlist.change', parameters: { change: 'local-refused', list: 'local', plate: input.plate, caseNumber: input.caseNumber, synopsis: input.synopsis, problem: err.message, field: err.field, via: 'api' }, result: 'refused' }, store.keys);
+        accessLog.append({ user: admin.username, action: 'hotlist.change', parameters: { change: 'local-refused', list: 'local', plate: input.plate, caseNumber: input.caseNumber, synopsis: input.synopsis, problem: err.message, field: err.field, via: 'api' }, result: 'refused' });
         return reply.code(422).send({ error: err.message, field: err.field });
       }
     });
@@ -181,7 +180,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
       const version = local.load().version;
       if (removed === 0) {
         // P6: a removal that found nothing is on the record too (the plate sealed, P16).
-        appendAccessLog(store.db, { user: admin.username, action: 'hotlist.change', parameters: { change: 'local-remove-refused', list: 'local', plate, caseNumber, problem: 'no such local entry', via: 'api' }, result: 'refused' }, store.keys);
+        accessLog.append({ user: admin.username, action: 'hotlist.change', parameters: { change: 'local-remove-refused', list: 'local', plate, caseNumber, problem: 'no such local entry', via: 'api' }, result: 'refused' });
         return reply.code(422).send({ error: `no local entry for plate ${plate} with case number ${caseNumber}`, field: 'plate' });
       }
       logChange({ at: new Date().toISOString(), action: 'local-removed', actor: admin.username, list: 'local', version, detail: { plate, caseNumber, removed, via: 'api' } });
@@ -201,7 +200,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
       const outDir = join(exports.dir, `${req.body.hold}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
       try {
         // exportHold logs the export (with the manifest's hash) or its refusal in the access log.
-        const { manifest, manifestSha256 } = exportHold(store, { hold: req.body.hold, outDir, by: admin.username, deviceId: exports.deviceId, ...(share ? { share } : {}) });
+        const { manifest, manifestSha256 } = holds.export({ hold: req.body.hold, outDir, by: admin.username, deviceId: exports.deviceId, ...(share ? { share } : {}) });
         return reply.code(201).send({ dir: outDir, hold: manifest.hold, caseNumber: manifest.caseNumber, files: Object.keys(manifest.files).length, manifestSha256, publicKeyFingerprint: manifest.publicKeyFingerprint, createdAt: manifest.createdAt, ...(share ? { shareRequest: share.id } : {}) });
       } catch (err) {
         if (err instanceof HoldError || err instanceof ExportError) return reply.code(422).send({ error: err.message, field: err.field });
@@ -215,8 +214,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
   }, async (req, reply) => {
     const admin = await requireAdmin(req, reply);
     if (!admin) return reply;
-    const r = verifyAccessLog(store.db, store.keys);
-    appendAccessLog(store.db, { user: admin.username, action: 'audit.verify', parameters: { ok: r.ok, entries: r.entries, ...(r.firstBadSeq !== undefined ? { firstBadSeq: r.firstBadSeq } : {}), via: 'api' }, result: 'ok' }, store.keys);
+    const r = accessLog.verify();
+    accessLog.append({ user: admin.username, action: 'audit.verify', parameters: { ok: r.ok, entries: r.entries, ...(r.firstBadSeq !== undefined ? { firstBadSeq: r.firstBadSeq } : {}), via: 'api' }, result: 'ok' });
     return r;
   });
 
@@ -232,18 +231,18 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
       if (!admin) return reply;
       let anchors;
       try {
-        anchors = checkAnchors(store.db, parseAnchors(req.body, 'the anchors file'), deviceId, store.keys.signingPublicKeyPem);
+        anchors = accessLog.checkAnchors(parseAnchors(req.body, 'the anchors file'), deviceId);
       } catch (err) {
         if (!(err instanceof AnchorFileError)) throw err;
-        appendAccessLog(store.db, { user: admin.username, action: 'audit.verify', parameters: { anchorsFile: 'unreadable', problem: err.message, via: 'api' }, result: 'refused' }, store.keys);
+        accessLog.append({ user: admin.username, action: 'audit.verify', parameters: { anchorsFile: 'unreadable', problem: err.message, via: 'api' }, result: 'refused' });
         return reply.code(422).send({ error: err.message, field: err.field });
       }
       // P6: the local chain proves only that the file is consistent; heads that left the device show
       // whether it is the history that was anchored (docs/operations.md), as the shell's command.
-      const chain = verifyAccessLog(store.db, store.keys);
+      const chain = accessLog.verify();
       const r = { ...chain, ok: chain.ok && anchors.ok, anchors };
       const badSeq = r.firstBadSeq ?? anchors.firstDisagreement?.seq;
-      appendAccessLog(store.db, { user: admin.username, action: 'audit.verify', parameters: { ok: r.ok, entries: r.entries, ...(badSeq !== undefined ? { firstBadSeq: badSeq } : {}), anchors: anchors.anchors, anchorProblems: anchors.problems.length, via: 'api' }, result: 'ok' }, store.keys);
+      accessLog.append({ user: admin.username, action: 'audit.verify', parameters: { ok: r.ok, entries: r.entries, ...(badSeq !== undefined ? { firstBadSeq: badSeq } : {}), anchors: anchors.anchors, anchorProblems: anchors.problems.length, via: 'api' }, result: 'ok' });
       return r;
     });
   }
@@ -258,10 +257,10 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     if (to <= from) return reply.code(422).send({ error: '`to` must be after `from`', field: 'to' });
     // The administrator sees what was searched: sealed plate text is opened in the sample (P9, P16),
     // exactly as `alpr-edge audit sample` does; the body is signed like the shell's sample file.
-    const sample = sampleInquiries(store.db, { from, to, n: req.body.n, seed: req.body.seed }, store.keys);
-    const body = { ...sample, drawnBy: admin.username, publicKeyPem: store.keys.signingPublicKeyPem };
-    const signature = store.keys.signDetached(Buffer.from(JSON.stringify(body))).toString('base64');
-    appendAccessLog(store.db, { user: admin.username, action: 'audit.sample', parameters: { from: sample.from, to: sample.to, n: req.body.n, seed: req.body.seed, drawn: sample.entries.length, via: 'api' }, result: 'ok' }, store.keys);
+    const sample = accessLog.sample({ from, to, n: req.body.n, seed: req.body.seed });
+    const body = { ...sample, drawnBy: admin.username, publicKeyPem: secrets.signingPublicKeyPem };
+    const signature = secrets.signDetached(Buffer.from(JSON.stringify(body))).toString('base64');
+    accessLog.append({ user: admin.username, action: 'audit.sample', parameters: { from: sample.from, to: sample.to, n: req.body.n, seed: req.body.seed, drawn: sample.entries.length, via: 'api' }, result: 'ok' });
     return { ...body, signature };
   });
 }

@@ -1,13 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { appendAccessLog } from '../../access/access-log.js';
 import type { AccessConfig } from '../../config/schema.js';
-import { maySeeReads, type PublicUser, type Role, type UserDirectory } from '../../access/users.js';
-import type { ReadStore } from '../../store/read-store.js';
+import { maySeeReads, type PublicUser, type Role } from '../../access/users.js';
 import type { ConsoleContext } from '../console.js';
 import type { HealthReport } from '../../health/health.js';
 import { clearedSessionCookie, csrfMatches, isLoopbackHost, sessionCookie, sessionCookieValue, type ConsoleSession } from './console-sessions.js';
 import { ErrorBody, LoginBody } from './schemas.js';
+import type { AccessLog, ReadQueries, Users } from './services.js';
 
 // The web console's routes under /api/v1 (docs/console.md): sign-in to a cookie session, the
 // technician's live view and device health. Searches, reads and images go through the query API's
@@ -49,7 +48,7 @@ function sameOrigin(req: FastifyRequest): boolean {
  * session cookie (set on `req.apiUser`), or an answer already sent (401 without a live session,
  * 403 for a state-changing request without the session's CSRF token or from another origin).
  */
-export function sessionAuthenticator(ctx: ConsoleContext, users: UserDirectory, denied: DeniedLog) {
+export function sessionAuthenticator(ctx: ConsoleContext, users: Users, denied: DeniedLog) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<ConsoleSession | undefined> => {
     const secure = isLoopbackHost(req.headers.host);
     const id = sessionCookieValue(req.headers.cookie);
@@ -105,8 +104,9 @@ const FrameQuery = Type.Object({ seq: Type.Optional(Type.Integer({ minimum: 0 })
 
 export interface ConsoleRoutesOptions {
   ctx: ConsoleContext;
-  users: UserDirectory;
-  store: ReadStore;
+  users: Users;
+  reads: ReadQueries;
+  accessLog: AccessLog;
   access: AccessConfig;
   health: () => HealthReport;
   denied: DeniedLog;
@@ -116,7 +116,7 @@ export interface ConsoleRoutesOptions {
 
 /** Registered by the query API inside its scope, so its authentication hook and error handler apply. */
 export async function consoleRoutes(app: FastifyInstance, opts: ConsoleRoutesOptions): Promise<void> {
-  const { ctx, users, store, denied } = opts;
+  const { ctx, users, reads, accessLog, denied } = opts;
   // The clock is asked of other programs (timedatectl, chronyc): at most every 30 s, not per poll.
   let clockCache: { atMs: number; value: Promise<unknown> } | undefined;
   const clock = () => {
@@ -164,11 +164,11 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleRoutesOpt
     schema: { summary: 'Device health for the console: cameras, models, hot lists, broker and outbox, store and disk, clock', response: { 200: Type.Object({}, { additionalProperties: true }) } },
     config: { consolePassive: true },
   }, async () => {
-    const u = store.usage();
+    const u = reads.usage();
     return {
       now: new Date().toISOString(),
       health: opts.health(),
-      store: { reads: u.reads, usedBytes: u.usedBytes, mapSizeBytes: u.mapSizeBytes, fsFreeBytes: Number.isFinite(u.fsFreeBytes) ? u.fsFreeBytes : null, corruptSkipped: store.corruptSkipped },
+      store: { reads: u.reads, usedBytes: u.usedBytes, mapSizeBytes: u.mapSizeBytes, fsFreeBytes: Number.isFinite(u.fsFreeBytes) ? u.fsFreeBytes : null, corruptSkipped: reads.corruptSkipped },
       clock: (await clock()) ?? null,
     };
   });
@@ -185,7 +185,7 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleRoutesOpt
     if (!user) return reply;
     if (!ctx.selftest) return reply.code(404).send({ error: 'the self-test is not available here: run alpr-edge selftest over SSH' });
     const report = await ctx.selftest.run();
-    appendAccessLog(store.db, { user: user.username, action: 'device.selftest', parameters: { ok: report.ok, failed: report.checks.filter((c) => c.status === 'fail').map((c) => c.check), via: 'console' }, result: 'ok' }, store.keys);
+    accessLog.append({ user: user.username, action: 'device.selftest', parameters: { ok: report.ok, failed: report.checks.filter((c) => c.status === 'fail').map((c) => c.check), via: 'console' }, result: 'ok' });
     return report;
   });
 

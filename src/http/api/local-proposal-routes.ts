@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { appendAccessLog } from '../../access/access-log.js';
-import { maySeeReads, type PublicUser, type UserDirectory } from '../../access/users.js';
+import { maySeeReads, type PublicUser } from '../../access/users.js';
 import { LocalEntryError, validateLocalEntry, type HotListChange, type LocalEntryStore } from '../../hotlist/local-entries.js';
 import { LocalEntryProposals } from '../../hotlist/local-proposals.js';
-import type { ReadStore } from '../../store/read-store.js';
 import type { DeniedLog } from './console-routes.js';
+import type { AccessLog, DeviceSecrets, Users } from './services.js';
 import { ErrorBody, LocalEntryBody, LocalEntryOut, LocalProposalOut, ProposalIdParams, RefusalBody } from './schemas.js';
 
 // P11 in two steps, as the policy writes it: a member (investigator or administrator) enters a local
@@ -16,8 +15,9 @@ import { ErrorBody, LocalEntryBody, LocalEntryOut, LocalProposalOut, ProposalIdP
 const PREFIX = '/api/v1';
 
 export interface LocalProposalRoutesOptions {
-  store: ReadStore;
-  users: UserDirectory;
+  accessLog: AccessLog;
+  secrets: DeviceSecrets;
+  users: Users;
   denied: DeniedLog;
   local: LocalEntryStore;
   stateDir: string;
@@ -28,10 +28,10 @@ export interface LocalProposalRoutesOptions {
 
 /** Called inside the administration routes' scope: the API's authentication and CSRF apply. */
 export function localProposalRoutes(app: FastifyInstance, o: LocalProposalRoutesOptions): void {
-  const { store, users, denied, local, localEntryMaxDays, logChange, requireAdmin } = o;
-  const proposals = new LocalEntryProposals(o.stateDir, store.keys, localEntryMaxDays);
+  const { accessLog, secrets, users, denied, local, localEntryMaxDays, logChange, requireAdmin } = o;
+  const proposals = new LocalEntryProposals(o.stateDir, secrets, localEntryMaxDays);
   const log = (user: string, parameters: Record<string, unknown>, result: 'ok' | 'refused') =>
-    appendAccessLog(store.db, { user, action: 'hotlist.change', parameters: { list: 'local', via: 'api', ...parameters }, result }, store.keys);
+    accessLog.append({ user, action: 'hotlist.change', parameters: { list: 'local', via: 'api', ...parameters }, result });
 
   /** P8: investigators and administrators with current training; technicians never. */
   const requireMember = async (req: FastifyRequest, reply: FastifyReply): Promise<PublicUser | undefined> => {
@@ -71,7 +71,7 @@ export function localProposalRoutes(app: FastifyInstance, o: LocalProposalRoutes
     if (!member) return reply;
     const all = proposals.list();
     const shown = member.role === 'administrator' ? all : all.filter((p) => p.enteredBy === member.username);
-    appendAccessLog(store.db, { user: member.username, action: 'hotlist.view', parameters: { list: 'local-proposals', entries: shown.length, via: 'api' }, result: 'ok' }, store.keys);
+    accessLog.append({ user: member.username, action: 'hotlist.view', parameters: { list: 'local-proposals', entries: shown.length, via: 'api' }, result: 'ok' });
     return shown;
   });
 

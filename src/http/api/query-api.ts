@@ -4,26 +4,27 @@ import { Type } from '@sinclair/typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { AccessConfig } from '../../config/schema.js';
-import { appendAccessLog, type AccessAction } from '../../access/access-log.js';
-import { SharingRegistry, ShareError } from '../../access/sharing.js';
+import type { AccessAction } from '../../access/access-log.js';
+import { ShareError } from '../../access/sharing.js';
 import { TokenIssuer } from '../../access/tokens.js';
 import { HTTP_BODY_LIMIT_BYTES } from '../app.js';
 import { consoleRoutes, sessionAuthenticator } from './console-routes.js';
 import { adminRoutes } from './admin-routes.js';
 import type { ConsoleSession } from './console-sessions.js';
-import { maySeeReads, type PublicUser, type UserDirectory } from '../../access/users.js';
-import { createHold, HoldError, listHolds, getHold, releaseHold } from '../../store/evidence-holds.js';
-import type { ReadStore, ReadView } from '../../store/read-store.js';
+import { maySeeReads, type PublicUser } from '../../access/users.js';
+import { HoldError } from '../../store/evidence-holds.js';
+import type { ReadView } from '../../store/read-record.js';
 import {
   ErrorBody, HoldBody, HoldNameParams, HoldOut, ImageParams, InquiryQuery, LoginBody, LoginReply, ReadIdParams, ReadOut,
   ReleaseQuery, SearchQuery, SearchReply, ShareBody, ShareIdParams, ShareOut, StoreStatusReply,
 } from './schemas.js';
+import type { QueryServices, Sharing, Users } from './services.js';
 import { describeValidation, type SchemaProblem } from './validation-errors.js';
 
-export interface QueryApiOptions {
-  store: ReadStore;
-  users: UserDirectory;
-  sharing: SharingRegistry;
+/** The narrow services (built in src/app.ts) and the settings the query API runs with. */
+export interface QueryApiOptions extends QueryServices {
+  users: Users;
+  sharing: Sharing;
   access: AccessConfig;
   /** Where the local hot-list entries are, for the administration routes (absent: no such routes). */
   hotlist?: { stateDir: string; localEntryMaxDays: number };
@@ -91,14 +92,14 @@ const UNAUTHORIZED = { error: 'authentication required: log in at POST /api/v1/l
  * leaves. No unauthenticated route returns a plate, image or location (P1).
  */
 export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Promise<void> {
-  const { store, users, sharing } = opts;
-  const tokens = new TokenIssuer(opts.access.tokenTtlS, store.keys.apiTokenSecret());
+  const { reads, holds, accessLog, secrets, users, sharing } = opts;
+  const tokens = new TokenIssuer(opts.access.tokenTtlS, secrets.apiTokenSecret());
   // The stand-in hash an unknown name is checked against is made now, not on the first failed login,
   // so even that one takes no longer than a wrong password (P6).
   await users.prepareLogin();
   // P16: parameters holding plate text are sealed with the device key.
   const log = (user: string, action: AccessAction, parameters: Record<string, unknown>, result: 'ok' | 'denied' | 'failed' | 'refused') =>
-    appendAccessLog(store.db, { user, action, parameters, result }, store.keys);
+    accessLog.append({ user, action, parameters, result });
   // P6/P7: a denied call is logged with the reason, case number (and plate) the caller gave, as an
   // allowed one is, so an audit sees what was asked for and why it was turned down.
   const denied = (req: FastifyRequest, user: string, parameters: Record<string, unknown>) =>
@@ -190,7 +191,7 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
     const user = await requireReadAccess(req, reply);
     if (!user) return reply;
     const q = { ...req.query, match: sameMatch(req.query.match) };
-    const page = store.search({ plate: q.plate, match: q.match, cameraId: q.camera, fromMs: q.from ? Date.parse(q.from) : undefined, toMs: q.to ? Date.parse(q.to) : undefined, limit: q.limit, cursor: q.cursor });
+    const page = reads.search({ plate: q.plate, match: q.match, cameraId: q.camera, fromMs: q.from ? Date.parse(q.from) : undefined, toMs: q.to ? Date.parse(q.to) : undefined, limit: q.limit, cursor: q.cursor });
     // The entry commits before the answer leaves: no read is seen without a record of who saw it (P6).
     await log(user.username, 'search', { reason: q.reason, caseNumber: q.caseNumber, plate: q.plate, match: q.match, camera: q.camera, from: q.from, to: q.to, cursor: q.cursor, results: page.reads.length }, 'ok');
     return { reads: page.reads.map(view), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}), skippedCorrupt: page.skippedCorrupt };
@@ -201,7 +202,7 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
   }, async (req, reply) => {
     const user = await requireReadAccess(req, reply);
     if (!user) return reply;
-    const read = store.get(req.params.id);
+    const read = reads.get(req.params.id);
     await log(user.username, 'read.view', { reason: req.query.reason, caseNumber: req.query.caseNumber, readId: req.params.id }, read ? 'ok' : 'failed');
     if (!read) return reply.code(404).send({ error: 'no such read (or past retention, P3)' });
     return view(read);
@@ -212,7 +213,7 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
   }, async (req, reply) => {
     const user = await requireReadAccess(req, reply);
     if (!user) return reply;
-    const jpeg = store.image(req.params.id, req.params.kind);
+    const jpeg = reads.image(req.params.id, req.params.kind);
     await log(user.username, 'image.view', { reason: req.query.reason, caseNumber: req.query.caseNumber, readId: req.params.id, kind: req.params.kind }, jpeg ? 'ok' : 'failed');
     if (!jpeg) return reply.code(404).send({ error: 'no such image (or past retention, P3)' });
     return reply.type('image/jpeg').header('cache-control', 'no-store').send(jpeg);
@@ -224,14 +225,14 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
     const user = await requireReadAccess(req, reply);
     if (!user) return reply;
     const { query, ...rest } = req.body;
-    const hold = createHold(store, { ...rest, ...(query ? { query: { ...query, match: sameMatch(query.match) } } : {}) }, user.username);
+    const hold = holds.create({ ...rest, ...(query ? { query: { ...query, match: sameMatch(query.match) } } : {}) }, user.username);
     return reply.code(201).send(hold);
   });
 
   app.get(`${PREFIX}/holds`, { schema: { summary: 'List evidence holds', response: { 200: Type.Array(HoldOut) } } }, async (req, reply) => {
     const user = await requireReadAccess(req, reply);
     if (!user) return reply;
-    return listHolds(store);
+    return holds.list();
   });
 
   app.delete<{ Params: typeof HoldNameParams.static; Querystring: typeof ReleaseQuery.static }>(`${PREFIX}/holds/:name`, {
@@ -239,12 +240,12 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
   }, async (req, reply) => {
     const user = await requireReadAccess(req, reply);
     if (!user) return reply;
-    const hold = getHold(store, req.params.name);
+    const hold = holds.get(req.params.name);
     if (hold && user.role !== 'administrator' && hold.createdBy !== user.username) {
       await denied(req, user.username, { hold: hold.name, why: 'not the creator or an administrator' });
       return reply.code(403).send({ error: 'forbidden: only the hold\'s creator or an administrator may release it' });
     }
-    return releaseHold(store, req.params.name, user.username, req.query.reason);
+    return holds.release(req.params.name, user.username, req.query.reason);
   });
 
   app.post<{ Body: ShareBody }>(`${PREFIX}/shares`, {
@@ -271,13 +272,13 @@ export async function queryApi(app: FastifyInstance, opts: QueryApiOptions): Pro
   app.get(`${PREFIX}/store/status`, {
     schema: { summary: 'Store counts for technicians (no plates, images or locations)', response: { 200: StoreStatusReply } },
   }, async () => {
-    const u = store.usage();
-    return { reads: u.reads, usedBytes: u.usedBytes, holds: listHolds(store).filter((h) => !h.releasedAt).length, corruptSkipped: store.corruptSkipped };
+    const u = reads.usage();
+    return { reads: u.reads, usedBytes: u.usedBytes, holds: holds.list().filter((h) => !h.releasedAt).length, corruptSkipped: reads.corruptSkipped };
   });
 
-  await app.register(adminRoutes, { store, users, sharing, denied, ...(opts.hotlist ? { hotlist: opts.hotlist } : {}), ...(opts.exports ? { exports: opts.exports } : {}) });
+  await app.register(adminRoutes, { holds, accessLog, secrets, users, sharing, denied, ...(opts.hotlist ? { hotlist: opts.hotlist } : {}), ...(opts.exports ? { exports: opts.exports } : {}) });
   if (consoleCtx) {
-    await app.register(consoleRoutes, { ctx: consoleCtx, users, store, access: opts.access, health: consoleCtx.health, denied, sessionOf: (req) => sessions.get(req) });
+    await app.register(consoleRoutes, { ctx: consoleCtx, users, reads, accessLog, access: opts.access, health: consoleCtx.health, denied, sessionOf: (req) => sessions.get(req) });
   }
 
   app.get(`${PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
