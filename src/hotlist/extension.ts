@@ -305,7 +305,8 @@ export class HotListExtension implements DaemonExtension, ReadSink {
 
   /** P10: stale raises an alarm once per transition, and clears it when a fresh version arrives. */
   private checkStale(): void {
-    for (const s of this.summaries()) {
+    const summaries = this.summaries();
+    for (const s of summaries) {
       if (s.stale && !this.staleNames.has(s.name)) {
         this.staleNames.add(s.name);
         this.logger.warn({ list: s.name, version: s.version, ageHours: s.ageHours, maxAgeHours: this.cfg.maxAgeHours }, 'hot list is stale');
@@ -313,6 +314,13 @@ export class HotListExtension implements DaemonExtension, ReadSink {
       } else if (!s.stale && this.staleNames.delete(s.name)) {
         this.emitEvent('hotlist-fresh', 'info', { list: s.name, version: s.version, ageHours: s.ageHours });
       }
+    }
+    // A retired list's alarm ends with it (its list-retired change goes out on audit); forgetting the
+    // name lets a later list of that name raise its own alarm when it is stale.
+    for (const name of this.staleNames) {
+      if (summaries.some((s) => s.name === name)) continue;
+      this.staleNames.delete(name);
+      this.logger.info({ list: name }, 'stale hot list retired: its stale alarm ends');
     }
   }
 }

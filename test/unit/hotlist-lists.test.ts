@@ -246,6 +246,19 @@ describe('hot-list extension', () => {
     expect(events.map((e) => e.type)).toContain('hotlist-fresh');
   });
 
+  it('P10: a stale list retired from the shell ends its alarm, and a stale list of that name later raises its own', async () => {
+    const { ext, pub, events, dir } = await start(24);
+    const old = () => new Date(Date.now() - 25 * 3_600_000).toISOString();
+    ext.installSigned(pub.sign('ncic', 1, [entry('7ABC123', null)], old()), 'test');
+    expect(events.filter((e) => e.type === 'hotlist-stale')).toHaveLength(1);
+    // `alpr-edge hotlist retire` runs in another process on the same state directory.
+    const keys = new Map([[pub.keyId, loadPublicKey(readFileSync(pub.pubFile, 'utf8'), pub.keyId)]]);
+    new HotListRepository(dir, keys, 1 << 20).retire('ncic');
+    await waitFor('the extension to drop the retired list', () => !ext.summaries().some((s) => s.name === 'ncic'));
+    ext.installSigned(pub.sign('ncic', 2, [entry('7ABC123', null)], old()), 'test');
+    await waitFor('a second hotlist-stale event', () => events.filter((e) => e.type === 'hotlist-stale').length === 2);
+  });
+
   it('a refused list keeps the current one and says why; hits carry the list, entry and match kind', async () => {
     const { ext, pub, events, bus } = await start();
     ext.installSigned(pub.sign('ncic', 3, [entry('7ABC123', 'CA')]), 'test');
