@@ -37,7 +37,8 @@ from PIL import Image, ImageDraw, ImageFont
 BASE_W = 480
 BASE_H = 240
 
-FONT_DIR = "/usr/share/fonts/truetype"
+# ALPR_FONT_DIR: the same fonts elsewhere (a lent GPU machine has none; scripts/train/gpu_kit.py carries them).
+FONT_DIR = os.environ.get("ALPR_FONT_DIR", "/usr/share/fonts/truetype")
 FONT_FILES = {
     "dejavu-bold": "dejavu/DejaVuSans-Bold.ttf",
     "dejavu-cond-bold": "dejavu/DejaVuSansCondensed-Bold.ttf",

@@ -118,10 +118,15 @@ def _context_crop(img, box, margin=0.35, max_w=480):
     return np.ascontiguousarray(ctx), b
 
 
+def cache_file(datasets_dir, cache_dir, use_uc3m=True):
+    """Where load_real_cache keeps (and looks for) the real crops on this machine."""
+    swap = "_swap" if set_root(datasets_dir, "plate-swap") else ""
+    return os.path.join(cache_dir, "real_v%d%s%s.pkl" % (CACHE_VERSION, "" if use_uc3m else "_nouc3m", swap))
+
+
 def load_real_cache(datasets_dir, cache_dir, use_uc3m=True):
     os.makedirs(cache_dir, exist_ok=True)
-    swap = "_swap" if set_root(datasets_dir, "plate-swap") else ""
-    path = os.path.join(cache_dir, "real_v%d%s%s.pkl" % (CACHE_VERSION, "" if use_uc3m else "_nouc3m", swap))
+    path = cache_file(datasets_dir, cache_dir, use_uc3m)
     if os.path.exists(path):
         with open(path, "rb") as f:
             return pickle.load(f), path
