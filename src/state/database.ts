@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Config } from '../config/schema.js';
-import type { AccessLogRecord, HoldRecord, MetaValue, ShareRecord, UserRecord } from './records.js';
+import type { AccessLogRecord, HoldRecord, MetaValue, ShareRecord, StoredReadRecord, UserRecord } from './records.js';
 
 /**
  * One LMDB environment holds reads, images, holds, users, sharing requests and the access log, so an
@@ -11,8 +11,8 @@ import type { AccessLogRecord, HoldRecord, MetaValue, ShareRecord, UserRecord } 
  */
 export interface StateDatabase {
   root: RootDatabase;
-  /** read id (ULID, time-ordered) → StoredRead */
-  reads: Database<unknown, string>;
+  /** read id (ULID, time-ordered) → stored read (records.ts; read through `decodeRecord`) */
+  reads: Database<StoredReadRecord, string>;
   /**
    * Image layout 1 (reads stored before per-day image databases): [readId, 'plate' | 'overview',
    * chunk] → sealed JPEG, in chunks of at most one page (binary). Read and purged, never written.

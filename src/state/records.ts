@@ -2,8 +2,8 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { AlprError, EX_DATAERR } from '../errors.js';
 
-// The records of the state database that access control and evidence holds keep (users, sharing
-// requests, the access log and its head, holds), as TypeBox schemas: their types come from the schemas, and whatever LMDB hands
+// The records of the state database (reads, users, sharing requests, the access log and its head,
+// evidence holds), as TypeBox schemas: their types come from the schemas, and whatever LMDB hands
 // back passes one validated decoder (`decodeRecord`) before the code uses it, instead of a cast. A
 // record that does not match (a damaged file, a hand edit) is a CorruptRecordError naming the
 // sub-database and key, never a half-read object.
@@ -105,6 +105,40 @@ export const HoldRecord = Type.Object({
 });
 export type HoldRecord = Static<typeof HoldRecord>;
 
+/**
+ * A read as it lies in `reads` (keyed by its id, a ULID of its capture time): times, camera and
+ * scores in the clear (to index and purge), plate, candidates, location and vehicle in `sealed`
+ * (P16), opened with data key `kid` (store/read-record.ts). Properties it does not name are allowed,
+ * so a record written by a newer version still reads.
+ */
+export const StoredReadRecord = Type.Object({
+  v: Type.Literal(1),
+  /** Data key the sealed part and images were sealed with (keys rotate; old ones stay to read). */
+  kid: Type.String(),
+  deviceId: Type.String(),
+  cameraId: Type.String(),
+  capturedAtMs: Type.Number(),
+  firstSeenAt: Type.String(),
+  lastSeenAt: Type.String(),
+  confidence: Type.Number(),
+  agreement: Type.Number(),
+  frames: Type.Integer({ minimum: 0 }),
+  /** [x, y, w, h] of the plate in the overview image. */
+  box: Type.Tuple([Type.Number(), Type.Number(), Type.Number(), Type.Number()]),
+  modelVersion: Type.String(),
+  imageBytes: Type.Object({ plate: Type.Integer({ minimum: 0 }), overview: Type.Integer({ minimum: 0 }) }),
+  /** Keyed tags of the plate (exact and look-alike) so its index entries can be removed unsealed. */
+  tags: Type.Object({ plate: Type.String(), lookAlike: Type.String() }),
+  sealed: Type.Uint8Array(),
+  /**
+   * Where the sealed images lie: 'hour' or 'day', the bucket database of that UTC hour or day of the
+   * id (dropped whole once past retention); 'kept', `keptImages` (the read outlived its bucket's
+   * drop: held, P4). Absent in reads stored before buckets: `legacyImages`, until they are purged.
+   */
+  imagesIn: Type.Optional(literals(['hour', 'day', 'kept'] as const)),
+});
+export type StoredReadRecord = Static<typeof StoredReadRecord>;
+
 /** What `meta` holds: the access-log head, the config hash and index layout, buckets owed a drop. */
 export type MetaValue = AccessLogHeadRecord | string | number | string[];
 
@@ -165,3 +199,4 @@ export const SHARES = recordType('shares', ShareRecord);
 export const ACCESS_LOG = recordType('access-log', AccessLogRecord);
 export const ACCESS_LOG_HEAD = recordType('meta', AccessLogHeadRecord);
 export const HOLDS = recordType('holds', HoldRecord);
+export const READS = recordType('reads', StoredReadRecord);

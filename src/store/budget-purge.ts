@@ -45,7 +45,7 @@ export async function enforceBudget(ctx: PurgeContext, limits: BudgetLimits, usa
     keptHeld = r.keptHeld;
     if (r.purged === 0) break;
   }
-  const result: PurgeResult = { reason: 'disk-budget', purged, keptHeld, oldestRemainingAt: oldestRemainingAt(ctx.db) };
+  const result: PurgeResult = { reason: 'disk-budget', purged, keptHeld, oldestRemainingAt: oldestRemainingAt(ctx) };
   ctx.logger.warn({ ...result, usedBytes: usage().usedBytes, maxBytes: limits.maxBytes, minFreeBytes: limits.minFreeBytes }, 'disk-budget purge');
   return result;
 }

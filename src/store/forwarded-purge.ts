@@ -1,6 +1,5 @@
 import { appendAccessLogInTxn } from '../access/access-log.js';
 import { deleteReadInTxn, isHeld, oldestRemainingAt, type PurgeContext, type PurgeResult } from './purge-batch.js';
-import type { StoredRead } from './read-record.js';
 
 /**
  * P5 forward-then-purge: the central side has the read, so the local copy goes (unless held).
@@ -31,7 +30,8 @@ export class ForwardedPurge {
     db.imageBuckets.openAll();
     db.root.transactionSync(() => {
       for (const id of ids) {
-        const s = db.reads.get(id) as StoredRead | undefined;
+        // A damaged record is counted by the store and kept: an acknowledgement names the read, not its record.
+        const s = this.ctx.record(id, db.reads.get(id));
         if (!s) continue;
         if (isHeld(db, id)) {
           keptHeld++;
@@ -42,7 +42,7 @@ export class ForwardedPurge {
       }
       if (purged > 0) appendAccessLogInTxn(db, { user: 'system', action: 'purge', parameters: { reason: 'forwarded', purged, keptHeld }, result: 'ok' });
     });
-    const result: PurgeResult = { reason: 'forwarded', purged, keptHeld, oldestRemainingAt: oldestRemainingAt(db) };
+    const result: PurgeResult = { reason: 'forwarded', purged, keptHeld, oldestRemainingAt: oldestRemainingAt(this.ctx) };
     this.ctx.logger.info(result, 'forward-then-purge');
     return result;
   }

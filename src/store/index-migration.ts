@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { StateDatabase } from '../state/database.js';
 import { putIndexEntriesInTxn } from './plate-index.js';
-import type { StoredRead } from './read-record.js';
+import type { StoredRead, StoredReadDecoder } from './read-record.js';
 
 /** Layout of the plate indexes; older stores are re-indexed once at open. */
 const INDEX_LAYOUT = 2;
@@ -13,7 +13,7 @@ const INDEX_LAYOUT = 2;
  * entries share few pages. The indexes are rebuilt from the clear-text tags in the reads; a crash
  * part-way leaves the layout mark unset and the rebuild starts again at the next open.
  */
-export function migrateIndexLayout(db: StateDatabase, logger: Logger): void {
+export function migrateIndexLayout(db: StateDatabase, logger: Logger, record: StoredReadDecoder): void {
   if (db.meta.get('index.layout') === INDEX_LAYOUT) return;
   if (db.reads.getCount() > 0 || db.byPlate.getCount() > 0) {
     db.byPlate.clearSync();
@@ -26,8 +26,9 @@ export function migrateIndexLayout(db: StateDatabase, logger: Logger): void {
       batch = [];
     };
     for (const { key, value } of db.reads.getRange()) {
-      const s = value as StoredRead | undefined;
-      if (s?.tags && s.kid) batch.push([key as string, s]);
+      // A damaged record (counted by the store) gets no index entries: searches could not show it.
+      const s = record(key as string, value);
+      if (s) batch.push([key as string, s]);
       if (batch.length >= 5000) flush();
     }
     flush();

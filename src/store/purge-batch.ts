@@ -4,7 +4,7 @@ import { ulidTimePrefix } from '../ids/ulid.js';
 import { ImageBuckets, type StateDatabase } from '../state/database.js';
 import { plateIndexKeys, type IndexDeletions } from './plate-index.js';
 import { bucketOf, OWED_IMAGE_BUCKETS, type ReadImages } from './read-images.js';
-import type { StoredRead } from './read-record.js';
+import type { StoredRead, StoredReadDecoder } from './read-record.js';
 
 export interface PurgeResult {
   reason: 'retention' | 'disk-budget' | 'forwarded';
@@ -25,6 +25,8 @@ export interface PurgeContext {
    * entries), which the next purge finishes.
    */
   stopping(): boolean;
+  /** The stored record, checked (`decodeRecord`); undefined for a damaged one, which the store counts. */
+  record: StoredReadDecoder;
 }
 
 /** Ids of the reads under an evidence hold (P4): never purged. */
@@ -39,10 +41,10 @@ export function isHeld(db: StateDatabase, id: string): boolean {
   return false;
 }
 
-export function oldestRemainingAt(db: StateDatabase): string | null {
-  for (const { value } of db.reads.getRange({ limit: 1 })) {
-    const s = value as StoredRead;
-    return typeof s?.capturedAtMs === 'number' ? new Date(s.capturedAtMs).toISOString() : null;
+export function oldestRemainingAt(ctx: Pick<PurgeContext, 'db' | 'record'>): string | null {
+  for (const { key, value } of ctx.db.reads.getRange({ limit: 1 })) {
+    const s = ctx.record(key as string, value);
+    return s ? new Date(s.capturedAtMs).toISOString() : null;
   }
   return null;
 }
@@ -57,22 +59,27 @@ export function oldestRemainingAt(db: StateDatabase): string | null {
 export function deleteReadInTxn(ctx: Pick<PurgeContext, 'db' | 'images'>, id: string, s: StoredRead | undefined, indexKeys?: IndexDeletions, dropBucketsEndingBy = -Infinity): string | undefined {
   const { db, images } = ctx;
   db.reads.remove(id);
+  if (!s) {
+    // A damaged record (counted by the store) does not say where its images lie: they are looked for
+    // by key. Its index and camera entries stay behind, never shown (the read is gone); the orphan
+    // sweep removes its plate index entries.
+    images.deleteAnywhereInTxn(id);
+    return undefined;
+  }
   let owedBucket: string | undefined;
   const bucket = bucketOf(id, s);
   const home = images.homeOf(id, s);
   if (bucket && ImageBuckets.rangeOf(bucket)!.endMs <= dropBucketsEndingBy) owedBucket = bucket;
   else if (home) images.deleteInTxn(home, id, s);
-  if (s?.tags && s.kid) {
-    const k = plateIndexKeys(id, s);
-    if (indexKeys) {
-      indexKeys.plate.push(k.plate);
-      indexKeys.lookAlike.push(k.lookAlike);
-    } else {
-      db.byPlate.remove(k.plate);
-      db.byLookAlike.remove(k.lookAlike);
-    }
+  const k = plateIndexKeys(id, s);
+  if (indexKeys) {
+    indexKeys.plate.push(k.plate);
+    indexKeys.lookAlike.push(k.lookAlike);
+  } else {
+    db.byPlate.remove(k.plate);
+    db.byLookAlike.remove(k.lookAlike);
   }
-  if (s?.cameraId) db.byCamera.remove([s.cameraId, id]);
+  db.byCamera.remove([s.cameraId, id]);
   return owedBucket;
 }
 
@@ -115,8 +122,9 @@ export function purgeBatch(ctx: PurgeContext, reason: PurgeResult['reason'], bef
       work += 0.25;
       const id = key as string;
       lastScanned = id;
-      const s = value as StoredRead | undefined;
-      if (reason === 'retention' && s && typeof s.capturedAtMs === 'number' && s.capturedAtMs >= beforeMs) continue;
+      // A damaged record (counted by the store) is purged by its id's time: nothing outlives its age (P3).
+      const s = ctx.record(id, value);
+      if (reason === 'retention' && s && s.capturedAtMs >= beforeMs) continue;
       if (held.has(id)) {
         keptHeld++;
         continue;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ulidTimeMs, ulidTimePrefix } from '../ids/ulid.js';
 import { ImageBuckets, type ImageChunkKey, type StateDatabase } from '../state/database.js';
-import type { ImageKind, StoredRead } from './read-record.js';
+import type { ImageKind, StoredRead, StoredReadDecoder } from './read-record.js';
 
 type ImageDatabase = StateDatabase['keptImages'];
 
@@ -24,6 +24,8 @@ export class ReadImages {
   constructor(
     private readonly db: StateDatabase,
     private readonly logger: Logger,
+    /** The stored record, checked; undefined for a damaged one (counted by the store). */
+    private readonly record: StoredReadDecoder,
   ) {}
 
   /**
@@ -76,7 +78,7 @@ export class ReadImages {
         // Another process dropped the bucket while we looked: the read, if still there, is now 'kept'.
         parts = [];
       }
-      if (!parts.length && (db.reads.get(id) as StoredRead | undefined)?.imagesIn === 'kept') parts = ReadImages.chunksIn(db.keptImages, id, kind);
+      if (!parts.length && this.record(id, db.reads.get(id))?.imagesIn === 'kept') parts = ReadImages.chunksIn(db.keptImages, id, kind);
     } else {
       parts = ReadImages.chunksIn(s.imagesIn === 'kept' ? db.keptImages : db.legacyImages, id, kind);
     }
@@ -107,6 +109,17 @@ export class ReadImages {
     }
   }
 
+  /**
+   * Inside a transaction: deletes the image chunks of a read whose record is damaged (so it does not
+   * say where they lie) wherever they may be: the hour's or day's bucket of its id (if open), the
+   * kept and the legacy images. A key scan of each, so only for the rare damaged record.
+   */
+  deleteAnywhereInTxn(id: string): void {
+    const { db } = this;
+    const buckets = (['hour', 'day'] as const).map((width) => db.imageBuckets.cached(ImageBuckets.nameOf(ulidTimeMs(id), width)));
+    for (const home of [...buckets, db.keptImages, db.legacyImages]) if (home) this.deleteInTxn(home, id, undefined);
+  }
+
   /** Buckets recorded as owed a drop (`OWED_IMAGE_BUCKETS`). */
   owedBuckets(): string[] {
     const names = this.db.meta.get(OWED_IMAGE_BUCKETS);
@@ -133,10 +146,11 @@ export class ReadImages {
     if (bucketDb) {
       for (const { key, value } of db.reads.getRange({ start: ulidTimePrefix(startMs), end: ulidTimePrefix(endMs) })) {
         const id = key as string;
-        const s = value as StoredRead | undefined;
-        if (bucketOf(id, s) !== name) continue;
+        // A damaged record (counted by the store) loses its images with the bucket: none could be shown.
+        const s = this.record(id, value);
+        if (!s || bucketOf(id, s) !== name) continue;
         for (const chunk of bucketDb.getRange({ start: [id, ''], end: [id, '\uffff'] })) db.keptImages.put(chunk.key, chunk.value);
-        db.reads.put(id, { ...s!, imagesIn: 'kept' });
+        db.reads.put(id, { ...s, imagesIn: 'kept' });
         moved++;
       }
       db.imageBuckets.dropInTxn(name);

@@ -4,8 +4,11 @@ import type { TextCandidate } from '../inference/reader.js';
 import { lookAlikeKey } from '../plate/look-alike.js';
 import { normalisePlateText } from '../plate/text.js';
 import type { Read, VehicleDescriptors } from '../pipeline/read.js';
+import { Type } from '@sinclair/typebox';
 import type { ImageBucketWidth } from '../state/database.js';
-import { SealError, type DeviceKeys } from '../state/device-keys.js';
+import type { DeviceKeys } from '../state/device-keys.js';
+import { decodeRecord, recordType, type StoredReadRecord } from '../state/records.js';
+import { VEHICLE_COLOURS } from '../inference/vehicle-colour.js';
 
 export type ImageKind = 'plate' | 'overview';
 export type ImagesIn = ImageBucketWidth | 'kept';
@@ -35,22 +38,27 @@ interface ReadMetadata {
   imageBytes: Record<ImageKind, number>;
 }
 
-/** A read as it lies in LMDB: times, camera and scores in the clear (to index and purge), the rest sealed. */
-export interface StoredRead extends ReadMetadata {
-  v: 1;
-  /** Data key the sealed part and images were sealed with (keys rotate; old ones stay to read). */
-  kid: string;
-  capturedAtMs: number;
-  /** Keyed tags of the plate (exact and look-alike) so its index entries can be removed unsealed. */
-  tags: { plate: string; lookAlike: string };
-  sealed: Buffer;
-  /**
-   * Where the sealed images lie: 'hour' or 'day', the bucket database of that UTC hour or day of the
-   * id (dropped whole once past retention); 'kept', `keptImages` (the read outlived its bucket's
-   * drop: held, P4). Absent in reads stored before buckets: `legacyImages`, until they are purged.
-   */
-  imagesIn?: ImagesIn;
-}
+/** A read as it lies in LMDB: times, camera and scores in the clear (to index and purge), the rest sealed (schema: state/records.ts). */
+export type StoredRead = StoredReadRecord;
+
+/**
+ * A stored read from what LMDB handed back (`decodeRecord` with the `reads` schema), or undefined
+ * when there is none or it is damaged: the store counts and logs a damaged one (CorruptRecordError,
+ * naming the sub-database and key) and every reader of `reads` skips it.
+ */
+export type StoredReadDecoder = (id: string, value: unknown) => StoredRead | undefined;
+
+const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+
+/** The sealed part once opened: checked like every record before use (a seal only proves who wrote it). */
+const SEALED_PART = recordType('reads', Type.Object({
+  plate: Type.String(),
+  state: Type.Union([Type.String(), Type.Null()]),
+  stateConfidence: Type.Union([Type.Number(), Type.Null()]),
+  candidates: Type.Array(Type.Object({ text: Type.String(), confidence: Type.Number() })),
+  location: Type.Object({ latitude: Type.Number(), longitude: Type.Number(), headingDeg: Type.Number(), description: Type.String() }),
+  vehicle: Type.Optional(Type.Union([Type.Object({ colour: literals(VEHICLE_COLOURS), colourConfidence: Type.Number() }), Type.Null()])),
+}));
 
 /** A read as the query API and exports hand it out (images fetched separately). */
 export interface ReadView extends SealedPart, ReadMetadata {
@@ -102,11 +110,9 @@ export function sealRead(read: Read, keys: DeviceKeys, imagesIn: ImagesIn): Seal
   };
 }
 
-/** Opens a stored record into the view handed out; throws on an unknown shape or a seal that does not open. */
-export function openRead(id: string, value: unknown, keys: DeviceKeys): ReadView {
-  const s = value as StoredRead;
-  if (!s || s.v !== 1 || !s.sealed) throw new SealError('record has an unknown shape', String((s as { kid?: unknown })?.kid));
-  const part = JSON.parse(keys.open(s.sealed, `read:${id}`, s.kid).toString('utf8')) as SealedPart;
+/** Opens a stored record into the view handed out; throws on a seal that does not open or a sealed part that is damaged. */
+export function openRead(id: string, s: StoredRead, keys: DeviceKeys): ReadView {
+  const part: SealedPart = decodeRecord(SEALED_PART, `${id} (sealed part)`, JSON.parse(keys.open(s.sealed, `read:${id}`, s.kid).toString('utf8')));
   return {
     id,
     deviceId: s.deviceId,

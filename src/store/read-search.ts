@@ -5,7 +5,7 @@ import { normalisePlateText } from '../plate/text.js';
 import type { PlateIndexKey, StateDatabase } from '../state/database.js';
 import type { DeviceKeys } from '../state/device-keys.js';
 import { isWildcardPattern, wildcardMatcher } from './plate-match.js';
-import type { ReadView, StoredRead } from './read-record.js';
+import type { ReadView, StoredRead, StoredReadDecoder } from './read-record.js';
 
 const DAY_MS = 86_400_000;
 
@@ -34,16 +34,17 @@ export interface SearchSource {
   db: StateDatabase;
   keys: DeviceKeys;
   retentionCutoffMs(nowMs: number): number;
-  /** The read's view, or undefined for a record that does not open (counted by the store). */
-  decode(id: string, value: unknown): ReadView | undefined;
+  /** The stored record, checked; undefined for none or a damaged one (counted by the store). */
+  record: StoredReadDecoder;
+  /** The read's view, or undefined for a sealed part that does not open (counted by the store). */
+  open(id: string, stored: StoredRead): ReadView | undefined;
   /** Records skipped as corrupt since start. */
   readonly corruptSkipped: number;
 }
 
 /** P3: a read past its age is never returned, even before the purge has removed it. */
-export function visibleAt(value: unknown, cutoffMs: number): boolean {
-  const s = value as StoredRead | undefined;
-  return !!s && typeof s.capturedAtMs === 'number' && s.capturedAtMs >= cutoffMs;
+export function visibleAt(s: StoredRead, cutoffMs: number): boolean {
+  return s.capturedAtMs >= cutoffMs;
 }
 
 /**
@@ -74,11 +75,12 @@ export function searchReads(src: SearchSource, q: ReadQuery, nowMs: number): Rea
   const match: PlateMatch = q.match ?? (plate !== undefined && isWildcardPattern(plate) ? 'partial' : 'exact');
   const out: ReadView[] = [];
   const before = src.corruptSkipped;
+  // A damaged record is skipped and counted (in `skippedCorrupt`); the search goes on with the others.
   const accept = (id: string, value: unknown, check?: (v: ReadView) => boolean): boolean => {
-    const s = value as StoredRead | undefined;
-    if (!visibleAt(s, cutoff) || s!.capturedAtMs < fromMs || s!.capturedAtMs > toMs) return false;
-    if (q.cameraId !== undefined && s!.cameraId !== q.cameraId) return false;
-    const view = src.decode(id, s);
+    const s = src.record(id, value);
+    if (!s || !visibleAt(s, cutoff) || s.capturedAtMs < fromMs || s.capturedAtMs > toMs) return false;
+    if (q.cameraId !== undefined && s.cameraId !== q.cameraId) return false;
+    const view = src.open(id, s);
     if (!view || (check && !check(view))) return false;
     out.push(view);
     return true;

@@ -10,7 +10,8 @@ import { sweepOrphanIndexEntries } from './orphan-sweep.js';
 import { putIndexEntriesInTxn } from './plate-index.js';
 import { isHeld, oldestRemainingAt, type PurgeContext, type PurgeResult } from './purge-batch.js';
 import { bucketOf, ReadImages } from './read-images.js';
-import { openRead, sealRead, type ImageKind, type SealedRead, type ReadView, type StoredRead } from './read-record.js';
+import { findRecord, READS } from '../state/records.js';
+import { openRead, sealRead, type ImageKind, type SealedRead, type ReadView, type StoredRead, type StoredReadDecoder } from './read-record.js';
 import { searchReads, visibleAt, type ReadPage, type ReadQuery, type SearchSource } from './read-search.js';
 import { purgeExpired } from './retention-purge.js';
 import { storeUsage, type StoreUsage } from './store-usage.js';
@@ -18,7 +19,7 @@ import { storeUsage, type StoreUsage } from './store-usage.js';
 export { ulidTimeMs, ulidTimePrefix } from '../ids/ulid.js';
 export { indexDay } from './plate-index.js';
 export type { PurgeResult } from './purge-batch.js';
-export type { ImageKind, ReadView, StoredRead } from './read-record.js';
+export type { ImageKind, ReadView, StoredRead, StoredReadDecoder } from './read-record.js';
 export type { PlateMatch, ReadPage, ReadQuery } from './read-search.js';
 export type { StoreUsage } from './store-usage.js';
 
@@ -55,6 +56,15 @@ export class ReadStore {
   private readonly forwarded: ForwardedPurge;
   private readonly searchSource: SearchSource;
   private stopping = false;
+  /** Every reader of `reads` gets its records through this: checked, a damaged one skipped and counted. */
+  private readonly record: StoredReadDecoder = (id, value) => {
+    try {
+      return findRecord(READS, id, value);
+    } catch (err) {
+      this.countCorrupt(id, err, 'corrupt read record skipped');
+      return undefined;
+    }
+  };
 
   constructor(
     readonly db: StateDatabase,
@@ -65,20 +75,21 @@ export class ReadStore {
   ) {
     this.retentionMs = config.retentionDays * DAY_MS;
     this.bucketWidth = config.retentionDays <= HOURLY_BUCKETS_MAX_RETENTION_DAYS ? 'hour' : 'day';
-    this.images = new ReadImages(db, logger);
-    this.purge = { db, images: this.images, purgeBatchSize: config.purgeBatchSize, logger, stopping: () => this.stopping };
+    this.images = new ReadImages(db, logger, this.record);
+    this.purge = { db, images: this.images, purgeBatchSize: config.purgeBatchSize, logger, stopping: () => this.stopping, record: this.record };
     this.forwarded = new ForwardedPurge(this.purge, config.forwardThenPurge);
     const store = this;
     this.searchSource = {
       db,
       keys,
       retentionCutoffMs: (nowMs) => this.retentionCutoffMs(nowMs),
-      decode: (id, value) => this.decode(id, value),
+      record: this.record,
+      open: (id, stored) => this.open(id, stored),
       get corruptSkipped() {
         return store.corruptSkipped;
       },
     };
-    migrateIndexLayout(db, logger);
+    migrateIndexLayout(db, logger, this.record);
   }
 
   /** Oldest capture time that may still be returned (P3). */
@@ -119,7 +130,7 @@ export class ReadStore {
       if (!isStorageFull(err)) throw err;
       this.logger.warn({ err: (err as Error).message }, 'store full; purging the oldest reads not under hold, then retrying');
       const r = await purgeOldest(this.purge, Math.max(this.config.purgeBatchSize, reads.length * 2));
-      this.logger.warn({ reason: 'disk-budget', ...r, oldestRemainingAt: oldestRemainingAt(this.db) }, 'purge to make room');
+      this.logger.warn({ reason: 'disk-budget', ...r, oldestRemainingAt: oldestRemainingAt(this.purge) }, 'purge to make room');
       await this.writeBatch(prepared);
     }
   }
@@ -128,43 +139,42 @@ export class ReadStore {
     return this.putMany([read]);
   }
 
-  private decode(id: string, value: unknown): ReadView | undefined {
+  /** A damaged record (or image) is skipped and counted; it never takes the daemon or a search down. */
+  private countCorrupt(readId: string, err: unknown, what: string, kind?: ImageKind): void {
+    this.corruptSkipped++;
+    this.logger.warn({ readId, ...(kind ? { kind } : {}), err: (err as Error).message }, what);
+  }
+
+  private open(id: string, stored: StoredRead): ReadView | undefined {
     try {
-      return openRead(id, value, this.keys);
+      return openRead(id, stored, this.keys);
     } catch (err) {
-      // A corrupt record is skipped and counted; it never takes the daemon or a search down.
-      this.corruptSkipped++;
-      this.logger.warn({ readId: id, err: (err as Error).message }, 'corrupt read record skipped');
+      this.countCorrupt(id, err, 'corrupt read record skipped');
       return undefined;
     }
   }
 
-  private visible(value: unknown, nowMs: number): boolean {
-    return visibleAt(value, this.retentionCutoffMs(nowMs));
-  }
-
   get(id: string, nowMs = Date.now()): ReadView | undefined {
-    const value = this.db.reads.get(id);
-    if (!this.visible(value, nowMs)) return undefined;
-    return this.decode(id, value);
+    const stored = this.record(id, this.db.reads.get(id));
+    if (!stored || !visibleAt(stored, this.retentionCutoffMs(nowMs))) return undefined;
+    return this.open(id, stored);
   }
 
   /** Held reads regardless of age: only for evidence exports of that hold (P4). */
   getForExport(id: string): ReadView | undefined {
-    const value = this.db.reads.get(id);
-    return value === undefined ? undefined : this.decode(id, value);
+    const stored = this.record(id, this.db.reads.get(id));
+    return stored && this.open(id, stored);
   }
 
   image(id: string, kind: ImageKind, nowMs = Date.now(), opts: { ignoreRetention?: boolean } = {}): Buffer | undefined {
-    const value = this.db.reads.get(id) as StoredRead | undefined;
-    if (!value || (!opts.ignoreRetention && !this.visible(value, nowMs))) return undefined;
-    const blob = this.images.sealedImage(id, kind, value);
+    const stored = this.record(id, this.db.reads.get(id));
+    if (!stored || (!opts.ignoreRetention && !visibleAt(stored, this.retentionCutoffMs(nowMs)))) return undefined;
+    const blob = this.images.sealedImage(id, kind, stored);
     if (!blob) return undefined;
     try {
-      return this.keys.open(blob, `image:${id}:${kind}`, value.kid);
+      return this.keys.open(blob, `image:${id}:${kind}`, stored.kid);
     } catch (err) {
-      this.corruptSkipped++;
-      this.logger.warn({ readId: id, kind, err: (err as Error).message }, 'corrupt image skipped');
+      this.countCorrupt(id, err, 'corrupt image skipped', kind);
       return undefined;
     }
   }

@@ -80,7 +80,7 @@ export async function purgeExpired(ctx: PurgeContext, cutoffMs: number): Promise
   if (!ctx.stopping()) await images.dropBuckets(cutoffMs, ctx.stopping);
   if (!ctx.stopping()) await removeIndexEntriesBefore(db, wholeEnd, indexKeys, ctx.purgeBatchSize, () => heldIds(db), ctx.stopping);
   if (!ctx.stopping()) await sweepOrphanIndexEntries(ctx);
-  const result: PurgeResult = { reason: 'retention', purged, keptHeld, oldestRemainingAt: oldestRemainingAt(db) };
+  const result: PurgeResult = { reason: 'retention', purged, keptHeld, oldestRemainingAt: oldestRemainingAt(ctx) };
   if (ctx.stopping()) ctx.logger.info(result, 'retention purge ended early for stop; the next purge goes on from here');
   else if (purged > 0 || keptHeld > 0) ctx.logger.info(result, 'retention purge');
   return result;

@@ -3,12 +3,15 @@ import { appendFileSync, chmodSync, existsSync, readFileSync, readdirSync, statS
 import { join } from 'node:path';
 import pino from 'pino';
 import { verifyAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
-import { openStateDatabaseFor, storePath } from '../../src/state/database.js';
+import { openStateDatabaseFor, storePath, type StateDatabase } from '../../src/state/database.js';
 import { DeviceKeys } from '../../src/state/device-keys.js';
 import { createHold, releaseHold } from '../../src/store/evidence-holds.js';
 import { exportHold, verifyExport } from '../../src/store/export-bundle.js';
 import { ReadStore } from '../../src/store/read-store.js';
 import { DAY_MS, makeRead, openTestStore, silent, testConfig } from '../support/store-fixtures.js';
+
+/** The `reads` sub-database without its record type, to write what a damaged file would hold. */
+const rawReads = (db: StateDatabase) => db.root.openDB<unknown, string>({ name: 'reads' });
 
 const now = Date.now();
 
@@ -272,14 +275,44 @@ describe('ring store on real LMDB', () => {
     const good = makeRead('8COR001', now - 2000);
     const bad = makeRead('8COR001', now - 1000);
     await store.putMany([good, bad]);
-    const rec = db.reads.get(bad.id) as { sealed: Buffer };
+    const rec = db.reads.get(bad.id)!;
     await db.reads.put(bad.id, { ...rec, sealed: Buffer.from('garbage-garbage-garbage-garbage-garbage') });
     const page = store.search({ plate: '8COR001', limit: 10 });
     expect(page.reads.map((r) => r.id)).toEqual([good.id]);
     expect(page.skippedCorrupt).toBe(1);
     expect(store.get(bad.id)).toBeUndefined();
-    await db.reads.put('0000000000BADBADBADBADBADB', 'not a record');
+    await rawReads(db).put('0000000000BADBADBADBADBADB', 'not a record');
     expect(store.search({ limit: 10 }).reads.map((r) => r.id)).toEqual([good.id]);
+  });
+
+  it('a damaged read record is a counted error naming the sub-database and key: searches skip it and go on, and the retention purge still removes it (P3)', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const config = testConfig();
+    const { store, db } = openTestStore(config, logger);
+    onTestFinished(() => db.root.close());
+    const [older, damaged, newer] = [3000, 2000, 1000].map((ago) => makeRead('8DMG001', now - ago, { cameraId: 'north' }));
+    await store.putMany([older!, damaged!, newer!]);
+    // Damaged in its clear part (as a torn write or a hand edit would leave it), its seal intact.
+    await rawReads(db).put(damaged!.id, { ...db.reads.get(damaged!.id)!, capturedAtMs: 'yesterday' });
+
+    const exact = store.search({ plate: '8DMG001', limit: 10 });
+    expect(exact.reads.map((r) => r.id)).toEqual([newer!.id, older!.id]);
+    expect(exact.skippedCorrupt).toBe(1);
+    const byCamera = store.search({ cameraId: 'north', limit: 10 });
+    expect(byCamera.reads.map((r) => r.id)).toEqual([newer!.id, older!.id]);
+    expect(byCamera.skippedCorrupt).toBe(1);
+    expect(store.get(damaged!.id)).toBeUndefined();
+    expect(store.image(damaged!.id, 'plate')).toBeUndefined();
+    expect(store.corruptSkipped).toBe(4);
+    const warned = lines.map((l) => JSON.parse(l) as { msg: string; readId: string; err: string });
+    expect(warned.at(-1)).toMatchObject({ msg: 'corrupt read record skipped', readId: damaged!.id });
+    expect(warned.at(-1)!.err).toContain(`reads record ${damaged!.id} is damaged (/capturedAtMs`);
+
+    const purged = await store.purgeExpired(now + 10_000 + config.store.retentionDays * DAY_MS);
+    expect(purged.purged).toBe(3);
+    expect(rawReads(db).get(damaged!.id)).toBeUndefined();
+    expect(store.readIdsWithImages().has(damaged!.id)).toBe(false);
   });
 
   it('P5: forward-then-purge deletes acknowledged reads only when enabled, and never held ones', async () => {
