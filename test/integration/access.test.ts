@@ -9,6 +9,8 @@ const PASSWORD = 'correct horse battery';
 function setup() {
   const config = testConfig({}, { access: { maxFailedLogins: 3, lockoutMinutes: 15 } });
   const { db } = openTestStore(config);
+  // Closed however the test ends (setup runs inside each test).
+  onTestFinished(() => db.root.close());
   return { config, db, users: new UserDirectory(db, config.access), sharing: new SharingRegistry(db, config.sharing) };
 }
 
@@ -24,7 +26,6 @@ describe('users and credentials (P6, P8)', () => {
     expect(users.get('ivan')!.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     await expect(users.add({ username: 'ivan', role: 'technician', trainingValidUntil: '2099-01-01', password: PASSWORD }, 'x')).rejects.toThrow(/already exists/);
     expect(entries(db).map((e) => e.action)).toEqual(['user.add']);
-    await db.root.close();
   });
 
   it('refuses a weak password and a bad training date, naming the field', async () => {
@@ -33,7 +34,6 @@ describe('users and credentials (P6, P8)', () => {
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).field).toBe('password');
     await expect(users.add({ username: 'ann', role: 'investigator', trainingValidUntil: 'soon', password: PASSWORD }, 'x')).rejects.toMatchObject({ field: 'trainingValidUntil' });
-    await db.root.close();
   });
 
   it('P6: logs every login, ok or failed, and locks an account after repeated failures', async () => {
@@ -48,7 +48,6 @@ describe('users and credentials (P6, P8)', () => {
     const logins = entries(db).filter((e) => e.action === 'login');
     expect(logins.map((e) => e.result)).toEqual(['ok', 'failed', 'failed', 'failed', 'failed', 'ok', 'failed']);
     expect(JSON.stringify(logins)).not.toContain(PASSWORD);
-    await db.root.close();
   });
 
   it('P8: technicians never see reads; expired training blocks investigators', () => {
@@ -70,7 +69,6 @@ describe('access log hash chain (P6, P9)', () => {
   it('verifies an intact chain', async () => {
     const { db } = logWith(10);
     expect(verifyAccessLog(db)).toMatchObject({ ok: true, entries: 10, head: { seq: 10 } });
-    await db.root.close();
   });
 
   it('P6: detects an edited entry', async () => {
@@ -78,7 +76,6 @@ describe('access log hash chain (P6, P9)', () => {
     const e = db.accessLog.get(4) as AccessLogEntry;
     await db.accessLog.put(4, { ...e, parameters: { ...e.parameters, reason: 'innocent' } });
     expect(verifyAccessLog(db)).toMatchObject({ ok: false, firstBadSeq: 4, problem: 'entry 4 was altered (hash mismatch)' });
-    await db.root.close();
   });
 
   it('P6: detects an edited entry whose hash was recomputed (the next link breaks)', async () => {
@@ -88,14 +85,12 @@ describe('access log hash chain (P6, P9)', () => {
     const forged = { ...e, user: 'someone-else' };
     await db.accessLog.put(4, { ...forged, hash: entryHash(forged) });
     expect(verifyAccessLog(db)).toMatchObject({ ok: false, firstBadSeq: 5 });
-    await db.root.close();
   });
 
   it('P6: detects a deleted entry, a swapped pair and a cut-off tail', async () => {
     const a = logWith(10);
     await a.db.accessLog.remove(6);
     expect(verifyAccessLog(a.db)).toMatchObject({ ok: false, firstBadSeq: 6 });
-    await a.db.root.close();
 
     const b = logWith(10);
     const e3 = b.db.accessLog.get(3) as AccessLogEntry;
@@ -103,12 +98,10 @@ describe('access log hash chain (P6, P9)', () => {
     await b.db.accessLog.put(3, { ...e4, seq: 3 });
     await b.db.accessLog.put(4, { ...e3, seq: 4 });
     expect(verifyAccessLog(b.db)).toMatchObject({ ok: false, firstBadSeq: 3 });
-    await b.db.root.close();
 
     const c = logWith(10);
     await c.db.accessLog.remove(10);
     expect(verifyAccessLog(c.db)).toMatchObject({ ok: false, firstBadSeq: 10 });
-    await c.db.root.close();
   });
 
   it('P9: draws the same random sample of inquiries for the same seed, only from the period', async () => {
@@ -124,7 +117,6 @@ describe('access log hash chain (P6, P9)', () => {
     expect(a.entries.map((e) => e.seq)).not.toEqual(c.entries.map((e) => e.seq));
     expect(a.entries.every((e) => e.action === 'search' && e.seq <= 31)).toBe(true);
     expect(a.chain.ok).toBe(true);
-    await db.root.close();
   });
 
   it('hashes do not depend on property order', () => {
@@ -146,7 +138,6 @@ describe('sharing requests (P14)', () => {
     expect(() => sharing.approve(ice.id, { username: 'ada', role: 'administrator' })).toThrow(/refused, not pending/);
     expect(entries(db).map((e) => `${e.action}:${e.result}`)).toEqual(['share.refuse:refused', 'share.refuse:refused', 'share.request:ok', 'share.approve:ok']);
     expect(sharing.list()).toHaveLength(3);
-    await db.root.close();
   });
 
   it('P14: with inStateOnly off, an out-of-state agency may ask (immigration still refused)', async () => {

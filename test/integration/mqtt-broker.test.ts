@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import { entry, makePublisher, makeRead, schemaValidators, startHitExtensions, subscribe, tempDir, testConfig, waitFor, PLATE_JPEG, OVERVIEW_JPEG, type Received } from '../support/mqtt-harness.js';
@@ -31,6 +31,7 @@ describe('hits and state over MQTT (real Mosquitto on 127.0.0.1:1883)', () => {
   it('P10: installs a signed list sent on cmd/hotlist/update and answers on the MQTT 5 response topic with the correlation data', async () => {
     const responses: { payload: Record<string, unknown>; correlation: string | undefined }[] = [];
     const requester = await mqtt.connectAsync(URL, { protocolVersion: 5 });
+    onTestFinished(() => requester.endAsync());
     requester.on('message', (_t, p, packet) => responses.push({ payload: JSON.parse(p.toString()) as Record<string, unknown>, correlation: packet.properties?.correlationData?.toString() }));
     const replyTo = `central/${deviceId}/replies`;
     await requester.subscribeAsync(replyTo, { qos: 1 });
@@ -40,7 +41,6 @@ describe('hits and state over MQTT (real Mosquitto on 127.0.0.1:1883)', () => {
     await requester.publishAsync(`alpr/v1/${deviceId}/cmd/hotlist/update`, pub.sign('ncic', 99, []), { qos: 1, properties: { responseTopic: replyTo, correlationData: Buffer.from('req-2') } });
     await requester.publishAsync(`alpr/v1/${deviceId}/cmd/hotlist/update`, Buffer.from('\x1f\x8bnot gzip'), { qos: 1, properties: { responseTopic: replyTo, correlationData: Buffer.from('req-3') } });
     await waitFor(() => responses.length === 3, 5000, 'three responses');
-    await requester.endAsync();
     for (const r of responses) schemas.check(`alpr/v1/${deviceId}/response/hotlist/update`, r.payload);
     expect(responses.map((r) => [r.correlation, r.payload['ok'], (r.payload['error'] as { reason?: string } | undefined)?.reason])).toEqual([
       ['req-1', true, undefined],
@@ -78,9 +78,9 @@ describe('hits and state over MQTT (real Mosquitto on 127.0.0.1:1883)', () => {
   it('publishes state retained: online while running, offline with a reason when stopped', async () => {
     await exts.stop();
     const probe = await subscribe(URL, `alpr/v1/${deviceId}/state`);
+    onTestFinished(() => probe.client.endAsync());
     await waitFor(() => probe.messages.length > 0, 3000, 'retained state');
     expect(probe.messages[0]).toMatchObject({ retain: true, payload: { status: 'offline', reason: 'stopped' } });
     schemas.check(probe.messages[0]!.topic, probe.messages[0]!.payload);
-    await probe.client.endAsync();
   });
 });

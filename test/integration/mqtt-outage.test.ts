@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startMosquitto, type RunningMosquitto } from '../support/mosquitto.js';
 import { entry, makePublisher, makeRead, schemaValidators, startHitExtensions, subscribe, tempDir, testConfig, waitFor } from '../support/mqtt-harness.js';
@@ -32,12 +32,19 @@ describe('durable outbox through broker outages and daemon restarts (own Mosquit
     const cfg = testConfig(deviceId, dir, pub.pubFile, { url, allowPlainText: true, protocolVersion: 5, reconnectMaxDelayMs: 800, inflight: 8 });
     // The central consumer keeps a persistent session so the broker queues for it across the kill.
     const central = await subscribe(url, `alpr/v1/${deviceId}/hits`, { clientId: `central-${deviceId}`, clean: false, protocolVersion: 4 });
+    onTestFinished(() => central.client.endAsync());
     // Saved before the first kill, or central's session dies with the broker and hits the device sends
     // before central resubscribes are lost (the device and central reconnect on their own clocks).
     await waitFor(() => broker.persisted(`alpr/v1/${deviceId}/hits`), 5000, "the broker to save central's session");
     const hitsOf = () => central.messages.map((m) => m.payload);
 
-    let exts = await startHitExtensions(cfg);
+    // Each daemon stops when the test ends, however it ends (a second stop is a no-op).
+    const start = async () => {
+      const started = await startHitExtensions(cfg);
+      onTestFinished(() => started.stop());
+      return started;
+    };
+    let exts = await start();
     exts.hotlist.installSigned(pub.sign('ncic', 1, plates.map((p) => entry(p, null))), 'test');
     await waitFor(() => exts.mqtt.health()['connected'] === true, 5000, 'first connection');
 
@@ -61,7 +68,7 @@ describe('durable outbox through broker outages and daemon restarts (own Mosquit
     for (let i = 30; i < 45; i++) await exts.deliver(makeRead(plates[i]!, 'CA', deviceId));
     expect(exts.mqtt.health()['outboxHits']).toBe(15);
     await exts.stop();
-    exts = await startHitExtensions(cfg);
+    exts = await start();
     expect(exts.mqtt.health()['outboxHits']).toBe(15);
     for (let i = 45; i < 60; i++) await exts.deliver(makeRead(plates[i]!, 'CA', deviceId));
     await broker.restart();
@@ -73,7 +80,5 @@ describe('durable outbox through broker outages and daemon restarts (own Mosquit
     for (const h of hitsOf()) schemas.check(`alpr/v1/${deviceId}/hits`, h);
     const duplicates = hitsOf().length - got.length;
     process.stdout.write(`outage test: 60 hits, ${duplicates} duplicate deliveries removed by messageId\n`);
-    await exts.stop();
-    await central.client.endAsync();
   }, 60_000);
 });

@@ -25,21 +25,23 @@ describe('sealed MQTT outbox', () => {
     const keys = openDeviceKeys(tempDir('outbox-sealed-state-'));
     const payload = (plate: string) => Buffer.from(JSON.stringify({ read: { plate, location: { description: 'Main St & 1st' } }, images: { plateJpeg: PLATE_JPEG.toString('base64'), overviewJpeg: OVERVIEW_JPEG.toString('base64') } }));
     const outbox = new Outbox(dir, { maxMessages: 100, maxBytes: 16 << 20 }, keys);
+    onTestFinished(() => outbox.close());
     await outbox.enqueue('hit', 't/hits', 'h1', payload('7QUE001'));
     await outbox.enqueue('read', 't/reads', 'r1', payload('7QUE002'));
     await outbox.close();
     expect(readable(join(dir, 'data.mdb'), ['7QUE001', '7QUE002'])).toEqual([]);
 
     const reopened = new Outbox(dir, { maxMessages: 100, maxBytes: 16 << 20 }, keys);
+    onTestFinished(() => reopened.close());
     expect(reopened.peek(0, 10).map((m) => m.payload.equals(payload(m.messageId === 'h1' ? '7QUE001' : '7QUE002')))).toEqual([true, true]);
     await reopened.close();
 
     // Keys that are not the device's (a data key deleted): nothing opens; the messages are dropped, counted.
     const stranger = new Outbox(dir, { maxMessages: 100, maxBytes: 16 << 20 }, openDeviceKeys(tempDir('outbox-other-keys-')));
+    onTestFinished(() => stranger.close());
     expect(stranger.peek(0, 10)).toEqual([]);
     expect(stranger.unreadable).toBe(2);
     expect(stranger.dropped).toMatchObject({ hit: 1, read: 1 });
-    await stranger.close();
   });
 
   it('P16: hits delivered through the outbox to the broker (real Mosquitto on 127.0.0.1:1883) arrive plain and leave nothing readable in mqtt-outbox/data.mdb', async () => {

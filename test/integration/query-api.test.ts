@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { openParameters, sampleInquiries, verifyAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
 import { SharingRegistry } from '../../src/access/sharing.js';
@@ -193,6 +193,7 @@ describe('query API through Fastify inject', () => {
     const token = await login(api.app, 'rita');
     // A restart: a new server and token issuer over the same state directory.
     const restarted = buildHttpApp({ logger: silent, metrics: createMetrics(), health: () => ({ status: 'ok', uptimeS: 1, version: '0', models: { version: 'm', interim: true }, cameras: [], components: {} }) });
+    onTestFinished(() => restarted.close());
     await restarted.register(queryApi, { ...queryServices(api.store), users: api.users, sharing: new SharingRegistry(api.db, testConfig().sharing), access: testConfig().access });
     await restarted.ready();
     const search = (app: FastifyInstance, t: string) => app.inject({ method: 'GET', url: '/api/v1/reads?reason=test+case', headers: auth(t) });
@@ -209,7 +210,6 @@ describe('query API through Fastify inject', () => {
     expect((await restarted.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'rita', password: PW } })).statusCode).toBe(401);
     const again = await restarted.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'rita', password: 'a brand new password' } });
     expect((await search(restarted, again.json().token as string)).statusCode).toBe(200);
-    await restarted.close();
   });
 
   it('P4: a hold made through the API keeps its reads past retention; only its creator or an administrator releases it', async () => {
@@ -264,10 +264,12 @@ describe('query API through Fastify inject', () => {
 describe('login rate limit', () => {
   it('P6: answers 429 after too many login attempts from one address', async () => {
     const api = await buildApi({ loginRateLimitPerMinute: 3 });
+    onTestFinished(async () => {
+      await api.app.close();
+      await api.db.root.close();
+    });
     const codes = [];
     for (let i = 0; i < 5; i++) codes.push((await api.app.inject({ method: 'POST', url: '/api/v1/login', payload: { username: 'x', password: 'y' } })).statusCode);
     expect(codes).toEqual([401, 401, 401, 429, 429]);
-    await api.app.close();
-    await api.db.root.close();
   });
 });

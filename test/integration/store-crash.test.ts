@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { verifyAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
-import { openTestStore, testConfig } from '../support/store-fixtures.js';
+import { openStoreForTest, testConfig } from '../support/store-fixtures.js';
 
 // A real child process writing reads and access-log entries is killed with SIGKILL at random
 // moments; every write it acknowledged (printed after commit) must be there afterwards, decryptable,
@@ -46,7 +46,7 @@ describe('store crash safety (SIGKILL)', { timeout: 300_000 }, () => {
     let totalLog = 0;
     for (let k = 0; k < KILLS; k++) {
       const acked = await runAndKill(config.stateDir, 20 + Math.floor(Math.random() * 250));
-      const { store, db } = openTestStore(config);
+      const { store, db } = openStoreForTest(config);
       for (const id of acked.reads) expect(store.get(id)?.id, `read ${id} acknowledged before kill ${k}`).toBe(id);
       for (const [seq, hash] of acked.log) expect((db.accessLog.get(seq) as AccessLogEntry | undefined)?.hash, `log entry ${seq} before kill ${k}`).toBe(hash);
       const chain = verifyAccessLog(db);

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import { StoreExtension } from '../../src/store/store-extension.js';
-import { DAY_MS, makeRead, openTestStore, silent, testConfig } from '../support/store-fixtures.js';
+import { DAY_MS, makeRead, openStoreForTest, silent, testConfig } from '../support/store-fixtures.js';
 import { waitFor } from '../support/wait-for.js';
 
 async function started(store: Parameters<typeof testConfig>[0] = {}) {
@@ -42,7 +42,7 @@ describe('store extension (the daemon\'s sink)', () => {
 
   it('P3: keeps accepting and storing reads while a purge of a large backlog runs', async () => {
     const config = testConfig({ retentionDays: 1, purgeBatchSize: 10 });
-    const seed = openTestStore(config);
+    const seed = openStoreForTest(config);
     await seed.store.putMany(Array.from({ length: 400 }, (_, i) => makeRead(`5BKL${String(i).padStart(3, '0')}`, Date.now() - 3 * DAY_MS + i * 1000)));
     await seed.db.root.close();
     const ext = new StoreExtension();
@@ -66,6 +66,7 @@ describe('store extension (the daemon\'s sink)', () => {
   it('P3: purges expired reads at start', async () => {
     const config = testConfig({ retentionDays: 1 });
     const first = new StoreExtension();
+    onTestFinished(() => first.stop());
     const sink = await first.start({ config, logger: silent, metrics: createMetrics(), events: new DeviceEventBus() });
     await sink.accept(makeRead('5OLD999', Date.now() - 2 * DAY_MS));
     await sink.accept(makeRead('5NEW999', Date.now()));
@@ -84,6 +85,7 @@ describe('store extension (the daemon\'s sink)', () => {
     const config = testConfig();
     const actions = async (c: typeof config) => {
       const ext = new StoreExtension();
+      onTestFinished(() => ext.stop());
       await ext.start({ config: c, logger: silent, metrics: createMetrics(), events: new DeviceEventBus() });
       const log = [...ext.store!.db.accessLog.getRange()].map((e) => (e.value as { action: string }).action);
       await ext.stop();

@@ -5,7 +5,7 @@ import { ImageBuckets, type ImageChunkKey } from '../../src/state/database.js';
 import { createHold, releaseHold } from '../../src/store/evidence-holds.js';
 import { exportHold, verifyExport } from '../../src/store/export-bundle.js';
 import type { StoredRead } from '../../src/store/read-store.js';
-import { DAY_MS, makeRead, openTestStore, testConfig } from '../support/store-fixtures.js';
+import { DAY_MS, makeRead, openStoreForTest, testConfig } from '../support/store-fixtures.js';
 import { join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ const HOUR_MS = 3_600_000;
 const base = Math.floor((Date.now() - 40 * DAY_MS) / HOUR_MS) * HOUR_MS;
 const now = Date.now();
 
-type TestStore = ReturnType<typeof openTestStore>;
+type TestStore = ReturnType<typeof openStoreForTest>;
 
 /** Every read still stored has both its images; no image is left without its read. */
 function expectConsistent({ store, db }: TestStore): void {
@@ -29,7 +29,7 @@ function expectConsistent({ store, db }: TestStore): void {
 
 describe('image buckets (hourly LMDB databases dropped whole)', () => {
   it('stores a read\'s images in the database of its hour, and a purge drops an hour past retention whole', async () => {
-    const t = openTestStore(testConfig({ retentionDays: 30 }));
+    const t = openStoreForTest(testConfig({ retentionDays: 30 }));
     const old = Array.from({ length: 30 }, (_, i) => makeRead(`1HRS${String(i).padStart(3, '0')}`, base + (i % 3) * HOUR_MS + i * 1000));
     const fresh = makeRead('1NEW001', now - 1000);
     await t.store.putMany([...old, fresh]);
@@ -41,11 +41,10 @@ describe('image buckets (hourly LMDB databases dropped whole)', () => {
     expect(t.db.imageBuckets.names()).toEqual([ImageBuckets.nameOf(now - 1000, 'hour')]);
     expect(t.db.meta.get('images.owedBuckets')).toEqual([]);
     expectConsistent(t);
-    await t.db.root.close();
   });
 
   it('P3: reads of the hour the cutoff falls in take their images with them; the rest of that hour stays', async () => {
-    const t = openTestStore(testConfig({ retentionDays: 30 }));
+    const t = openStoreForTest(testConfig({ retentionDays: 30 }));
     const hourStart = Math.floor((now - 30 * DAY_MS) / HOUR_MS) * HOUR_MS;
     const cutoffAt = hourStart + 30 * 60_000;
     const before = makeRead('2CUT001', hourStart + 10 * 60_000);
@@ -56,11 +55,10 @@ describe('image buckets (hourly LMDB databases dropped whole)', () => {
     expect(t.db.imageBuckets.names()).toEqual([ImageBuckets.nameOf(hourStart, 'hour')]);
     expectConsistent(t);
     expect(t.store.image(after.id, 'overview', cutoffAt + 30 * DAY_MS)!.equals(after.overviewJpeg)).toBe(true);
-    await t.db.root.close();
   });
 
   it('P4: a held read keeps its images when its hour is dropped, exports with them, and loses them once released and purged', async () => {
-    const t = openTestStore(testConfig({ retentionDays: 30 }));
+    const t = openStoreForTest(testConfig({ retentionDays: 30 }));
     const evidence = makeRead('3HLD001', now - 20 * DAY_MS);
     const other = makeRead('3OTH001', now - 20 * DAY_MS + 1000);
     await t.store.putMany([evidence, other]);
@@ -78,12 +76,11 @@ describe('image buckets (hourly LMDB databases dropped whole)', () => {
     expect(await t.store.purgeExpired(later)).toMatchObject({ purged: 1 });
     expect(t.db.reads.getCount()).toBe(0);
     expect(t.store.readIdsWithImages().size).toBe(0);
-    await t.db.root.close();
   });
 
   it('reads stored before image buckets (images in the one `images` database) stay readable and are purged with their images', async () => {
     const config = testConfig({ retentionDays: 30 });
-    const first = openTestStore(config);
+    const first = openStoreForTest(config);
     const oldExpired = makeRead('4LEG001', now - 35 * DAY_MS);
     const oldHeld = makeRead('4LEG002', now - 35 * DAY_MS + 1000);
     const oldLive = makeRead('4LEG003', now - 2 * DAY_MS);
@@ -105,7 +102,7 @@ describe('image buckets (hourly LMDB databases dropped whole)', () => {
     });
     createHold(first.store, { name: 'old-case', caseNumber: '23-001', reason: 'evidence', readIds: [oldHeld.id] }, 'ivan', now - 34 * DAY_MS);
     await first.db.root.close();
-    const t = openTestStore(config);
+    const t = openStoreForTest(config);
     expect(t.db.legacyImages.getCount()).toBeGreaterThan(0);
     expect(t.store.image(oldLive.id, 'plate')!.equals(oldLive.plateJpeg)).toBe(true);
     const fresh = makeRead('4NEW001', now - 1000);
@@ -114,12 +111,11 @@ describe('image buckets (hourly LMDB databases dropped whole)', () => {
     expect(t.store.image(oldHeld.id, 'overview', now, { ignoreRetention: true })!.equals(oldHeld.overviewJpeg)).toBe(true);
     expectConsistent(t);
     expect(new Set([...t.db.legacyImages.getKeys()].map((k) => (k as ImageChunkKey)[0]))).toEqual(new Set([oldHeld.id, oldLive.id]));
-    await t.db.root.close();
   });
 
   it('a purge cut off between deleting reads and dropping their hour is finished by the next one', async () => {
     const config = testConfig({ retentionDays: 30 });
-    const t = openTestStore(config);
+    const t = openStoreForTest(config);
     const reads = Array.from({ length: 20 }, (_, i) => makeRead(`5CUT${String(i).padStart(3, '0')}`, base + i * 1000));
     await t.store.putMany(reads);
     const bucket = ImageBuckets.nameOf(base, 'hour');
@@ -131,13 +127,12 @@ describe('image buckets (hourly LMDB databases dropped whole)', () => {
     });
     await t.db.root.close();
     // Even if the retention went up meanwhile, the owed bucket is dropped; live reads keep their images.
-    const longer = openTestStore({ ...config, store: { ...config.store, retentionDays: 60 } });
+    const longer = openStoreForTest({ ...config, store: { ...config.store, retentionDays: 60 } });
     expect(await longer.store.purgeExpired(now)).toMatchObject({ purged: 0 });
     expect(longer.db.imageBuckets.names()).not.toContain(bucket);
     expect(longer.db.meta.get('images.owedBuckets')).toEqual([]);
     expect(longer.db.reads.getCount()).toBe(12);
     expectConsistent(longer);
-    await longer.db.root.close();
   });
 });
 
@@ -167,7 +162,7 @@ describe('image buckets across kills (SIGKILL during a purge)', { timeout: 300_0
     expect(existsSync('dist/src/store/read-store.js'), 'run `node_modules/.bin/tsc -b` first').toBe(true);
     const config = testConfig({ retentionDays: 30, purgeBatchSize: 10 });
     for (let round = 0; round < 4; round++) {
-      const t = openTestStore(config);
+      const t = openStoreForTest(config);
       const expired = Array.from({ length: 400 }, (_, i) => makeRead(`6KIL${round}${String(i).padStart(3, '0')}`, base + round * 4 * HOUR_MS + (i % 4) * HOUR_MS + i * 1000, { imageBytes: 6000 }));
       const live = makeRead(`6LIV${round}00`, now - 1000);
       await t.store.putMany([...expired, live]);
@@ -175,7 +170,7 @@ describe('image buckets across kills (SIGKILL during a purge)', { timeout: 300_0
       await t.db.root.close();
       for (let k = 0; k < 3; k++) {
         await purgeAndKill(config.stateDir, now, Math.floor(Math.random() * 120));
-        const after = openTestStore(config);
+        const after = openStoreForTest(config);
         // After any kill: whatever reads remain still have both images.
         for (const key of after.db.reads.getKeys()) {
           expect(after.store.image(key as string, 'plate', now, { ignoreRetention: true }), `images of ${key as string} after a kill`).toBeDefined();
@@ -183,7 +178,7 @@ describe('image buckets across kills (SIGKILL during a purge)', { timeout: 300_0
         await after.db.root.close();
       }
       expect(await purgeAndKill(config.stateDir, now, -1)).toBe('done');
-      const done = openTestStore(config);
+      const done = openStoreForTest(config);
       expectConsistent(done);
       expect(done.db.reads.get(live.id)).toBeDefined();
       expect(done.db.reads.get(expired[5]!.id)).toBeDefined();

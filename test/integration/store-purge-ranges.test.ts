@@ -3,7 +3,7 @@ import { verifyAccessLog } from '../../src/access/access-log.js';
 import { ImageBuckets, type ImageChunkKey, type PlateIndexKey } from '../../src/state/database.js';
 import { createHold } from '../../src/store/evidence-holds.js';
 import type { StoredRead } from '../../src/store/read-store.js';
-import { DAY_MS, makeRead, openTestStore, testConfig } from '../support/store-fixtures.js';
+import { DAY_MS, makeRead, openStoreForTest, testConfig } from '../support/store-fixtures.js';
 
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
@@ -14,7 +14,7 @@ const dayStart = Math.floor((Date.now() - 40 * DAY_MS) / DAY_MS) * DAY_MS;
 const cutoff = dayStart + 13 * HOUR_MS + 20 * MINUTE_MS;
 const purgeAt = cutoff + 30 * DAY_MS;
 
-type TestStore = ReturnType<typeof openTestStore>;
+type TestStore = ReturnType<typeof openStoreForTest>;
 
 function dayOfReads() {
   return Array.from({ length: 48 }, (_, i) => makeRead(`7DAY${String(i).padStart(3, '0')}`, dayStart + i * 30 * MINUTE_MS + 7 * MINUTE_MS, { cameraId: i % 2 ? 'north' : 'south' }));
@@ -36,8 +36,7 @@ function expectOnly({ store, db }: TestStore, ids: string[]): void {
 
 describe('purging a day past retention (real LMDB)', () => {
   it('P3/P4: keeps held reads with their images and index entries, and removes every other expired read with its images, camera and plate index entries', async () => {
-    const t = openTestStore(testConfig({ retentionDays: 30, purgeBatchSize: 10 }));
-    onTestFinished(() => t.db.root.close());
+    const t = openStoreForTest(testConfig({ retentionDays: 30, purgeBatchSize: 10 }));
     const reads = dayOfReads();
     await t.store.putMany(reads);
     // Held: one in a whole hour (purged by ranges), one in the cutoff's hour (read by read), one not expired.
@@ -66,7 +65,7 @@ describe('purging a day past retention (real LMDB)', () => {
 
   it('an old-layout store (images in the one `images` database, records without `imagesIn`, indexes keyed [key, tag, id]) opens and purges a day the same way', async () => {
     const config = testConfig({ retentionDays: 30, purgeBatchSize: 10 });
-    const first = openTestStore(config);
+    const first = openStoreForTest(config);
     const reads = dayOfReads();
     await first.store.putMany(reads);
     // Rewrite everything as the layout before image buckets and day-first indexes had it.
@@ -90,8 +89,7 @@ describe('purging a day past retention (real LMDB)', () => {
     createHold(first.store, { name: 'old-case', caseNumber: '23-002', reason: 'evidence', readIds: [reads[5]!.id, reads[26]!.id] }, 'ivan', dayStart + 29 * DAY_MS);
     await first.db.root.close();
 
-    const t = openTestStore(config);
-    onTestFinished(() => t.db.root.close());
+    const t = openStoreForTest(config);
     expect(t.db.imageBuckets.names()).toEqual([]);
     expect(await t.store.purgeExpired(purgeAt)).toMatchObject({ purged: 25, keptHeld: 2 });
     expectOnly(t, [reads[5]!, reads[26]!, ...reads.slice(27)].map((r) => r.id));

@@ -4,7 +4,7 @@ import { createMetrics } from '../../src/metrics/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
 import { StoreExtension } from '../../src/store/store-extension.js';
 import type { Config } from '../../src/config/schema.js';
-import { DAY_MS, makeRead, openTestStore, silent, testConfig } from '../support/store-fixtures.js';
+import { DAY_MS, makeRead, openStoreForTest, silent, testConfig } from '../support/store-fixtures.js';
 
 /** A started store extension whose stop (if the test has not stopped it) and HTTP server close when the test ends. */
 async function startStore(config: Config, opts: { flushAtStopMs?: number; logger?: pino.Logger } = {}) {
@@ -24,7 +24,7 @@ async function until(condition: () => boolean): Promise<void> {
 describe('store extension stop', () => {
   it('ends a purge of a large backlog after the batch in hand instead of waiting for all of it, and the next start finishes the purge', async () => {
     const config = testConfig({ retentionDays: 1, purgeBatchSize: 10 });
-    const seed = openTestStore(config);
+    const seed = openStoreForTest(config);
     const backlog = Array.from({ length: 2000 }, (_, i) => makeRead(`5STP${String(i).padStart(4, '0')}`, Date.now() - 3 * DAY_MS + i * 1000));
     await seed.store.putMany(backlog);
     await seed.db.root.close();
@@ -32,7 +32,7 @@ describe('store extension stop', () => {
     // start() begins the purge in the background: 2000 expired reads at 40 a transaction.
     const first = await startStore(config);
     await first.ext.stop();
-    const after = openTestStore(config);
+    const after = openStoreForTest(config);
     const left = after.db.reads.getCount();
     await after.db.root.close();
     expect(left).toBeGreaterThan(0);
@@ -63,8 +63,7 @@ describe('store extension stop', () => {
     const h = ext.health() as { status: string; written: number; dropped: number; queued: number };
     expect(h.queued).toBe(0);
     expect(h.written + h.dropped).toBe(reads.length);
-    const reopened = openTestStore(config);
-    onTestFinished(() => reopened.db.root.close());
+    const reopened = openStoreForTest(config);
     expect(reopened.db.reads.getCount()).toBe(h.written);
     const logged = lines.map((l) => JSON.parse(l) as { msg: string; reads?: number }).find((l) => l.msg.startsWith('store stopping: reads still queued'));
     expect(logged?.reads ?? 0).toBe(h.dropped);

@@ -8,21 +8,20 @@ import { DeviceKeys } from '../../src/state/device-keys.js';
 import { createHold, releaseHold } from '../../src/store/evidence-holds.js';
 import { exportHold, verifyExport } from '../../src/store/export-bundle.js';
 import { ReadStore } from '../../src/store/read-store.js';
-import { DAY_MS, makeRead, openTestStore, silent, testConfig } from '../support/store-fixtures.js';
+import { DAY_MS, makeRead, openStoreForTest, silent, testConfig } from '../support/store-fixtures.js';
 
 /** The `reads` sub-database without its record type, to write what a damaged file would hold. */
 const rawReads = (db: StateDatabase) => db.root.openDB<unknown, string>({ name: 'reads' });
 
 const now = Date.now();
 
-function purgeEntries(db: ReturnType<typeof openTestStore>['db']): AccessLogEntry[] {
+function purgeEntries(db: ReturnType<typeof openStoreForTest>['db']): AccessLogEntry[] {
   return [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action === 'purge');
 }
 
 describe('ring store on real LMDB', () => {
   it('stores a read and gives back its fields and both images', async () => {
-    const { store, db } = openTestStore(testConfig());
-    onTestFinished(() => db.root.close());
+    const { store, db } = openStoreForTest(testConfig());
     const read = { ...makeRead('7ABC123', now - 60_000), vehicle: { colour: 'red' as const, colourConfidence: 0.82 } };
     await store.put(read);
     const got = store.get(read.id)!;
@@ -33,7 +32,7 @@ describe('ring store on real LMDB', () => {
 
   it('P16: keeps no plate text and no image bytes in the clear on disk, and key files are 0600', async () => {
     const config = testConfig();
-    const { store, db } = openTestStore(config);
+    const { store, db } = openStoreForTest(config);
     for (let i = 0; i < 20; i++) await store.put({ ...makeRead(`8QXZ${100 + i}`, now - i * 1000), vehicle: { colour: 'purple', colourConfidence: 0.7 } });
     await db.root.close();
     const raw = readFileSync(join(storePath(config), 'data.mdb'));
@@ -56,15 +55,14 @@ describe('ring store on real LMDB', () => {
 
   it('reads sealed before a key rotation stay readable and searchable after it', async () => {
     const config = testConfig();
-    const first = openTestStore(config);
+    const first = openStoreForTest(config);
     const before = makeRead('5OLD111', now - 5000);
     await first.store.put(before);
     const newKid = first.keys.rotate();
     const after = makeRead('5OLD111', now - 1000);
     await first.store.put(after);
     await first.db.root.close();
-    const { store, db, keys } = openTestStore(config);
-    onTestFinished(() => db.root.close());
+    const { store, db, keys } = openStoreForTest(config);
     expect(keys.currentKeyId).toBe(newKid);
     expect(keys.keyIds).toHaveLength(2);
     expect(store.search({ plate: '5OLD111', limit: 10 }).reads.map((r) => r.id)).toEqual([after.id, before.id]);
@@ -72,8 +70,7 @@ describe('ring store on real LMDB', () => {
   });
 
   it('searches by exact plate, look-alike, wildcard partial, camera and time, newest first, paginated', async () => {
-    const { store, db } = openTestStore(testConfig());
-    onTestFinished(() => db.root.close());
+    const { store, db } = openStoreForTest(testConfig());
     await store.putMany([
       makeRead('8ABC123', now - 50_000, { cameraId: 'north' }),
       makeRead('BABC123', now - 40_000, { cameraId: 'south' }),
@@ -96,8 +93,7 @@ describe('ring store on real LMDB', () => {
   });
 
   it('P3: a read past retention is never returned, even before it is purged', async () => {
-    const { store, db } = openTestStore(testConfig({ retentionDays: 30 }));
-    onTestFinished(() => db.root.close());
+    const { store, db } = openStoreForTest(testConfig({ retentionDays: 30 }));
     const old = makeRead('1OLD001', now - 31 * DAY_MS);
     const fresh = makeRead('1OLD001', now - 29 * DAY_MS);
     await store.putMany([old, fresh]);
@@ -112,8 +108,7 @@ describe('ring store on real LMDB', () => {
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l)) });
     const config = testConfig({ retentionDays: 30, purgeBatchSize: 10 });
-    const { store, db } = openTestStore(config, logger);
-    onTestFinished(() => db.root.close());
+    const { store, db } = openStoreForTest(config, logger);
     // Their hour is past retention whole, so their images go with it and a batch of 10 takes 40 reads.
     const expired = Array.from({ length: 95 }, (_, i) => makeRead(`2EXP${String(i).padStart(3, '0')}`, now - 40 * DAY_MS + i * 1000));
     const kept = makeRead('2KEEP01', now - DAY_MS);
@@ -134,8 +129,7 @@ describe('ring store on real LMDB', () => {
   });
 
   it('P3: a purge deletes the plate index entries of every purged read and none of the kept ones', async () => {
-    const { store, db } = openTestStore(testConfig({ retentionDays: 30, purgeBatchSize: 10 }));
-    onTestFinished(() => db.root.close());
+    const { store, db } = openStoreForTest(testConfig({ retentionDays: 30, purgeBatchSize: 10 }));
     const expired = Array.from({ length: 25 }, (_, i) => makeRead(`4IDX${String(i).padStart(3, '0')}`, now - (31 + (i % 3)) * DAY_MS + i * 1000));
     const kept = Array.from({ length: 5 }, (_, i) => makeRead(`4IDX${String(i).padStart(3, '0')}`, now - i * DAY_MS - 1000));
     await store.putMany([...expired, ...kept]);
@@ -149,8 +143,7 @@ describe('ring store on real LMDB', () => {
   });
 
   it('P3: plate index entries a crash left behind (read gone, entry kept) are swept by the next purge', async () => {
-    const { store, db } = openTestStore(testConfig({ retentionDays: 30 }));
-    onTestFinished(() => db.root.close());
+    const { store, db } = openStoreForTest(testConfig({ retentionDays: 30 }));
     const gone = makeRead('5ORP001', now - 3 * DAY_MS);
     const live = makeRead('5ORP002', now - 1000);
     await store.putMany([gone, live]);
@@ -164,7 +157,7 @@ describe('ring store on real LMDB', () => {
 
   it('rebuilds plate indexes of the earlier [key, tag, id] layout at open, so earlier reads stay searchable', async () => {
     const config = testConfig();
-    const first = openTestStore(config);
+    const first = openStoreForTest(config);
     const reads = [makeRead('6OLD001', now - 2 * DAY_MS), makeRead('6OLD002', now - 1000)];
     await first.store.putMany(reads);
     // Rewrite the indexes as layout 1 had them.
@@ -182,16 +175,14 @@ describe('ring store on real LMDB', () => {
       first.db.meta.remove('index.layout');
     });
     await first.db.root.close();
-    const { store, db } = openTestStore(config);
-    onTestFinished(() => db.root.close());
+    const { store, db } = openStoreForTest(config);
     expect([...db.byPlate.getKeys()].every((k) => typeof (k as unknown[])[0] === 'number')).toBe(true);
     expect(store.search({ plate: '6OLD001', limit: 10 }, now).reads.map((r) => r.id)).toEqual([reads[0]!.id]);
     expect(store.search({ plate: '6O1D002', match: 'lookalike', limit: 10 }, now).reads.map((r) => r.id)).toEqual([reads[1]!.id]);
   });
 
   it('P4: held reads survive purge until the hold is released', async () => {
-    const { store, db } = openTestStore(testConfig({ retentionDays: 30 }));
-    onTestFinished(() => db.root.close());
+    const { store, db } = openStoreForTest(testConfig({ retentionDays: 30 }));
     const evidence = makeRead('3EVD001', now - 20 * DAY_MS);
     const other = makeRead('3OTH001', now - 20 * DAY_MS);
     await store.putMany([evidence, other]);
@@ -207,8 +198,7 @@ describe('ring store on real LMDB', () => {
 
   it('P4: export writes a signed bundle that verifies, and any change to it is detected', async () => {
     const config = testConfig();
-    const { store, db } = openTestStore(config);
-    onTestFinished(() => db.root.close());
+    const { store, db } = openStoreForTest(config);
     const reads = [makeRead('4EXP001', now - 3000), makeRead('4EXP001', now - 2000)];
     await store.putMany(reads);
     createHold(store, { name: 'h1', caseNumber: '24-1', reason: 'robbery', query: { plate: '4EXP001' } }, 'ivan', now);
@@ -230,8 +220,7 @@ describe('ring store on real LMDB', () => {
   });
 
   it('disk budget: over maxBytes, the oldest reads not under hold go first', async () => {
-    const { store, db } = openTestStore(testConfig({ maxBytes: 2 * 1024 * 1024, purgeBatchSize: 20 }));
-    onTestFinished(() => db.root.close());
+    const { store, db } = openStoreForTest(testConfig({ maxBytes: 2 * 1024 * 1024, purgeBatchSize: 20 }));
     const reads = Array.from({ length: 120 }, (_, i) => makeRead(`6BUD${String(i).padStart(3, '0')}`, now - (200 - i) * 1000, { imageBytes: 30_000 }));
     await store.putMany(reads);
     createHold(store, { name: 'keep-oldest', caseNumber: '1', reason: 'evidence', readIds: [reads[0]!.id] }, 'ivan', now);
@@ -246,16 +235,14 @@ describe('ring store on real LMDB', () => {
   });
 
   it('survives a full LMDB map: a 1 MiB map takes 3 MB of reads by growing', async () => {
-    const { store, db } = openTestStore(testConfig({ mapSizeBytes: 1024 * 1024 }));
-    onTestFinished(() => db.root.close());
+    const { store, db } = openStoreForTest(testConfig({ mapSizeBytes: 1024 * 1024 }));
     for (let i = 0; i < 50; i++) await store.put(makeRead(`7MAP${String(i).padStart(3, '0')}`, now - i * 1000, { imageBytes: 30_000 }));
     expect(db.reads.getCount()).toBe(50);
   });
 
   it('P6/P14: a refused export (no such hold, unapproved sharing request, media not empty) is logged as refused', async () => {
     const config = testConfig();
-    const { store, db } = openTestStore(config);
-    onTestFinished(() => db.root.close());
+    const { store, db } = openStoreForTest(config);
     const read = makeRead('4REF001', now - 3000);
     await store.put(read);
     createHold(store, { name: 'h2', caseNumber: '24-2', reason: 'robbery', readIds: [read.id] }, 'ivan', now);
@@ -270,8 +257,7 @@ describe('ring store on real LMDB', () => {
   });
 
   it('a corrupt record is skipped and counted, never thrown', async () => {
-    const { store, db } = openTestStore(testConfig());
-    onTestFinished(() => db.root.close());
+    const { store, db } = openStoreForTest(testConfig());
     const good = makeRead('8COR001', now - 2000);
     const bad = makeRead('8COR001', now - 1000);
     await store.putMany([good, bad]);
@@ -289,8 +275,7 @@ describe('ring store on real LMDB', () => {
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
     const config = testConfig();
-    const { store, db } = openTestStore(config, logger);
-    onTestFinished(() => db.root.close());
+    const { store, db } = openStoreForTest(config, logger);
     const [older, damaged, newer] = [3000, 2000, 1000].map((ago) => makeRead('8DMG001', now - ago, { cameraId: 'north' }));
     await store.putMany([older!, damaged!, newer!]);
     // Damaged in its clear part (as a torn write or a hand edit would leave it), its seal intact.
@@ -316,7 +301,7 @@ describe('ring store on real LMDB', () => {
   });
 
   it('P5: forward-then-purge deletes acknowledged reads only when enabled, and never held ones', async () => {
-    const off = openTestStore(testConfig());
+    const off = openStoreForTest(testConfig());
     const r0 = makeRead('9FWD000', now - 1000);
     await off.store.put(r0);
     off.store.acknowledge(r0.id);
@@ -324,8 +309,7 @@ describe('ring store on real LMDB', () => {
     expect(off.store.get(r0.id)).toBeDefined();
     await off.db.root.close();
 
-    const { store, db } = openTestStore(testConfig({ forwardThenPurge: true }));
-    onTestFinished(() => db.root.close());
+    const { store, db } = openStoreForTest(testConfig({ forwardThenPurge: true }));
     const sent = makeRead('9FWD001', now - 2000);
     const held = makeRead('9FWD002', now - 1000);
     await store.putMany([sent, held]);
@@ -339,7 +323,7 @@ describe('ring store on real LMDB', () => {
 
   it('reopens an existing store with its reads (restart)', async () => {
     const config = testConfig();
-    const a = openTestStore(config);
+    const a = openStoreForTest(config);
     const read = makeRead('1REOPEN', now - 1000);
     await a.store.put(read);
     await a.db.root.close();

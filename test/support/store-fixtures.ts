@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { onTestFinished } from 'vitest';
 import { defaultConfig } from '../../src/config/defaults.js';
 import type { Config } from '../../src/config/schema.js';
 import { newReadId } from '../../src/pipeline/read-id.js';
@@ -55,4 +56,15 @@ export function openTestStore(config: Config, logger = silent) {
   const keys = DeviceKeys.open(join(config.stateDir, 'keys'));
   const store = new ReadStore(db, keys, config.store, logger, storePath(config));
   return { db, keys, store };
+}
+
+/**
+ * `openTestStore` inside a test: its environment is closed when the test ends, however it ends
+ * (onTestFinished), so a failed assertion leaks nothing. A test may still close it early to reopen
+ * the same directory (a restart): LMDB takes a second close as a no-op.
+ */
+export function openStoreForTest(config: Config, logger = silent) {
+  const opened = openTestStore(config, logger);
+  onTestFinished(() => opened.db.root.close());
+  return opened;
 }

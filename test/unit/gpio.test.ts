@@ -121,6 +121,9 @@ describe('status LED', () => {
     const pin = new FakeOutput();
     let state: LedState = 'starting';
     const led = new StatusLed(pin, () => state);
+    onTestFinished(() => {
+      if (!pin.closed) led.stop();
+    });
     led.start();
     vi.advanceTimersByTime(2000);
     // starting: on 500 ms, off 500 ms.
@@ -156,6 +159,7 @@ describe('GPIO extension on a fake board', () => {
     let now = MIDNIGHT;
     const board = new FakeBoard();
     const ext = new GpioExtension({ health: () => report([camera()]), board: async () => board, now: () => now, irCheckIntervalMs: 20 });
+    onTestFinished(() => ext.stop());
     await ext.start(context(config({ irIlluminatorPin: 17 })));
     expect(board.outputs.get(17)?.value).toBe(1);
     expect(ext.health()).toMatchObject({ status: 'ok', illuminator: 'on' });
@@ -168,11 +172,11 @@ describe('GPIO extension on a fake board', () => {
   it('follows a light sensor input in sensor mode', async () => {
     const board = new FakeBoard(true, { 27: 0 });
     const ext = new GpioExtension({ health: () => report([camera()]), board: async () => board, now: () => NOON });
+    onTestFinished(() => ext.stop());
     await ext.start(context(config({ irIlluminatorPin: 17, irMode: 'sensor', lightSensorPin: 27, lightSensorDarkValue: 1 })));
     expect(board.outputs.get(17)?.value).toBe(0);
     board.inputs.get(27)!.set(1);
     expect(board.outputs.get(17)?.value).toBe(1);
-    await ext.stop();
   });
 
   it('a tamper switch opening (after contact bounce) is one tamper event and one access-log entry in a real store', async () => {
@@ -230,11 +234,11 @@ describe('GPIO extension on a fake board', () => {
     const board = new FakeBoard();
     let h = report([camera({ state: 'reconnecting', healthy: false })]);
     const ext = new GpioExtension({ health: () => h, ready: () => true, board: async () => board });
+    onTestFinished(() => ext.stop());
     await ext.start(context(config({ statusLedPin: 5 })));
     expect(ext.health()).toMatchObject({ led: 'camera-down' });
     h = report([camera()]);
     await vi.waitFor(() => expect(ext.health()).toMatchObject({ led: 'healthy' }), { timeout: 1000 });
-    await ext.stop();
   });
 });
 
@@ -245,10 +249,10 @@ describe('without GPIO (this machine: onoff reports Gpio.accessible false)', () 
     const lines: { msg: string; level: number }[] = [];
     const logger = pino({ level: 'info' }, new Writable({ write: (c, _e, cb) => (lines.push(JSON.parse(String(c))), cb()) }));
     const ext = new GpioExtension({ health: () => report([camera()]) });
+    onTestFinished(() => ext.stop());
     await ext.start(context(config({ statusLedPin: 5, tamperPin: 22 }), logger));
     expect(lines.filter((l) => l.msg.includes('GPIO not accessible'))).toHaveLength(1);
     expect(ext.health()).toEqual({ status: 'degraded', reason: 'GPIO not accessible on this machine' });
-    await ext.stop();
   });
 
   it('with no pins configured it does nothing and says so', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,18 +22,20 @@ describe('durable MQTT outbox (LMDB)', () => {
     const dir = tempDir('outbox-');
     const keys = keysIn(tempDir('outbox-keys-'));
     const a = new Outbox(dir, { maxMessages: 100, maxBytes: 1 << 20 }, keys);
+    onTestFinished(() => a.close());
     for (let i = 0; i < 5; i++) await a.enqueue('hit', 't/hits', `id${i}`, Buffer.from(`hit ${i}`));
     await a.ack(a.peek(0, 1)[0]!.seq);
     await a.close();
     const b = new Outbox(dir, { maxMessages: 100, maxBytes: 1 << 20 }, keys);
+    onTestFinished(() => b.close());
     expect(b.peek(0, 10).map((m) => m.payload.toString())).toEqual(['hit 1', 'hit 2', 'hit 3', 'hit 4']);
     const { seq } = await b.enqueue('read', 't/reads', 'id5', Buffer.from('read 5'));
     expect(seq).toBeGreaterThan(b.peek(0, 10)[3]!.seq);
-    await b.close();
   });
 
   it('when full drops reads oldest-first, never a hit before a read, and a read that does not fit is itself dropped', async () => {
     const o = new Outbox(tempDir('outbox-'), { maxMessages: 4, maxBytes: 1 << 20 }, keysIn(tempDir('outbox-keys-')));
+    onTestFinished(() => o.close());
     await o.enqueue('read', 'r', 'r1', Buffer.from('r1'));
     await o.enqueue('hit', 'h', 'h1', Buffer.from('h1'));
     await o.enqueue('read', 'r', 'r2', Buffer.from('r2'));
@@ -47,15 +49,14 @@ describe('durable MQTT outbox (LMDB)', () => {
     await o.enqueue('hit', 'h', 'h5', Buffer.from('h5'));
     expect(o.peek(0, 10).map((m) => m.messageId)).toEqual(['h2', 'h3', 'h4', 'h5']);
     expect(o.dropped.hit).toBe(1);
-    await o.close();
   });
 
   it('bounds bytes as well as messages', async () => {
     const o = new Outbox(tempDir('outbox-'), { maxMessages: 1000, maxBytes: 100 }, keysIn(tempDir('outbox-keys-')));
+    onTestFinished(() => o.close());
     for (let i = 0; i < 5; i++) await o.enqueue('read', 'r', `r${i}`, Buffer.alloc(30));
     expect(o.bytes).toBeLessThanOrEqual(100);
     expect(o.size).toBe(3);
-    await o.close();
   });
 });
 
@@ -85,6 +86,7 @@ describe('MQTT API contract', () => {
     const dir = tempDir('fuzz-cmd-');
     const pub = makePublisher(dir);
     const hotlist = new HotListExtension({ changeLog: memoryChangeLog() });
+    onTestFinished(() => hotlist.stop());
     await hotlist.start({ config: testConfig('fuzz-pole', dir, pub.pubFile, {}), logger: pino({ level: 'silent' }), metrics: createMetrics(), events: new DeviceEventBus() });
     const goodList = pub.sign('fuzz', 1, [entry('7FUZZ01', 'CA')]);
     const handler = new CommandHandler({
@@ -134,6 +136,5 @@ describe('MQTT API contract', () => {
     // The handler is in working order after 10k bad inputs: the next version installs.
     handler.handle(topics.commandPrefix + 'hotlist/update', pub.sign('fuzz', 2, [entry('7FUZZ02', 'CA')]), undefined);
     expect(responses.at(-1)).toMatchObject({ ok: true, result: { list: { name: 'fuzz', version: 2 } } });
-    await hotlist.stop();
   });
 });
