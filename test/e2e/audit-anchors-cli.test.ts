@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { appendAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
 import { signAnchor } from '../../src/access/anchors.js';
 import { validateConfig } from '../../src/config/load.js';
-import { openTestStore } from '../support/store-fixtures.js';
+import { openStoreForTest } from '../support/store-fixtures.js';
 
 // Issue 20 §1 (P6): `alpr-edge audit verify --anchors FILE` over SSH (the compiled CLI, a real LMDB
 // state directory), against heads the device signed, as `watch` saves them.
@@ -22,7 +22,7 @@ describe('audit verify --anchors', { timeout: 240_000 }, () => {
     const anchorsFile = join(dir, 'anchors.jsonl');
     const config = validateConfig(raw);
     {
-      const { db, keys } = openTestStore(config);
+      const { db, keys } = openStoreForTest(config);
       for (let i = 0; i < 6; i++) appendAccessLog(db, { user: 'ivan', action: 'search', parameters: { reason: `r${i}` }, result: 'ok' });
       writeFileSync(anchorsFile, [signAnchor(db, 'anchored-pole', keys, Date.now() - 60_000), signAnchor(db, 'anchored-pole', keys)].map((a) => JSON.stringify({ messageId: 'x'.repeat(26), ...a })).join('\n') + '\n');
       await db.root.close();
@@ -33,7 +33,7 @@ describe('audit verify --anchors', { timeout: 240_000 }, () => {
 
     // Cut the last two entries and point the head at entry 4: the chain alone still verifies.
     {
-      const { db } = openTestStore(config);
+      const { db } = openStoreForTest(config);
       await db.accessLog.remove(6);
       await db.accessLog.remove(5);
       const e4 = db.accessLog.get(4) as AccessLogEntry;

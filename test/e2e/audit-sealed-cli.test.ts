@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendAccessLog, type AccessLogEntry } from '../../src/access/access-log.js';
 import { validateConfig } from '../../src/config/load.js';
-import { openTestStore } from '../support/store-fixtures.js';
+import { openStoreForTest } from '../support/store-fixtures.js';
 
 // Issue 20 §1 (P9, P16): plate text searched for is sealed in the access log, and the audit commands
 // an administrator runs over SSH still show it to them (the compiled CLI, a real LMDB state directory).
@@ -25,7 +25,7 @@ describe('audit commands on a log with sealed plate text', { timeout: 240_000 },
     const config = validateConfig(raw);
     let seq: number;
     {
-      const { db, keys } = openTestStore(config);
+      const { db, keys } = openStoreForTest(config);
       seq = appendAccessLog(db, { user: 'ivan', action: 'search', parameters: { reason: 'hit and run', caseNumber: '25-0401', plate: '8AUD123', results: 0 }, result: 'ok' }, keys).seq;
       await db.root.close();
     }
@@ -42,7 +42,7 @@ describe('audit commands on a log with sealed plate text', { timeout: 240_000 },
 
     // An edited search entry: verify names it; an administrator sees what it searched for.
     {
-      const { db } = openTestStore(config);
+      const { db } = openStoreForTest(config);
       const e = db.accessLog.get(seq) as AccessLogEntry;
       await db.accessLog.put(seq, { ...e, user: 'someone-else' });
       await db.root.close();

@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { validateConfig } from '../../src/config/load.js';
 import { createHold } from '../../src/store/evidence-holds.js';
 import { exportHold, verifyExport } from '../../src/store/export-bundle.js';
-import { makeRead, openTestStore } from '../support/store-fixtures.js';
+import { makeRead, openStoreForTest } from '../support/store-fixtures.js';
 
 // Issue 20 §2 (P16): export bundles and audit samples are evidence; no other local user may read
 // them, whatever umask the shell that wrote them had. The export through the store module, the audit
@@ -34,7 +34,7 @@ describe('evidence written to files', { timeout: 240_000 }, () => {
     // Export, in this process, under the most permissive umask.
     const previous = process.umask(0o000);
     onTestFinished(() => void process.umask(previous));
-    const { store, db } = openTestStore(validateConfig(raw));
+    const { store, db } = openStoreForTest(validateConfig(raw));
     const read = makeRead('5MOD001', Date.now() - 60_000);
     await store.put(read);
     createHold(store, { name: 'case-m', caseNumber: '25-0501', reason: 'evidence', readIds: [read.id] }, 'ivan');

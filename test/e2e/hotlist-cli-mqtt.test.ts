@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AccessLogEntry } from '../../src/access/access-log.js';
 import { validateConfig } from '../../src/config/load.js';
-import { openTestStore } from '../support/store-fixtures.js';
+import { openStoreForTest } from '../support/store-fixtures.js';
 import { entry, makePublisher, schemaValidators, startHitExtensions, subscribe, tempDir, waitFor } from '../support/mqtt-harness.js';
 
 // docs/hotlists.md: every hot-list change, from the daemon or the shell, is published on the MQTT
@@ -120,7 +120,7 @@ describe('hot-list changes made from the shell, on MQTT', { timeout: 240_000 }, 
     for (const m of central.messages) schemas.check(m.topic, m.payload);
     expect(central.messages[1]!.payload).toMatchObject({ deviceId, version: 5, detail: { via: 'cli' } });
     expect(JSON.parse(cli(['hotlist', 'status']).stdout).lists).toEqual([]);
-    const { db } = openTestStore(validateConfig(raw));
+    const { db } = openStoreForTest(validateConfig(raw));
     const logged = [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry);
     await db.root.close();
     expect(logged.filter((e) => e.action === 'hotlist.change').map((e) => [e.user, e.parameters['change'], e.parameters['list'], e.result])).toEqual([

@@ -8,7 +8,7 @@ import { validateConfig } from '../../src/config/load.js';
 import { LocalEntryStore } from '../../src/hotlist/local-entries.js';
 import { openDeviceKeys } from '../../src/state/device-keys.js';
 import { createHold } from '../../src/store/evidence-holds.js';
-import { makeRead, openTestStore } from '../support/store-fixtures.js';
+import { makeRead, openStoreForTest } from '../support/store-fixtures.js';
 
 // The store and access commands as an administrator runs them over SSH: the compiled CLI in a child
 // process, passwords on stdin, against a real LMDB state directory.
@@ -40,7 +40,7 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
     const asInvestigator = cli(['user', 'add', 'eve', '--role', 'technician', '--training-until', '2099-12-31', '--as', 'ivan'], `${IVAN}\neve password 12\n`);
     expect(asInvestigator.status).toBe(77);
     expect(asInvestigator.stderr).toContain('needs role administrator');
-    const { db } = openTestStore(validateConfig(raw));
+    const { db } = openStoreForTest(validateConfig(raw));
     const denied = [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action === 'cli.denied');
     expect(denied.map((e) => [e.user, e.result, e.parameters['what']])).toEqual([['ivan', 'denied', 'adding a user']]);
     await db.root.close();
@@ -51,7 +51,7 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
 
   it('P4: exports a hold to a signed bundle that verify-export accepts, and rejects once tampered', async () => {
     const config = validateConfig(raw);
-    const { store, db } = openTestStore(config);
+    const { store, db } = openStoreForTest(config);
     const read = makeRead('6CLI001', Date.now() - 1000);
     await store.put(read);
     createHold(store, { name: 'case-9', caseNumber: '24-9', reason: 'evidence', readIds: [read.id] }, 'ivan');
@@ -74,7 +74,7 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
 
   it('P4: holds create, list and release from the shell, over read ids or a plate query; each change (and refusal) is in the access log', async () => {
     const config = validateConfig(raw);
-    const { store, db } = openTestStore(config);
+    const { store, db } = openStoreForTest(config);
     const a = makeRead('6HLD001', Date.now() - 3_600_000);
     const b = makeRead('6HLD001', Date.now() - 60_000);
     const c = makeRead('6HLD777', Date.now() - 30_000);
@@ -100,7 +100,7 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
     expect(JSON.parse(release.stdout)).toMatchObject({ name: 'case-h1', releasedBy: 'ada' });
     const again = cli(['holds', 'release', 'case-h1', '--reason', 'case closed', '--as', 'ada'], `${ADA}\n`);
     expect(again.status).toBe(65);
-    const { db: after } = openTestStore(config);
+    const { db: after } = openStoreForTest(config);
     const holdEntries = [...after.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action.startsWith('hold.') && String(e.parameters['hold']).startsWith('case-h'));
     expect(holdEntries.map((e) => [e.user, e.action, e.result, e.parameters['hold']])).toEqual([
       ['ivan', 'hold.create', 'ok', 'case-h1'],
@@ -134,7 +134,7 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
     expect(local[0]!.local).toMatchObject({ enteredBy: 'ivan', approvedBy: 'ada', caseNumber: '25-0099' });
     const removed = cli(['hotlist', 'remove', '--plate', '7SY?12*', '--as', 'ada'], `${ADA}\n`);
     expect(removed.status, removed.stderr).toBe(0);
-    const { db } = openTestStore(validateConfig(raw));
+    const { db } = openStoreForTest(validateConfig(raw));
     const changes = [...db.accessLog.getRange()].map((e) => e.value as AccessLogEntry).filter((e) => e.action === 'hotlist.change');
     // P6: the three refused attempts are on the record too.
     expect(changes.map((e) => [e.user, e.parameters['change'], e.parameters['approvedBy'] ?? null])).toEqual([
@@ -176,7 +176,7 @@ describe('alpr-edge store and access commands', { timeout: 240_000 }, () => {
     expect(sample.entries).toHaveLength(2);
     expect(sample.entries.every((e: AccessLogEntry) => e.action === 'export')).toBe(true);
     expect(sample.chain.ok).toBe(true);
-    const { db } = openTestStore(validateConfig(raw));
+    const { db } = openStoreForTest(validateConfig(raw));
     const first = db.accessLog.get(1) as AccessLogEntry;
     await db.accessLog.put(1, { ...first, user: 'someone' });
     await db.root.close();

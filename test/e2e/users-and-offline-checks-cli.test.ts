@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig } from '../../src/config/load.js';
 import { createHold } from '../../src/store/evidence-holds.js';
-import { makeRead, openTestStore } from '../support/store-fixtures.js';
+import { makeRead, openStoreForTest } from '../support/store-fixtures.js';
 
 // Issue 22, friction an administrator and an auditor met: the compiled CLI in a child process,
 // passwords on stdin, against a real LMDB state directory.
@@ -40,7 +40,7 @@ describe('users and offline checks from the shell', { timeout: 240_000 }, () => 
   });
 
   it('P4: verify-export without a fingerprint refuses to say ok; --trust-embedded-key checks with a warning', async () => {
-    const { store, db } = openTestStore(validateConfig(raw));
+    const { store, db } = openStoreForTest(validateConfig(raw));
     const read = makeRead('6VFY001', Date.now() - 1000);
     await store.put(read);
     createHold(store, { name: 'case-v', caseNumber: '24-77', reason: 'evidence', readIds: [read.id] }, 'ivan');

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadGstreamer, type GstPipeline } from '../../src/capture/gst-binding.js';
 
 const CLIP = 'test/fixtures/demo/clip.mp4';
@@ -26,22 +26,20 @@ describe('libav decoder threads (cameras[].decoderThreads)', () => {
 
   it('caps the decoder decodebin plugs in at run time', async () => {
     const p = new Pipeline(`filesrc location=${CLIP} ! qtdemux name=demux demux.video_0 ! decodebin ! fakesink sync=false`, { decoderThreads: 1 });
-    p.play();
-    try {
-      expect((await decoderOf(p, autoNames))['max-threads']).toBe(1);
-    } finally {
+    onTestFinished(async () => {
       await stop(p);
-    }
+    });
+    p.play();
+    expect((await decoderOf(p, autoNames))['max-threads']).toBe(1);
   });
 
   it('caps a decoder named in the description, and leaves libav its default with 0', async () => {
     const named = new Pipeline(`filesrc location=${CLIP} ! qtdemux name=demux demux.video_0 ! h264parse ! avdec_h264 name=dec ! fakesink sync=false`, { decoderThreads: 3 });
     const free = new Pipeline(`filesrc location=${CLIP} ! qtdemux name=demux demux.video_0 ! h264parse ! avdec_h264 name=dec ! fakesink sync=false`, { decoderThreads: 0 });
-    try {
-      expect((await decoderOf(named, ['dec']))['max-threads']).toBe(3);
-      expect((await decoderOf(free, ['dec']))['max-threads']).toBe(0);
-    } finally {
+    onTestFinished(async () => {
       await Promise.all([stop(named), stop(free)]);
-    }
+    });
+    expect((await decoderOf(named, ['dec']))['max-threads']).toBe(3);
+    expect((await decoderOf(free, ['dec']))['max-threads']).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,11 +81,11 @@ describe('alpr-edge watch: shared-subscription consumers over a fleet (real Mosq
     const before = got.length;
     const again = got[0]!.hit;
     const c = await mqtt.connectAsync(URL, { protocolVersion: 5 });
+    onTestFinished(() => c.endAsync());
     // The same message three times (as QoS 1 may deliver after a reconnect), then garbage, then a new hit.
     for (let i = 0; i < 3; i++) await c.publishAsync(`alpr/v1/${again.deviceId}/hits`, JSON.stringify(again), { qos: 1 });
     await c.publishAsync(`alpr/v1/${again.deviceId}/hits`, '{"schema":"alpr-edge/hit/1","plate":"no"}', { qos: 1 });
     await c.publishAsync(`alpr/v1/${again.deviceId}/hits`, Buffer.from([0xff, 0x00, 0x7b]), { qos: 1 });
-    await c.endAsync();
     await devices[0]!.deliver(makeRead('7WATCH1', 'CA', deviceIds[0]!));
     await waitFor(() => got.length === before + 1, 10_000, 'the new hit after the duplicates and the garbage');
     await waitFor(() => watchers[0]!.stats.duplicates + watchers[1]!.stats.duplicates >= 3, 5000, 'three duplicates counted');

@@ -114,6 +114,8 @@ describe('notify protocol over a real unix datagram socket (systemd-notify as tr
     const transport: NotifyTransport = { send: async (fields) => (sent.push({ ...fields }), command.send(fields)) };
     let looks = 0;
     const sup = new SystemdSupervisor({ transport, health: () => (looks++, current), logger: pino({ level: 'silent' }), watchdogMs: 150, pollMs: 50 });
+    // Its timers end with the test however it ends; the test's own stop (STOPPING=1) makes this a no-op.
+    onTestFinished(() => sup.stop());
     const ticks = async (n: number, what: string) => {
       const from = looks;
       await until(() => looks >= from + n, what);
