@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { HotListBodySchema, LIST_TYPES, type HotList, type HotListBody, type ListType, type LocalApprovalFields } from './list.js';
 import { FOLDED_DIGIT, HotListEntriesBuilder, MAX_PLATE_CHARS, PLATE_BASE, PLATE_DIGIT } from './entry-table.js';
 import { AlprError, EX_DATAERR } from '../errors.js';
-import { compileSchema } from '../schema-validation.js';
+import { lazySchema } from '../schema-validation.js';
 
 // Signed list files (P10). A file is gzip( header line + "\n" + body ), where the header is JSON
 // naming the key and carrying an Ed25519 signature over the exact body bytes. Signing bytes, not a
@@ -40,7 +40,8 @@ interface SignedHeader {
 
 const HEADER_KEYS = ['format', 'keyId', 'alg', 'bodySha256', 'signature'];
 
-const validateBody = compileSchema<HotListBody>(HotListBodySchema);
+// Compiled at first use: every daemon start imports this module, few check a list (issue 23).
+const validateBody = lazySchema<HotListBody>(HotListBodySchema);
 
 const ListMeta = Type.Object(
   {
@@ -53,8 +54,8 @@ const ListMeta = Type.Object(
   },
   { additionalProperties: false },
 );
-const validateMeta = compileSchema<Static<typeof ListMeta>>(ListMeta);
-const validateLocal = compileSchema<LocalApprovalFields>(HotListBodySchema.properties.entries.items.properties.local);
+const validateMeta = lazySchema<Static<typeof ListMeta>>(ListMeta);
+const validateLocal = lazySchema<LocalApprovalFields>(HotListBodySchema.properties.entries.items.properties.local);
 
 /** The publisher's list or key cannot be signed; `field` names what to fix (the list name, an entry's field, the key). */
 export class HotListSignError extends AlprError {

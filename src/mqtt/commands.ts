@@ -6,7 +6,7 @@ import { HotListChunk, ReadsAck, type ResponsePayload } from './messages.js';
 import type { DeviceTopics } from './topics.js';
 import type { Static } from '@sinclair/typebox';
 import { AlprError, EX_DATAERR } from '../errors.js';
-import { compileSchema } from '../schema-validation.js';
+import { lazySchema } from '../schema-validation.js';
 
 /**
  * What MQTT asks of the hot lists (the hot-list extension implements it; the composition root,
@@ -28,8 +28,9 @@ export class CommandError extends AlprError {
   }
 }
 
-const validateChunk = compileSchema<Static<typeof HotListChunk>>(HotListChunk);
-const validateAck = compileSchema<Static<typeof ReadsAck>>(ReadsAck);
+// Compiled at the first command of each kind, not at every daemon start (issue 23).
+const validateChunk = lazySchema<Static<typeof HotListChunk>>(HotListChunk);
+const validateAck = lazySchema<Static<typeof ReadsAck>>(ReadsAck);
 
 interface Transfer {
   parts: number;

@@ -15,8 +15,8 @@ import { Outbox, type OutboxKind } from './outbox.js';
 import { openDeviceKeys } from '../state/device-keys.js';
 import { deviceTopics, type DeviceTopics } from './topics.js';
 import { checkMqttConfig, connectOptions } from './connection.js';
-import { BrokerLink } from './broker-link.js';
-import { EmbeddedBroker } from './embedded-broker.js';
+import type { BrokerLink } from './broker-link.js';
+import type { EmbeddedBroker } from './embedded-broker.js';
 import { anchorPayload, auditPayload, eventPayload, hitPayload, readPayload, statePayload, type HitPayload, type StatePayload } from './messages.js';
 import { CommandHandler, type HotListService } from './commands.js';
 import { TelemetryBuilder } from './telemetry.js';
@@ -96,6 +96,8 @@ export class MqttExtension implements DaemonExtension, ReadSink {
     if (!this.url && this.cfg.embeddedBroker.enabled) {
       const eb = this.cfg.embeddedBroker;
       checkMqttConfig(this.cfg);
+      // aedes is loaded for the demo's embedded broker only (start-up, issue 23).
+      const { EmbeddedBroker } = await import('./embedded-broker.js');
       this.broker = await EmbeddedBroker.start(eb.host, eb.port);
       this.url = this.broker.url;
       this.cfg.protocolVersion = 4; // aedes speaks MQTT 3.1.1
@@ -104,6 +106,8 @@ export class MqttExtension implements DaemonExtension, ReadSink {
       if (this.opts.onBrokerHit) this.broker.subscribe('alpr/v1/+/hits', (_t, p) => this.opts.onBrokerHit!(JSON.parse(p.toString('utf8')) as HitPayload));
     }
     if (!this.url) return undefined;
+    // The MQTT client library (~80-110 ms to load) only when there is a broker to talk to (issue 23).
+    const { BrokerLink } = await import('./broker-link.js');
     this.topics = deviceTopics(this.deviceId);
     const clientOptions = connectOptions(this.cfg, this.url, this.deviceId, { topic: this.topics.state, payload: JSON.stringify(this.offlineState('connection lost')) });
     this.registerMetrics(ctx);
