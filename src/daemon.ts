@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
-import { CameraSource, cameraSourceOptions, isOfflineFile, livePipelines } from './capture/index.js';
+import { CameraSource, cameraSourceOptions, isOfflineFile, livePipelines, probeElements } from './capture/index.js';
 import type { Frame } from './capture/frame.js';
 import { PlateEngine, engineOptions } from './inference/engine.js';
 import { CameraPipeline, wallClock } from './pipeline/camera-pipeline.js';
@@ -19,6 +19,22 @@ import { sourceCommit } from './source-commit.js';
 import { SelftestRunner } from './device/selftest-runner.js';
 import { resolveInstallPath } from './config/load.js';
 import { VERSION } from './version.js';
+
+/**
+ * A camera opened during start(), once the models are loaded: GStreamer connects, picks its
+ * decoder and decodes on its own threads while the main thread starts the extensions and HTTP.
+ * Its frames wait (a live camera's in its latest-frame mailbox, an offline file's behind the
+ * consumer's back-pressure) until start() has succeeded and the camera's pipeline exists.
+ */
+interface OpeningCamera {
+  cam: Config['cameras'][number];
+  source: CameraSource;
+  /** Live cameras: the latest-frame mailbox, made before the source starts so no frame is missed. */
+  frames?: AsyncIterableIterator<Frame>;
+  /** Camera state changes seen while starting: raised as device events once the extensions listen. */
+  states: { state: string; reason?: string }[];
+  onState?: (state: string, reason: string | undefined) => void;
+}
 
 interface CameraRuntime {
   id: string;
@@ -55,8 +71,11 @@ export interface DaemonOptions {
 
 /**
  * Wires capture → inference → pipeline → sinks for every configured camera, plus the local HTTP
- * server. Start order: models (a bad model fails before any camera opens), HTTP, cameras. Stop order
- * is the reverse, and every step is bounded so SIGTERM ends the process within 5 s.
+ * server. Start order: models (a bad model fails before any camera opens), cameras open (GStreamer
+ * starts on its own threads), extensions, HTTP, then the cameras' pipelines: the first frame is
+ * analysed only once everything has started, and a failed extension or a taken port stops the
+ * cameras again. Stop order is the reverse, and every step is
+ * bounded so SIGTERM ends the process within 5 s.
  */
 export class Daemon {
   readonly metrics: Metrics;
@@ -77,6 +96,10 @@ export class Daemon {
   private running = false;
   /** The start in progress, settled either way: stop() waits for it to end at its next step. */
   private starting: Promise<unknown> | undefined;
+  /** Cameras started during start() whose pipelines do not exist yet; stop() stops them too. */
+  private opening: OpeningCamera[] = [];
+  /** Settles true once every camera's pipeline exists, false if the start ends without them. */
+  private camerasAttached = deferred<boolean>();
   /** Set once the extensions stop: a read after that is counted and logged, never handed to a sink. */
   private sinksClosed = false;
 
@@ -134,9 +157,20 @@ export class Daemon {
     // Sources validate their URI and geometry on construction: a bad camera config fails before
     // models load or a port opens (exit 78).
     const sources = c.cameras.map((cam) => this.createSource(cam));
+    // The list of GStreamer elements (one gst-inspect-1.0 process, cached) comes in while the models
+    // load: a camera opened later launches its pipeline at once instead of waiting for the main
+    // thread to be free to take the listing, which it is not until HTTP listens (issue 23).
+    if (sources.length > 0) void probeElements();
     const engine = await PlateEngine.load(engineOptions(c, { logger: this.logger.child({ component: 'inference' }) }));
     this.engine = engine;
     this.checkNotStopping();
+    // Start-up (issue 23): the cameras open once the models are loaded (a bad model still fails
+    // before any camera opens), so GStreamer's element probe, connection, decoder choice and first
+    // decoded frame (0.3-0.6 s; longer for RTSP waiting on a key frame) run on its own threads while
+    // the extensions start and HTTP compiles its routes. No frame is analysed before the whole start
+    // has succeeded. Opened any earlier, a live camera's frames decoded only to be dropped while the
+    // models load cost more CPU than the wait they hide on a loaded 2-core machine.
+    this.opening = c.cameras.map((cam, i) => this.openCamera(cam, sources[i]!));
     setBuildInfo(this.metrics, { version: VERSION, commit: sourceCommit(), models: engine.modelVersion });
     void this.clock.start();
     this.http = buildHttpApp({
@@ -158,8 +192,10 @@ export class Daemon {
     await this.http.listen({ host: c.http.host, port: c.http.port });
     this.logger.info({ component: 'http', address: this.httpAddress }, 'http server listening');
     this.checkNotStopping();
-    c.cameras.forEach((cam, i) => this.cameras.push(this.startCamera(cam, sources[i]!, engine)));
+    for (const opened of this.opening) this.cameras.push(this.attachCamera(opened, engine));
+    this.opening = [];
     this.running = true;
+    this.camerasAttached.resolve(true);
   }
 
   /**
@@ -198,6 +234,9 @@ export class Daemon {
   }
 
   private async analyseOffline(cameraId: string, frame: Frame): Promise<void> {
+    // An offline file opened during start() holds its first frame here until the camera's pipeline
+    // exists (back-pressure: nothing is skipped), or drops it if the start fails or is stopped.
+    if (!(await this.camerasAttached.promise)) return;
     const rt = this.cameras.find((c) => c.id === cameraId);
     if (!rt || this.stopping) return;
     await this.analyseOne(rt, frame);
@@ -217,8 +256,25 @@ export class Daemon {
     if (rt.analysing === done) rt.analysing = undefined;
   }
 
-  private startCamera(cam: Config['cameras'][number], source: CameraSource, engine: PlateEngine): CameraRuntime {
+  /** Starts a camera's source with its status wired; its pipeline comes in attachCamera(). */
+  private openCamera(cam: Config['cameras'][number], source: CameraSource): OpeningCamera {
     const log = this.logger.child({ component: 'daemon', camera: cam.id });
+    const opened: OpeningCamera = { cam, source, frames: isOfflineFile(cam) ? undefined : source.frames(), states: [] };
+    source.on('status', (s: { state: string; reason?: string }) => {
+      this.metrics.cameraOnline.set({ camera: cam.id }, s.state === 'online' ? 1 : 0);
+      log.info({ state: s.state, reason: s.reason }, 'camera state');
+      if (this.stopping) return;
+      // Until the extensions listen (MQTT publishes camera-down), changes wait to be raised in order.
+      if (opened.onState) opened.onState(s.state, s.reason);
+      else opened.states.push(s);
+    });
+    source.on('abandoned', () => this.checkWedged());
+    source.start();
+    return opened;
+  }
+
+  private attachCamera(opened: OpeningCamera, engine: PlateEngine): CameraRuntime {
+    const { cam, source } = opened;
     const offline = isOfflineFile(cam);
     const analysedRate = new RateWindow();
     const pipeline = new CameraPipeline(this.liveView.tapEngine(cam.id, engine), {
@@ -237,17 +293,12 @@ export class Daemon {
       },
     }, offline ? (f) => (f.seq * 1000) / cam.fpsCap : wallClock);
     const rt: CameraRuntime = { id: cam.id, source, pipeline, analysedRate, synced: { framesIn: 0, framesDropped: 0, decodeErrors: 0, reconnects: 0, pipelinesAbandoned: 0, passesDiscarded: 0 } };
-    const frames = offline ? undefined : source.frames();
     const events = cameraEvents(cam.id, this.events);
-    source.on('status', (s: { state: string; reason?: string }) => {
-      this.metrics.cameraOnline.set({ camera: cam.id }, s.state === 'online' ? 1 : 0);
-      log.info({ state: s.state, reason: s.reason }, 'camera state');
-      if (!this.stopping) events.onState(s.state, s.reason);
-    });
+    opened.onState = (state, reason) => events.onState(state, reason);
+    for (const s of opened.states.splice(0)) events.onState(s.state, s.reason);
+    // A file that ended during start ends with nothing to flush; one that ends later is flushed.
     source.on('end', () => void this.flushCamera(rt));
-    source.on('abandoned', () => this.checkWedged());
-    source.start();
-    if (frames) void this.analyseFrames(rt, frames);
+    if (opened.frames) void this.analyseFrames(rt, opened.frames);
     return rt;
   }
 
@@ -348,7 +399,11 @@ export class Daemon {
       await this.starting;
     }
     this.clock.stop();
-    await Promise.allSettled(this.cameras.map((rt) => rt.source.stop()));
+    // Offline files waiting for their pipeline give their frame back; cameras opened by a start
+    // that did not finish are stopped with the others.
+    this.camerasAttached.resolve(false);
+    const opened = this.opening.splice(0);
+    await Promise.allSettled([...this.cameras.map((rt) => rt.source.stop()), ...opened.map((o) => o.source.stop())]);
     // The frame being analysed finishes and its reads reach the sinks before the flush, so a pass it
     // opens or extends is in the flush; bounded, as the unit gives the whole stop 5 s.
     await this.analysisSettled(ANALYSIS_STOP_TIMEOUT_MS);
@@ -381,6 +436,13 @@ class StartInterrupted extends Error {
   constructor() {
     super('start interrupted by stop');
   }
+}
+
+/** A promise with its resolve at hand; resolving again does nothing. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /** How long stop() waits for frames in analysis: one frame takes well under a second on a device. */

@@ -1,8 +1,9 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createServer } from 'node:net';
 import pino from 'pino';
 import { resolveInstallPath, validateConfig } from '../../src/config/load.js';
 import { Daemon } from '../../src/daemon.js';
+import { livePipelines } from '../../src/capture/index.js';
 import type { DaemonExtension } from '../../src/extension.js';
 import type { Read, ReadSink } from '../../src/pipeline/read.js';
 
@@ -193,5 +194,44 @@ describe('daemon stop', { timeout: 120_000 }, () => {
     expect(slow.stopped).toBe(true);
     expect(laterStarted).toBe(false);
     expect(daemon.httpAddress).toBeUndefined();
+  });
+
+  it('start is all or nothing: a camera opened during the start (issue 23) is stopped again when a later step fails', async () => {
+    const failing: DaemonExtension = {
+      name: 'failing',
+      // Fails only once the camera's GStreamer pipeline runs, so the stop has something to stop.
+      start: async () => {
+        await vi.waitFor(() => expect(livePipelines()).toBeGreaterThan(0), { timeout: 30_000, interval: 20 });
+        throw new Error('cannot open its database');
+      },
+      stop: async () => {},
+    };
+    const daemon = new Daemon(demoConfig(), logger, { extensions: [failing] });
+    onTestFinished(() => daemon.stop());
+    await expect(daemon.start()).rejects.toThrow('cannot open its database');
+    expect(livePipelines()).toBe(0);
+    expect(daemon.health().cameras).toEqual([]);
+  });
+
+  it('an offline file opened while the daemon starts loses no frame: each waits for the camera\'s pipeline', async () => {
+    // The camera logs "online" at its first frame; an extension holds the start until then, so that
+    // frame certainly arrives before the camera's pipeline exists.
+    let online = false;
+    const watched = pino({ level: 'info' }, { write: (line: string) => void (online ||= /"msg":"camera state"/.test(line) && /"state":"online"/.test(line)) });
+    const waitsForFrame: DaemonExtension = {
+      name: 'waits-for-frame',
+      start: async () => {
+        await vi.waitFor(() => expect(online).toBe(true), { timeout: 30_000, interval: 20 });
+        return undefined;
+      },
+      stop: async () => {},
+    };
+    const daemon = new Daemon(demoConfig(), watched, { extensions: [waitsForFrame] });
+    onTestFinished(() => daemon.stop());
+    await daemon.start();
+    await vi.waitFor(() => expect(daemon.health().cameras[0]!.framesAnalysed).toBeGreaterThanOrEqual(2), { timeout: 60_000, interval: 20 });
+    const cam = daemon.health().cameras[0]!;
+    // Back-pressure: at most the frame in analysis has come in without being analysed yet.
+    expect(cam.framesIn - cam.framesAnalysed).toBeLessThanOrEqual(1);
   });
 });
