@@ -1,6 +1,6 @@
 import type { Read } from '../pipeline/read.js';
 import type { HitPayload } from '../mqtt/messages.js';
-import { formatHitLine } from '../mqtt/watch.js';
+import { formatHitLine } from '../mqtt/hit-line.js';
 
 /**
  * How `run --print-reads --print-hits` prints (the demo, a technician's terminal): `text`, one

@@ -8,6 +8,8 @@ import { isLoopbackHost } from './connection.js';
 import { AlprError, EX_UNAVAILABLE, EX_USAGE } from '../errors.js';
 import { compileSchema } from '../schema-validation.js';
 
+export { formatHitLine } from './hit-line.js';
+
 // The reference central-side consumer (`alpr-edge watch`, docs/mqtt-api.md "Central side"): one
 // member of an MQTT 5 shared-subscription group over a fleet's hits. Each hit is checked against the
 // published schema, dropped if its messageId was seen already (QoS 1 is at-least-once), handed on,
@@ -282,27 +284,4 @@ export class HitWatcher {
     await this.client?.endAsync();
     this.client = undefined;
   }
-}
-
-/**
- * One console line per hit. It shows the plate: this is the agency's own console, where an officer
- * verifies the hit (P13); it is not a device log, where plate text stays at debug level (P16).
- */
-export function formatHitLine(hit: HitPayload): string {
-  const r = hit.read;
-  const loc = r.location.description || `${r.location.latitude.toFixed(5)},${r.location.longitude.toFixed(5)}`;
-  return [
-    hit.matchedAt,
-    hit.deviceId,
-    r.cameraId,
-    `${r.plate}${r.state ? ` (${r.state})` : ''}`,
-    `conf ${r.confidence.toFixed(2)}`,
-    // A partial entry matches as kind `partial`: said once; only another kind adds that the entry is partial.
-    `${hit.entry.type} ${hit.match.kind}${hit.entry.partial && hit.match.kind !== 'partial' ? ' (partial entry)' : ''}`,
-    `${hit.list.name} v${hit.list.version}${hit.list.stale ? ' STALE' : ''}`,
-    `record ${hit.entry.recordNumber}`,
-    hit.entry.reason,
-    `at ${loc} heading ${r.location.headingDeg}`,
-    'VERIFY IMAGE + STATE, CONFIRM VIA CLETS',
-  ].join(' | ');
 }
