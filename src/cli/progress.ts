@@ -1,9 +1,13 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
 
 /** Progress on stderr: a bar on a terminal, a line every few seconds in logs and pipes. */
 export function createProgress(total: number, label: string): { tick(): void; stop(): void } {
   if (total < 5) return { tick() {}, stop() {} };
   if (process.stderr.isTTY) {
+    // Loaded only to draw a bar: a `read` of one image never does (start-up, issue 23).
+    const cliProgress = require('cli-progress') as typeof import('cli-progress');
     const bar = new cliProgress.SingleBar({ stream: process.stderr, format: `${label} [{bar}] {value}/{total} {eta_formatted} left`, hideCursor: true }, cliProgress.Presets.shades_classic);
     bar.start(total, 0);
     return { tick: () => bar.increment(), stop: () => bar.stop() };

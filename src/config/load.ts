@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Ajv as AjvClass, ErrorObject, Options as AjvOptions, ValidateFunction } from 'ajv';
-import { ConfigSchema, type Config } from './schema.js';
+import type { Config } from './schema.js';
 import { AlprError, EX_CONFIG } from '../errors.js';
 import { findJsonSyntaxError } from './json-syntax.js';
 
@@ -26,38 +26,78 @@ export const PRECOMPILED_VALIDATOR = 'config-validator.cjs';
 const require = createRequire(import.meta.url);
 
 /**
- * What a precompiled validator must carry to be used: the schema and Ajv version it was built from,
- * so a dist/ rebuilt by `tsc` alone (no build step) or an upgraded Ajv never validates against a
- * stale schema.
+ * The hash a precompiled validator is checked against by scripts/build-config-validator.ts's tests:
+ * the schema as JSON, the options and the Ajv version, so a validator built from another schema or
+ * Ajv is told apart.
  */
-export function configSchemaHash(): string {
+export function configSchemaHash(schema: object): string {
   const ajvVersion = (require('ajv/package.json') as { version: string }).version;
-  return createHash('sha256').update(`${ajvVersion}\n${JSON.stringify(CONFIG_AJV_OPTIONS)}\n${JSON.stringify(ConfigSchema)}`).digest('hex');
+  return createHash('sha256').update(`${ajvVersion}\n${JSON.stringify(CONFIG_AJV_OPTIONS)}\n${JSON.stringify(schema)}`).digest('hex');
 }
+
+/**
+ * What a precompiled validator must carry to be used, checked without evaluating the schema: the
+ * bytes of the compiled schema module beside this file (dist/src/config/schema.js, which imports
+ * nothing but TypeBox: test/unit/config-validator.test.ts), the TypeBox and Ajv versions and the
+ * options. A dist/ rebuilt by `tsc` alone (no build step) or an upgraded Ajv or TypeBox never
+ * validates against a stale schema. Undefined where there is no compiled schema module (vitest).
+ */
+export function configSourceHash(): string | undefined {
+  let schemaModule: Buffer;
+  try {
+    schemaModule = readFileSync(new URL('./schema.js', import.meta.url));
+  } catch {
+    return undefined;
+  }
+  return createHash('sha256')
+    .update(`ajv ${packageVersion('ajv')}\ntypebox ${packageVersion('@sinclair/typebox')}\n${JSON.stringify(CONFIG_AJV_OPTIONS)}\n`)
+    .update(schemaModule)
+    .digest('hex');
+}
+
+/** An installed package's version, from the package.json above its entry (TypeBox exports no ./package.json). */
+function packageVersion(name: string): string {
+  const entry = require.resolve(name);
+  const dir = `/node_modules/${name}/`;
+  return (JSON.parse(readFileSync(`${entry.slice(0, entry.lastIndexOf(dir) + dir.length)}package.json`, 'utf8')) as { version: string }).version;
+}
+
+/** The validator npm run build precompiled (Ajv standalone code), when it was built from this schema. */
+function precompiledValidator(): ValidateFunction<Config> | undefined {
+  let built: ValidateFunction<Config> & { sourceHash?: string };
+  try {
+    built = require(`./${PRECOMPILED_VALIDATOR}`) as typeof built;
+  } catch {
+    // Not built (vitest runs src/, a plain `tsc` build): compiled from the schema instead.
+    return undefined;
+  }
+  const hash = configSourceHash();
+  return hash !== undefined && built.sourceHash === hash ? built : undefined;
+}
+
+const precompiled = precompiledValidator();
+/**
+ * The schema is evaluated only where no precompiled validator matches it: TypeBox is ~220 modules,
+ * ~60-80 ms of CPU that a `read` of one image would otherwise spend before anything else (issue 23).
+ */
+const schemaModule = precompiled ? undefined : await import('./schema.js');
 
 let validator: ValidateFunction<Config> | undefined;
 
 /**
- * The config validator, made on first use: the one npm run build precompiled (Ajv standalone code)
- * when it matches this schema, else compiled now. Compiling the schema costs ~120 ms of CPU, the
- * largest single part of a `read`'s start-up (issue 23).
+ * The config validator, made on first use: the precompiled one when it matches this schema, else
+ * compiled now. Compiling the schema costs ~120 ms of CPU, the largest single part of a `read`'s
+ * start-up before it was precompiled (issue 23).
  */
 function configValidator(): ValidateFunction<Config> {
-  if (validator) return validator;
-  try {
-    const built = require(`./${PRECOMPILED_VALIDATOR}`) as ValidateFunction<Config> & { schemaHash?: string };
-    if (built.schemaHash === configSchemaHash()) return (validator = built);
-  } catch {
-    // Not built (vitest runs src/, a plain `tsc` build): compiled below.
-  }
-  return (validator = compileConfigValidator());
+  return (validator ??= precompiled ?? compileConfigValidator(schemaModule!.ConfigSchema));
 }
 
 /** Ajv compiled for the config schema; `source` keeps the code for scripts/build-config-validator.ts. */
-export function compileConfigValidator(source = false): ValidateFunction<Config> & { ajv: AjvClass } {
+export function compileConfigValidator(schema: object, source = false): ValidateFunction<Config> & { ajv: AjvClass } {
   const { Ajv } = require('ajv') as typeof import('ajv');
   const ajv = new Ajv({ ...CONFIG_AJV_OPTIONS, ...(source ? { code: { source: true } } : {}) });
-  return Object.assign(ajv.compile<Config>(ConfigSchema), { ajv });
+  return Object.assign(ajv.compile<Config>(schema), { ajv });
 }
 
 /**
