@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { Frame } from '../src/capture/frame.js';
+import { loadGstreamer } from '../src/capture/gst-binding.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import type { CenterNetPlateDetector, DetectStage, DetectStageMeter } from '../src/inference/centernet-detector.js';
 import type { PlateEngine } from '../src/inference/engine.js';
@@ -15,6 +16,7 @@ import { clampBox, cropRgb, encodeJpeg, padBox, type RgbImage } from '../src/inf
 import { StaticClutter } from '../src/inference/static-clutter.js';
 import type { Read } from '../src/pipeline/read.js';
 import { newReadId } from '../src/pipeline/read-id.js';
+import { frameImage } from '../src/pipeline/camera-pipeline.js';
 import { openStateDatabaseFor, storePath } from '../src/state/database.js';
 import { DeviceKeys } from '../src/state/device-keys.js';
 import { ReadStore } from '../src/store/read-store.js';
@@ -30,8 +32,13 @@ export interface StageCpu {
   /** gst-launch-1.0 on the whole clip: H.264 decode alone, then decode + scale + RGB conversion. */
   decodeMs: number | null;
   colourAndScaleMs: number | null;
-  /** The rest of the capture side: pulling the RGB frame into a Node Buffer (a copy) and the frame bookkeeping. */
+  /**
+   * The rest of the capture side: the appsink pull, the frame's Node Buffers and bookkeeping, and
+   * (unless --resize-in-js) the addon's scaling of the frame to the detector's working size.
+   */
   handOverMs: number | null;
+  /** Of the hand-over: the addon's copies of one frame at the detector's sizes (its scaleRgb on the held frames); null with --resize-in-js. */
+  scaleToWorkingMs: number | null;
   detect: Record<DetectStage | 'other' | 'total', number>;
   /** Reader (every framing of every box, the closer looks at unsure plates included) per frame. */
   readMs: number;
@@ -91,16 +98,37 @@ export async function measureCaptureStages(clip: string, frames: number, decoder
 }
 
 /**
+ * CPU of the addon's copies of one frame at the detector's sizes (what its pull does on a pool
+ * thread for every frame: the working resolution from the frame, the coarse look from that), timed
+ * on the held frames on this thread; null when they carry no copies.
+ */
+export function measureScaleToWorking(held: Frame[]): number | null {
+  const sized = held.filter((f) => f.scaled !== undefined);
+  if (sized.length === 0) return null;
+  const { scaleRgb } = loadGstreamer();
+  const copies = (f: Frame) => {
+    let from = { width: f.width, height: f.height, data: f.rgb };
+    for (const s of f.scaled!) from = { width: s.width, height: s.height, data: scaleRgb(from.data, from.width, from.height, s.width, s.height) };
+  };
+  const run = () => sized.forEach(copies);
+  run();
+  const before = process.cpuUsage();
+  for (let pass = 0; pass < PASSES; pass++) run();
+  return cpuMs(before) / (PASSES * sized.length);
+}
+
+/**
  * Detect (its steps metered through the detector), read, JPEG and store on frames held in memory,
  * nothing else running. The engine must be the CenterNet detector's (the steps are its own).
  */
-export async function measureAnalysisStages(engine: PlateEngine, held: Frame[]): Promise<Omit<StageCpu, 'decodeMs' | 'colourAndScaleMs' | 'handOverMs'>> {
+export async function measureAnalysisStages(engine: PlateEngine, held: Frame[]): Promise<Omit<StageCpu, 'decodeMs' | 'colourAndScaleMs' | 'handOverMs' | 'scaleToWorkingMs'>> {
   const detector = engine.detector as CenterNetPlateDetector;
   const steps: Record<string, number> = {};
   let metering = false;
   const meter: DetectStageMeter = (stage, step) => (metering ? timed(steps, stage, step) : step());
   detector.setStageMeter(meter);
-  const images: RgbImage[] = held.map((f) => ({ width: f.width, height: f.height, data: f.rgb }));
+  // With the capture's scaled copy when the frames came with one, as CameraPipeline hands them over.
+  const images: RgbImage[] = held.map(frameImage);
 
   // Detect alone: its steps, and the whole call for what the steps leave out.
   const whole: Record<string, number> = {};

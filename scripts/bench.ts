@@ -17,16 +17,16 @@ import { createProgress } from '../src/cli/progress.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { installDir, resolveInstallPath } from '../src/config/load.js';
 import { DEFAULT_DECODER_THREADS, type Config } from '../src/config/schema.js';
-import { PlateEngine, engineOptions, type StageTimings } from '../src/inference/engine.js';
+import { PlateEngine, engineOptions, scaledLongSidesFor, type StageTimings } from '../src/inference/engine.js';
 import { readManifest, resolveModel, type ModelManifest } from '../src/inference/manifest.js';
 import { createSession, ort } from '../src/inference/session.js';
 import { clampBox, cropRgb, padBox } from '../src/inference/image.js';
 import type { PlateRegion } from '../src/inference/reader-input.js';
 import type { PlateReader } from '../src/inference/reader.js';
 import { createLogger } from '../src/log.js';
-import { CameraPipeline } from '../src/pipeline/camera-pipeline.js';
+import { CameraPipeline, frameImage } from '../src/pipeline/camera-pipeline.js';
 import type { Read } from '../src/pipeline/read.js';
-import { measureAnalysisStages, measureCaptureStages, type StageCpu } from './bench-stages.js';
+import { measureAnalysisStages, measureCaptureStages, measureScaleToWorking, type StageCpu } from './bench-stages.js';
 import { measureStartup, STARTUP_TARGETS, type StartupResults } from './bench-startup.js';
 
 const SOURCE_CLIP = 'test/fixtures/demo/clip.mp4';
@@ -68,6 +68,11 @@ export interface BenchOptions {
   decoderThreads: number;
   /** Spawn `read` and `run` for the start-up targets. */
   startup: boolean;
+  /**
+   * The capture scales each frame to the detector's working size (Frame.working), as the daemon
+   * does; false: the detector resizes the full frame with sharp, as before 2026-12-06 (A/B runs).
+   */
+  scaleInCapture: boolean;
 }
 
 export interface Stat {
@@ -135,7 +140,7 @@ interface BenchResults {
   date: string;
   /** loadAverage is taken at the start: other work on the machine (training jobs) slows every figure. */
   machine: { cpu: string; cores: number; memoryMb: number; os: string; node: string; commit: string | null; loadAverage: number[] };
-  options: { frames: number; intraOpThreads: number; detectorMaxSide: number; decoderThreads?: number };
+  options: { frames: number; intraOpThreads: number; detectorMaxSide: number; decoderThreads?: number; scaleInCapture?: boolean };
   clip: { path: string; width: number; height: number; fps: number; builtThisRun: boolean };
   models: { version: string; interim: boolean; detector: string; reader: string; precision: string };
   decode: { decoder: string | null; frames: number; fps: number; msPerFrame: number; cpuPctOneCore: number; cpuPctAllCores: number };
@@ -189,6 +194,7 @@ const USAGE = `usage: npm run bench -- [--frames N] [--threads N] [--max-side N]
   --json PATH    where the results go (default bench-results/bench.json)
   --decoder-threads N  libav decoder frame threads, 0 = one per core (default: the config's, 0)
   --no-startup   skip the start-up pass (spawned read and run)
+  --resize-in-js the detector resizes each full frame (sharp) instead of taking the capture's scaled copy
   decode [RUNS] [THREADS]  only the decode pass, RUNS times, with THREADS decoder threads
   store | hotlist | fleet   the ring store, the hot-list matcher, a fleet over MQTT (docs/benchmarks.md)
   soak [--minutes N]  the daemon on a looping clip for N minutes (60): memory growth and peak`;
@@ -204,6 +210,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       json: { type: 'string', default: 'bench-results/bench.json' },
       'decoder-threads': { type: 'string' },
       'no-startup': { type: 'boolean', default: false },
+      'resize-in-js': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -220,11 +227,14 @@ export function parseOptions(argv: string[]): BenchOptions {
     json: values.json,
     decoderThreads: values['decoder-threads'] === undefined ? DEFAULT_DECODER_THREADS : nonNegativeInteger('--decoder-threads', values['decoder-threads']),
     startup: !values['no-startup'],
+    scaleInCapture: !values['resize-in-js'],
   };
 }
 
 /** Set from the options before any pass runs; the config's default, so the bench decodes as the daemon does. */
 let decoderThreads = DEFAULT_DECODER_THREADS;
+/** Long sides of the capture's copies of each frame (Frame.scaled): the detector's sizes, as the daemon asks; undefined with --resize-in-js. */
+let scaledLongSides: number[] | undefined;
 
 function nonNegativeInteger(flag: string, raw: string): number {
   const n = Number(raw);
@@ -355,6 +365,7 @@ async function playClip(clip: string, label: string, limit: number, consume: (fr
       width: WIDTH,
       height: HEIGHT,
       decoderThreads,
+      ...(scaledLongSides === undefined ? {} : { scaledLongSides }),
       // Analysing one frame can take far longer than a camera would stay silent.
       stallTimeoutMs: 60_000,
       logger,
@@ -590,7 +601,7 @@ async function comparePrecisions(clip: string, expected: number, config: Config,
       Number.MAX_SAFE_INTEGER,
       async (frame) => {
         if (frame.seq % PRECISION_STRIDE !== 0) return;
-        const img = { width: frame.width, height: frame.height, data: frame.rgb };
+        const img = frameImage(frame);
         const order = (odd = !odd) ? (['fp32', 'int8'] as const) : (['int8', 'fp32'] as const);
         for (const precision of order) timings[precision].push((await engines[precision].readImage(img)).timings);
       },
@@ -773,7 +784,7 @@ function stageRows(st: StageCpu | null): Row[] {
   const ms = (v: number | null) => (v === null ? 'n/a' : f1(v));
   const d = st.detect;
   return [
-    ['  CPU by stage, each alone (ms/frame)', `decode ${ms(st.decodeMs)}, colour conversion + scaling ${ms(st.colourAndScaleMs)}, hand-over to JS ${ms(st.handOverMs)}`],
+    ['  CPU by stage, each alone (ms/frame)', `decode ${ms(st.decodeMs)}, colour conversion + scaling ${ms(st.colourAndScaleMs)}, hand-over to JS ${ms(st.handOverMs)}${st.scaleToWorkingMs === null || st.scaleToWorkingMs === undefined ? '' : ` (of it, the addon's copies at the detector's sizes ${ms(st.scaleToWorkingMs)})`}`],
     ['    detect', `${f1(d.total)}: resize ${f1(d.resize)}, tensor ${f1(d.tensor)}, network ${f1(d.network)}, boxes ${f1(d.boxes)}, other ${f1(d.other)} (${st.frames} frames)`],
     ['    read', `${f1(st.readMs)} (${st.boxesPerFrame.toFixed(1)} boxes per frame)`],
     ['    per read: JPEG, store', `${f1(st.jpegMsPerRead)}, ${f1(st.storeMsPerRead)} ms`],
@@ -793,7 +804,7 @@ function report(r: BenchResults, jsonPath: string): string {
   const m = r.machine;
   return [
     `alpr-edge bench, ${r.date}, ${m.cpu} x${m.cores}, ${(m.memoryMb / 1024).toFixed(0)} GiB, node ${m.node}, ${m.commit ?? 'no git commit'}, load ${m.loadAverage.join(' ')} at start`,
-    `clip ${r.clip.width}x${r.clip.height} @ ${r.clip.fps} fps H.264 (${r.clip.path}); onnxruntime ${r.options.intraOpThreads} thread(s); detector max side ${r.options.detectorMaxSide}; decoder threads ${r.options.decoderThreads ?? 'default'}`,
+    `clip ${r.clip.width}x${r.clip.height} @ ${r.clip.fps} fps H.264 (${r.clip.path}); onnxruntime ${r.options.intraOpThreads} thread(s); detector max side ${r.options.detectorMaxSide}; decoder threads ${r.options.decoderThreads ?? 'default'}; ${r.options.scaleInCapture === false ? 'frames resized for the detector in JS (--resize-in-js)' : "frames scaled to the detector's size by the capture"}`,
     `models ${r.models.version} (${r.models.precision}${r.models.interim ? ', interim' : ''})`,
     `int8 vs fp32: ${r.precision.measured ? r.precision.pairs.map((p) => `${p.kind} ${p.fp32} / ${p.int8}`).join(', ') : `n/a: ${r.precision.reason}`}`,
     '',
@@ -828,6 +839,8 @@ function modelPrecision(manifest: ModelManifest, models: ModelChoice): string {
 async function decodeOnly(rawRuns = '3', rawThreads?: string): Promise<void> {
   const runs = positiveInteger('decode RUNS', rawRuns);
   if (rawThreads !== undefined) decoderThreads = nonNegativeInteger('decode THREADS', rawThreads);
+  // As the daemon captures: each frame also scaled to the detector's working size.
+  scaledLongSides = scaledLongSidesFor(defaultConfig().models.detectorMaxSide);
   const root = installDir();
   const logger = createLogger(process.env['ALPR_EDGE_LOG_LEVEL'] ?? 'warn', 'bench');
   const clip = await ensureClip(root);
@@ -864,6 +877,7 @@ async function main(): Promise<void> {
   const manifest = readManifest(config.models.manifest);
   const logger = createLogger(process.env['ALPR_EDGE_LOG_LEVEL'] ?? 'warn', 'bench');
   const configured = { detector: config.models.detector, reader: config.models.reader };
+  scaledLongSides = opts.scaleInCapture ? scaledLongSidesFor(config.models.detectorMaxSide) : undefined;
 
   const clip = await ensureClip(root);
   const expected = expectedFrames(root);
@@ -882,7 +896,7 @@ async function main(): Promise<void> {
     peakRssMb = process.resourceUsage().maxRSS / 1024;
     const held = await holdFrames(clip.path, logger);
     const capture = await measureCaptureStages(clip.path, decode.frames, decoderThreads, (decode.msPerFrame * decode.cpuPctOneCore) / 100, { width: WIDTH, height: HEIGHT });
-    stages = { ...capture, ...(await measureAnalysisStages(engine, held)) };
+    stages = { ...capture, scaleToWorkingMs: measureScaleToWorking(held), ...(await measureAnalysisStages(engine, held)) };
   } finally {
     await engine.close();
   }
@@ -892,7 +906,7 @@ async function main(): Promise<void> {
   const partial = {
     date: new Date().toISOString(),
     machine: machine(root, loadAtStart),
-    options: { frames: opts.frames, intraOpThreads: config.models.intraOpThreads, detectorMaxSide: config.models.detectorMaxSide, decoderThreads: opts.decoderThreads },
+    options: { frames: opts.frames, intraOpThreads: config.models.intraOpThreads, detectorMaxSide: config.models.detectorMaxSide, decoderThreads: opts.decoderThreads, scaleInCapture: opts.scaleInCapture },
     clip: { path: relative(root, clip.path), width: WIDTH, height: HEIGHT, fps: FPS, builtThisRun: clip.built },
     models: { version: engine.modelVersion, interim: engine.interim, ...configured, precision: modelPrecision(manifest, configured) },
     decode,

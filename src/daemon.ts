@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import { CameraSource, cameraSourceOptions, isOfflineFile, livePipelines, probeElements } from './capture/index.js';
 import type { Frame } from './capture/frame.js';
-import { PlateEngine, engineOptions } from './inference/engine.js';
+import { PlateEngine, engineOptions, scaledLongSidesFor } from './inference/engine.js';
 import { CameraPipeline, wallClock } from './pipeline/camera-pipeline.js';
 import type { Read, ReadSink } from './pipeline/read.js';
 import { buildHttpApp } from './http/app.js';
@@ -230,7 +230,9 @@ export class Daemon {
   }
 
   private createSource(cam: Config['cameras'][number]): CameraSource {
-    return new CameraSource(cameraSourceOptions(cam, this.logger, (frame: Frame) => this.analyseOffline(cam.id, frame)));
+    // Each frame also at the detector's sizes, scaled by the capture off the JS thread (issue 23).
+    const scaled = scaledLongSidesFor(this.config.models.detectorMaxSide);
+    return new CameraSource(cameraSourceOptions(cam, this.logger, (frame: Frame) => this.analyseOffline(cam.id, frame), scaled));
   }
 
   private async analyseOffline(cameraId: string, frame: Frame): Promise<void> {

@@ -3,6 +3,7 @@
 
 #include "GObjectWrap.h"
 #include "Pipeline.h"
+#include "RgbDownscale.h"
 
 NAN_MODULE_INIT(InitAll) {
 	// glibc's own mmap threshold is left alone. A fixed 1 MB threshold (each 2-6 MB frame in its
@@ -14,6 +15,7 @@ NAN_MODULE_INIT(InitAll) {
 	gst_init(NULL, NULL);
 	GObjectWrap::Init();
 	Pipeline::Init(target);
+	Nan::SetMethod(target, "scaleRgb", ScaleRgb);
 }
 
 NODE_MODULE(gst_capture, InitAll)

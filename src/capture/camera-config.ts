@@ -14,9 +14,10 @@ export function isOfflineFile(cam: CameraConfig): boolean {
 /**
  * One configured camera → its CameraSource options, the same for the daemon and the technician's
  * tools (selftest, snapshot). `consumer` takes each frame of an offline file before the next one
- * is pulled; live cameras ignore it.
+ * is pulled; live cameras ignore it. `scaledLongSides` (the detector's, `scaledLongSidesFor`) asks
+ * for each frame at the detector's sizes as well; tools that do not analyse every frame leave it out.
  */
-export function cameraSourceOptions(cam: CameraConfig, logger: Logger, consumer: (frame: Frame) => Promise<void>): CameraSourceOptions {
+export function cameraSourceOptions(cam: CameraConfig, logger: Logger, consumer: (frame: Frame) => Promise<void>, scaledLongSides?: readonly number[]): CameraSourceOptions {
   const offline = isOfflineFile(cam);
   return {
     id: cam.id,
@@ -31,6 +32,7 @@ export function cameraSourceOptions(cam: CameraConfig, logger: Logger, consumer:
     ...(offline ? { consumer } : {}),
     stallTimeoutMs: cam.stallTimeoutMs,
     decoderThreads: cam.decoderThreads,
+    ...(scaledLongSides === undefined ? {} : { scaledLongSides }),
     reconnect: { initialDelayMs: 500, maxDelayMs: cam.reconnectMaxDelayMs, jitter: 0.2 },
     logger,
   };

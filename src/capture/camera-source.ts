@@ -5,7 +5,7 @@ import { decoderFromElementName } from './decoder-choice.js';
 import { probeElements } from './element-probe.js';
 import type { CameraState, CameraStatus, Frame } from './frame.js';
 import { FrameRateLimiter } from './frame-rate-limiter.js';
-import type { GstBufferTiming, GstBusMessage, GstCaps } from './gst-binding.js';
+import type { GstBufferTiming, GstBusMessage, GstCaps, GstScaledFrame } from './gst-binding.js';
 import { LatestFrameMailbox } from './latest-frame-mailbox.js';
 import {
   buildPipelineDescription,
@@ -43,6 +43,13 @@ export interface CameraSourceOptions extends PipelineDescriptionOptions {
   consumer?: (frame: Frame) => Promise<void>;
   /** Frame threads of a software (libav) decoder; 0 = one per core (the default). */
   decoderThreads?: number;
+  /**
+   * Also deliver smaller copies of each frame with these long sides, largest first (the detector's
+   * working resolution and its coarse look: `scaledLongSidesFor(models.detectorMaxSide)`), as
+   * `Frame.scaled`, made by the addon on its pool thread: the detector then skips its own resizes of
+   * the frame (issue 23). Unset: no copies.
+   */
+  scaledLongSides?: readonly number[];
   logger: Logger;
 }
 
@@ -229,7 +236,10 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
       this.decoderPlanned = planned !== undefined;
       if (planned !== undefined) this.decoder = planned;
       this.log.debug({ description: description.replace(/location="[^"]*"/, 'location=<redacted>') }, 'launching pipeline');
-      session = new PipelineSession(description, this.sessionHandlers(() => this.session === session), this.log, { decoderThreads: this.opts.decoderThreads ?? DEFAULT_DECODER_THREADS });
+      session = new PipelineSession(description, this.sessionHandlers(() => this.session === session), this.log, {
+        decoderThreads: this.opts.decoderThreads ?? DEFAULT_DECODER_THREADS,
+        ...(this.opts.scaledLongSides === undefined ? {} : { scaledLongSides: this.opts.scaledLongSides }),
+      });
     } catch (err) {
       this.fail(err instanceof Error ? err.message : String(err));
       return;
@@ -248,8 +258,8 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
 
   private sessionHandlers(isCurrent: () => boolean) {
     return {
-      sample: (buf: Buffer, caps: GstCaps, timing: GstBufferTiming): void | Promise<void> => {
-        if (isCurrent()) return this.onSample(buf, caps, timing);
+      sample: (buf: Buffer, caps: GstCaps, timing: GstBufferTiming, scaled: GstScaledFrame[]): void | Promise<void> => {
+        if (isCurrent()) return this.onSample(buf, caps, timing, scaled);
       },
       failure: (reason: string, elementName: string) => {
         if (!isCurrent()) return;
@@ -273,7 +283,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     };
   }
 
-  private onSample(buf: Buffer, caps: GstCaps, timing: GstBufferTiming): void | Promise<void> {
+  private onSample(buf: Buffer, caps: GstCaps, timing: GstBufferTiming, scaled: GstScaledFrame[]): void | Promise<void> {
     const now = Date.now();
     // Frames are flowing even when the rate cap discards this one; the watchdog must see that.
     this.lastFrameAtMs = now;
@@ -300,6 +310,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
 
     const frame: Frame = { cameraId: this.opts.id, seq: this.seq++, capturedAtMs: now, width, height, rgb };
     if (typeof timing.ptsNs === 'number') frame.ptsMs = timing.ptsNs / 1e6;
+    if (scaled.length > 0) frame.scaled = scaled.map((s) => ({ width: s.width, height: s.height, rgb: s.data }));
     this.framesIn++;
     this.latest = frame;
     for (const mailbox of this.mailboxes) mailbox.offer(frame);

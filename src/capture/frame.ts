@@ -11,6 +11,12 @@ export interface Frame {
   height: number;
   /** Packed RGB24, row stride = width * 3. This is also the frame the overview JPEG is made from. */
   rgb: Buffer;
+  /**
+   * Smaller copies of this frame that the capture made off the JS thread, largest first, packed
+   * RGB24 (CameraSourceOptions.scaledLongSides: the detector's working resolution and its coarse
+   * look); absent when none was asked for or made.
+   */
+  scaled?: { width: number; height: number; rgb: Buffer }[];
 }
 
 export type CameraState = 'starting' | 'online' | 'reconnecting' | 'offline' | 'stopped' | 'ended';

@@ -40,13 +40,27 @@ export interface GstBufferTiming {
   durationNs?: number | null;
 }
 
+/** A packed RGB frame scaled down by the addon (rows width * 3 bytes apart). */
+export interface GstScaledFrame {
+  width: number;
+  height: number;
+  data: Buffer;
+}
+
 export interface GstAppSink extends GstElement {
   /**
    * Waits on a libuv pool thread for a sample, at most 500 ms; `buf` is null when none came in
    * that time, at EOS, or while the sink is flushing. Bounded so a pipeline that never stops
    * cannot keep a pool thread.
+   *
+   * With `longSides` (largest first, at most 4), an RGB frame also comes as smaller copies made on
+   * that pool thread, each from the last picture so far (the frame, then the copies) so that its
+   * long side is the one asked for, with the triangle filter sharp's `kernel: 'linear'` resize uses
+   * (to within a grey level) and sized as the detector sizes pictures. A side no smaller than that
+   * picture's, or 4x or more smaller (sharp shrinks in two steps there), is skipped: `scaled` holds
+   * the copies made, largest first.
    */
-  pull(cb: (buf: Buffer | null, caps: GstCaps, timing: GstBufferTiming) => void): void;
+  pull(cb: (buf: Buffer | null, caps: GstCaps, timing: GstBufferTiming, scaled: GstScaledFrame[]) => void, longSides?: readonly number[]): void;
 }
 
 export interface GstPipeline {
@@ -72,6 +86,11 @@ interface GstreamerBinding {
   Pipeline: new (description: string, options?: { decoderThreads?: number }) => GstPipeline;
   /** Pipelines not yet freed in this process, stopping and abandoned ones included. */
   livePipelines(): number;
+  /**
+   * Packed RGB scaled down (outWidth <= width, outHeight <= height) with the filter `pull` uses for
+   * its copies (Frame.scaled), on the calling thread: for tests and the bench's CPU figure of that step.
+   */
+  scaleRgb(data: Buffer, width: number, height: number, outWidth: number, outHeight: number): Buffer;
 }
 
 let binding: GstreamerBinding | undefined;

@@ -9,12 +9,13 @@ import {
   type GstCaps,
   type GstElement,
   type GstPipeline,
+  type GstScaledFrame,
 } from './gst-binding.js';
 import { APPSINK_FRAMES, APPSINK_NAME, QUEUE_FRAMES, RATE_NAME } from './pipeline-description.js';
 
 export interface PipelineSessionHandlers {
   /** A returned promise holds the next pull until it settles (offline analysis: every frame, no drops). */
-  sample(buf: Buffer, caps: GstCaps, timing: GstBufferTiming): void | Promise<void>;
+  sample(buf: Buffer, caps: GstCaps, timing: GstBufferTiming, scaled: GstScaledFrame[]): void | Promise<void>;
   /** First fatal problem of this session; later errors are only logged. */
   failure(reason: string, elementName: string): void;
   /** End of stream reached and every frame before it pulled. */
@@ -45,6 +46,8 @@ export class PipelineSession {
   private readonly pipeline: GstPipeline;
   private readonly sink: GstAppSink;
   private readonly rate: GstElement | undefined;
+  /** Long sides of the smaller copies the addon makes of each frame (CameraSourceOptions.scaledLongSides). */
+  private readonly scaledLongSides: readonly number[] | undefined;
   private stopped = false;
   private failed = false;
   private eosSeen = false;
@@ -62,7 +65,7 @@ export class PipelineSession {
     description: string,
     private readonly handlers: PipelineSessionHandlers,
     private readonly log: Logger,
-    options: { decoderThreads?: number } = {},
+    options: { decoderThreads?: number; scaledLongSides?: readonly number[] } = {},
   ) {
     const { Pipeline } = loadGstreamer();
     try {
@@ -76,6 +79,7 @@ export class PipelineSession {
     }
     this.sink = sink as GstAppSink;
     this.rate = this.pipeline.findChild(RATE_NAME);
+    this.scaledLongSides = options.scaledLongSides;
   }
 
   start(): void {
@@ -165,11 +169,11 @@ export class PipelineSession {
   private readonly pull = (): void => {
     this.retryTimer = undefined;
     if (this.stopped) return;
-    this.sink.pull((buf, caps, timing) => {
+    this.sink.pull((buf, caps, timing, scaled) => {
       if (this.stopped) return;
       if (buf !== null) {
         this.pulled++;
-        const consumed = this.handlers.sample(buf, caps, timing);
+        const consumed = this.handlers.sample(buf, caps, timing, scaled);
         if (consumed) consumed.then(this.pull, this.pull);
         else this.pull();
         return;
@@ -180,7 +184,7 @@ export class PipelineSession {
         if (this.stopped) return;
       }
       this.retryTimer = setTimeout(this.pull, EMPTY_PULL_RETRY_MS);
-    });
+    }, this.scaledLongSides);
   };
 
   private readonly onBusMessage = (msg: GstBusMessage): void => {

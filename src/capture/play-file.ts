@@ -12,6 +12,8 @@ export interface PlayOptions {
   width?: number;
   height?: number;
   decoderThreads?: number;
+  /** Smaller copies of each frame at these long sides (the detector's: PlateEngine.scaledLongSides): Frame.scaled. */
+  scaledLongSides?: readonly number[];
   /** No frame for this long counts as a failed capture (default 30 s). */
   stallTimeoutMs?: number;
   logger: Logger;
@@ -48,6 +50,7 @@ export async function playSource(uri: string, opts: PlayOptions): Promise<Played
     ...(opts.width !== undefined ? { width: opts.width } : {}),
     ...(opts.height !== undefined ? { height: opts.height } : {}),
     ...(opts.decoderThreads !== undefined ? { decoderThreads: opts.decoderThreads } : {}),
+    ...(opts.scaledLongSides !== undefined ? { scaledLongSides: opts.scaledLongSides } : {}),
     loop: false,
     realtime: false,
     dropOldFrames: false,

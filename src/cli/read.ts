@@ -69,7 +69,7 @@ async function readVideo(file: string, engine: PlateEngine, config: Config, fps:
       process.stdout.write(JSON.stringify({ file, time: Number((firstSeenMs / 1000).toFixed(2)), plates: [toReadLinePlate({ text: r.plate, confidence: r.confidence, state: r.state, box: r.box, candidates: r.candidates })] }) + '\n');
     }
   };
-  const played = await playFile(file, { fps, logger, onFrame: async (frame) => emit(await pipeline.analyse(frame)) });
+  const played = await playFile(file, { fps, logger, scaledLongSides: engine.scaledLongSides, onFrame: async (frame) => emit(await pipeline.analyse(frame)) });
   emit(await pipeline.flush());
   if (played.endedEarly !== undefined) process.stderr.write(`read: ${file}: video ended early after ${played.frames} frames (${played.endedEarly})\n`);
 }

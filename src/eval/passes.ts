@@ -67,7 +67,7 @@ export async function evaluateClip(dir: string, clip: PassClip, engine: PlateEng
       reads.push({ text: r.plate, firstSeenMs: t?.firstSeenMs ?? 0, lastSeenMs: t?.lastSeenMs ?? 0, box: r.box });
     }
   };
-  const played = await playFile(join(dir, clip.file), { fps: clip.fps, logger, onFrame: async (frame) => collect(await pipeline.analyse(frame)) });
+  const played = await playFile(join(dir, clip.file), { fps: clip.fps, logger, scaledLongSides: engine.scaledLongSides, onFrame: async (frame) => collect(await pipeline.analyse(frame)) });
   collect(await pipeline.flush());
   const { summary, outcomes } = scorePasses(clip.vehicles, reads, clip.fps);
   return { scenario: clip.scenario, fps: clip.fps, frames: played.frames, summary, outcomes };

@@ -1,6 +1,6 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import { ort } from './session.js';
-import { iou, pasteRgb, resizeRgb, type Box, type RgbImage } from './image.js';
+import { atSize, iou, pasteRgb, resizeRgb, type Box, type RgbImage } from './image.js';
 import type { DetectedBox, PlateDetector } from './detector.js';
 
 /** What the manifest says about our detector (written by scripts/export/export_detector.py). */
@@ -91,8 +91,9 @@ export class CenterNetPlateDetector implements PlateDetector {
   async detect(img: RgbImage): Promise<DetectedBox[]> {
     const { boxes: first, working } = await this.detectAtWorking(img);
     const small = Math.max(img.width, img.height) <= SMALL_IMAGE_SIDE;
-    // The coarse look shrinks the working picture, not the frame: a 1080p frame is resized once.
-    const coarse = small ? undefined : await this.meter('resize', () => resizeRgb(working, Math.max(8, Math.round(working.width * COARSE_SCALE)), Math.max(8, Math.round(working.height * COARSE_SCALE))));
+    // The coarse look shrinks the working picture, not the frame: a 1080p frame is resized once
+    // (and not at all here when the capture made both copies: RgbImage.scaled).
+    const coarse = small ? undefined : await this.scaledOrResized(img, working, Math.max(8, Math.round(working.width * COARSE_SCALE)), Math.max(8, Math.round(working.height * COARSE_SCALE)));
     const second = coarse ? await this.detectIn(coarse, img.width / coarse.width, img.height / coarse.height) : await this.detectInContext(img);
     const scale = working.width / img.width;
     const big = second.filter((c) => c.box[2] * scale >= COARSE_MIN_WIDTH && first.every((f) => iou(f.box, c.box) < SAME_BOX_IOU));
@@ -163,8 +164,16 @@ export class CenterNetPlateDetector implements PlateDetector {
   /** The picture at the working resolution (at most MAX_UPSCALE enlarged), with boxes mapped back to it. */
   private async detectAtWorking(img: RgbImage): Promise<{ boxes: DetectedBox[]; working: RgbImage }> {
     const scale = Math.min(MAX_UPSCALE, this.maxSide / Math.max(img.width, img.height));
-    const working = await this.meter('resize', () => resizeRgb(img, Math.max(8, Math.round(img.width * scale)), Math.max(8, Math.round(img.height * scale))));
+    const working = await this.scaledOrResized(img, img, Math.max(8, Math.round(img.width * scale)), Math.max(8, Math.round(img.height * scale)));
     return { boxes: await this.detectIn(working, img.width / working.width, img.height / working.height), working };
+  }
+
+  /**
+   * `from` at this size: the copy the capture made of the frame `img` (RgbImage.scaled: the same
+   * linear filter, to within a grey level), else `from` resized here.
+   */
+  private async scaledOrResized(img: RgbImage, from: RgbImage, width: number, height: number): Promise<RgbImage> {
+    return atSize(from, width, height) ?? atSize(img, width, height) ?? (await this.meter('resize', () => resizeRgb(from, width, height)));
   }
 
   /** One run of the network on a picture as it is; boxes scaled by (sx, sy). */
@@ -214,6 +223,15 @@ export class CenterNetPlateDetector implements PlateDetector {
     this.spareInputs.clear();
     await this.session.release();
   }
+}
+
+/**
+ * Long sides of the copies of a camera frame the detector looks at, largest first, for the capture
+ * to make (CameraSourceOptions.scaledLongSides): the working resolution and the coarse look's
+ * (a third of it). Sized from these as the detector sizes them, the copies replace its own resizes.
+ */
+export function centerNetScaledLongSides(maxSide: number): number[] {
+  return [maxSide, Math.max(8, Math.round(maxSide * COARSE_SCALE))];
 }
 
 /** Network input value of each byte value: the training's px / 127.5 - 1, as float32 (what the input tensor holds). */

@@ -7,7 +7,7 @@ import type { PlateReader, PlateTextResult, TextCandidate } from './reader.js';
 import { resolveModel, ModelError, type ResolvedModel } from './manifest.js';
 import { createSession } from './session.js';
 import { CtcPlateReader } from './ctc-plate-reader.js';
-import { CenterNetPlateDetector } from './centernet-detector.js';
+import { CenterNetPlateDetector, centerNetScaledLongSides } from './centernet-detector.js';
 import type { StaticClutter } from './static-clutter.js';
 import { isPlausiblePlate, normalisePlateText } from '../plate/text.js';
 
@@ -35,6 +35,17 @@ export interface BoxCounts {
   read: number;
   /** Not read: known static clutter of this camera, unchanged. */
   skippedStatic: number;
+}
+
+/**
+ * Long sides of the smaller copies of each camera frame the detector at this working resolution
+ * (`models.detectorMaxSide`) looks at, largest first: what the capture makes for it
+ * (CameraSourceOptions.scaledLongSides) so that it need not resize frames itself. The shipped
+ * detector's (the only architecture there is); a detector that looks at other sizes only loses the
+ * saving, since copies of other sizes are ignored.
+ */
+export function scaledLongSidesFor(detectorMaxSide: number): number[] {
+  return centerNetScaledLongSides(detectorMaxSide);
 }
 
 /** The engine options a configuration asks for; callers override only what they vary. */
@@ -88,6 +99,11 @@ export class PlateEngine {
     if (warm) await engine.warmUp();
     opts.logger?.info({ detector: det.entry.name, reader: rec.entry.name, interim: engine.interim }, warm ? 'models loaded and warmed up' : 'models loaded');
     return engine;
+  }
+
+  /** Long sides of the copies of each frame the capture should make for this engine's detector (RgbImage.scaled). */
+  get scaledLongSides(): number[] {
+    return scaledLongSidesFor(this.opts.detectorMaxSide);
   }
 
   /** The first run allocates and plans; doing it at start keeps the first real frame on time. */

@@ -10,6 +10,13 @@ export interface RgbImage {
   width: number;
   height: number;
   data: Buffer;
+  /**
+   * Smaller copies of this picture, largest first (a camera frame's Frame.scaled, made by the capture
+   * off the JS thread with the linear filter resizeRgb uses). A stage that needs the picture at one
+   * of these sizes takes the copy instead of resizing (the detector's working resolution and its
+   * coarse look); every other stage reads `data`.
+   */
+  scaled?: RgbImage[];
 }
 
 export type Box = [x: number, y: number, w: number, h: number];
@@ -77,6 +84,12 @@ export function pasteRgb(dst: RgbImage, src: RgbImage, dx: number, dy: number): 
     const from = ((y - dy) * src.width + (left - dx)) * 3;
     src.data.copy(dst.data, (y * dst.width + left) * 3, from, from + (right - left) * 3);
   }
+}
+
+/** The picture at this size: itself, or a copy of it the capture made (RgbImage.scaled); undefined when there is none. */
+export function atSize(img: RgbImage, width: number, height: number): RgbImage | undefined {
+  if (img.width === width && img.height === height) return img;
+  return img.scaled?.find((s) => s.width === width && s.height === height);
 }
 
 export async function resizeRgb(img: RgbImage, width: number, height: number): Promise<RgbImage> {

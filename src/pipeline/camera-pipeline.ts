@@ -49,7 +49,7 @@ export class CameraPipeline {
   }
 
   async analyse(frame: Frame): Promise<Read[]> {
-    const img: RgbImage = { width: frame.width, height: frame.height, data: frame.rgb };
+    const img = frameImage(frame);
     const { plates, timings, counts } = await this.engine.readImage(img, this.clutter);
     this.framesAnalysed++;
     this.lastAnalysedAtMs = Date.now();
@@ -105,6 +105,16 @@ export class CameraPipeline {
     this.opts.logger.debug({ readId: read.id, plate: read.plate, candidates: read.candidates }, 'read text');
     return read;
   }
+}
+
+/**
+ * A frame as the engine takes it; the smaller copies the capture made at the detector's sizes
+ * (CameraSourceOptions.scaledLongSides) go with it, so the detector does not resize the frame again.
+ */
+export function frameImage(frame: Frame): RgbImage {
+  const img: RgbImage = { width: frame.width, height: frame.height, data: frame.rgb };
+  if (frame.scaled !== undefined) img.scaled = frame.scaled.map((s) => ({ width: s.width, height: s.height, data: s.rgb }));
+  return img;
 }
 
 function round(v: number): number {
