@@ -5,6 +5,7 @@ import type { HealthReport } from '../health/health.js';
 import { registerConsoleFiles, SECURITY_HEADERS, type ConsoleOptions } from './console.js';
 import { ConsoleSessions } from './api/console-sessions.js';
 import { resolveInstallPath } from '../config/load.js';
+import { lazySchemaCompilers } from './lazy-schema-compilers.js';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -29,6 +30,8 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     // Fastify's default strips properties a schema does not allow; the OpenAPI document promises
     // `additionalProperties: false`, so such a request is refused with 400 naming the property.
     ajv: { customOptions: { removeAdditional: false } },
+    // Each route's validator and serializer compiled at its first request, not at start (issue 23).
+    schemaController: { compilersFactory: lazySchemaCompilers() },
     // Health probes every few seconds would drown the journal; access to reads is logged by the
     // access log (issue 7), not by request logging.
     logController: new LogController({ disableRequestLogging: true }),
