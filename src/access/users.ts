@@ -60,10 +60,15 @@ export class UserDirectory {
     private readonly config: AccessConfig,
   ) {}
 
-  /** Makes the stand-in hash that unknown names are verified against (see `login`). */
+  /**
+   * Starts the stand-in hash that unknown names are verified against (see `login`) and returns:
+   * Argon2 works on the thread pool for ~0.1 s, which the daemon's start no longer waits for
+   * (issue 23). A login that comes sooner waits for it, as every login with an unknown name does.
+   */
   async prepareLogin(): Promise<void> {
     this.dummyHash ??= hashPassword('not-a-password-of-anyone');
-    await this.dummyHash;
+    // Marked handled here: a failure is the login's to report, not an unhandled rejection meanwhile.
+    this.dummyHash.catch(() => undefined);
   }
 
   get(username: string): User | undefined {
