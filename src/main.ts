@@ -23,6 +23,10 @@ program
   .option('--print-hits', 'demo: print each hot-list hit the embedded broker carries as a line on stdout', false)
   .addOption(new Option('--print-format <format>', 'how --print-reads and --print-hits print: text (one readable line each) or json').choices(['text', 'json']).default('json'))
   .action(async (o: { config: string; printReads: boolean; printHits: boolean; printFormat: 'text' | 'json' }) => {
+    // GStreamer's element listing (one gst-inspect-1.0 process, cached) is asked for now, so its
+    // answer is taken in while the daemon's modules load; a camera then launches its pipeline at
+    // once instead of waiting for the main thread to be free after HTTP listens (issue 23).
+    void import('./capture/element-probe.js').then((probe) => probe.probeElements());
     const { runDaemon } = await import('./cli/run.js');
     await runDaemon({ config: o.config, printReads: o.printReads, printHits: o.printHits, printFormat: o.printFormat });
   });
