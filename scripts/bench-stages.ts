@@ -37,7 +37,7 @@ export interface StageCpu {
    * (unless --resize-in-js) the addon's scaling of the frame to the detector's working size.
    */
   handOverMs: number | null;
-  /** Of the hand-over: the addon's copies of one frame at the detector's sizes (its scaleRgb on the held frames); null with --resize-in-js. */
+  /** Part of the hand-over, timed alone: the addon's copies of one frame at the detector's sizes (its scaleRgb on the held frames); null with --resize-in-js. */
   scaleToWorkingMs: number | null;
   detect: Record<DetectStage | 'other' | 'total', number>;
   /** Reader (every framing of every box, the closer looks at unsure plates included) per frame. */

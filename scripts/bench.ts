@@ -784,7 +784,7 @@ function stageRows(st: StageCpu | null): Row[] {
   const ms = (v: number | null) => (v === null ? 'n/a' : f1(v));
   const d = st.detect;
   return [
-    ['  CPU by stage, each alone (ms/frame)', `decode ${ms(st.decodeMs)}, colour conversion + scaling ${ms(st.colourAndScaleMs)}, hand-over to JS ${ms(st.handOverMs)}${st.scaleToWorkingMs === null || st.scaleToWorkingMs === undefined ? '' : ` (of it, the addon's copies at the detector's sizes ${ms(st.scaleToWorkingMs)})`}`],
+    ['  CPU by stage, each alone (ms/frame)', `decode ${ms(st.decodeMs)}, colour conversion + scaling ${ms(st.colourAndScaleMs)}, hand-over to JS ${ms(st.handOverMs)}${st.scaleToWorkingMs === null || st.scaleToWorkingMs === undefined ? '' : `; the addon's copies at the detector's sizes ${ms(st.scaleToWorkingMs)} alone (part of the hand-over)`}`],
     ['    detect', `${f1(d.total)}: resize ${f1(d.resize)}, tensor ${f1(d.tensor)}, network ${f1(d.network)}, boxes ${f1(d.boxes)}, other ${f1(d.other)} (${st.frames} frames)`],
     ['    read', `${f1(st.readMs)} (${st.boxesPerFrame.toFixed(1)} boxes per frame)`],
     ['    per read: JPEG, store', `${f1(st.jpegMsPerRead)}, ${f1(st.storeMsPerRead)} ms`],

@@ -107,31 +107,8 @@ static Local<Value> clockTimeToV8(GstClockTime t) {
 }
 
 /**
- * At this many source pixels per output pixel or more, libvips (sharp) first shrinks by a whole
- * factor with a box filter, which downscaleRgbLinear does not; such a copy is not made, and the
- * stage that wanted it resizes with sharp as before, seeing the pixels it always saw.
- */
-#define MAX_COPY_SHRINK 4.0
-/** Copies asked for per frame, at most (the detector asks for two). */
-#define MAX_COPIES 4
-
-/** A smaller copy of the frame, made on the pool thread; handed to JS without a copy. */
-struct ScaledCopy {
-	int width = 0;
-	int height = 0;
-	uint8_t *data = NULL; // malloc'd; freed by the Node Buffer that takes it over, or by the worker
-};
-
-static void freeScaledCopy(char *data, void *) {
-	free(data);
-}
-
-/**
- * Smaller copies of the sample's packed RGB frame, one per long side asked for (largest first), each
- * made from the last picture so far (the frame, then the copies), sized as the detector sizes its
- * pictures: round(side * longSide' / longSide), at least 8. A side no smaller than that picture's
- * long side, or a shrink of MAX_COPY_SHRINK or more, is skipped. Nothing for a frame that is not
- * packed RGB.
+ * Smaller copies of the sample's packed RGB frame at `longSides` (scaledCopiesOf); nothing for a
+ * frame that is not packed RGB.
  */
 static std::vector<ScaledCopy> scaledCopies(GstSample *sample, const std::vector<int> &longSides) {
 	std::vector<ScaledCopy> copies;
@@ -145,27 +122,8 @@ static std::vector<ScaledCopy> scaledCopies(GstSample *sample, const std::vector
 	if (!gst_buffer_map(buf, &map, GST_MAP_READ)) return copies;
 	// GStreamer pads RGB rows to 4 bytes; a buffer of neither layout is left alone (JS reports it).
 	const size_t packed = (size_t)w * 3, padded = (packed + 3) & ~(size_t)3;
-	const size_t frameStride = map.size == packed * h ? packed : map.size == padded * h ? padded : 0;
-	const uint8_t *src = map.data;
-	int sw = w, sh = h;
-	size_t stride = frameStride;
-	for (size_t i = 0; i < longSides.size() && stride > 0; i++) {
-		const int longSide = sw > sh ? sw : sh, side = longSides[i];
-		if (side <= 0 || side >= longSide || (double)longSide / side >= MAX_COPY_SHRINK) continue;
-		// The same double arithmetic as the detector's Math.round(width * (side / longSide)).
-		const double scale = (double)side / longSide;
-		ScaledCopy copy;
-		copy.width = (int)std::fmax(8.0, std::floor(sw * scale + 0.5));
-		copy.height = (int)std::fmax(8.0, std::floor(sh * scale + 0.5));
-		copy.data = static_cast<uint8_t *>(malloc((size_t)copy.width * copy.height * 3));
-		if (!copy.data) break;
-		downscaleRgbLinear(src, sw, sh, (int)stride, copy.data, copy.width, copy.height);
-		copies.push_back(copy);
-		src = copy.data;
-		sw = copy.width;
-		sh = copy.height;
-		stride = (size_t)sw * 3;
-	}
+	const size_t stride = map.size == packed * h ? packed : map.size == padded * h ? padded : 0;
+	if (stride > 0) copies = scaledCopiesOf(map.data, w, h, (int)stride, longSides);
 	gst_buffer_unmap(buf, &map);
 	return copies;
 }
@@ -177,7 +135,7 @@ class PullWorker : public Nan::AsyncWorker {
 
 		~PullWorker() {
 			if (sample) gst_sample_unref(sample);
-			for (ScaledCopy &c : copies) free(c.data);
+			freeScaledCopies(copies);
 			g_object_unref(appsink);
 		}
 
@@ -193,7 +151,7 @@ class PullWorker : public Nan::AsyncWorker {
 			Local<Value> buf = Nan::Null();
 			Local<Object> caps = Nan::New<Object>();
 			Local<Object> timing = Nan::New<Object>();
-			Local<Array> scaled = Nan::New<Array>(copies.size());
+			Local<Array> scaled;
 			if (sample) {
 				GstCaps *gcaps = gst_sample_get_caps(sample);
 				if (gcaps) {
@@ -209,15 +167,7 @@ class PullWorker : public Nan::AsyncWorker {
 				gst_sample_unref(sample);
 				sample = NULL;
 			}
-			for (size_t i = 0; i < copies.size(); i++) {
-				ScaledCopy &c = copies[i];
-				Local<Object> o = Nan::New<Object>();
-				Nan::Set(o, Nan::New("width").ToLocalChecked(), Nan::New<Number>(c.width));
-				Nan::Set(o, Nan::New("height").ToLocalChecked(), Nan::New<Number>(c.height));
-				Nan::Set(o, Nan::New("data").ToLocalChecked(), Nan::NewBuffer((char *)c.data, (size_t)c.width * c.height * 3, freeScaledCopy, NULL).ToLocalChecked());
-				c.data = NULL; // the Buffer owns it now
-				Nan::Set(scaled, (uint32_t)i, o);
-			}
+			scaled = scaledCopiesToV8(copies);
 
 			Local<Value> argv[] = { buf, caps, timing, scaled };
 			callback->Call(4, argv, async_resource);
@@ -234,14 +184,7 @@ class PullWorker : public Nan::AsyncWorker {
 NAN_METHOD(GObjectWrap::GstAppSinkPull) {
 	GObjectWrap* obj = Nan::ObjectWrap::Unwrap<GObjectWrap>(info.This());
 	if (info.Length() == 0 || !info[0]->IsFunction()) return Nan::ThrowTypeError("pull needs a callback");
-	std::vector<int> longSides;
-	if (info.Length() > 1 && info[1]->IsArray()) {
-		Local<Array> sides = info[1].As<Array>();
-		for (uint32_t i = 0; i < sides->Length() && i < MAX_COPIES; i++) {
-			Local<Value> side = Nan::Get(sides, i).ToLocalChecked();
-			if (side->IsNumber()) longSides.push_back(Nan::To<int32_t>(side).FromJust());
-		}
-	}
+	std::vector<int> longSides = info.Length() > 1 ? longSidesFromV8(info[1]) : std::vector<int>();
 	Nan::Callback *callback = new Nan::Callback(info[0].As<Function>());
 	AsyncQueueWorker(new PullWorker(callback, GST_APP_SINK(obj->obj), std::move(longSides)));
 }

@@ -138,6 +138,98 @@ static void freeScaled(char *data, void *) {
 	free(data);
 }
 
+/** Copies asked for per picture, at most (the detector asks for two). */
+#define MAX_COPIES 4
+/** See scaledCopiesOf. */
+#define MAX_COPY_SHRINK 4.0
+
+std::vector<ScaledCopy> scaledCopiesOf(const uint8_t *src, int sw, int sh, int stride, const std::vector<int> &longSides) {
+	std::vector<ScaledCopy> copies;
+	for (size_t i = 0; i < longSides.size() && i < MAX_COPIES; i++) {
+		const int longSide = sw > sh ? sw : sh, side = longSides[i];
+		if (side <= 0 || side >= longSide || (double)longSide / side >= MAX_COPY_SHRINK) continue;
+		// The same double arithmetic as the detector's Math.round(width * (side / longSide)).
+		const double scale = (double)side / longSide;
+		ScaledCopy copy;
+		copy.width = (int)std::fmax(8.0, std::floor(sw * scale + 0.5));
+		copy.height = (int)std::fmax(8.0, std::floor(sh * scale + 0.5));
+		copy.data = static_cast<uint8_t *>(malloc((size_t)copy.width * copy.height * 3));
+		if (!copy.data) break;
+		downscaleRgbLinear(src, sw, sh, stride, copy.data, copy.width, copy.height);
+		copies.push_back(copy);
+		src = copy.data;
+		sw = copy.width;
+		sh = copy.height;
+		stride = sw * 3;
+	}
+	return copies;
+}
+
+void freeScaledCopies(std::vector<ScaledCopy> &copies) {
+	for (ScaledCopy &c : copies) free(c.data);
+	copies.clear();
+}
+
+v8::Local<v8::Array> scaledCopiesToV8(std::vector<ScaledCopy> &copies) {
+	v8::Local<v8::Array> out = Nan::New<v8::Array>(copies.size());
+	for (size_t i = 0; i < copies.size(); i++) {
+		ScaledCopy &c = copies[i];
+		v8::Local<v8::Object> o = Nan::New<v8::Object>();
+		Nan::Set(o, Nan::New("width").ToLocalChecked(), Nan::New<v8::Number>(c.width));
+		Nan::Set(o, Nan::New("height").ToLocalChecked(), Nan::New<v8::Number>(c.height));
+		Nan::Set(o, Nan::New("data").ToLocalChecked(), Nan::NewBuffer((char *)c.data, (size_t)c.width * c.height * 3, freeScaled, NULL).ToLocalChecked());
+		c.data = NULL; // the Buffer owns it now
+		Nan::Set(out, (uint32_t)i, o);
+	}
+	copies.clear();
+	return out;
+}
+
+std::vector<int> longSidesFromV8(v8::Local<v8::Value> value) {
+	std::vector<int> sides;
+	if (!value->IsArray()) return sides;
+	v8::Local<v8::Array> list = value.As<v8::Array>();
+	for (uint32_t i = 0; i < list->Length() && i < MAX_COPIES; i++) {
+		v8::Local<v8::Value> side = Nan::Get(list, i).ToLocalChecked();
+		if (side->IsNumber()) sides.push_back(Nan::To<int32_t>(side).FromJust());
+	}
+	return sides;
+}
+
+namespace {
+
+class CopiesWorker : public Nan::AsyncWorker {
+	public:
+		CopiesWorker(Nan::Callback *callback, v8::Local<v8::Object> data, int width, int height, std::vector<int> longSides)
+		: AsyncWorker(callback, "gst-capture.ScaleRgbCopies"), src(reinterpret_cast<const uint8_t *>(node::Buffer::Data(data))), width(width), height(height), longSides(std::move(longSides)) {
+			SaveToPersistent("data", data); // the frame's memory stays put until HandleOKCallback
+		}
+		~CopiesWorker() { freeScaledCopies(copies); }
+
+		void Execute() { copies = scaledCopiesOf(src, width, height, width * 3, longSides); }
+
+		void HandleOKCallback() {
+			Nan::HandleScope scope;
+			v8::Local<v8::Value> argv[] = { scaledCopiesToV8(copies) };
+			callback->Call(1, argv, async_resource);
+		}
+
+	private:
+		const uint8_t *src;
+		const int width, height;
+		const std::vector<int> longSides;
+		std::vector<ScaledCopy> copies;
+};
+
+} // namespace
+
+NAN_METHOD(ScaleRgbCopies) {
+	if (info.Length() < 5 || !node::Buffer::HasInstance(info[0]) || !info[4]->IsFunction()) return Nan::ThrowTypeError("scaleRgbCopies(data, width, height, longSides, done)");
+	const int w = Nan::To<int32_t>(info[1]).FromJust(), h = Nan::To<int32_t>(info[2]).FromJust();
+	if (w < 1 || h < 1 || node::Buffer::Length(info[0]) != (size_t)w * h * 3) return Nan::ThrowRangeError("scaleRgbCopies: data is not width * height * 3 bytes");
+	Nan::AsyncQueueWorker(new CopiesWorker(new Nan::Callback(info[4].As<v8::Function>()), info[0].As<v8::Object>(), w, h, longSidesFromV8(info[3])));
+}
+
 NAN_METHOD(ScaleRgb) {
 	if (info.Length() < 5 || !node::Buffer::HasInstance(info[0])) return Nan::ThrowTypeError("scaleRgb(data, width, height, outWidth, outHeight)");
 	const int w = Nan::To<int32_t>(info[1]).FromJust(), h = Nan::To<int32_t>(info[2]).FromJust();

@@ -16,6 +16,7 @@ NAN_MODULE_INIT(InitAll) {
 	GObjectWrap::Init();
 	Pipeline::Init(target);
 	Nan::SetMethod(target, "scaleRgb", ScaleRgb);
+	Nan::SetMethod(target, "scaleRgbCopies", ScaleRgbCopies);
 }
 
 NODE_MODULE(gst_capture, InitAll)

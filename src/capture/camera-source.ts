@@ -5,7 +5,7 @@ import { decoderFromElementName } from './decoder-choice.js';
 import { probeElements } from './element-probe.js';
 import type { CameraState, CameraStatus, Frame } from './frame.js';
 import { FrameRateLimiter } from './frame-rate-limiter.js';
-import type { GstBufferTiming, GstBusMessage, GstCaps, GstScaledFrame } from './gst-binding.js';
+import { loadGstreamer, type GstBufferTiming, type GstBusMessage, type GstCaps, type GstScaledFrame } from './gst-binding.js';
 import { LatestFrameMailbox } from './latest-frame-mailbox.js';
 import {
   buildPipelineDescription,
@@ -44,10 +44,13 @@ export interface CameraSourceOptions extends PipelineDescriptionOptions {
   /** Frame threads of a software (libav) decoder; 0 = one per core (the default). */
   decoderThreads?: number;
   /**
-   * Also deliver smaller copies of each frame with these long sides, largest first (the detector's
+   * Smaller copies of each analysed frame with these long sides, largest first (the detector's
    * working resolution and its coarse look: `scaledLongSidesFor(models.detectorMaxSide)`), as
-   * `Frame.scaled`, made by the addon on its pool thread: the detector then skips its own resizes of
-   * the frame (issue 23). Unset: no copies.
+   * `Frame.scaled`, made by the addon on a pool thread: the detector then skips its own resizes of
+   * the frame (issue 23). With a `consumer` (every frame analysed) each frame comes with them as it
+   * is pulled, so the scaling overlaps the analysis of the frame before; a live camera's frames get
+   * them when `frames()` hands them over, so the frames its mailbox drops are never scaled. Unset:
+   * no copies.
    */
   scaledLongSides?: readonly number[];
   logger: Logger;
@@ -69,6 +72,22 @@ export interface CameraSourceEvents {
   end: [];
   /** A pipeline's stop was abandoned (status().pipelinesAbandoned counts them). */
   abandoned: [];
+}
+
+/**
+ * Frames as the consumer takes them, each with its copies at `longSides` made then (on a pool
+ * thread, the JS thread free meanwhile): the frames a busy consumer never takes are never scaled.
+ */
+async function* withScaledCopies(frames: AsyncIterableIterator<Frame>, longSides: readonly number[]): AsyncGenerator<Frame, void, undefined> {
+  for await (const frame of frames) yield frame.scaled !== undefined ? frame : await withCopies(frame, longSides);
+}
+
+function withCopies(frame: Frame, longSides: readonly number[]): Promise<Frame> {
+  return new Promise((resolve) => {
+    loadGstreamer().scaleRgbCopies(frame.rgb, frame.width, frame.height, longSides, (scaled) => {
+      resolve(scaled.length === 0 ? frame : { ...frame, scaled: scaled.map((s) => ({ width: s.width, height: s.height, rgb: s.data })) });
+    });
+  });
 }
 
 const DEFAULT_STALL_TIMEOUT_MS = 5000;
@@ -202,7 +221,8 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
       (closed) => this.mailboxes.delete(closed),
     );
     this.mailboxes.add(mailbox);
-    return mailbox;
+    const sides = this.opts.scaledLongSides;
+    return sides === undefined ? mailbox : withScaledCopies(mailbox, sides);
   }
 
   /** Launch failures become status; nothing may escape as an unhandled rejection. */
@@ -238,7 +258,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
       this.log.debug({ description: description.replace(/location="[^"]*"/, 'location=<redacted>') }, 'launching pipeline');
       session = new PipelineSession(description, this.sessionHandlers(() => this.session === session), this.log, {
         decoderThreads: this.opts.decoderThreads ?? DEFAULT_DECODER_THREADS,
-        ...(this.opts.scaledLongSides === undefined ? {} : { scaledLongSides: this.opts.scaledLongSides }),
+        ...(this.opts.scaledLongSides === undefined || this.opts.consumer === undefined ? {} : { scaledLongSides: this.opts.scaledLongSides }),
       });
     } catch (err) {
       this.fail(err instanceof Error ? err.message : String(err));

@@ -91,6 +91,11 @@ interface GstreamerBinding {
    * its copies (Frame.scaled), on the calling thread: for tests and the bench's CPU figure of that step.
    */
   scaleRgb(data: Buffer, width: number, height: number, outWidth: number, outHeight: number): Buffer;
+  /**
+   * The copies `pull` makes (see GstAppSink.pull), of a packed RGB frame already in JS, on a libuv
+   * pool thread; `done` gets them on the JS thread. For the frames a live camera's consumer takes.
+   */
+  scaleRgbCopies(data: Buffer, width: number, height: number, longSides: readonly number[], done: (scaled: GstScaledFrame[]) => void): void;
 }
 
 let binding: GstreamerBinding | undefined;

@@ -88,6 +88,24 @@ describe('copies of each frame scaled by the capture', () => {
     expect(maxDifference(frame.scaled![0]!.rgb, await sharpResized(150, 84, frame.rgb, 64, 36))).toBeLessThanOrEqual(1);
   });
 
+  it('come with a live camera’s frames as its consumer takes them, and only then (frames the mailbox drops are never scaled)', async () => {
+    const source = camera({ uri: 'test://?pattern=ball&width=320&height=180&fps=30', scaledLongSides: [128, 43] });
+    const arrived: Frame[] = [];
+    source.on('frame', (frame) => arrived.push(frame));
+    source.start();
+    const taken: Frame[] = [];
+    for await (const frame of source.frames()) {
+      taken.push(frame);
+      if (taken.length === 3) break;
+    }
+    expect(arrived.length).toBeGreaterThanOrEqual(3);
+    expect(arrived.every((frame) => frame.scaled === undefined)).toBe(true);
+    for (const frame of taken) {
+      expect(frame.scaled?.map((s) => [s.width, s.height])).toEqual([[128, 72], [43, 24]]);
+      expect(maxDifference(frame.scaled![0]!.rgb, await sharpResized(320, 180, frame.rgb, 128, 72))).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('skip a side no smaller than the picture and a shrink of 4 or more (where sharp shrinks in two steps); the next copy is made from the frame', async () => {
     expect((await allFrames({ uri: clip }))[0]!.scaled).toBeUndefined();
     expect((await allFrames({ uri: clip, scaledLongSides: [320] }))[0]!.scaled).toBeUndefined();
