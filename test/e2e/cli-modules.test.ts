@@ -68,11 +68,11 @@ describe('what each CLI command loads', { timeout: 120_000 }, () => {
     }
   });
 
-  it('read of a still loads onnxruntime and sharp but not GStreamer, the capture code, the tracker, TypeBox (the config schema: precompiled) or the progress bar (issue 23, start-up)', () => {
+  it('read of a still loads onnxruntime and sharp but not GStreamer, the capture code, the tracker, TypeBox (the config schema: precompiled), the progress bar or pino (issue 23, start-up)', () => {
     const r = loadedModules(['read', 'test/fixtures/scenes/one-car.jpg']);
     expect(r.status, r.stderr).toBe(0);
     expect(heavy(r.urls).map((u) => u.split('/node_modules/')[1]!.split('/')[0])).toEqual(expect.arrayContaining(['onnxruntime-node', 'sharp']));
     expect(r.urls.filter((u) => /\/dist\/src\/(capture|pipeline)\//.test(u) || u.includes('gst_capture'))).toEqual([]);
-    expect(r.urls.filter((u) => /\/node_modules\/(@sinclair\/typebox|cli-progress)\//.test(u))).toEqual([]);
+    expect(r.urls.filter((u) => /\/node_modules\/(@sinclair\/typebox|cli-progress|pino)\//.test(u))).toEqual([]);
   });
 });
