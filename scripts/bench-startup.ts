@@ -1,12 +1,13 @@
 // Start-up as a person or systemd meets it, measured by spawning the CLI (never in tests):
 // `alpr-edge read` of one image (process start to exit) and `alpr-edge run` to its first analysed
 // frame. Each is spawned RUNS times; the targets are judged on the median, and each run is kept.
+// `node dist/scripts/bench-startup.js [PASSES]` runs this pass alone (npm run bench runs it too).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const STARTUP_TARGETS = { readOneImageS: 0.8, runFirstFrameS: 2 } as const;
 
@@ -175,4 +176,28 @@ export async function measureStartup(root: string, image: string, clip: string):
     read: { image, runs: reads, medianWallS: median(reads.map((r) => r.wallS)) },
     run: { clip, runs, medianWallS: median(runs.map((r) => r.wallS)) },
   };
+}
+
+/** One pass's figures on one line: wall medians against the targets, each spawn's wall and CPU. */
+export function startupLine(r: StartupResults): string {
+  const verdict = (v: number, target: number) => `${v.toFixed(2)} s ${v <= target ? 'met' : 'NOT MET'} (<= ${target} s)`;
+  const spawns = (runs: { wallS: number; cpuS: number | null }[]) => runs.map((x) => `${x.wallS.toFixed(2)}/${x.cpuS?.toFixed(2) ?? '?'}`).join(' ');
+  return `read ${verdict(r.read.medianWallS, STARTUP_TARGETS.readOneImageS)} [wall/CPU s: ${spawns(r.read.runs)}]; ` +
+    `run to first frame ${verdict(r.run.medianWallS, STARTUP_TARGETS.runFirstFrameS)} [${spawns(r.run.runs)}]`;
+}
+
+// The start-up pass alone, PASSES times (default 1), one line each with the load average: enough to
+// see the spread on a shared machine and to alternate builds (A, B, A, B) without the whole bench.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+  const clip = join(root, '.cache/bench/clip-1080p30.mp4');
+  if (!existsSync(clip)) {
+    process.stderr.write(`bench-startup: ${clip} is missing; npm run bench encodes it on its first run\n`);
+    process.exit(69);
+  }
+  const passes = Number(process.argv[2] ?? 1);
+  for (let i = 0; i < passes; i++) {
+    const load = loadavg()[0]!.toFixed(1);
+    process.stdout.write(`load ${load}: ${startupLine(await measureStartup(root, join(root, 'test/fixtures/scenes/one-car.jpg'), clip))}\n`);
+  }
 }
