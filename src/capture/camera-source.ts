@@ -84,9 +84,15 @@ async function* withScaledCopies(frames: AsyncIterableIterator<Frame>, longSides
 
 function withCopies(frame: Frame, longSides: readonly number[]): Promise<Frame> {
   return new Promise((resolve) => {
-    loadGstreamer().scaleRgbCopies(frame.rgb, frame.width, frame.height, longSides, (scaled) => {
-      resolve(scaled.length === 0 ? frame : { ...frame, scaled: scaled.map((s) => ({ width: s.width, height: s.height, rgb: s.data })) });
-    });
+    try {
+      loadGstreamer().scaleRgbCopies(frame.rgb, frame.width, frame.height, longSides, (scaled) => {
+        resolve(scaled.length === 0 ? frame : { ...frame, scaled: scaled.map((s) => ({ width: s.width, height: s.height, rgb: s.data })) });
+      });
+    } catch {
+      // An addon built before the copies existed (or a frame it refuses) costs only the saving: the
+      // detector resizes the frame itself. The camera's consumer must never stop on it.
+      resolve(frame);
+    }
   });
 }
 

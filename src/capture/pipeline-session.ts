@@ -173,7 +173,8 @@ export class PipelineSession {
       if (this.stopped) return;
       if (buf !== null) {
         this.pulled++;
-        const consumed = this.handlers.sample(buf, caps, timing, scaled);
+        // An addon built before the copies existed passes none.
+        const consumed = this.handlers.sample(buf, caps, timing, scaled ?? []);
         if (consumed) consumed.then(this.pull, this.pull);
         else this.pull();
         return;

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { CameraSource, type CameraSourceOptions, type Frame } from '../../src/capture/index.js';
 import { loadGstreamer } from '../../src/capture/gst-binding.js';
 import { defaultConfig } from '../../src/config/defaults.js';
@@ -104,6 +104,25 @@ describe('copies of each frame scaled by the capture', () => {
       expect(frame.scaled?.map((s) => [s.width, s.height])).toEqual([[128, 72], [43, 24]]);
       expect(maxDifference(frame.scaled![0]!.rgb, await sharpResized(320, 180, frame.rgb, 128, 72))).toBeLessThanOrEqual(1);
     }
+  });
+
+  it('leave a live camera’s frames as they are, and its consumer going, when the addon cannot make them', async () => {
+    const binding = loadGstreamer();
+    const scaleRgbCopies = binding.scaleRgbCopies;
+    onTestFinished(() => {
+      binding.scaleRgbCopies = scaleRgbCopies;
+    });
+    binding.scaleRgbCopies = () => {
+      throw new TypeError('binding.scaleRgbCopies is not a function');
+    };
+    const source = camera({ uri: 'test://?pattern=ball&width=320&height=180&fps=30', scaledLongSides: [128, 43] });
+    source.start();
+    const taken: Frame[] = [];
+    for await (const frame of source.frames()) {
+      taken.push(frame);
+      if (taken.length === 2) break;
+    }
+    expect(taken.map((frame) => frame.scaled)).toEqual([undefined, undefined]);
   });
 
   it('skip a side no smaller than the picture and a shrink of 4 or more (where sharp shrinks in two steps); the next copy is made from the frame', async () => {
