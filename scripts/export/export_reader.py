@@ -224,24 +224,24 @@ def main():
     mpath = os.path.join(args.models_dir, "manifest.json")
     # A run warm-started from a shipped model (--init-onnx) continues that model: its version and
     # training commands carry the earlier run's, read before this export replaces the entries.
+    # A weight mix (scripts/train/interpolate_reader.py) of the shipped reader and a fine-tune of
+    # it continues the shipped reader too: its version, then the fine-tune's steps and the weight.
     version, lineage = "1.0-step%s" % ck.get("step"), []
     init = (ck.get("args") or {}).get("init_onnx")
-    if init and os.path.exists(mpath):
-        with open(mpath) as f:
-            for old_entry in json.load(f).get("models", []):
-                if os.path.abspath(os.path.join(REPO, old_entry.get("file", ""))) == os.path.abspath(init):
-                    version = "%s+%s" % (old_entry.get("version", "?"), ck.get("step"))
-                    lineage = old_entry.get("trainCommands", [])
     mix = ck.get("interpolation")
-    if mix and os.path.exists(mpath):
-        # A weight mix (scripts/train/interpolate_reader.py) of the shipped reader and a fine-tune
-        # of it: the shipped version, then the fine-tune's steps and the mixing weight.
+    old_entries = []
+    if (init or mix) and os.path.exists(mpath):
         with open(mpath) as f:
-            for old_entry in json.load(f).get("models", []):
-                if os.path.abspath(os.path.join(REPO, old_entry.get("file", ""))) == os.path.abspath(mix["a"]) \
-                        and old_entry.get("sha256") == mix.get("a_sha256"):
-                    version = "%s+mix%.2f(+%s)" % (old_entry.get("version", "?"), mix["alpha"], mix.get("b_step"))
-                    lineage = old_entry.get("trainCommands", [])
+            old_entries = json.load(f).get("models", [])
+    for old_entry in old_entries:
+        old_file = os.path.abspath(os.path.join(REPO, old_entry.get("file", "")))
+        if mix and old_file == os.path.abspath(mix["a"]) and old_entry.get("sha256") == mix.get("a_sha256"):
+            version = "%s+mix%.2f(+%s)" % (old_entry.get("version", "?"), mix["alpha"], mix.get("b_step"))
+        elif not mix and init and old_file == os.path.abspath(init):
+            version = "%s+%s" % (old_entry.get("version", "?"), ck.get("step"))
+        else:
+            continue
+        lineage = old_entry.get("trainCommands", [])
     counts = ck.get("counts", {})
     common = dict(
         inputShape=[1, 3, IN_H, IN_W], inputName="input", batchDynamic=True,

@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if not __package__:
     sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 from scripts.common.log import log  # noqa: E402
+from scripts.export.manifest import sha256  # noqa: E402
 from scripts.train.reader_model import PlateReader, fold_bn, load_checkpoint  # noqa: E402
 
 
@@ -49,7 +50,7 @@ def folded_params(path):
 def mixed_model(pa, pb, alpha, width):
     """A trainable PlateReader whose folded form is (1 - alpha) * a + alpha * b."""
     model = PlateReader(width).eval()
-    folded_names = set()
+    folded = set()  # Conv+BN modules, whose parameters are set from the mixed folded weights
     with torch.no_grad():
         def rec(prefix, mod):
             for name, child in mod.named_children():
@@ -64,12 +65,12 @@ def mixed_model(pa, pb, alpha, width):
                     bn.running_var.fill_(1.0)
                     bn.weight.fill_(math.sqrt(1.0 + bn.eps))
                     bn.bias.copy_(b)
-                    folded_names.update({full + ".0.weight", full + ".0.bias"})
+                    folded.add(full + ".")
                 else:
                     rec(full + ".", child)
         rec("", model)
         for k, v in model.named_parameters():
-            if any(k.startswith(n.rsplit(".0.", 1)[0] + ".") for n in folded_names):
+            if any(k.startswith(prefix) for prefix in folded):
                 continue
             if k not in pa or k not in pb:
                 raise SystemExit("%s missing from one end" % k)
@@ -77,12 +78,6 @@ def mixed_model(pa, pb, alpha, width):
                 raise SystemExit("%s: shapes differ (%s, %s, %s)" % (k, tuple(pa[k].shape), tuple(pb[k].shape), tuple(v.shape)))
             v.copy_((1 - alpha) * pa[k] + alpha * pb[k])
     return model
-
-
-def sha256(path):
-    import hashlib
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def git_commit(path):

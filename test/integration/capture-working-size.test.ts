@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } 
 import { CameraSource, type CameraSourceOptions, type Frame } from '../../src/capture/index.js';
 import { loadGstreamer } from '../../src/capture/gst-binding.js';
 import { defaultConfig } from '../../src/config/defaults.js';
-import { PlateEngine, scaledLongSidesFor } from '../../src/inference/engine.js';
+import { PlateEngine, engineOptions, scaledLongSidesFor } from '../../src/inference/engine.js';
 import { decodeImageFile, iou, resizeRgb, type RgbImage } from '../../src/inference/image.js';
 import { defaultManifestPath } from '../../src/inference/manifest.js';
 import { frameImage } from '../../src/pipeline/camera-pipeline.js';
@@ -138,16 +138,7 @@ describe('the detector on a frame scaled by the capture', () => {
   const config = defaultConfig();
   let engine: PlateEngine;
   beforeAll(async () => {
-    engine = await PlateEngine.load({
-      manifestPath: defaultManifestPath(),
-      detector: config.models.detector,
-      reader: config.models.reader,
-      intraOpThreads: 1,
-      detectorMaxSide: config.models.detectorMaxSide,
-      detectionThreshold: config.thresholds.detection,
-      readConfidence: config.thresholds.readConfidence,
-      warmUp: false,
-    });
+    engine = await PlateEngine.load(engineOptions(config, { manifestPath: defaultManifestPath(), intraOpThreads: 1, warmUp: false }));
   });
   afterAll(async () => engine.close());
 
