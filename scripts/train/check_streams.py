@@ -35,7 +35,7 @@ from PIL import Image
 
 def render_plate(rng, degrade=True):
     a = np.random.default_rng(rng.getrandbits(32)).integers(0, 255, (40, 80, 3), dtype=np.uint8)
-    return Image.fromarray(a, "RGB"), "".join(rng.choice("ABC123") for _ in range(6)), "CA"
+    return Image.fromarray(a, "RGB"), "".join(rng.choice("QXZ482") for _ in range(6)), "CA"
 '''
 
 
@@ -73,7 +73,7 @@ def main():
         with open(os.path.join(tmp, "plates.py"), "w") as f:
             f.write(FAKE_PLATES)
         items = [dict(set="ucsd-ca", split="train", img=noise(rng, 60, 200), box=[20, 10, 160, 40], crop=False,
-                      text="ABC123", state=-1) for _ in range(20)]
+                      text="QXZ482", state=-1) for _ in range(20)]
         cache = os.path.join(tmp, "real.pkl")
         with open(cache, "wb") as f:
             pickle.dump(items, f)

@@ -8,7 +8,7 @@ import type { PlateTextResult } from './reader.js';
 // 88 -> 92 %, all 94.7 -> 96.3 % top-1, the same for ties of 0.05 to 0.5; openalpr-us-crops val
 // unchanged).
 const FORMATS: Record<string, RegExp[]> = {
-  // Passenger since 1980 (1ABC234), older passenger (ABC123, 123ABC), commercial (1A23456,
+  // Passenger since 1980 (1ABC234), older passenger (LLLDDD, DDDLLL), commercial (1A23456,
   // 12345A1), trailer (1AB2345).
   CA: [/^\d[A-Z]{3}\d{3}$/, /^[A-Z]{3}\d{3}$/, /^\d{3}[A-Z]{3}$/, /^\d[A-Z]\d{5}$/, /^\d{5}[A-Z]\d$/, /^\d[A-Z]{2}\d{4}$/],
 };

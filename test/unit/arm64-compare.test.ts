@@ -8,7 +8,7 @@ const plate = (over: Partial<Plate> = {}): Plate => ({
   confidence: 0.981,
   state: 'CA',
   box: [10, 20, 120, 40],
-  candidates: [{ text: '7ABC123', confidence: 0.981 }, { text: '7ABC12', confidence: 0.012 }, { text: 'ABC123', confidence: 0.001 }, { text: '7BC123', confidence: 0 }],
+  candidates: [{ text: '7ABC123', confidence: 0.981 }, { text: '7ABC12', confidence: 0.012 }, { text: 'QBC123', confidence: 0.001 }, { text: '7BC123', confidence: 0 }],
   ...over,
 });
 const line = (...plates: Plate[]): ReadLine => ({ file: '/x/one-car.jpg', plates });
