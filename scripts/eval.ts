@@ -36,6 +36,7 @@ interface EvalOptions {
   reader?: string;
   detector?: string;
   maxSide?: number;
+  fineSide?: number;
   docs?: string;
   failures?: boolean;
   plateScale?: string;
@@ -57,7 +58,7 @@ function pickModels(precision: 'fp32' | 'int8', manifestPath: string): { detecto
 }
 
 async function predict(engine: PlateEngine, img: RgbImage): Promise<{ plates: PredictedPlate[]; boxes: Box[] }> {
-  const { plates, boxes } = await engine.readImage(img);
+  const { plates, boxes } = await engine.readStill(img);
   return { plates: plates.map((p) => ({ text: p.text, state: p.state ?? null, box: p.box, candidates: p.candidates })), boxes: boxes.map((b) => b.box) };
 }
 
@@ -252,6 +253,7 @@ const program = new Command()
   .option('--docs <file>', 'also put each set\'s row into the generated table of this markdown file (e.g. docs/models.md)')
   .option('--failures', 'list every plate not read right: image (label line), missed or misread, IoU, lengths, character pairs, rank of the right text (no plate text)')
   .addOption(new Option('--max-side <px>', 'detector working resolution (long side); default from the config').argParser(Number))
+  .addOption(new Option('--fine-side <px>', "long side of the detector's fine look at stills (0: none); default from the config").argParser(Number))
   .addOption(new Option('--detection <score>', 'minimum detector score for a plate box; default from the config (thresholds.detection)').argParser(Number))
   .option('--plate-scale <spec>', 'scenes re-framed so the (first) plate is far:PX wide in a WxH frame (far:40:1280x720) or spans close:SHARE of the width of a 1280 px picture (close:0.6)')
   .action(async (paths: string[], opts: EvalOptions) => {
@@ -260,7 +262,7 @@ const program = new Command()
     const picked = pickModels(opts.models, manifestPath);
     const detector = opts.detector ?? picked.detector;
     const reader = opts.reader ?? picked.reader;
-    const engine = await PlateEngine.load(engineOptions(config, { manifestPath, detector, reader, intraOpThreads: opts.threads, ...(opts.maxSide ? { detectorMaxSide: opts.maxSide } : {}), ...(opts.detection !== undefined ? { detectionThreshold: opts.detection } : {}) }));
+    const engine = await PlateEngine.load(engineOptions(config, { manifestPath, detector, reader, intraOpThreads: opts.threads, ...(opts.maxSide ? { detectorMaxSide: opts.maxSide } : {}), ...(opts.fineSide !== undefined ? { stillFineSide: opts.fineSide } : {}), ...(opts.detection !== undefined ? { detectionThreshold: opts.detection } : {}) }));
     const rows: EvalRow[] = [];
     for (const path of paths) {
       const name = basename(resolve(path));

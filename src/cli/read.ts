@@ -34,7 +34,7 @@ export async function readFiles(files: string[], opts: ReadFilesOptions): Promis
         if (VIDEO_EXTENSIONS.has(extname(file).toLowerCase())) await readVideo(file, engine, config, opts.fps, (logger ??= await videoLogger()));
         else {
           const img = await decodeImageFile(file);
-          const { plates } = await engine.readImage(img);
+          const { plates } = await engine.readStill(img);
           process.stdout.write(JSON.stringify({ file, plates: observationsToPlates(plates) }) + '\n');
         }
         readable++;

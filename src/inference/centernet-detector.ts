@@ -1,7 +1,7 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import { ort } from './session.js';
 import { atSize, iou, pasteRgb, resizeRgb, type Box, type RgbImage } from './image.js';
-import type { DetectedBox, PlateDetector } from './detector.js';
+import type { DetectedBox, DetectOptions, PlateDetector } from './detector.js';
 
 /** What the manifest says about our detector (written by scripts/export/export_detector.py). */
 export interface CenterNetSpec {
@@ -46,6 +46,11 @@ const COARSE_SCALE = 1 / 3;
 const COARSE_MIN_WIDTH = 120;
 /** A coarse box this close to a first-look box is the same box, not worth reading twice. */
 const SAME_BOX_IOU = 0.7;
+/**
+ * Plates at most this wide in the fine look (detect's `fineSide`) are taken from it: the widest the
+ * detector was trained on. Wider ones are the working and coarse looks' to find.
+ */
+const FINE_MAX_WIDTH = 220;
 /** Input size of a closer look (refine). */
 const CLOSER_INPUT: readonly [width: number, height: number] = [256, 128];
 /**
@@ -88,7 +93,7 @@ export class CenterNetPlateDetector implements PlateDetector {
    * second look that is big at the working resolution is returned beside what the first look found
    * at the same place: both boxes are read, and the engine keeps the surer read (one plate per place).
    */
-  async detect(img: RgbImage): Promise<DetectedBox[]> {
+  async detect(img: RgbImage, opts: DetectOptions = {}): Promise<DetectedBox[]> {
     const { boxes: first, working } = await this.detectAtWorking(img);
     const small = Math.max(img.width, img.height) <= SMALL_IMAGE_SIDE;
     // The coarse look shrinks the working picture, not the frame: a 1080p frame is resized once
@@ -97,7 +102,23 @@ export class CenterNetPlateDetector implements PlateDetector {
     const second = coarse ? await this.detectIn(coarse, img.width / coarse.width, img.height / coarse.height) : await this.detectInContext(img);
     const scale = working.width / img.width;
     const big = second.filter((c) => c.box[2] * scale >= COARSE_MIN_WIDTH && first.every((f) => iou(f.box, c.box) < SAME_BOX_IOU));
-    return [...first, ...big];
+    return [...first, ...big, ...(await this.detectFine(img, working, opts.fineSide))];
+  }
+
+  /**
+   * A still's third look, larger than the working resolution: a 40-60 px plate of a 1280x720 photo
+   * is 20-30 px at 640, where the detector finds it less often and places its box worse. Every box
+   * it finds inside the trained range is returned beside the other looks' (the same plate's boxes
+   * are all read and the engine keeps the surer read). Frames of a camera never get it: the frame
+   * budget has no room for a network run at 4x the pixels.
+   */
+  private async detectFine(img: RgbImage, working: RgbImage, fineSide: number | undefined): Promise<DetectedBox[]> {
+    const long = Math.max(img.width, img.height);
+    if (fineSide === undefined || fineSide <= Math.max(working.width, working.height) || long <= Math.max(working.width, working.height)) return [];
+    const scale = Math.min(1, fineSide / long);
+    const fine = scale === 1 ? img : await this.meter('resize', () => resizeRgb(img, Math.max(8, Math.round(img.width * scale)), Math.max(8, Math.round(img.height * scale))));
+    const found = await this.detectIn(fine, img.width / fine.width, img.height / fine.height);
+    return found.filter((b) => b.box[2] * scale <= FINE_MAX_WIDTH);
   }
 
   /**

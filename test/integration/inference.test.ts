@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlateEngine } from '../../src/inference/engine.js';
 import { StaticClutter } from '../../src/inference/static-clutter.js';
-import { cropRgb, cutByEdge, decodeImageFile, resizeRgb, type Box, type RgbImage } from '../../src/inference/image.js';
+import { cropRgb, cutByEdge, decodeImageFile, pasteRgb, resizeRgb, type Box, type RgbImage } from '../../src/inference/image.js';
 import { defaultManifestPath, ModelError, readManifest, resolveModel } from '../../src/inference/manifest.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import { renderPlateScene } from '../support/plates-svg.js';
@@ -16,6 +16,7 @@ const engineOptions = {
   reader: config.models.reader,
   intraOpThreads: 1,
   detectorMaxSide: config.models.detectorMaxSide,
+  stillFineSide: config.models.stillFineSide,
   detectionThreshold: config.thresholds.detection,
   readConfidence: config.thresholds.readConfidence,
 };
@@ -147,6 +148,27 @@ describe('inference on the shipped models (real onnxruntime sessions)', () => {
     expect(x + w).toBeGreaterThan(880);
     expect(y + h / 2).toBeGreaterThan(380);
     expect(y + h / 2).toBeLessThan(580);
+  });
+
+  it('reads a far plate in a still that the working resolution alone misses (the fine look), and never looks finer at camera frames', async () => {
+    // two-cars.jpg at 0.3x in a 1920x1080 grey picture: the NY plate is 42 px wide, 14 px at the
+    // working resolution (640), below the 14-220 px the detector was trained on; 28 px in the fine look (1280).
+    const full = await decodeImageFile('test/fixtures/scenes/two-cars.jpg');
+    const far: RgbImage = { width: 1920, height: 1080, data: Buffer.alloc(1920 * 1080 * 3, 96) };
+    pasteRgb(far, await resizeRgb(full, 384, 216), 500, 400);
+    const frame = await engine.readImage(far);
+    const still = await engine.readStill(far);
+    expect(frame.plates.map((p) => p.text)).toEqual(['SGK9091']);
+    expect(still.plates.map((p) => p.text).sort()).toEqual(['SGK9091', 'XHS8158']);
+    const ny = still.plates.find((p) => p.text === 'XHS8158')!;
+    // The NY plate lies at 500 + 0.3 * (388, 308) = (616, 492), 42x21.
+    expect(Math.abs(ny.box[0] + ny.box[2] / 2 - 637)).toBeLessThan(12);
+    expect(Math.abs(ny.box[1] + ny.box[3] / 2 - 503)).toBeLessThan(8);
+    // A still no larger than the working resolution gets no fine look: the same boxes either way.
+    const small = await resizeRgb(full, config.models.detectorMaxSide, (config.models.detectorMaxSide * 9) / 16);
+    const smallStill = await engine.readStill(small);
+    expect(smallStill.boxes.length).toBeGreaterThan(0);
+    expect(smallStill.boxes).toEqual((await engine.readImage(small)).boxes);
   });
 
   it('survives a frame of unexpected, tiny size', async () => {
