@@ -155,7 +155,11 @@ def main():
     log("fp32 -> %s (%d bytes, %d params)" % (fp32_path, os.path.getsize(fp32_path), count_params(model)))
 
     items, _ = D.load_real_cache(args.datasets, args.cache_dir, True)
-    calib = calibration_batches(items, args.synth_dir, args.calib)
+    # A leave-one-source-out model never sees its left-out set, not even to calibrate its ranges.
+    left_out = set((ck.get("args") or {}).get("leave_out") or ())
+    if left_out:
+        log("calibrating without %s (the checkpoint's --leave-out)" % ", ".join(sorted(left_out)))
+    calib = calibration_batches([it for it in items if it["set"] not in left_out], args.synth_dir, args.calib)
     q, ranges = quantize_qdq(fp32, calib, args.percentile, args.reduce_range)
     q.doc_string = "alpr-edge plate reader INT8 QDQ (per-channel int8 weights, uint8 activations); " \
                    "logits = log-softmax [N,40,37], blank=0; state_logits raw [N,52]"
