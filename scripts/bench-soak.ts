@@ -18,6 +18,7 @@ import type { HotListEntry } from '../src/hotlist/list.js';
 import { HotListRepository } from '../src/hotlist/repository.js';
 import { generatePublisherKeys, loadPublicKey, signHotList } from '../src/hotlist/signed-list.js';
 import { API_ROOT } from '../src/mqtt/topics.js';
+import { daemonUnitEnvironment } from './unit-environment.js';
 
 const MB = 1024 * 1024;
 
@@ -86,19 +87,6 @@ export function parseSoakOptions(argv: string[]): SoakOptions {
   };
 }
 
-/** `Environment=NAME=value` lines of a systemd unit (quoted values unquoted; `$` expansions are not used there). */
-export function unitEnvironment(unit: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of unit.split('\n')) {
-    const m = /^Environment=(.*)$/.exec(line.trim());
-    if (!m) continue;
-    for (const word of m[1]!.match(/"[^"]*"|\S+/g) ?? []) {
-      const kv = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(word.replace(/^"(.*)"$/, '$1'));
-      if (kv) env[kv[1]!] = kv[2]!;
-    }
-  }
-  return env;
-}
 
 /** One look at the daemon's memory. MB throughout; heap figures absent when /metrics did not answer. */
 export interface MemorySample {
@@ -399,7 +387,7 @@ export async function runSoak(opts: SoakOptions) {
   const loadAtStart = loadavg()[0]!;
   const started = Date.now();
   // As the device runs it: the unit's environment (NODE_ENV, the allocator's arenas), then --env.
-  const daemonEnv = { ...(opts.unitEnv ? unitEnvironment(readFileSync(join(root, 'systemd/alpr-edge.service'), 'utf8')) : {}), ...opts.env };
+  const daemonEnv = { ...(opts.unitEnv ? daemonUnitEnvironment(root) : {}), ...opts.env };
   const child = spawn(process.execPath, [join(root, 'dist/src/bin.cjs'), 'run', '--config', configFile], { cwd: root, env: { ...process.env, ...daemonEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   const counters: DaemonCounters = { logLines: 0, reads: 0, warnings: 0, errors: 0 };
   watchLogs(child, counters);

@@ -4,7 +4,7 @@
 //
 // Imported first: libuv sizes its thread pool on first use, and capture parks two pool threads per
 // source; the benchmark should run with the pool the daemon runs with.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
@@ -26,8 +26,10 @@ import type { PlateReader } from '../src/inference/reader.js';
 import { createLogger } from '../src/log.js';
 import { CameraPipeline, frameImage } from '../src/pipeline/camera-pipeline.js';
 import type { Read } from '../src/pipeline/read.js';
+import { formatMemoryParts, sampleMemory, type MemoryParts } from './bench-memory.js';
 import { measureAnalysisStages, measureCaptureStages, measureScaleToWorking, type StageCpu } from './bench-stages.js';
 import { measureStartup, STARTUP_TARGETS, type StartupResults } from './bench-startup.js';
+import { daemonUnitEnvironment, UNIT_FILE } from './unit-environment.js';
 
 const SOURCE_CLIP = 'test/fixtures/demo/clip.mp4';
 const SOURCE_CLIP_TRUTH = 'test/fixtures/demo/clip.json';
@@ -73,6 +75,8 @@ export interface BenchOptions {
    * does; false: the detector resizes the full frame with sharp, as before 2026-12-06 (A/B runs).
    */
   scaleInCapture: boolean;
+  /** Run with the environment of systemd/alpr-edge.service (rerunUnderUnitEnvironment); false: the caller's, for A/B runs of those settings. */
+  unitEnv: boolean;
 }
 
 export interface Stat {
@@ -89,11 +93,18 @@ interface FrameSample extends StageTimings {
   analyseMs: number;
 }
 
+/** RSS sampled every RSS_SAMPLE_MS during a pass, with its parts at the highest sample (scripts/bench-memory.ts). */
+interface RssDuring {
+  mean: number;
+  max: number;
+  atMax?: MemoryParts;
+}
+
 interface PlayResult {
   frames: number;
   wallMs: number;
   cpuMs: number;
-  rssMb: { mean: number; max: number };
+  rssMb: RssDuring;
   /** The decoder element decodebin picked (hardware when there is one). */
   decoder: string | undefined;
 }
@@ -140,10 +151,12 @@ interface BenchResults {
   date: string;
   /** loadAverage is taken at the start: other work on the machine (training jobs) slows every figure. */
   machine: { cpu: string; cores: number; memoryMb: number; os: string; node: string; commit: string | null; loadAverage: number[] };
+  /** The unit's Environment= settings this run had (all of them unless --no-unit-env), NAME=value. */
+  environment: { unit: boolean; settings: string[] };
   options: { frames: number; intraOpThreads: number; detectorMaxSide: number; decoderThreads?: number; scaleInCapture?: boolean };
   clip: { path: string; width: number; height: number; fps: number; builtThisRun: boolean };
   models: { version: string; interim: boolean; detector: string; reader: string; precision: string };
-  decode: { decoder: string | null; frames: number; fps: number; msPerFrame: number; cpuPctOneCore: number; cpuPctAllCores: number };
+  decode: { decoder: string | null; frames: number; fps: number; msPerFrame: number; cpuPctOneCore: number; cpuPctAllCores: number; rssMb: RssDuring };
   /**
    * The reader alone on plates the end-to-end pass met, one core, nothing else running; null when
    * none. `runs`: each of READER_ALONE_RUNS passes over the same plates, CPU ms per plate; the
@@ -162,7 +175,7 @@ interface BenchResults {
     cpuPctAllCores: number;
     /** CPU of the whole process (decode, analysis, every thread) per analysed frame. */
     cpuMsPerFrame: number;
-    rssMb: { mean: number; max: number };
+    rssMb: RssDuring;
     reads: { count: number; plates: string[] };
   };
   /** CPU ms per frame by stage, each stage alone (scripts/bench-stages.ts). */
@@ -195,6 +208,7 @@ const USAGE = `usage: npm run bench -- [--frames N] [--threads N] [--max-side N]
   --decoder-threads N  libav decoder frame threads, 0 = one per core (default: the config's, 0)
   --no-startup   skip the start-up pass (spawned read and run)
   --resize-in-js the detector resizes each full frame (sharp) instead of taking the capture's scaled copy
+  --no-unit-env  keep this shell's environment instead of systemd/alpr-edge.service's (MALLOC_ARENA_MAX, NODE_OPTIONS)
   decode [RUNS] [THREADS]  only the decode pass, RUNS times, with THREADS decoder threads
   store | hotlist | fleet   the ring store, the hot-list matcher, a fleet over MQTT (docs/benchmarks.md)
   soak [--minutes N]  the daemon on a looping clip for N minutes (60): memory growth and peak`;
@@ -211,6 +225,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'decoder-threads': { type: 'string' },
       'no-startup': { type: 'boolean', default: false },
       'resize-in-js': { type: 'boolean', default: false },
+      'no-unit-env': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -228,6 +243,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     decoderThreads: values['decoder-threads'] === undefined ? DEFAULT_DECODER_THREADS : nonNegativeInteger('--decoder-threads', values['decoder-threads']),
     startup: !values['no-startup'],
     scaleInCapture: !values['resize-in-js'],
+    unitEnv: !values['no-unit-env'],
   };
 }
 
@@ -348,7 +364,7 @@ function expectedFrames(root: string): number {
  */
 async function playClip(clip: string, label: string, limit: number, consume: (frame: Frame) => Promise<void>, logger: Logger, expected = limit): Promise<PlayResult> {
   const progress = createProgress(Math.min(limit, expected), label);
-  const rss = sampleRss();
+  const rss = sampleMemory(RSS_SAMPLE_MS);
   let frames = 0;
   let failed: Error | undefined;
   const cpuBefore = process.cpuUsage();
@@ -392,20 +408,6 @@ async function playClip(clip: string, label: string, limit: number, consume: (fr
   }
 }
 
-function sampleRss(): { stop(): { mean: number; max: number } } {
-  const samples: number[] = [];
-  const take = () => samples.push(process.memoryUsage.rss() / MB);
-  take();
-  const timer = setInterval(take, RSS_SAMPLE_MS);
-  return {
-    stop() {
-      clearInterval(timer);
-      take();
-      return { mean: samples.reduce((s, v) => s + v, 0) / samples.length, max: Math.max(...samples) };
-    },
-  };
-}
-
 function cpuPct(play: PlayResult): { cpuPctOneCore: number; cpuPctAllCores: number } {
   const oneCore = (100 * play.cpuMs) / play.wallMs;
   return { cpuPctOneCore: oneCore, cpuPctAllCores: oneCore / cpus().length };
@@ -420,7 +422,7 @@ async function measureDecode(clip: string, expected: number, logger: Logger): Pr
   if (play.frames === 0) throw new Error('decode only: the clip yielded no frames');
   if (Math.abs(play.frames - expected) > FPS) logger.warn({ frames: play.frames, expected }, 'decoded frame count differs from the demo clip at 30 fps');
   const fps = (1000 * play.frames) / play.wallMs;
-  return { decoder: play.decoder ?? null, frames: play.frames, fps, msPerFrame: 1000 / fps, ...cpuPct(play) };
+  return { decoder: play.decoder ?? null, frames: play.frames, fps, msPerFrame: 1000 / fps, ...cpuPct(play), rssMb: play.rssMb };
 }
 
 function engineLoad(config: Config, models: ModelChoice, logger: Logger): Promise<PlateEngine> {
@@ -530,6 +532,7 @@ async function measureEndToEnd(clip: string, engine: PlateEngine, config: Config
       cameraId: 'bench',
       location: config.location,
       tracker: config.thresholds,
+      fineLookEvery: config.models.fineLookEveryFrames,
       logger: logger.child({ component: 'pipeline' }),
       onFrameAnalysed: (timings, plates) => (pending = { ...timings, plates, crops: crops.take() }),
     },
@@ -760,6 +763,8 @@ export function reportRows(r: BenchResults): Row[] {
     ['  RSS during end to end', `mean ${f0(e.rssMb.mean)} MB, max ${f0(e.rssMb.max)} MB`],
     withTarget('peak RSS (whole run)', `${f0(r.peakRssMb)} MB`, 'peak RSS'),
     ['  RSS after decode, after model load', `${f0(r.rssMbAt.afterDecode)} MB, ${f0(r.rssMbAt.afterModelLoad)} MB`],
+    ...memoryRows('decode only', r.decode.rssMb),
+    ...memoryRows('end to end', e.rssMb),
     ['reads found', `${e.reads.count}`],
   ];
   const p = r.precision;
@@ -776,6 +781,11 @@ export function reportRows(r: BenchResults): Row[] {
   );
   if (su) rows.push(['  models loaded, http listening', `${each(su.run.runs.map((x) => x.modelsLoadedS ?? NaN))} s, ${each(su.run.runs.map((x) => x.httpListeningS ?? NaN))} s after the spawn`]);
   return rows;
+}
+
+/** Where the RSS of a pass's highest sample was (issue 23): malloc's heaps, other anonymous memory, libraries. */
+function memoryRows(pass: string, rss: RssDuring): Row[] {
+  return rss.atMax === undefined ? [] : [[`  RSS by part at the ${pass} max (MB)`, `${f0(rss.atMax.rssMb)}: ${formatMemoryParts(rss.atMax)}`]];
 }
 
 /** CPU ms per frame by stage, each alone; decode overlaps analysis in the pipeline, so these add up to more than the wall time. */
@@ -806,6 +816,7 @@ function report(r: BenchResults, jsonPath: string): string {
     `alpr-edge bench, ${r.date}, ${m.cpu} x${m.cores}, ${(m.memoryMb / 1024).toFixed(0)} GiB, node ${m.node}, ${m.commit ?? 'no git commit'}, load ${m.loadAverage.join(' ')} at start`,
     `clip ${r.clip.width}x${r.clip.height} @ ${r.clip.fps} fps H.264 (${r.clip.path}); onnxruntime ${r.options.intraOpThreads} thread(s); detector max side ${r.options.detectorMaxSide}; decoder threads ${r.options.decoderThreads ?? 'default'}; ${r.options.scaleInCapture === false ? 'frames resized for the detector in JS (--resize-in-js)' : "frames scaled to the detector's size by the capture"}`,
     `models ${r.models.version} (${r.models.precision}${r.models.interim ? ', interim' : ''})`,
+    `environment ${r.environment.settings.join(' ')}${r.environment.unit ? ` (${UNIT_FILE})` : ' (--no-unit-env: this shell\'s)'}`,
     `int8 vs fp32: ${r.precision.measured ? r.precision.pairs.map((p) => `${p.kind} ${p.fp32} / ${p.int8}`).join(', ') : `n/a: ${r.precision.reason}`}`,
     '',
     formatTable(reportRows(r)),
@@ -837,6 +848,7 @@ function modelPrecision(manifest: ModelManifest, models: ModelChoice): string {
  * CPU ms per frame: that one barely moves with load, and is the number to compare across builds.
  */
 async function decodeOnly(rawRuns = '3', rawThreads?: string): Promise<void> {
+  rerunUnderUnitEnvironment(installDir());
   const runs = positiveInteger('decode RUNS', rawRuns);
   if (rawThreads !== undefined) decoderThreads = nonNegativeInteger('decode THREADS', rawThreads);
   // As the daemon captures: each frame also scaled to the detector's working size.
@@ -857,6 +869,24 @@ async function decodeOnly(rawRuns = '3', rawThreads?: string): Promise<void> {
   }
 }
 
+/**
+ * The bench measures the process as systemd/alpr-edge.service runs the daemon. glibc and V8 read
+ * some of the unit's settings only as a process starts (MALLOC_ARENA_MAX, NODE_OPTIONS), so a bench
+ * started without them runs itself again with them, stdio shared, and exits with its code.
+ */
+function rerunUnderUnitEnvironment(root: string): void {
+  const unit = daemonUnitEnvironment(root);
+  if (Object.entries(unit).every(([name, value]) => process.env[name] === value)) return;
+  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, ...unit } });
+  if (child.error) throw child.error;
+  process.exit(child.status ?? 1);
+}
+
+function environment(root: string, unitEnv: boolean): BenchResults['environment'] {
+  const unit = daemonUnitEnvironment(root);
+  return { unit: unitEnv, settings: Object.keys(unit).map((name) => `${name}=${process.env[name] ?? '(unset)'}`) };
+}
+
 async function main(): Promise<void> {
   // `npm run bench -- store`: the ring-store benchmark (30-day volume, purge, lookups).
   if (process.argv[2] === 'store') return (await import('./bench-store.js')).main();
@@ -869,6 +899,7 @@ async function main(): Promise<void> {
   // `npm run bench -- decode [RUNS]`: only the decode pass, repeated; for A/B runs of capture changes.
   if (process.argv[2] === 'decode') return decodeOnly(process.argv[3], process.argv[4]);
   const opts = parseOptions(process.argv.slice(2));
+  if (opts.unitEnv) rerunUnderUnitEnvironment(installDir());
   decoderThreads = opts.decoderThreads;
   const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
   const root = installDir();
@@ -906,6 +937,7 @@ async function main(): Promise<void> {
   const partial = {
     date: new Date().toISOString(),
     machine: machine(root, loadAtStart),
+    environment: environment(root, opts.unitEnv),
     options: { frames: opts.frames, intraOpThreads: config.models.intraOpThreads, detectorMaxSide: config.models.detectorMaxSide, decoderThreads: opts.decoderThreads, scaleInCapture: opts.scaleInCapture },
     clip: { path: relative(root, clip.path), width: WIDTH, height: HEIGHT, fps: FPS, builtThisRun: clip.built },
     models: { version: engine.modelVersion, interim: engine.interim, ...configured, precision: modelPrecision(manifest, configured) },

@@ -2,6 +2,7 @@
 #include <nan.h>
 #include <gst/gst.h>
 #include <gst/gstcaps.h>
+#include <atomic>
 
 #include "GLibHelpers.h"
 
@@ -14,11 +15,20 @@ struct MappedFrame {
 	GstMapInfo map;
 };
 
+/** Frames JS holds now: Buffers made here and not yet freed by the garbage collector. */
+static std::atomic<int> heldFrames(0);
+
 static void unmapFrame(char *, void *hint) {
 	MappedFrame *m = static_cast<MappedFrame *>(hint);
 	gst_buffer_unmap(m->buf, &m->map);
 	gst_buffer_unref(m->buf);
 	delete m;
+	heldFrames--;
+}
+
+/** heldFrames(): frames pulled into JS whose GstBuffer has not gone back to GStreamer yet. */
+NAN_METHOD(HeldFrames) {
+	info.GetReturnValue().Set(Nan::New<Number>(heldFrames.load()));
 }
 
 Local<Value> gstbuffer_to_v8(GstBuffer *buf) {
@@ -30,6 +40,7 @@ Local<Value> gstbuffer_to_v8(GstBuffer *buf) {
 		delete m;
 		return Nan::Undefined();
 	}
+	heldFrames++;
 	return Nan::NewBuffer((char *)m->map.data, m->map.size, unmapFrame, m).ToLocalChecked();
 }
 

@@ -8,6 +8,7 @@ using namespace v8;
 
 
 Local<Value> gstsample_to_v8( GstSample *sample );
+NAN_METHOD(HeldFrames);
 Local<Value> gstvaluearray_to_v8( const GValue *gv );
 Local<Value> gvalue_to_v8( const GValue *gv );
 void v8_to_gvalue( Local<Value> v, GValue *gv, GParamSpec *spec);

@@ -1,7 +1,9 @@
 #include <nan.h>
 #include <gst/gst.h>
 
+#include "GLibHelpers.h"
 #include "GObjectWrap.h"
+#include "MallocStats.h"
 #include "Pipeline.h"
 #include "RgbDownscale.h"
 
@@ -17,6 +19,8 @@ NAN_MODULE_INIT(InitAll) {
 	Pipeline::Init(target);
 	Nan::SetMethod(target, "scaleRgb", ScaleRgb);
 	Nan::SetMethod(target, "scaleRgbCopies", ScaleRgbCopies);
+	Nan::SetMethod(target, "mallocStats", MallocStats);
+	Nan::SetMethod(target, "heldFrames", HeldFrames);
 }
 
 NODE_MODULE(gst_capture, InitAll)

@@ -96,6 +96,22 @@ interface GstreamerBinding {
    * pool thread; `done` gets them on the JS thread. For the frames a live camera's consumer takes.
    */
   scaleRgbCopies(data: Buffer, width: number, height: number, longSides: readonly number[], done: (scaled: GstScaledFrame[]) => void): void;
+  /** Frames pulled into JS whose GstBuffer JS still holds (not yet freed by the garbage collector); absent in addons built before it. */
+  heldFrames?(): number;
+  /** glibc's malloc summed over its arenas (mallinfo2), null without glibc 2.33+; absent in addons built before it. For the bench's RSS breakdown. */
+  mallocStats?(): MallocStats | null;
+}
+
+/** What malloc holds (native/gst-capture/MallocStats.cpp), bytes. */
+export interface MallocStats {
+  /** Taken from the kernel for the arenas (brk heap and per-thread heaps). */
+  arenaBytes: number;
+  /** Blocks malloc mapped on their own (above its mmap threshold). */
+  mmapBytes: number;
+  /** Allocated from the arenas. */
+  inUseBytes: number;
+  /** Free in the arenas, resident or not: what malloc keeps for later. */
+  freeBytes: number;
 }
 
 let binding: GstreamerBinding | undefined;

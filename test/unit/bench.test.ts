@@ -121,8 +121,8 @@ describe('bench: figures and verdicts', () => {
   });
 
   it('takes the documented options and refuses nonsense', () => {
-    expect(parseOptions([])).toEqual({ frames: 90, threads: 1, maxSide: undefined, manifest: undefined, json: 'bench-results/bench.json', decoderThreads: 2, startup: true, scaleInCapture: true });
-    expect(parseOptions(['--frames', '30', '--threads', '2', '--max-side', '640', '--json', 'x.json', '--decoder-threads', '0', '--no-startup', '--resize-in-js'])).toEqual({ frames: 30, threads: 2, maxSide: 640, manifest: undefined, json: 'x.json', decoderThreads: 0, startup: false, scaleInCapture: false });
+    expect(parseOptions([])).toEqual({ frames: 90, threads: 1, maxSide: undefined, manifest: undefined, json: 'bench-results/bench.json', decoderThreads: 2, startup: true, scaleInCapture: true, unitEnv: true });
+    expect(parseOptions(['--frames', '30', '--threads', '2', '--max-side', '640', '--json', 'x.json', '--decoder-threads', '0', '--no-startup', '--resize-in-js', '--no-unit-env'])).toEqual({ frames: 30, threads: 2, maxSide: 640, manifest: undefined, json: 'x.json', decoderThreads: 0, startup: false, scaleInCapture: false, unitEnv: false });
     expect(() => parseOptions(['--decoder-threads', '-1'])).toThrow(/--decoder-threads/);
     expect(() => parseOptions(['--frames', '0'])).toThrow(/--frames/);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyseSamples, linearSlope, mappedFileMb, slopeVerdict, unitEnvironment, metricValue, parseProcStatus, parseSoakOptions, plotSvg, type MemorySample } from '../../scripts/bench-soak.js';
+import { analyseSamples, linearSlope, mappedFileMb, slopeVerdict, metricValue, parseProcStatus, parseSoakOptions, plotSvg, type MemorySample } from '../../scripts/bench-soak.js';
+import { unitEnvironment } from '../../scripts/unit-environment.js';
 
 describe('soak benchmark', () => {
   it('defaults to an hour on the demo clip against the local broker, sampling every 10 s after a 6-minute warm-up', () => {
