@@ -22,6 +22,7 @@ import { HotListExtension } from '../src/hotlist/extension.js';
 import type { HotListEntry } from '../src/hotlist/list.js';
 import { generatePublisherKeys, signHotList } from '../src/hotlist/signed-list.js';
 import { MqttExtension } from '../src/mqtt/extension.js';
+import { openStateDatabaseFor, type StateDatabase } from '../src/state/database.js';
 import { HitWatcher } from '../src/mqtt/watch.js';
 import type { Read } from '../src/pipeline/read.js';
 import { newReadId } from '../src/pipeline/read-id.js';
@@ -86,6 +87,7 @@ interface Device {
   id: string;
   hotlist: HotListExtension;
   mqtt: MqttExtension;
+  state: StateDatabase;
   dir: string;
 }
 
@@ -111,11 +113,13 @@ async function startDevice(id: string, root: string, pubFile: string, signedList
   const ctx = { config, logger, metrics: createMetrics(), http: Fastify(), events: new DeviceEventBus() };
   // Bench poles keep no access log: their list installs are recorded nowhere.
   const hotlist = new HotListExtension({ changeLog: { append: () => undefined } });
-  const mqttExt = new MqttExtension({ hotlist, version: 'bench' });
+  // Bench poles have no store: the outbox gets a state environment of its own, where the store's would be.
+  const state = openStateDatabaseFor(config);
+  const mqttExt = new MqttExtension({ stateDatabase: () => state, hotlist, version: 'bench' });
   await hotlist.start(ctx);
   hotlist.installSigned(signedList, 'bench');
   await mqttExt.start(ctx);
-  return { id, hotlist, mqtt: mqttExt, dir };
+  return { id, hotlist, mqtt: mqttExt, state, dir };
 }
 
 function syntheticRead(deviceId: string, plate: string, plateJpeg: Buffer, overviewJpeg: Buffer): Read {
@@ -278,7 +282,7 @@ export async function main(): Promise<void> {
     process.stdout.write(`alpr-edge bench fleet, ${results.date}, ${results.machine.cpu} x${results.machine.cores}, node ${results.machine.node}, load ${results.machine.loadAverage.join(' ')}, broker ${opts.broker}\n\n`);
     process.stdout.write(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + `\n\njson: ${opts.json}\n`);
   } finally {
-    await Promise.all(devices.map((d) => d.mqtt.stop().then(() => d.hotlist.stop())));
+    await Promise.all(devices.map((d) => d.mqtt.stop().then(() => d.hotlist.stop()).then(() => d.state.root.close())));
     for (const w of watchers) await w.stop();
     await readsClient?.endAsync();
     // Retained offline states of throwaway device ids would outlive the run.

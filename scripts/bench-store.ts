@@ -1,7 +1,9 @@
 // `node dist/scripts/bench-store.js` (meant as `npm run bench -- store`): the LMDB ring store at a
 // 30-day volume. Reports insert rate, the purge of one day's reads while a simulated pipeline keeps
-// writing, plate lookups over the whole store, RSS, and the file size over simulated days (space is
-// reused, so the file stops growing once purges run). It reports; it never gates.
+// writing, the MQTT outbox's hit-enqueue latency during a day's purge (outbox in an environment of
+// its own, as before issue 21, and in the state environment, alternately), plate lookups over the
+// whole store, RSS, and the file size over simulated days (space is reused, so the file stops
+// growing once purges run). It reports; it never gates.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -16,6 +18,8 @@ import { newReadId } from '../src/pipeline/read-id.js';
 import { openStateDatabaseFor, storePath } from '../src/state/database.js';
 import { DeviceKeys } from '../src/state/device-keys.js';
 import { ReadStore } from '../src/store/read-store.js';
+import { Outbox, type OutboxDatabase } from '../src/mqtt/outbox.js';
+import { openLegacyOutbox } from '../src/mqtt/outbox-migration.js';
 
 const DAY_MS = 86_400_000;
 const MB = 1024 * 1024;
@@ -30,6 +34,8 @@ export interface StoreBenchOptions {
   simDays: number;
   lookups: number;
   purgeBatch: number;
+  /** Days purged while hits are enqueued, alternating the outbox's own environment and the state one. */
+  outboxRounds: number;
   json: string;
   keep: boolean;
 }
@@ -44,6 +50,7 @@ export function parseStoreBenchOptions(argv: string[]): StoreBenchOptions {
       'sim-days': { type: 'string', default: '60' },
       lookups: { type: 'string', default: '200' },
       'purge-batch': { type: 'string', default: '500' },
+      'outbox-rounds': { type: 'string', default: '4' },
       json: { type: 'string', default: 'bench-results/bench-store.json' },
       keep: { type: 'boolean', default: false },
     },
@@ -56,6 +63,9 @@ export function parseStoreBenchOptions(argv: string[]): StoreBenchOptions {
     return n;
   };
   const days = int('--days', values.days, 2);
+  const outboxRounds = int('--outbox-rounds', values['outbox-rounds'], 0);
+  // Round r purges day r + 1 of the window; day 0 went in the plain purge before them.
+  if (outboxRounds > days - 1) throw new Error(`--outbox-rounds must be at most --days - 1 (${days - 1}), got ${outboxRounds}`);
   return {
     days,
     perDay: int('--per-day', values['per-day'], 10),
@@ -63,6 +73,7 @@ export function parseStoreBenchOptions(argv: string[]): StoreBenchOptions {
     simDays: Math.max(days, int('--sim-days', values['sim-days'], 0)),
     lookups: int('--lookups', values.lookups, 1),
     purgeBatch: int('--purge-batch', values['purge-batch'], 10),
+    outboxRounds,
     json: values.json,
     keep: values.keep,
   };
@@ -172,6 +183,52 @@ export async function runStoreBench(opts: StoreBenchOptions) {
   await pipeline;
   loop.disable();
 
+  // 3b. Issue 21: how long a hit waits to be on disk in the MQTT outbox while a day's purge runs,
+  // with the outbox in an environment of its own (its own write lock, as before the move) and in the
+  // state environment (behind the store's write batches and purge transactions), alternating so
+  // that load on a shared machine falls on both alike. The simulated pipeline writes reads as above,
+  // and a hit is enqueued every 20 ms (far more than a pole makes, for enough samples in one purge).
+  const hitPayload = randomBytes(Math.round(opts.imageKb * 1024 * 1.37));
+  const outboxByMode: Record<'own' | 'shared', { latencyMs: number[]; purgeMs: number[]; hits: number }> = { own: { latencyMs: [], purgeMs: [], hits: 0 }, shared: { latencyMs: [], purgeMs: [], hits: 0 } };
+  for (let r = 0; r < opts.outboxRounds; r++) {
+    const mode = r % 2 === 0 ? 'own' : 'shared';
+    const ownDir = join(dir, 'mqtt-outbox');
+    const target: OutboxDatabase = mode === 'own' ? openLegacyOutbox(ownDir) : db;
+    const outbox = new Outbox(target, { maxMessages: 200_000, maxBytes: 1024 ** 3 }, keys);
+    const roundNow = nowFull + (r + 2) * DAY_MS;
+    let done = false;
+    const writes = (async () => {
+      while (!done) {
+        await store.put(read(roundNow - 1000));
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    })();
+    const seen = outboxByMode[mode];
+    const hits = (async () => {
+      let n = 0;
+      while (!done) {
+        const t = performance.now();
+        const { seq } = await outbox.enqueue('hit', 'alpr/v1/bench/hits', `hit-${r}-${n++}`, hitPayload);
+        seen.latencyMs.push(performance.now() - t);
+        seen.hits++;
+        // Acknowledged at once, as a connected broker would: the outbox stays small.
+        void outbox.ack(seq);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    })();
+    const t = performance.now();
+    await store.purgeExpired(roundNow);
+    seen.purgeMs.push(performance.now() - t);
+    done = true;
+    await Promise.all([writes, hits]);
+    await outbox.close();
+    if (mode === 'own') {
+      await target.root.close();
+      rmSync(ownDir, { recursive: true, force: true });
+    }
+  }
+  const outboxSummary = (m: 'own' | 'shared') => ({ rounds: outboxByMode[m].purgeMs.length, hits: outboxByMode[m].hits, enqueueMs: stats(outboxByMode[m].latencyMs), purgeMs: outboxByMode[m].purgeMs.map(round) });
+
   // 4. Simulated days past the window: write a day, purge a day; the file should stop growing.
   const fileByDay: { day: number; fileMb: number; usedMb: number }[] = [{ day: opts.days, fileMb: round(fileAfterFill / MB), usedMb: round(store.usage().usedBytes / MB) }];
   for (let d = opts.days; d < opts.simDays; d++) {
@@ -189,6 +246,7 @@ export async function runStoreBench(opts: StoreBenchOptions) {
     options: opts,
     insert: { reads: total, seconds: round(insertS), readsPerS: Math.round(total / insertS) },
     lookup: { readsInStore: total, exactMs: stats(exact), lookAlikeMs: stats(look), meanResults: round(found / opts.lookups), partialOneDayMs: round(partialOneDayMs), partialHits },
+    outboxEnqueueDuringPurge: { own: outboxSummary('own'), shared: outboxSummary('shared') },
     purgeOneDay: { purged: purge.purged, ms: round(purgeMs), cpuMs: round((purgeCpu.user + purgeCpu.system) / 1000), pipelineWrites, pipelineWriteMs: stats(writeLatency), eventLoopDelayMaxMs: round(loop.max / 1e6), eventLoopDelayP99Ms: round(loop.percentile(99) / 1e6) },
     peakRssMb: round(peakRss),
     peakHeapMb: round(peakHeap),
@@ -216,6 +274,7 @@ export async function main(): Promise<void> {
     `${mark(r.targets.insert)} insert          ${r.insert.readsPerS} reads/s (target ≥ ${STORE_TARGETS.insertPerS})`,
     `${mark(r.targets.purgeOneDay)} purge one day   ${r.purgeOneDay.purged} reads in ${r.purgeOneDay.ms} ms (target < ${STORE_TARGETS.purgeDayMs}; CPU ${r.purgeOneDay.cpuMs} ms); pipeline wrote ${r.purgeOneDay.pipelineWrites}, p95 ${r.purgeOneDay.pipelineWriteMs.p95} ms; event-loop delay max ${r.purgeOneDay.eventLoopDelayMaxMs} ms`,
     `${mark(r.targets.lookup)} plate lookup    exact p50 ${r.lookup.exactMs.p50} / p95 ${r.lookup.exactMs.p95} ms, look-alike p95 ${r.lookup.lookAlikeMs.p95} ms over ${r.lookup.readsInStore} reads (target < ${STORE_TARGETS.lookupMs}); partial over one day ${r.lookup.partialOneDayMs} ms`,
+    ...(opts.outboxRounds > 0 ? [`     outbox enqueue  hit on disk during a day's purge: own environment p50 ${r.outboxEnqueueDuringPurge.own.enqueueMs.p50} / p95 ${r.outboxEnqueueDuringPurge.own.enqueueMs.p95} / max ${r.outboxEnqueueDuringPurge.own.enqueueMs.max} ms (${r.outboxEnqueueDuringPurge.own.hits} hits); state environment p50 ${r.outboxEnqueueDuringPurge.shared.enqueueMs.p50} / p95 ${r.outboxEnqueueDuringPurge.shared.enqueueMs.p95} / max ${r.outboxEnqueueDuringPurge.shared.enqueueMs.max} ms (${r.outboxEnqueueDuringPurge.shared.hits} hits)`] : []),
     `     memory          peak RSS ${r.peakRssMb} MB (mostly the LMDB map), JS heap + buffers ${r.peakHeapMb} MB`,
     `${mark(r.targets.fileBounded)} file size       ${r.fileMb.afterFill} MB after the window, ${last.fileMb} MB on day ${last.day} (used ${last.usedMb} MB)`,
     `results: ${opts.json}`,

@@ -42,8 +42,9 @@ export interface App {
  * Extensions never construct or import each other; what one needs from another is a function or a
  * small interface passed here:
  * - hot lists log their changes to the access log in the store's state database (P6, P11);
- * - MQTT publishes the store's signed access-log heads (P6) and hands acknowledged reads back to the
- *   store's forward-then-purge (P5); hits and hot-list changes reach it on the device-event bus;
+ * - MQTT keeps its durable outbox in the store's state database, publishes the store's signed
+ *   access-log heads (P6) and hands acknowledged reads back to the store's forward-then-purge (P5);
+ *   hits and hot-list changes reach it on the device-event bus;
  * - GPIO logs tamper changes to the access log (P17) and shows the daemon's health on its LED;
  * - the query API (users, sharing, holds, exports, the console's routes) gets narrow services on the
  *   store's database (`queryServices`: read queries, holds, the access log, the device's secrets).
@@ -53,6 +54,8 @@ export function buildApp(config: Config, logger: Logger, opts: AppOptions = {}):
   const store = new StoreExtension();
   const hotlist = new HotListExtension({ changeLog: new AccessLogHotListChanges(() => store.state()) });
   const mqtt = new MqttExtension({
+    // The outbox lives in the store's state environment (one environment, one budget it stays off).
+    stateDatabase: () => store.state()?.db,
     hotlist,
     version: VERSION,
     onBrokerHit: opts.onBrokerHit,

@@ -115,7 +115,7 @@ const Log = Type.Object(
 
 const Store = Type.Object(
   {
-    path: Type.String({ default: '', description: 'LMDB directory of the read store and access log (empty: `<stateDir>/store`).' }),
+    path: Type.String({ default: '', description: 'LMDB directory of the state database: read store, access log, MQTT outbox (empty: `<stateDir>/store`).' }),
     retentionDays: Type.Number({ minimum: 0.001, maximum: 3650, default: 30, description: 'P3: reads older than this are never returned and are purged (reads under an evidence hold are kept).' }),
     purgeIntervalS: Type.Integer({ minimum: 1, maximum: 86400, default: 60, description: 'How often the retention and disk-budget purge runs (also once at start).' }),
     purgeBatchSize: Type.Integer({ minimum: 10, maximum: 100000, default: 500, description: 'Reads deleted with their images per write transaction, so a purge never stalls the pipeline; four times as many when their images go with a dropped hour (a quarter of the work each).' }),
@@ -204,7 +204,7 @@ const Mqtt = Type.Object(
     keepaliveS: Type.Integer({ minimum: 5, maximum: 3600, default: 30, description: 'MQTT keepalive.' }),
     reconnectMaxDelayMs: Type.Integer({ minimum: 100, maximum: 600000, default: 30000, description: 'Longest wait between reconnects (exponential backoff from 500 ms, ±20 % jitter).' }),
     outboxMaxMessages: Type.Integer({ minimum: 10, maximum: 10000000, default: 200000, description: 'Messages the durable outbox holds; when full, reads are dropped oldest-first, then events; hits last.' }),
-    outboxMaxBytes: Type.Integer({ minimum: 65536, default: 1073741824, description: 'Bytes the durable outbox holds (same drop order).' }),
+    outboxMaxBytes: Type.Integer({ minimum: 65536, default: 1073741824, description: 'Bytes the durable outbox holds (same drop order). It lies in the state database (`store.path`) but outside the store\'s disk budget (`store.maxBytes`).' }),
     inflight: Type.Integer({ minimum: 1, maximum: 1000, default: 32, description: 'QoS 1 messages sent before their acknowledgement arrives.' }),
     maxCommandBytes: Type.Integer({ minimum: 1024, maximum: 268435456, default: 8388608, description: 'Largest command payload (one hot-list chunk) accepted.' }),
     telemetryIntervalS: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Seconds between health telemetry messages (retained, `alpr/v1/<deviceId>/telemetry`: fps and drops per camera, last read age, hot-list ages, outbox, disk, clock; never plate text). Also sent on each connect.' }),

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import type { DaemonContext, DaemonExtension } from '../extension.js';
@@ -12,7 +11,10 @@ import type { ChainAnchor } from '../access/anchors.js';
 
 import type { HotListChange } from '../hotlist/local-entries.js';
 import { Outbox, type OutboxKind } from './outbox.js';
+import { legacyOutboxPath, migrateLegacyOutbox } from './outbox-migration.js';
 import { openDeviceKeys } from '../state/device-keys.js';
+import type { StateDatabase } from '../state/database.js';
+import { AlprError, EX_UNAVAILABLE } from '../errors.js';
 import { deviceTopics, type DeviceTopics } from './topics.js';
 import { checkMqttConfig, connectOptions } from './connection.js';
 import type { BrokerLink } from './broker-link.js';
@@ -30,6 +32,11 @@ export const DROP_EVENT_INTERVAL_MS = 60_000;
 const DROP_EVENT_FIRST_DELAY_MS = 1000;
 
 export interface MqttExtensionOptions {
+  /**
+   * The open state environment the outbox lives in (`outbox-messages`, `outbox-index`): the
+   * store's, handed over by the composition root; asked for at start, so the store starts first.
+   */
+  stateDatabase: () => StateDatabase | undefined;
   /** Hot-list summaries and installs (hits, changes and alarms come on the device-event bus). */
   hotlist?: HotListService;
   /** Daemon version for the `state` topic. */
@@ -82,7 +89,7 @@ export class MqttExtension implements DaemonExtension, ReadSink {
   private telemetryTimer: NodeJS.Timeout | undefined;
   private m!: { published: Counter; dropped: Counter; connectedGauge: Gauge; outboxMessages: Gauge; reconnects: Counter; commands: Counter };
 
-  constructor(private readonly opts: MqttExtensionOptions = {}) {}
+  constructor(private readonly opts: MqttExtensionOptions) {}
 
   async start(ctx: DaemonContext): Promise<ReadSink | undefined> {
     this.cfg = { ...ctx.config.mqtt };
@@ -93,6 +100,9 @@ export class MqttExtension implements DaemonExtension, ReadSink {
     this.daemonHealth = ctx.health;
     this.clock = ctx.clock;
     this.url = this.cfg.url;
+    // Asked before anything starts (the embedded broker), so a start that cannot have its outbox leaves nothing running.
+    const db = this.opts.stateDatabase();
+    if (!db && (this.url || this.cfg.embeddedBroker.enabled)) throw new AlprError('the state database is not open, and the MQTT outbox lives in it: the store must start before MQTT', 'store', EX_UNAVAILABLE);
     if (!this.url && this.cfg.embeddedBroker.enabled) {
       const eb = this.cfg.embeddedBroker;
       checkMqttConfig(this.cfg);
@@ -105,15 +115,20 @@ export class MqttExtension implements DaemonExtension, ReadSink {
       ctx.logger.info({ url: this.url }, 'embedded MQTT broker listening (demo)');
       if (this.opts.onBrokerHit) this.broker.subscribe('alpr/v1/+/hits', (_t, p) => this.opts.onBrokerHit!(JSON.parse(p.toString('utf8')) as HitPayload));
     }
-    if (!this.url) return undefined;
+    if (!this.url || !db) return undefined;
     // The MQTT client library (~80-110 ms to load) only when there is a broker to talk to (issue 23).
     const { BrokerLink } = await import('./broker-link.js');
     this.topics = deviceTopics(this.deviceId);
     const clientOptions = connectOptions(this.cfg, this.url, this.deviceId, { topic: this.topics.state, payload: JSON.stringify(this.offlineState('connection lost')) });
     this.registerMetrics(ctx);
+    // Messages queued in the outbox's old environment of its own move into the state one first.
+    const legacy = legacyOutboxPath(ctx.config.stateDir);
+    const migrated = await migrateLegacyOutbox(legacy, db);
+    if (migrated) ctx.logger.info({ from: legacy, ...migrated }, 'outbox moved into the state database; old directory deleted');
     // P16: messages wait on disk sealed with the device keys, as reads do in the store.
-    this.outbox = new Outbox(join(ctx.config.stateDir, 'mqtt-outbox'), { maxMessages: this.cfg.outboxMaxMessages, maxBytes: this.cfg.outboxMaxBytes }, openDeviceKeys(ctx.config.stateDir));
+    this.outbox = new Outbox(db, { maxMessages: this.cfg.outboxMaxMessages, maxBytes: this.cfg.outboxMaxBytes }, openDeviceKeys(ctx.config.stateDir));
     this.m.outboxMessages.set(this.outbox.size);
+    if (this.outbox.unreadable > 0) ctx.logger.error({ dropped: this.outbox.unreadable }, 'outbox records that do not decode (file damaged); dropped');
     if (this.outbox.size > 0) ctx.logger.info({ messages: this.outbox.size }, 'outbox holds messages from before the restart; sending them first');
     this.commands = new CommandHandler({
       deviceId: this.deviceId,

@@ -1,8 +1,15 @@
-import { open, type Database, type RootDatabase } from 'lmdb';
-import { mkdirSync } from 'node:fs';
+import type { StateDatabase } from '../state/database.js';
 import type { Sealer } from '../state/device-keys.js';
+import { decodeRecord, OUTBOX_INDEX, OUTBOX_KINDS, OUTBOX_MESSAGES, type OutboxIndexRecord, type OutboxMessageRecord } from '../state/records.js';
 
-export type OutboxKind = 'hit' | 'read' | 'event' | 'audit';
+export type OutboxKind = (typeof OUTBOX_KINDS)[number];
+
+/**
+ * Where the outbox lies: its two sub-databases of the state environment (state/database.ts), and
+ * the environment's root for their transactions. (The bench hands it the old layout of an
+ * environment of its own too, outbox-migration.ts, to compare the two.)
+ */
+export type OutboxDatabase = Pick<StateDatabase, 'root' | 'outboxMessages' | 'outboxIndex'>;
 
 export interface OutboxMessage {
   seq: number;
@@ -12,23 +19,8 @@ export interface OutboxMessage {
   payload: Buffer;
 }
 
-/**
- * A message as it lies in LMDB: the payload (plate text, location, JPEGs) sealed with the device key
- * `kid` (P16). `payload` in the clear only in messages queued before sealing, still delivered.
- */
-interface StoredMessage {
-  kind: OutboxKind;
-  topic: string;
-  messageId: string;
-  kid?: string;
-  sealed?: Buffer;
-  payload?: Buffer;
-}
-
-interface IndexRecord {
-  kind: OutboxKind;
-  bytes: number;
-}
+/** A view of decoded bytes as a Buffer, without a copy. */
+const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 /** Binds a sealed payload to its message: one moved to another message does not open. */
 const aad = (topic: string, messageId: string) => `outbox:${topic}:${messageId}`;
@@ -45,44 +37,69 @@ export interface OutboxLimits {
 const DROP_ORDER: OutboxKind[] = ['read', 'event', 'audit', 'hit'];
 
 /**
- * The durable MQTT outbox: every message is written to LMDB before it is sent and removed only
- * when the broker acknowledged it (QoS 1), so link loss and restarts lose nothing; delivery is in
- * sequence order. Keys are increasing integers; a small index db (kind, size) lets the bound be
- * enforced without reading payloads. Payloads are sealed with the device key as the store seals reads
- * (P16): LMDB reuses the pages of acknowledged messages but does not erase them, so nothing readable
- * may ever be written to them.
+ * The durable MQTT outbox: every message is written to LMDB (the state environment's
+ * `outbox-messages` and `outbox-index`) before it is sent and removed only when the broker
+ * acknowledged it (QoS 1), so link loss and restarts lose nothing; delivery is in sequence order.
+ * Keys are increasing integers; a small index db (kind, size) lets the bound be enforced without
+ * reading payloads. Both records pass `decodeRecord`; one that does not (a damaged file) is dropped
+ * and counted as `unreadable`, never a crash. Payloads are sealed with the device key as the store
+ * seals reads (P16): LMDB reuses the pages of acknowledged messages but does not erase them, so
+ * nothing readable may ever be written to them. The environment is the store's: the outbox never
+ * closes it, and its own limits bound it (the store's disk budget does not count it).
  */
 export class Outbox {
-  private readonly root: RootDatabase;
-  private readonly messages: Database<StoredMessage, number>;
-  private readonly index: Database<IndexRecord, number>;
+  private readonly root: OutboxDatabase['root'];
+  private readonly messages: OutboxDatabase['outboxMessages'];
+  private readonly index: OutboxDatabase['outboxIndex'];
   private readonly byKind: Record<OutboxKind, number[]> = { hit: [], read: [], event: [], audit: [] };
   /** In-memory mirror of the index db, so removal bookkeeping is synchronous and idempotent. */
-  private readonly meta = new Map<number, IndexRecord>();
+  private readonly meta = new Map<number, OutboxIndexRecord>();
   private nextSeq = 1;
   private totalBytes = 0;
   private count = 0;
   /** Messages whose write has not committed yet: not counted, but they take room under the bound. */
   private readonly inFlight = { count: 0, bytes: 0, writes: new Set<Promise<unknown>>() };
   readonly dropped: Record<OutboxKind, number> = { hit: 0, read: 0, event: 0, audit: 0 };
-  /** Messages dropped because they did not open with the device keys (counted in `dropped` too). */
+  /**
+   * Messages dropped because they did not open with the device keys or their records did not
+   * decode (counted in `dropped` too when their kind is known).
+   */
   unreadable = 0;
+  private closed = false;
 
   constructor(
-    path: string,
+    db: OutboxDatabase,
     private readonly limits: OutboxLimits,
     private readonly keys: Sealer,
   ) {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
-    this.root = open({ path, compression: false });
-    this.messages = this.root.openDB({ name: 'messages', keyEncoding: 'uint32' });
-    this.index = this.root.openDB({ name: 'index', keyEncoding: 'uint32' });
-    for (const { key, value } of this.index.getRange()) {
-      this.byKind[value.kind].push(key);
-      this.meta.set(key, value);
-      this.totalBytes += value.bytes;
+    this.root = db.root;
+    this.messages = db.outboxMessages;
+    this.index = db.outboxIndex;
+    const damaged: number[] = [];
+    // Key by key, so one record that does not decode is dropped alone rather than ending the walk.
+    for (const key of this.index.getKeys()) {
+      let rec: OutboxIndexRecord;
+      try {
+        rec = decodeRecord(OUTBOX_INDEX, key, this.index.get(key));
+      } catch {
+        damaged.push(key);
+        this.nextSeq = Math.max(this.nextSeq, key + 1);
+        continue;
+      }
+      this.byKind[rec.kind].push(key);
+      this.meta.set(key, rec);
+      this.totalBytes += rec.bytes;
       this.count++;
       this.nextSeq = Math.max(this.nextSeq, key + 1);
+    }
+    if (damaged.length > 0) {
+      this.unreadable += damaged.length;
+      this.root.transaction(() => {
+        for (const key of damaged) {
+          void this.messages.remove(key);
+          void this.index.remove(key);
+        }
+      }).catch(() => undefined);
     }
   }
 
@@ -124,6 +141,7 @@ export class Outbox {
       this.dropped[victim]++;
       dropped.push(victim);
     }
+    if (this.closed) throw new Error('the MQTT outbox is closed');
     const kid = this.keys.currentKeyId;
     const sealed = this.keys.seal(payload, aad(topic, messageId), kid);
     const seq = this.nextSeq++;
@@ -157,16 +175,18 @@ export class Outbox {
    */
   peek(fromSeq: number, limit: number): OutboxMessage[] {
     const out: OutboxMessage[] = [];
-    for (const { key, value } of this.messages.getRange({ start: fromSeq })) {
+    for (const key of this.messages.getKeys({ start: fromSeq })) {
       if (out.length >= limit) break;
       // Not in the index: acknowledged or dropped, its removal not yet committed.
-      if (!this.meta.has(key)) continue;
-      const { kind, topic, messageId } = value;
+      const rec = this.meta.get(key);
+      if (!rec) continue;
       try {
-        const payload = value.sealed && value.kid ? this.keys.open(value.sealed, aad(topic, messageId), value.kid) : Buffer.from(value.payload ?? Buffer.alloc(0));
+        const value: OutboxMessageRecord = decodeRecord(OUTBOX_MESSAGES, key, this.messages.get(key));
+        const { kind, topic, messageId } = value;
+        const payload = value.sealed && value.kid ? this.keys.open(asBuffer(value.sealed), aad(topic, messageId), value.kid) : Buffer.from(value.payload ?? new Uint8Array(0));
         out.push({ seq: key, kind, topic, messageId, payload });
       } catch {
-        this.dropped[kind]++;
+        this.dropped[rec.kind]++;
         this.unreadable++;
         this.remove(key).catch(() => undefined);
       }
@@ -180,6 +200,7 @@ export class Outbox {
   }
 
   private async remove(seq: number): Promise<void> {
+    if (this.closed) return;
     const rec = this.meta.get(seq);
     if (!rec) return;
     this.meta.delete(seq);
@@ -195,7 +216,12 @@ export class Outbox {
     });
   }
 
+  /**
+   * Waits for the writes in flight; the environment stays open (the store closes it). After this,
+   * enqueue rejects and acks are ignored: the messages stay for the next start.
+   */
   async close(): Promise<void> {
-    await this.root.close();
+    this.closed = true;
+    await Promise.allSettled([...this.inFlight.writes]);
   }
 }

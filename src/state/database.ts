@@ -2,12 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Config } from '../config/schema.js';
-import type { AccessLogRecord, HoldRecord, MetaValue, ShareRecord, StoredReadRecord, UserRecord } from './records.js';
+import type { AccessLogRecord, HoldRecord, MetaValue, OutboxIndexRecord, OutboxMessageRecord, ShareRecord, StoredReadRecord, UserRecord } from './records.js';
 
 /**
- * One LMDB environment holds reads, images, holds, users, sharing requests and the access log, so an
- * action and the log entry that records it commit in one transaction (P6) and a crash leaves both or
- * neither. LMDB allows one writer across processes: the daemon and the CLI can open it together.
+ * One LMDB environment holds reads, images, holds, users, sharing requests, the access log and the
+ * MQTT outbox, so an action and the log entry that records it commit in one transaction (P6) and a
+ * crash leaves both or neither. LMDB allows one writer across processes: the daemon and the CLI can
+ * open it together.
  */
 export interface StateDatabase {
   root: RootDatabase;
@@ -48,6 +49,14 @@ export interface StateDatabase {
   shares: Database<ShareRecord, string>;
   /** small singletons: the access-log head, the config hash, the index layout, image buckets owed a drop */
   meta: Database<MetaValue, string>;
+  /**
+   * seq → a message waiting for the broker's acknowledgement, payload sealed (mqtt/outbox.ts,
+   * records.ts). Bounded by `mqtt.outboxMaxMessages`/`outboxMaxBytes`, and left out of the store's
+   * disk budget (store/store-usage.ts): a long broker outage must never make the budget purge reads.
+   */
+  outboxMessages: Database<OutboxMessageRecord, number>;
+  /** seq → kind and payload size of each outbox message, so the bound is kept without reading payloads */
+  outboxIndex: Database<OutboxIndexRecord, number>;
 }
 
 /** [readId, 'plate' | 'overview', chunk number] */
@@ -146,7 +155,7 @@ export function openStateDatabase(path: string, mapSizeBytes: number): StateData
   const root = open({
     path,
     mapSize: mapSizeBytes,
-    // 13 fixed databases plus one per hour of images over the retention window (720 for 30 days;
+    // 15 fixed databases plus one per hour of images over the retention window (720 for 30 days;
     // a day each past 120 days, ≤ 3650 days in the config schema), and buckets awaiting their drop.
     // A table entry costs ~60 bytes per transaction.
     maxDbs: 4096,
@@ -156,6 +165,8 @@ export function openStateDatabase(path: string, mapSizeBytes: number): StateData
   });
   const db = <V, K extends import('lmdb').Key>(name: string, encoding?: 'binary') =>
     root.openDB<V, K>({ name, ...(encoding ? { encoding } : {}) });
+  // Sequence numbers as uint32 keys, as the outbox's own environment had them (mqtt/outbox-migration.ts).
+  const bySeq = <V>(name: string) => root.openDB<V, number>({ name, keyEncoding: 'uint32' });
   return {
     root,
     reads: db('reads'),
@@ -172,6 +183,8 @@ export function openStateDatabase(path: string, mapSizeBytes: number): StateData
     users: db('users'),
     shares: db('shares'),
     meta: db('meta'),
+    outboxMessages: bySeq('outbox-messages'),
+    outboxIndex: bySeq('outbox-index'),
   };
 }
 

@@ -3,7 +3,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { AlprError, EX_DATAERR } from '../errors.js';
 
 // The records of the state database (reads, users, sharing requests, the access log and its head,
-// evidence holds), as TypeBox schemas: their types come from the schemas, and whatever LMDB hands
+// evidence holds, the MQTT outbox's messages and index), as TypeBox schemas: their types come from the schemas, and whatever LMDB hands
 // back passes one validated decoder (`decodeRecord`) before the code uses it, instead of a cast. A
 // record that does not match (a damaged file, a hand edit) is a CorruptRecordError naming the
 // sub-database and key, never a half-read object.
@@ -139,6 +139,31 @@ export const StoredReadRecord = Type.Object({
 });
 export type StoredReadRecord = Static<typeof StoredReadRecord>;
 
+/** What the MQTT outbox carries; also its drop order's vocabulary (mqtt/outbox.ts). */
+export const OUTBOX_KINDS = ['hit', 'read', 'event', 'audit'] as const;
+
+/**
+ * A message waiting in the MQTT outbox (`outbox-messages`, keyed by sequence number): the payload
+ * (plate text, location, JPEGs) sealed with device data key `kid` and bound to topic and message id
+ * (P16). `payload` in the clear only in messages queued before sealing, still delivered.
+ */
+export const OutboxMessageRecord = Type.Object({
+  kind: literals(OUTBOX_KINDS),
+  topic: Type.String(),
+  messageId: Type.String(),
+  kid: Type.Optional(Type.String()),
+  sealed: Type.Optional(Type.Uint8Array()),
+  payload: Type.Optional(Type.Uint8Array()),
+});
+export type OutboxMessageRecord = Static<typeof OutboxMessageRecord>;
+
+/** The outbox's small index (`outbox-index`, same keys): kind and payload size, so the bound is kept without reading payloads. */
+export const OutboxIndexRecord = Type.Object({
+  kind: literals(OUTBOX_KINDS),
+  bytes: Type.Integer({ minimum: 0 }),
+});
+export type OutboxIndexRecord = Static<typeof OutboxIndexRecord>;
+
 /** What `meta` holds: the access-log head, the config hash and index layout, buckets owed a drop. */
 export type MetaValue = AccessLogHeadRecord | string | number | string[];
 
@@ -200,3 +225,5 @@ export const ACCESS_LOG = recordType('access-log', AccessLogRecord);
 export const ACCESS_LOG_HEAD = recordType('meta', AccessLogHeadRecord);
 export const HOLDS = recordType('holds', HoldRecord);
 export const READS = recordType('reads', StoredReadRecord);
+export const OUTBOX_MESSAGES = recordType('outbox-messages', OutboxMessageRecord);
+export const OUTBOX_INDEX = recordType('outbox-index', OutboxIndexRecord);

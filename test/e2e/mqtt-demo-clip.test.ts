@@ -7,7 +7,7 @@ import { Daemon } from '../../src/daemon.js';
 import { VERSION } from '../../src/version.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
 import { MqttExtension } from '../../src/mqtt/extension.js';
-import { entry, makePublisher, memoryChangeLog, schemaValidators, subscribe, tempDir, waitFor } from '../support/mqtt-harness.js';
+import { entry, makePublisher, memoryChangeLog, openTestStateDatabase, schemaValidators, subscribe, tempDir, waitFor } from '../support/mqtt-harness.js';
 
 interface ClipTruth {
   passes: { text: string; state: string }[];
@@ -20,7 +20,9 @@ describe('clip in → hit with images out on the broker (P13)', () => {
   const dir = tempDir('mqtt-e2e-');
   const pub = makePublisher(dir);
   const hotlist = new HotListExtension({ changeLog: memoryChangeLog() });
-  const mqttExt = new MqttExtension({ hotlist, version: VERSION });
+  // No store in this daemon: the outbox gets a state environment of its own (closed after the daemon stops).
+  const state = openTestStateDatabase(dir);
+  const mqttExt = new MqttExtension({ stateDatabase: () => state, hotlist, version: VERSION });
   const config = validateConfig({
     deviceId,
     location: { latitude: 37.77, longitude: -122.42, headingDeg: 90, description: 'e2e' },
@@ -40,6 +42,7 @@ describe('clip in → hit with images out on the broker (P13)', () => {
     // Closed however the test ends, a failed assertion included.
     onTestFinished(async () => {
       await daemon.stop();
+      await state.root.close();
       await central.client.endAsync();
     });
     // Install before cameras start: the daemon starts extensions first.

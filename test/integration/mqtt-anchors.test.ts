@@ -35,7 +35,7 @@ describe('access-log anchors over MQTT', () => {
     const ctx: DaemonContext = { config, logger: pino({ level: 'silent' }), metrics: createMetrics(), events: new DeviceEventBus() };
     const store = new StoreExtension();
     const hotlist = new HotListExtension({ changeLog: new AccessLogHotListChanges(() => store.state()) });
-    const mqttExt = new MqttExtension({ hotlist, version: 'test', anchors: store });
+    const mqttExt = new MqttExtension({ stateDatabase: () => store.state()?.db, hotlist, version: 'test', anchors: store });
     await store.start(ctx);
     await hotlist.start(ctx);
     await mqttExt.start(ctx);

@@ -29,11 +29,11 @@ describe('device events on alpr/v1/<id>/events (real Mosquitto)', () => {
       await central.client.publishAsync(`alpr/v1/${deviceId}/state`, '', { retain: true });
       await central.client.endAsync();
     });
-    const exts = await startHitExtensions(config);
-    onTestFinished(() => exts.stop());
+    // The store first, as the daemon starts it: the outbox lives in its state database.
     const store = new StoreExtension();
-    onTestFinished(() => store.stop());
-    const sink = await store.start({ ...exts.ctx, logger: exts.ctx.logger.child({ component: 'store' }) });
+    const exts = await startHitExtensions(config, undefined, { store });
+    onTestFinished(() => exts.stop());
+    const sink = exts.storeSink;
     await waitFor(() => exts.mqtt.health()['connected'] === true, 5000, 'connection');
     const events = () => central.messages.filter((m) => m.topic.endsWith('/events')).map((m) => m.payload as unknown as EventMsg);
     const states = () => central.messages.filter((m) => m.topic.endsWith('/state') && m.payload['status'] === 'online').map((m) => m.payload['cameras'] as { id: string; down: boolean }[]);

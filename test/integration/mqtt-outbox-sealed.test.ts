@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Outbox } from '../../src/mqtt/outbox.js';
 import { openDeviceKeys } from '../../src/state/device-keys.js';
-import { entry, makePublisher, makeRead, OVERVIEW_JPEG, PLATE_JPEG, startHitExtensions, subscribe, tempDir, testConfig, waitFor } from '../support/mqtt-harness.js';
+import { entry, makePublisher, makeRead, openTestStateDatabase, OVERVIEW_JPEG, PLATE_JPEG, startHitExtensions, subscribe, tempDir, testConfig, waitFor } from '../support/mqtt-harness.js';
 
 // Issue 20 §2 (P16): the MQTT outbox keeps hits and reads (plate text, location, base64 JPEGs) on
 // disk until the broker acknowledges them. Nothing of them may be readable in its LMDB file, while
@@ -24,27 +24,37 @@ describe('sealed MQTT outbox', () => {
     const dir = tempDir('outbox-sealed-');
     const keys = openDeviceKeys(tempDir('outbox-sealed-state-'));
     const payload = (plate: string) => Buffer.from(JSON.stringify({ read: { plate, location: { description: 'Main St & 1st' } }, images: { plateJpeg: PLATE_JPEG.toString('base64'), overviewJpeg: OVERVIEW_JPEG.toString('base64') } }));
-    const outbox = new Outbox(dir, { maxMessages: 100, maxBytes: 16 << 20 }, keys);
-    onTestFinished(() => outbox.close());
-    await outbox.enqueue('hit', 't/hits', 'h1', payload('7QUE001'));
-    await outbox.enqueue('read', 't/reads', 'r1', payload('7QUE002'));
-    await outbox.close();
-    expect(readable(join(dir, 'data.mdb'), ['7QUE001', '7QUE002'])).toEqual([]);
+    // Each outbox on the state environment as a start opens it; closed before the next opens it.
+    const opened = async <T>(use: (outbox: Outbox) => Promise<T> | T, sealer = keys): Promise<T> => {
+      const db = openTestStateDatabase(dir);
+      try {
+        const outbox = new Outbox(db, { maxMessages: 100, maxBytes: 16 << 20 }, sealer);
+        const result = await use(outbox);
+        await outbox.close();
+        return result;
+      } finally {
+        await db.root.close();
+      }
+    };
+    await opened(async (outbox) => {
+      await outbox.enqueue('hit', 't/hits', 'h1', payload('7QUE001'));
+      await outbox.enqueue('read', 't/reads', 'r1', payload('7QUE002'));
+    });
+    expect(readable(join(dir, 'store', 'data.mdb'), ['7QUE001', '7QUE002'])).toEqual([]);
 
-    const reopened = new Outbox(dir, { maxMessages: 100, maxBytes: 16 << 20 }, keys);
-    onTestFinished(() => reopened.close());
-    expect(reopened.peek(0, 10).map((m) => m.payload.equals(payload(m.messageId === 'h1' ? '7QUE001' : '7QUE002')))).toEqual([true, true]);
-    await reopened.close();
+    expect(await opened((o) => o.peek(0, 10).map((m) => m.payload.equals(payload(m.messageId === 'h1' ? '7QUE001' : '7QUE002'))))).toEqual([true, true]);
 
     // Keys that are not the device's (a data key deleted): nothing opens; the messages are dropped, counted.
-    const stranger = new Outbox(dir, { maxMessages: 100, maxBytes: 16 << 20 }, openDeviceKeys(tempDir('outbox-other-keys-')));
+    const db = openTestStateDatabase(dir);
+    onTestFinished(() => db.root.close());
+    const stranger = new Outbox(db, { maxMessages: 100, maxBytes: 16 << 20 }, openDeviceKeys(tempDir('outbox-other-keys-')));
     onTestFinished(() => stranger.close());
     expect(stranger.peek(0, 10)).toEqual([]);
     expect(stranger.unreadable).toBe(2);
     expect(stranger.dropped).toMatchObject({ hit: 1, read: 1 });
   });
 
-  it('P16: hits delivered through the outbox to the broker (real Mosquitto on 127.0.0.1:1883) arrive plain and leave nothing readable in mqtt-outbox/data.mdb', async () => {
+  it('P16: hits delivered through the outbox to the broker (real Mosquitto on 127.0.0.1:1883) arrive plain and leave nothing readable in the state database file', async () => {
     const deviceId = `sealed-${randomUUID().slice(0, 8)}`;
     const dir = tempDir('outbox-sealed-e2e-');
     const pub = makePublisher(dir);
@@ -68,6 +78,6 @@ describe('sealed MQTT outbox', () => {
     await exts.stop();
 
     // Delivered and acknowledged: the file has held every hit and read, and none is readable in it.
-    expect(readable(join(dir, 'mqtt-outbox', 'data.mdb'), plates)).toEqual([]);
+    expect(readable(join(dir, 'store', 'data.mdb'), plates)).toEqual([]);
   });
 });

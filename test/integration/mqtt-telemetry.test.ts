@@ -8,7 +8,7 @@ import { DeviceEventBus } from '../../src/device-events.js';
 import type { DaemonContext } from '../../src/extension.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
 import { MqttExtension } from '../../src/mqtt/extension.js';
-import { entry, makePublisher, makeRead, memoryChangeLog, schemaValidators, subscribe, tempDir, testConfig, waitFor } from '../support/mqtt-harness.js';
+import { entry, makePublisher, makeRead, memoryChangeLog, openTestStateDatabase, schemaValidators, subscribe, tempDir, testConfig, waitFor } from '../support/mqtt-harness.js';
 
 // Health telemetry on the real Mosquitto (127.0.0.1:1883): retained on alpr/v1/<id>/telemetry,
 // valid against docs/schemas/telemetry.json, every mqtt.telemetryIntervalS, never plate text.
@@ -41,7 +41,10 @@ describe('MQTT health telemetry', () => {
       health, clock: () => ({ synced: false, source: 'chronyc', detail: 'leap status Not synchronised' }),
     };
     const hotlist = new HotListExtension({ changeLog: memoryChangeLog() });
-    const mqttExt = new MqttExtension({ hotlist, version: 'test' });
+    // No store here: the outbox gets a state environment of its own, closed after MQTT stops.
+    const state = openTestStateDatabase(dir);
+    stops.push(() => state.root.close());
+    const mqttExt = new MqttExtension({ stateDatabase: () => state, hotlist, version: 'test' });
     await hotlist.start(ctx);
     stops.push(() => hotlist.stop());
     hotlist.installSigned(pub.sign('ncic', 3, [entry(PLATE, 'CA')], new Date(Date.now() - 2 * 3_600_000).toISOString()), 'test');

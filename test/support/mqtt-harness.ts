@@ -15,6 +15,8 @@ import type { Read } from '../../src/pipeline/read.js';
 import { newReadId } from '../../src/pipeline/read-id.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
 import { MqttExtension } from '../../src/mqtt/extension.js';
+import type { StoreExtension } from '../../src/store/store-extension.js';
+import { openStateDatabase, openStateDatabaseFor, type StateDatabase } from '../../src/state/database.js';
 import { generatePublisherKeys, signHotList } from '../../src/hotlist/signed-list.js';
 import type { HotListEntry } from '../../src/hotlist/list.js';
 import type { HotListChange, HotListChangeLog } from '../../src/hotlist/local-entries.js';
@@ -86,26 +88,53 @@ export function memoryChangeLog(): HotListChangeLog & { changes: HotListChange[]
   return { changes, append: (change) => void changes.push(change) };
 }
 
-/** Hot list + MQTT started the way the daemon starts extensions, minus cameras and models. */
-/** The hot-list and MQTT extensions as the daemon wires them; `logger` to watch what they log. */
-export async function startHitExtensions(config: Config, logger: pino.Logger = pino({ level: 'silent' })) {
+/**
+ * The state environment of `stateDir` where the store would open it (`<stateDir>/store`), for tests
+ * that run the outbox or the MQTT extension without a store; the caller closes it (`root.close()`)
+ * after what uses it has stopped. A small map: tests hold little.
+ */
+export function openTestStateDatabase(stateDir: string = tempDir('state-')): StateDatabase {
+  return openStateDatabase(join(stateDir, 'store'), 256 << 20);
+}
+
+/**
+ * The hot-list and MQTT extensions as the daemon wires them, minus cameras and models; with a
+ * `store`, that first (as the daemon orders them) and MQTT's outbox in its state database, else in
+ * a state environment of `config.stateDir` opened here (one process must open an LMDB environment
+ * once: two handles on one file wait on each other's write lock). `stop` stops them in reverse and
+ * closes what it opened; `logger` to watch what they log.
+ */
+export async function startHitExtensions(config: Config, logger: pino.Logger = pino({ level: 'silent' }), opts: { store?: StoreExtension } = {}) {
   const ctx: DaemonContext = { config, logger, metrics: createMetrics(), events: new DeviceEventBus() };
+  const store = opts.store;
+  const storeSink = await store?.start({ ...ctx, logger: ctx.logger.child({ component: 'store' }) });
+  const state = store ? undefined : openStateDatabaseFor(config);
   const hotlist = new HotListExtension({ changeLog: memoryChangeLog() });
-  const mqttExt = new MqttExtension({ hotlist, version: 'test' });
+  const mqttExt = new MqttExtension({ stateDatabase: () => state ?? store?.state()?.db, hotlist, version: 'test' });
   await hotlist.start({ ...ctx, logger: ctx.logger.child({ component: 'hotlist' }) });
   await mqttExt.start({ ...ctx, logger: ctx.logger.child({ component: 'mqtt' }) });
+  let stopped: Promise<void> | undefined;
   return {
     hotlist,
     mqtt: mqttExt,
+    storeSink,
+    /** The state environment the outbox lives in (the store's, or the one opened here). */
+    stateDatabase: (state ?? store?.state()?.db)!,
     ctx,
     /** The daemon's sink order: hot list, then MQTT. */
     async deliver(read: Read) {
       await hotlist.accept(read);
       await mqttExt.accept(read);
     },
-    async stop() {
-      await mqttExt.stop();
-      await hotlist.stop();
+    /** Idempotent: a test may stop early and again in its cleanup. */
+    stop() {
+      stopped ??= (async () => {
+        await mqttExt.stop();
+        await hotlist.stop();
+        await store?.stop();
+        await state?.root.close();
+      })();
+      return stopped;
     },
   };
 }

@@ -12,21 +12,29 @@ import { reconnectDelayMs } from '../../src/mqtt/connection.js';
 import { HotListExtension } from '../../src/hotlist/extension.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { DeviceEventBus } from '../../src/device-events.js';
-import { entry, makePublisher, memoryChangeLog, tempDir, testConfig } from '../support/mqtt-harness.js';
+import { entry, makePublisher, memoryChangeLog, openTestStateDatabase, tempDir, testConfig } from '../support/mqtt-harness.js';
 
 /** The device keys the daemon seals outbox messages with (P16). */
 const keysIn = (stateDir: string) => openDeviceKeys(stateDir);
 
-describe('durable MQTT outbox (LMDB)', () => {
+/** A state environment in a temp dir, closed when the test ends (the outbox never closes it). */
+function stateDb(stateDir = tempDir('outbox-')) {
+  const db = openTestStateDatabase(stateDir);
+  onTestFinished(() => db.root.close());
+  return db;
+}
+
+describe('durable MQTT outbox (LMDB, in the state environment)', () => {
   it('keeps messages in order across a reopen (restart) until each is acknowledged', async () => {
     const dir = tempDir('outbox-');
     const keys = keysIn(tempDir('outbox-keys-'));
-    const a = new Outbox(dir, { maxMessages: 100, maxBytes: 1 << 20 }, keys);
-    onTestFinished(() => a.close());
+    const first = openTestStateDatabase(dir);
+    const a = new Outbox(first, { maxMessages: 100, maxBytes: 1 << 20 }, keys);
     for (let i = 0; i < 5; i++) await a.enqueue('hit', 't/hits', `id${i}`, Buffer.from(`hit ${i}`));
     await a.ack(a.peek(0, 1)[0]!.seq);
     await a.close();
-    const b = new Outbox(dir, { maxMessages: 100, maxBytes: 1 << 20 }, keys);
+    await first.root.close();
+    const b = new Outbox(stateDb(dir), { maxMessages: 100, maxBytes: 1 << 20 }, keys);
     onTestFinished(() => b.close());
     expect(b.peek(0, 10).map((m) => m.payload.toString())).toEqual(['hit 1', 'hit 2', 'hit 3', 'hit 4']);
     const { seq } = await b.enqueue('read', 't/reads', 'id5', Buffer.from('read 5'));
@@ -34,7 +42,7 @@ describe('durable MQTT outbox (LMDB)', () => {
   });
 
   it('when full drops reads oldest-first, never a hit before a read, and a read that does not fit is itself dropped', async () => {
-    const o = new Outbox(tempDir('outbox-'), { maxMessages: 4, maxBytes: 1 << 20 }, keysIn(tempDir('outbox-keys-')));
+    const o = new Outbox(stateDb(), { maxMessages: 4, maxBytes: 1 << 20 }, keysIn(tempDir('outbox-keys-')));
     onTestFinished(() => o.close());
     await o.enqueue('read', 'r', 'r1', Buffer.from('r1'));
     await o.enqueue('hit', 'h', 'h1', Buffer.from('h1'));
@@ -52,11 +60,43 @@ describe('durable MQTT outbox (LMDB)', () => {
   });
 
   it('bounds bytes as well as messages', async () => {
-    const o = new Outbox(tempDir('outbox-'), { maxMessages: 1000, maxBytes: 100 }, keysIn(tempDir('outbox-keys-')));
+    const o = new Outbox(stateDb(), { maxMessages: 1000, maxBytes: 100 }, keysIn(tempDir('outbox-keys-')));
     onTestFinished(() => o.close());
     for (let i = 0; i < 5; i++) await o.enqueue('read', 'r', `r${i}`, Buffer.alloc(30));
     expect(o.bytes).toBeLessThanOrEqual(100);
     expect(o.size).toBe(3);
+  });
+
+  it('a record that does not decode (damaged index entry at open, damaged message at send) is dropped and counted as unreadable, never a crash', async () => {
+    const dir = tempDir('outbox-');
+    const keys = keysIn(tempDir('outbox-keys-'));
+    const first = openTestStateDatabase(dir);
+    const a = new Outbox(first, { maxMessages: 100, maxBytes: 1 << 20 }, keys);
+    for (let i = 0; i < 4; i++) await a.enqueue('hit', 't/hits', `h${i}`, Buffer.from(`hit ${i}`));
+    const [s0, s1, s2] = a.peek(0, 3).map((m) => m.seq);
+    await a.close();
+    // What a damaged file or a hand edit leaves: an index entry of no known kind, a message without its topic.
+    await first.root.transaction(() => {
+      void first.outboxIndex.put(s0!, { kind: 'junk', bytes: -1 } as never);
+      void first.outboxMessages.put(s2!, { kind: 'hit', messageId: 'h2', sealed: 'not bytes' } as never);
+    });
+    await first.root.close();
+    const db = stateDb(dir);
+    const b = new Outbox(db, { maxMessages: 100, maxBytes: 1 << 20 }, keys);
+    onTestFinished(() => b.close());
+    expect(b.unreadable).toBe(1);
+    expect(b.size).toBe(3);
+    expect(b.peek(0, 10).map((m) => m.messageId)).toEqual(['h1', 'h3']);
+    expect(b.unreadable).toBe(2);
+    expect(b.dropped.hit).toBe(1);
+    expect(b.size).toBe(2);
+    expect(b.countOf('hit')).toBe(2);
+    // Both damaged entries are gone from the file once their removals commit.
+    await b.ack(s1!);
+    // Transactions commit in order: an empty one after them has committed once they all have.
+    await db.root.transaction(() => undefined);
+    expect([...db.outboxIndex.getKeys()]).toEqual([s2! + 1]);
+    expect([...db.outboxMessages.getKeys()]).toEqual([s2! + 1]);
   });
 });
 
