@@ -15,7 +15,21 @@ describe('state serial formats', () => {
     expect(matchesStateFormat('CA', '7ABC123')).toBe(true);
     expect(matchesStateFormat('CA', '4A12345')).toBe(true);
     expect(matchesStateFormat('CA', '7ABC12Q')).toBe(false);
-    expect(matchesStateFormat('TX', 'ABC1234')).toBeUndefined();
+    expect(matchesStateFormat('ID', 'QXZ4821')).toBeUndefined();
+  });
+
+  it('knows the general-issue shapes of other states (issue 19: 8/B, 6/G, 0/D, 1/I in other states\' serials)', () => {
+    expect(matchesStateFormat('TX', 'QXZ4821')).toBe(true);
+    expect(matchesStateFormat('TX', 'QXZB821')).toBe(false);
+    expect(matchesStateFormat('NJ', 'Q12XYZ')).toBe(true);
+    expect(matchesStateFormat('MO', 'QX1Z2Y')).toBe(true);
+    expect(matchesStateFormat('DE', '48213')).toBe(true);
+    expect(matchesStateFormat('DE', '4821QX')).toBe(false);
+    expect(preferStateFormat(read('TX', [['QXZB821', 0.5], ['QXZ8821', 0.3]])).text).toBe('QXZ8821');
+    expect(preferStateFormat(read('NY', [['QXZ482G', 0.45], ['QXZ4826', 0.4]])).text).toBe('QXZ4826');
+    // A vanity plate follows no shape: a clear read stays, and so does a near tie with no shaped candidate.
+    expect(preferStateFormat(read('TX', [['QZQUIZX', 0.9], ['QZQU1ZX', 0.05]])).text).toBe('QZQUIZX');
+    expect(preferStateFormat(read('TX', [['QZQUIZX', 0.5], ['QZQU1ZX', 0.4]])).text).toBe('QZQUIZX');
   });
 
   it('breaks a near tie towards the state format', () => {
