@@ -5,6 +5,7 @@ import { decoderFromElementName } from './decoder-choice.js';
 import { probeElements } from './element-probe.js';
 import type { CameraState, CameraStatus, Frame } from './frame.js';
 import { FrameRateLimiter } from './frame-rate-limiter.js';
+import { reclaimDroppedFrames } from './frame-reclaim.js';
 import { loadGstreamer, type GstBufferTiming, type GstBusMessage, type GstCaps, type GstScaledFrame } from './gst-binding.js';
 import { LatestFrameMailbox } from './latest-frame-mailbox.js';
 import {
@@ -146,7 +147,8 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
   private lastStopMs: number | undefined;
   private lastFrameAtMs: number | undefined;
   private lastSize: { width: number; height: number } | undefined;
-  private latest: Frame | undefined;
+  /** Weak: the newest frame must not outlive its consumers (frame-reclaim.ts). */
+  private latest: WeakRef<Frame> | undefined;
   private decoder: string | undefined;
   private decoderPlanned = false;
 
@@ -212,8 +214,9 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     };
   }
 
+  /** The newest frame, while something else (a consumer, a listener) still holds it. */
   latestFrame(): Frame | undefined {
-    return this.latest;
+    return this.latest?.deref();
   }
 
   /**
@@ -338,7 +341,7 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     if (typeof timing.ptsNs === 'number') frame.ptsMs = timing.ptsNs / 1e6;
     if (scaled.length > 0) frame.scaled = scaled.map((s) => ({ width: s.width, height: s.height, rgb: s.data }));
     this.framesIn++;
-    this.latest = frame;
+    this.latest = new WeakRef(frame);
     for (const mailbox of this.mailboxes) mailbox.offer(frame);
     try {
       this.emit('frame', frame);
@@ -362,6 +365,9 @@ export class CameraSource extends EventEmitter<CameraSourceEvents> {
     this.consumerBusy = false;
     // Time spent analysing is not a stalled camera.
     this.lastFrameAtMs = Date.now();
+    // Before the next pull, so that the frame just pulled is not aged by it: the frame just analysed
+    // is freed unless the consumer kept it (frame-reclaim.ts).
+    reclaimDroppedFrames();
   }
 
   private onEndOfStream(): void {

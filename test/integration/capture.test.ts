@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CameraSource, livePipelines, type CameraSourceOptions, type CaptureStatus, type Frame } from '../../src/capture/index.js';
+import { loadGstreamer } from '../../src/capture/gst-binding.js';
 import { makeH264Clip } from '../support/gst-clips.js';
 import { freePort, startRtspServer, type RtspServer } from '../support/gst.js';
 
@@ -161,6 +162,22 @@ describe('file source', () => {
     // The clip moves, so a buffer the pipeline had reused for a later frame would show it.
     expect(held[0]!.pixels.equals(held[29]!.pixels)).toBe(false);
     for (const { frame, pixels } of held) expect(frame.rgb.equals(pixels), `frame ${frame.seq}`).toBe(true);
+  });
+
+  it('hands each frame its consumer let go back to GStreamer as the clip plays, not at the garbage collector\'s leisure (issue 23)', async () => {
+    // A 160x120 clip's frames are too small for V8 to collect on its own within 30 frames: without
+    // the capture's collection after each consumed frame, JS would hold all 30 by the end.
+    const held = () => loadGstreamer().heldFrames!();
+    const before = held();
+    let mostHeld = 0;
+    const source = camera({ uri: clip30, realtime: false, dropOldFrames: false, consumer: async () => void (mostHeld = Math.max(mostHeld, held() - before)) });
+    const ended = new Promise<void>((resolve) => source.once('end', resolve));
+    source.start();
+    await ended;
+
+    expect(source.status()).toMatchObject({ state: 'ended', framesIn: 30 });
+    // The frame being consumed, the next one pulled, and frames whose free is still queued on the loop.
+    expect(mostHeld).toBeLessThanOrEqual(6);
   });
 
   it('restarts from the beginning at end of file when looping', async () => {
