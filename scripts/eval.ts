@@ -37,6 +37,7 @@ interface EvalOptions {
   detector?: string;
   maxSide?: number;
   fineSide?: number;
+  fineEvery?: number;
   docs?: string;
   failures?: boolean;
   plateScale?: string;
@@ -253,16 +254,18 @@ const program = new Command()
   .option('--docs <file>', 'also put each set\'s row into the generated table of this markdown file (e.g. docs/models.md)')
   .option('--failures', 'list every plate not read right: image (label line), missed or misread, IoU, lengths, character pairs, rank of the right text (no plate text)')
   .addOption(new Option('--max-side <px>', 'detector working resolution (long side); default from the config').argParser(Number))
-  .addOption(new Option('--fine-side <px>', "long side of the detector's fine look at stills (0: none); default from the config").argParser(Number))
+  .addOption(new Option('--fine-side <px>', "long side of the detector's fine look (stills, and video frames with --fine-every; 0: none); default from the config").argParser(Number))
+  .addOption(new Option('--fine-every <frames>', 'passes: every this many analysed frames one gets the fine look (0: none); default from the config (models.fineLookEveryFrames)').argParser(Number))
   .addOption(new Option('--detection <score>', 'minimum detector score for a plate box; default from the config (thresholds.detection)').argParser(Number))
   .option('--plate-scale <spec>', 'scenes re-framed so the (first) plate is far:PX wide in a WxH frame (far:40:1280x720) or spans close:SHARE of the width of a 1280 px picture (close:0.6)')
   .action(async (paths: string[], opts: EvalOptions) => {
     const config = defaultConfig();
+    if (opts.fineEvery !== undefined) config.models.fineLookEveryFrames = opts.fineEvery;
     const manifestPath = opts.manifest ? resolve(opts.manifest) : config.models.manifest;
     const picked = pickModels(opts.models, manifestPath);
     const detector = opts.detector ?? picked.detector;
     const reader = opts.reader ?? picked.reader;
-    const engine = await PlateEngine.load(engineOptions(config, { manifestPath, detector, reader, intraOpThreads: opts.threads, ...(opts.maxSide ? { detectorMaxSide: opts.maxSide } : {}), ...(opts.fineSide !== undefined ? { stillFineSide: opts.fineSide } : {}), ...(opts.detection !== undefined ? { detectionThreshold: opts.detection } : {}) }));
+    const engine = await PlateEngine.load(engineOptions(config, { manifestPath, detector, reader, intraOpThreads: opts.threads, ...(opts.maxSide ? { detectorMaxSide: opts.maxSide } : {}), ...(opts.fineSide !== undefined ? { fineLookSide: opts.fineSide } : {}), ...(opts.detection !== undefined ? { detectionThreshold: opts.detection } : {}) }));
     const rows: EvalRow[] = [];
     for (const path of paths) {
       const name = basename(resolve(path));

@@ -284,6 +284,7 @@ export class Daemon {
       cameraId: cam.id,
       location: this.config.location,
       tracker: this.config.thresholds,
+      fineLookEvery: this.config.models.fineLookEveryFrames,
       logger: this.logger.child({ component: 'pipeline', camera: cam.id }),
       onFrameAnalysed: (t, _plates, boxes) => {
         analysedRate.mark();

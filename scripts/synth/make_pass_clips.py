@@ -112,6 +112,28 @@ def cuts_centred(scenes, enc, w, h, fps, hold_s=0.45, plate_w=0.09):
     return out, f
 
 
+def cuts_small(scenes, enc, w, h, fps, hold_s=0.45, seed=7, plate_px=(70, 110)):
+    """As cuts, but every picture is scaled so its plate is 70-110 px wide, at a place that varies:
+    the small plates of a wide view (a 1280x720 photo's 50-75 px plate shown at 1080p), which are
+    20-35 px at the detector's working resolution."""
+    rng = np.random.default_rng(seed)
+    out, f = [], 0
+    n = int(round(hold_s * fps))
+    for sc in scenes:
+        img = read_rgb(sc["path"])
+        bx, by, bw, bh = sc["box"]
+        s = rng.uniform(*plate_px) / bw
+        cx, cy = rng.uniform(0.3, 0.7) * w, rng.uniform(0.5, 0.8) * h
+        tx, ty = cx - (bx + bw / 2) * s, cy - (by + bh / 2) * s
+        m = np.float32([[s, 0, tx], [0, s, ty]])
+        canvas = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=BAR)
+        for _ in range(n):
+            enc.stdin.write(canvas.tobytes())
+        out.append(vehicle(sc, f, f + n - 1, [0, 0, w, h], [[bx * s + tx, by * s + ty, bw * s, bh * s]]))
+        f += n
+    return out, f
+
+
 def standstill(scenes, enc, w, h, fps, hold_s=3.0, seed=5):
     rng = np.random.default_rng(seed)
     out, f = [], 0
@@ -195,6 +217,7 @@ SCENARIOS = {
     "approach-720p15": (approach, 1280, 720, 15),
     "standstill-1080p15": (standstill, 1920, 1080, 15),
     "pairs-1080p30": (pairs, 1920, 1080, 30),
+    "cuts-small-1080p30": (cuts_small, 1920, 1080, 30),
 }
 
 

@@ -66,7 +66,7 @@ async function readVideo(file: string, engine: PlateEngine, config: Config, fps:
   const [{ playFile }, { CameraPipeline }] = await Promise.all([import('../capture/play-file.js'), import('../pipeline/camera-pipeline.js')]);
   const pipeline = new CameraPipeline(
     engine,
-    { deviceId: config.deviceId, cameraId: 'file', location: config.location, tracker: config.thresholds, logger: logger.child({ component: 'pipeline' }) },
+    { deviceId: config.deviceId, cameraId: 'file', location: config.location, tracker: config.thresholds, fineLookEvery: config.models.fineLookEveryFrames, logger: logger.child({ component: 'pipeline' }) },
     videoMs,
   );
   const emit = (reads: Awaited<ReturnType<CameraPipeline['analyse']>>) => {

@@ -68,7 +68,8 @@ const Models = Type.Object(
     reader: Type.String({ default: 'reader-int8', description: 'Manifest name of the plate reader (reader-fp32 for the FP32 twin).' }),
     intraOpThreads: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'onnxruntime threads per model run.' }),
     detectorMaxSide: Type.Integer({ minimum: 320, maximum: 1920, default: 640, description: 'Working resolution: longest side of the frame as fed to the detector (padded to a multiple of 32). 640 keeps a 40 px plate of a 1280x720 frame at 20 px, which the detector is trained to find.' }),
-    stillFineSide: Type.Integer({ minimum: 0, maximum: 3840, default: 1280, description: 'Still pictures (`read` of an image) are also looked at with this long side, for plates too small at the working resolution (a 50 px plate of a 1280x720 photo). Camera frames never are (frame budget). At most detectorMaxSide (0): off.' }),
+    fineLookSide: Type.Integer({ minimum: 0, maximum: 3840, default: 1280, description: 'The detector\'s fine look: a still picture (`read` of an image), and every fineLookEveryFrames-th analysed camera frame, is also looked at with this long side, for plates too small at the working resolution (a 50 px plate of a 1280x720 photo is 25 px at 640). At most detectorMaxSide (0): off.' }),
+    fineLookEveryFrames: Type.Integer({ minimum: 0, maximum: 1000, default: 0, description: 'Camera frames: every this many analysed frames one gets the fine look (0: stills only). Each costs a network run at about 4x the pixels of the working resolution.' }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -93,8 +93,8 @@ export class LiveView implements LiveFrameSource {
    */
   tapEngine(cameraId: string, engine: PlateEngine): PlateEngine {
     const tapped = Object.create(engine) as PlateEngine;
-    tapped.readImage = async (img, clutter) => {
-      const result = await engine.readImage(img, clutter);
+    tapped.readImage = async (img, clutter, fine) => {
+      const result = await engine.readImage(img, clutter, fine);
       this.offer(cameraId, img, result);
       return result;
     };

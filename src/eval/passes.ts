@@ -59,7 +59,7 @@ export function loadPassClips(dir: string): PassClipSet {
  */
 export async function evaluateClip(dir: string, clip: PassClip, engine: PlateEngine, config: Config, logger: Logger): Promise<ClipResult> {
   const videoMs = (f: Frame) => (f.seq * 1000) / clip.fps;
-  const pipeline = new CameraPipeline(engine, { deviceId: config.deviceId, cameraId: 'eval', location: config.location, tracker: config.thresholds, logger }, videoMs);
+  const pipeline = new CameraPipeline(engine, { deviceId: config.deviceId, cameraId: 'eval', location: config.location, tracker: config.thresholds, fineLookEvery: config.models.fineLookEveryFrames, logger }, videoMs);
   const reads: PassRead[] = [];
   const collect = (rs: Awaited<ReturnType<CameraPipeline['analyse']>>) => {
     for (const r of rs) {

@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from 'pino';
 import { iou, clampBox, cutByEdge, type Box, type RgbImage } from './image.js';
-import type { DetectedBox, DetectOptions, PlateDetector } from './detector.js';
+import type { DetectedBox, PlateDetector } from './detector.js';
 import type { PlateReader, PlateTextResult, TextCandidate } from './reader.js';
 import { resolveModel, ModelError, type ResolvedModel } from './manifest.js';
 import { createSession } from './session.js';
@@ -56,7 +56,7 @@ export function engineOptions(config: Config, overrides: Partial<EngineOptions> 
     reader: config.models.reader,
     intraOpThreads: config.models.intraOpThreads,
     detectorMaxSide: config.models.detectorMaxSide,
-    stillFineSide: config.models.stillFineSide,
+    fineLookSide: config.models.fineLookSide,
     detectionThreshold: config.thresholds.detection,
     readConfidence: config.thresholds.readConfidence,
     ...overrides,
@@ -69,8 +69,8 @@ export interface EngineOptions {
   reader: string;
   intraOpThreads: number;
   detectorMaxSide: number;
-  /** Long side of the detector's fine look at stills (readStill); at most the working resolution: none. */
-  stillFineSide?: number;
+  /** Long side of the detector's fine look (readImage's `fine`, readStill); at most the working resolution: none. */
+  fineLookSide?: number;
   detectionThreshold: number;
   readConfidence: number;
   /**
@@ -121,9 +121,9 @@ export class PlateEngine {
    * read). With `clutter` (one per camera), boxes it knows as unchanged non-plates are not read, and
    * it learns this frame's.
    */
-  async readImage(img: RgbImage, clutter?: StaticClutter, detect?: DetectOptions): Promise<{ plates: PlateObservation[]; boxes: DetectedBox[]; timings: StageTimings; counts: BoxCounts }> {
+  async readImage(img: RgbImage, clutter?: StaticClutter, fine = false): Promise<{ plates: PlateObservation[]; boxes: DetectedBox[]; timings: StageTimings; counts: BoxCounts }> {
     const t0 = performance.now();
-    const boxes = (await this.detector.detect(img, detect)).filter((b) => b.score >= this.opts.detectionThreshold);
+    const boxes = (await this.detector.detect(img, fine ? { fineSide: this.opts.fineLookSide } : undefined)).filter((b) => b.score >= this.opts.detectionThreshold);
     const t1 = performance.now();
     const kept: DetectedBox[] = [];
     // A plate cut by the frame's edge reads as part of its text, which would be reported as another
@@ -148,10 +148,10 @@ export class PlateEngine {
 
   /**
    * The plates read in a still picture (`read` of an image, eval's scenes): as readImage, with the
-   * detector's fine look at `models.stillFineSide` as well, since a still has no frame budget.
+   * detector's fine look at `models.fineLookSide` as well, since a still has no frame budget.
    */
   readStill(img: RgbImage): ReturnType<PlateEngine['readImage']> {
-    return this.readImage(img, undefined, { fineSide: this.opts.stillFineSide });
+    return this.readImage(img, undefined, true);
   }
 
   /**

@@ -15,6 +15,12 @@ export interface CameraPipelineOptions {
   location: LocationConfig;
   tracker: TrackerOptions;
   logger: Logger;
+  /**
+   * Every this many analysed frames one gets the detector's fine look (models.fineLookEveryFrames;
+   * 0 or absent: none): small plates are found in those frames, and a vehicle in view for half a
+   * second is still seen in several of them.
+   */
+  fineLookEvery?: number;
   /** Called after each analysed frame, for metrics and health. */
   onFrameAnalysed?: (timings: StageTimings, plates: number, boxes: BoxCounts) => void;
 }
@@ -50,7 +56,8 @@ export class CameraPipeline {
 
   async analyse(frame: Frame): Promise<Read[]> {
     const img = frameImage(frame);
-    const { plates, timings, counts } = await this.engine.readImage(img, this.clutter);
+    const every = this.opts.fineLookEvery ?? 0;
+    const { plates, timings, counts } = await this.engine.readImage(img, this.clutter, every > 0 && this.framesAnalysed % every === 0);
     this.framesAnalysed++;
     this.lastAnalysedAtMs = Date.now();
     this.opts.onFrameAnalysed?.(timings, plates.length, counts);

@@ -16,7 +16,7 @@ const engineOptions = {
   reader: config.models.reader,
   intraOpThreads: 1,
   detectorMaxSide: config.models.detectorMaxSide,
-  stillFineSide: config.models.stillFineSide,
+  fineLookSide: config.models.fineLookSide,
   detectionThreshold: config.thresholds.detection,
   readConfidence: config.thresholds.readConfidence,
 };
