@@ -92,24 +92,31 @@ def cuts(scenes, enc, w, h, fps, hold_s=0.45):
     return out, f
 
 
-def cuts_centred(scenes, enc, w, h, fps, hold_s=0.45, plate_w=0.09):
-    """As cuts, but every picture is scaled and shifted so its plate is the same size at the same
-    place: what a fixed camera sees of a queue of cars at a stop line, and the hardest case for a
-    tracker that links boxes by overlap."""
+def held_at(scenes, enc, w, h, fps, hold_s, place, area_when_shrunk=False):
+    """Each picture scaled and shifted so its plate has the scale and centre `place(scene)` gives
+    ((s, cx, cy)), held for hold_s with hard cuts between pictures."""
     out, f = [], 0
     n = int(round(hold_s * fps))
     for sc in scenes:
         img = read_rgb(sc["path"])
         bx, by, bw, bh = sc["box"]
-        s = plate_w * w / bw
-        tx, ty = w / 2 - (bx + bw / 2) * s, 0.62 * h - (by + bh / 2) * s
+        s, cx, cy = place(sc)
+        tx, ty = cx - (bx + bw / 2) * s, cy - (by + bh / 2) * s
         m = np.float32([[s, 0, tx], [0, s, ty]])
-        canvas = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=BAR)
+        flags = cv2.INTER_AREA if area_when_shrunk and s < 1 else cv2.INTER_LINEAR
+        canvas = cv2.warpAffine(img, m, (w, h), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=BAR)
         for _ in range(n):
             enc.stdin.write(canvas.tobytes())
         out.append(vehicle(sc, f, f + n - 1, [0, 0, w, h], [[bx * s + tx, by * s + ty, bw * s, bh * s]]))
         f += n
     return out, f
+
+
+def cuts_centred(scenes, enc, w, h, fps, hold_s=0.45, plate_w=0.09):
+    """As cuts, but every picture is scaled and shifted so its plate is the same size at the same
+    place: what a fixed camera sees of a queue of cars at a stop line, and the hardest case for a
+    tracker that links boxes by overlap."""
+    return held_at(scenes, enc, w, h, fps, hold_s, lambda sc: (plate_w * w / sc["box"][2], w / 2, 0.62 * h))
 
 
 def cuts_small(scenes, enc, w, h, fps, hold_s=0.45, seed=7, plate_px=(70, 110)):
@@ -117,21 +124,12 @@ def cuts_small(scenes, enc, w, h, fps, hold_s=0.45, seed=7, plate_px=(70, 110)):
     the small plates of a wide view (a 1280x720 photo's 50-75 px plate shown at 1080p), which are
     20-35 px at the detector's working resolution."""
     rng = np.random.default_rng(seed)
-    out, f = [], 0
-    n = int(round(hold_s * fps))
-    for sc in scenes:
-        img = read_rgb(sc["path"])
-        bx, by, bw, bh = sc["box"]
-        s = rng.uniform(*plate_px) / bw
-        cx, cy = rng.uniform(0.3, 0.7) * w, rng.uniform(0.5, 0.8) * h
-        tx, ty = cx - (bx + bw / 2) * s, cy - (by + bh / 2) * s
-        m = np.float32([[s, 0, tx], [0, s, ty]])
-        canvas = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=BAR)
-        for _ in range(n):
-            enc.stdin.write(canvas.tobytes())
-        out.append(vehicle(sc, f, f + n - 1, [0, 0, w, h], [[bx * s + tx, by * s + ty, bw * s, bh * s]]))
-        f += n
-    return out, f
+
+    def place(sc):
+        s = rng.uniform(*plate_px) / sc["box"][2]
+        return s, rng.uniform(0.3, 0.7) * w, rng.uniform(0.5, 0.8) * h
+
+    return held_at(scenes, enc, w, h, fps, hold_s, place, area_when_shrunk=True)
 
 
 def standstill(scenes, enc, w, h, fps, hold_s=3.0, seed=5):
