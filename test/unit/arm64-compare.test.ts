@@ -16,7 +16,7 @@ const line = (...plates: Plate[]): ReadLine => ({ file: '/x/one-car.jpg', plates
 describe('arm64 read comparison', () => {
   it('accepts identical output and confidence noise within the tolerance, and ignores near-zero candidate order', () => {
     expect(compareFile('one-car.jpg', line(plate()), line(plate())).differences).toEqual([]);
-    const noisy = plate({ confidence: 0.981 + CONFIDENCE_TOLERANCE / 2, candidates: [{ text: '7ABC123', confidence: 0.985 }, { text: '7ABC12', confidence: 0.011 }, { text: '7BC123', confidence: 0.001 }, { text: 'ABC123', confidence: 0 }] });
+    const noisy = plate({ confidence: 0.981 + CONFIDENCE_TOLERANCE / 2, candidates: [{ text: '7ABC123', confidence: 0.985 }, { text: '7ABC12', confidence: 0.011 }, { text: '7BC123', confidence: 0.001 }, { text: 'QBC123', confidence: 0 }] });
     const result = compareFile('one-car.jpg', line(plate()), line(noisy));
     expect(result.differences).toEqual([]);
     expect(result.maxConfidenceDelta).toBeCloseTo(0.005, 6);

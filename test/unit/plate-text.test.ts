@@ -4,7 +4,7 @@ import { isPlausiblePlate, normalisePlateText } from '../../src/plate/text.js';
 
 describe('plate text rules', () => {
   it('normalises separators and case', () => {
-    expect(normalisePlateText('abc-12 3')).toBe('ABC123');
+    expect(normalisePlateText('qxz-48 2')).toBe('QXZ482');
   });
   it('accepts plate-like strings and refuses slogans', () => {
     expect(isPlausiblePlate('7XYZ123')).toBe(true);
