@@ -114,7 +114,8 @@ export class CenterNetPlateDetector implements PlateDetector {
    */
   private async detectFine(img: RgbImage, working: RgbImage, fineSide: number | undefined): Promise<DetectedBox[]> {
     const long = Math.max(img.width, img.height);
-    if (fineSide === undefined || fineSide <= Math.max(working.width, working.height) || long <= Math.max(working.width, working.height)) return [];
+    const workingLong = Math.max(working.width, working.height);
+    if (fineSide === undefined || fineSide <= workingLong || long <= workingLong) return [];
     const scale = Math.min(1, fineSide / long);
     const fine = scale === 1 ? img : await this.meter('resize', () => resizeRgb(img, Math.max(8, Math.round(img.width * scale)), Math.max(8, Math.round(img.height * scale))));
     const found = await this.detectIn(fine, img.width / fine.width, img.height / fine.height);
